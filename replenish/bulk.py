@@ -1,0 +1,147 @@
+"""Bulk writes at COPY speed on PostgreSQL, executemany on SQLite.
+
+Django's bulk_create costs ~100 microseconds a row; PostgreSQL's COPY loads the same rows 20-50x faster. Callers pass
+a DataFrame whose columns are database column names of the model's table.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+from django.core.management.color import no_style
+from django.db import connection, models
+from django.utils import timezone
+
+COPY_BATCH_ROWS = 500_000  # ~40 MB of CSV text a batch at 10 columns: bounded memory, few round trips
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
+    """Insert every row of `frame` into the model's table; returns the number of rows written."""
+    if frame.empty:
+        return 0
+    frame = _with_defaults(model, frame)
+    table = model._meta.db_table
+    columns = list(frame.columns)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            for start in range(0, len(frame), COPY_BATCH_ROWS):
+                chunk = frame.iloc[start : start + COPY_BATCH_ROWS]
+                buffer = io.StringIO()
+                chunk.to_csv(buffer, header=False, index=False, na_rep="")
+                with cursor.copy(
+                    f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv)"
+                ) as copy:  # noqa: E501
+                    copy.write(buffer.getvalue())
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"
+            frame = _sqlite_values(model, frame)
+            rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+            cursor.executemany(sql, list(rows))
+    return len(frame)
+
+
+def _with_defaults(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill the columns the frame leaves out with the model field's default (auto_now fields with now)."""
+    missing = {}
+    for f in model._meta.concrete_fields:
+        if f.column in frame.columns or f.primary_key:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            missing[f.column] = timezone.now()
+        elif f.has_default():
+            missing[f.column] = f.get_default()
+    if not missing:
+        return frame
+    frame = frame.copy()
+    for column, value in missing.items():
+        frame[column] = [value] * len(frame) if isinstance(value, dict | list) else value
+    return frame
+
+
+def _sqlite_values(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates and datetimes in the text form Django's SQLite backend stores (the sqlite3 adapters are deprecated)."""
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    frame = frame.copy()
+    for column in frame.columns:
+        field = fields.get(column)
+        if isinstance(field, models.DateTimeField):
+            frame[column] = [
+                connection.ops.adapt_datetimefield_value(pd.Timestamp(v).to_pydatetime())
+                if v is not None and not pd.isna(v)
+                else None
+                for v in frame[column]
+            ]
+        elif isinstance(field, models.DateField):
+            frame[column] = [
+                None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)[:10]
+                for v in frame[column]
+            ]
+        elif isinstance(field, models.JSONField):
+            frame[column] = [v if isinstance(v, str) else json.dumps(v) for v in frame[column]]
+        elif isinstance(field, models.TimeField | models.DecimalField):
+            frame[column] = [None if v is None else str(v) for v in frame[column]]
+    return frame
+
+
+def reset_sequences(*model_classes: type[models.Model]) -> None:
+    """After inserting explicit ids, move the id sequences past the highest id (PostgreSQL only)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(model_classes))
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+@contextmanager
+def constraints_deferred(*model_classes: type[models.Model]) -> Iterator[None]:
+    """PostgreSQL: drop the secondary indexes, unique, check and foreign-key constraints of these tables, load, then
+    recreate them from their exact catalog definitions.
+
+    A bulk index build and one validating join per foreign key are several times faster than maintaining every index
+    and queueing a deferred trigger per row. Run inside a transaction: a failure rolls the DDL back with the data.
+    Elsewhere (SQLite) this does nothing.
+    """
+    if not is_postgres():
+        yield
+        return
+    tables = [m._meta.db_table for m in model_classes]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET CONSTRAINTS ALL IMMEDIATE"
+        )  # fire checks already queued: ALTER refuses pending events
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('f', 'u', 'c') ORDER BY contype DESC",
+            [tables],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        for table, name, _definition in constraints:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        for index, _definition in indexes:
+            cursor.execute(f"DROP INDEX {index}")
+    yield
+    with connection.cursor() as cursor:
+        for _index, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in reversed(constraints):  # unique before foreign keys that may need them
+            cursor.execute(
+                f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+            )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

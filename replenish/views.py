@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect  # noqa: F401  (re-exported for later screens)
+
+from .models import Item
+from .selectors import item_location_list, location_list
+
+PAGE_SIZE = 50
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    return redirect("item_location_list")
+
+
+@login_required
+def item_location_list_view(request: HttpRequest) -> HttpResponse:
+    filters = {
+        "location": request.GET.get("location", ""),
+        "search": request.GET.get("q", ""),
+        "category": request.GET.get("category", ""),
+        "below_min": request.GET.get("below_min") == "1",
+    }
+    qs = item_location_list(user=request.user, **filters)
+    paginator = Paginator(qs, PAGE_SIZE, allow_empty_first_page=True)
+    # No COUNT(*) over 900,000 rows: pages are fetched one row past the page size to know if there is a next one.
+    number = max(int(request.GET.get("page", "1") or 1), 1)
+    rows = list(qs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    context = {
+        "rows": rows[:PAGE_SIZE],
+        "page": number,
+        "has_next": has_next,
+        "has_previous": number > 1,
+        "filters": filters,
+        "locations": location_list(),
+        "categories": Item.objects.order_by().values_list("category", flat=True).distinct(),
+        "paginator": paginator,
+    }
+    template = "replenish/item_location_list.html"
+    if request.htmx:
+        template += "#sku-table"
+    return render(request, template, context)
