@@ -75,3 +75,25 @@ def _celery_mode(request: pytest.FixtureRequest):
     app.conf.task_always_eager = not live
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers(request: pytest.FixtureRequest):
+    """SQLite: the audit table's append-only triggers would refuse the row-by-row flush after transactional tests,
+    so they are dropped just before that flush and installed again before the next test."""
+    uses_db = any(name in request.fixturenames for name in ("db", "transactional_db", "live_server")) or (
+        request.node.get_closest_marker("django_db") is not None
+    )
+    if not uses_db:
+        yield
+        return
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from governance.audit import install_immutability, remove_immutability_sqlite
+
+    install_immutability()
+    yield
+    if transactional:
+        remove_immutability_sqlite()

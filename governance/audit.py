@@ -1,0 +1,150 @@
+"""The audit chain: canonical hashing, appending under a lock, and verification."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot audit a {type(value).__name__}")
+
+
+def canonical_payload(payload: dict) -> dict:
+    """The payload as it will read back from the JSON column (Decimals and dates as strings)."""
+    return json.loads(json.dumps(payload, default=_default, sort_keys=True))
+
+
+def event_hash(*, sequence: int, previous_hash: str, kind: str, action: str, actor_name: str, subject_type: str,
+               subject_id: str, payload: dict, created_at: datetime) -> str:
+    body = json.dumps(
+        {
+            "sequence": sequence, "previous_hash": previous_hash, "kind": kind, "action": action,
+            "actor": actor_name, "subject_type": subject_type, "subject_id": str(subject_id), "payload": payload,
+            "created_at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        },
+        sort_keys=True, separators=(",", ":"), default=_default,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append(*, kind: str, action: str, actor, subject_type: str, subject_id: str | int, payload: dict) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction (the change and its audit commit together)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit events are written in the same transaction as the change they record")
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    sequence = head.sequence + 1
+    created_at = timezone.now()
+    actor_name = getattr(actor, "username", "") or "system"
+    clean = canonical_payload(payload)
+    digest = event_hash(sequence=sequence, previous_hash=head.hash, kind=kind, action=action, actor_name=actor_name,
+                        subject_type=subject_type, subject_id=str(subject_id), payload=clean, created_at=created_at)
+    event = AuditEvent.objects.create(
+        sequence=sequence, kind=kind, action=action, actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=actor_name, subject_type=subject_type, subject_id=str(subject_id), payload=clean,
+        created_at=created_at, previous_hash=head.hash, hash=digest,
+    )
+    AuditChainHead.objects.filter(pk=1).update(sequence=sequence, hash=digest)
+    return event
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    sequence: int
+    event_id: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"audit event #{self.sequence} (id {self.event_id}): {self.problem}"
+
+
+def _events(batch: int = 5_000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = list(AuditEvent.objects.filter(sequence__gt=last).order_by("sequence")[:batch])
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].sequence
+
+
+def verify_chain() -> tuple[int, BrokenLink | None]:
+    """Walk the chain from the first event; return how many events verified and the first broken link, if any."""
+    previous_hash = GENESIS
+    expected_sequence = 1
+    checked = 0
+    for event in _events():
+        if event.sequence != expected_sequence:
+            return checked, BrokenLink(event.sequence, event.pk,
+                                       f"sequence jumps from {expected_sequence - 1} to {event.sequence}: "
+                                       f"{event.sequence - expected_sequence} event(s) missing")
+        if event.previous_hash != previous_hash:
+            return checked, BrokenLink(event.sequence, event.pk, "its previous-hash does not match the event before")
+        digest = event_hash(sequence=event.sequence, previous_hash=event.previous_hash, kind=event.kind,
+                            action=event.action, actor_name=event.actor_name, subject_type=event.subject_type,
+                            subject_id=event.subject_id, payload=event.payload, created_at=event.created_at)
+        if digest != event.hash:
+            return checked, BrokenLink(event.sequence, event.pk, "its content was changed after it was written")
+        previous_hash = event.hash
+        expected_sequence += 1
+        checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and head.sequence != checked:
+        return checked, BrokenLink(head.sequence, 0, f"the chain head says {head.sequence} events, found {checked}: "
+                                                     "events at the end were removed")
+    return checked, None
+
+
+# --- database-level immutability ----------------------------------------------------------------------------------
+
+TABLE = "governance_auditevent"
+SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE refused'); END",
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE refused'); END",
+]
+POSTGRES_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION governance_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit events are append-only: % refused', TG_OP; END $$",
+    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+    f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
+    "FOR EACH ROW EXECUTE FUNCTION governance_audit_append_only()",
+]
+
+
+def install_immutability(schema_editor=None) -> None:
+    conn = schema_editor.connection if schema_editor else connection
+    statements = POSTGRES_TRIGGERS if conn.vendor == "postgresql" else SQLITE_TRIGGERS
+    with conn.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def remove_immutability_sqlite() -> None:
+    """Tests only: SQLite's flush between transactional tests deletes every row (PostgreSQL truncates)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_update")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_delete")

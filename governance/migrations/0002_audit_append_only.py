@@ -1,0 +1,12 @@
+from django.db import migrations
+
+
+def install(apps, schema_editor):
+    from governance.audit import install_immutability
+
+    install_immutability(schema_editor)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("governance", "0001_initial")]
+    operations = [migrations.RunPython(install, migrations.RunPython.noop)]
