@@ -27,7 +27,7 @@ def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
     """Insert every row of `frame` into the model's table; returns the number of rows written."""
     if frame.empty:
         return 0
-    frame = _with_defaults(model, frame)
+    frame = _integers_kept_whole(model, _with_defaults(model, frame))
     table = model._meta.db_table
     columns = list(frame.columns)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -65,6 +65,37 @@ def _with_defaults(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFra
     frame = frame.copy()
     for column, value in missing.items():
         frame[column] = [value] * len(frame) if isinstance(value, dict | list) else value
+    return frame
+
+
+def _integers_kept_whole(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable integer columns (a foreign key with gaps) as pandas Int64, so CSV says 7, not 7.0."""
+    integer_columns = [
+        f.column
+        for f in model._meta.concrete_fields
+        if f.column in frame.columns
+        and f.get_internal_type()
+        in (
+            "IntegerField",
+            "BigIntegerField",
+            "PositiveIntegerField",
+            "PositiveSmallIntegerField",
+            "SmallIntegerField",
+            "BigAutoField",
+            "AutoField",
+            "ForeignKey",
+        )
+        and (
+            f.get_internal_type() != "ForeignKey"
+            or f.target_field.get_internal_type() in ("BigAutoField", "AutoField", "IntegerField")
+        )
+        and frame[f.column].dtype.kind not in "iu"
+    ]
+    if not integer_columns:
+        return frame
+    frame = frame.copy()
+    for column in integer_columns:
+        frame[column] = pd.array(pd.to_numeric(frame[column], errors="coerce"), dtype="Int64")
     return frame
 
 

@@ -661,3 +661,29 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.quantity} for {self.item_location_id}"
+
+
+class PlanChunk(models.Model):
+    """One idempotent slice of a plan run (whole items, all their locations), computed by any worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(PlanRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    item_id_low = models.BigIntegerField()
+    item_id_high = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    series_count = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    timings = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="planchunk_run_index_uniq")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} chunk {self.index}"

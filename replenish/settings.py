@@ -7,6 +7,7 @@ Python. Production: DATABASE_URL (PostgreSQL) and REDIS_URL (Celery broker), DEB
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -108,6 +109,10 @@ TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")
 USE_I18N = True
 USE_TZ = True
 
+# Planning economics: cost of placing one order line, yearly holding cost as a share of unit cost.
+DISTOPS_ORDERING_COST = env.float("DISTOPS_ORDERING_COST", default=25.0)
+DISTOPS_HOLDING_RATE = env.float("DISTOPS_HOLDING_RATE", default=0.25)
+
 # The company currency: money is Decimal in the database, shown with this code.
 DISTOPS_CURRENCY = env.str("DISTOPS_CURRENCY", default="USD")
 
@@ -159,6 +164,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Schedules live in one place.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "replenish.tasks.worker_heartbeat_task", "schedule": 300.0},
+    "plan-refresh-nightly": {"task": "replenish.tasks.plan_refresh_task", "schedule": crontab(hour=2, minute=15)},
+    "plan-runs-prune": {"task": "replenish.tasks.plan_runs_prune_task", "schedule": crontab(hour=5, minute=0)},
 }
 
 CACHES = {
@@ -182,4 +189,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Integrations (integrations/erp/CONTRACT.md): ERP_BASE_URL unset -> the loopback adapter (demo: postings are
+# accepted locally). Tuning knobs with their reasons live in integrations/conf.py.
+DISTOPS_ERP_URL = env.str("ERP_BASE_URL", default="")
+DISTOPS_ERP_TOKEN = env.str("ERP_TOKEN", default="")
+DISTOPS_OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["integrations-outbox-relay"] = {
+    "task": "integrations.tasks.outbox_relay_task", "schedule": 5.0,
+}
+CELERY_BEAT_SCHEDULE["integrations-erp-pull"] = {"task": "integrations.tasks.erp_pull_task", "schedule": 300.0}
+# Governance: daily KPI snapshot after the nightly plan, weekly acceptance-model retraining, drift checked daily but
+# run once per calendar month (so a missed first-of-month still gets its report).
+CELERY_BEAT_SCHEDULE["governance-kpi-snapshot"] = {
+    "task": "governance.tasks.kpi_snapshot_task", "schedule": crontab(hour=4, minute=30),
+}
+CELERY_BEAT_SCHEDULE["governance-acceptance-retrain"] = {
+    "task": "governance.tasks.acceptance_model_train_task", "schedule": crontab(day_of_week="sun", hour=3, minute=0),
+}
+CELERY_BEAT_SCHEDULE["governance-drift-monthly"] = {
+    "task": "governance.tasks.drift_report_task", "schedule": crontab(hour=3, minute=30),
 }

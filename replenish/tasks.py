@@ -1,8 +1,10 @@
 """Celery tasks of the replenish app: ids in, one service call."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import services
+from .planning import refresh
 
 
 @shared_task(bind=True, acks_late=True)
@@ -10,3 +12,44 @@ def worker_heartbeat_task(self) -> str:
     hostname = self.request.hostname or "in-process"
     services.worker_heartbeat_record(hostname=hostname)
     return hostname
+
+
+# A chunk takes ~10-30 s; retries back off up to 10 minutes, well below the broker's 1-hour visibility timeout.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=3,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+)
+def plan_chunk_task(self, chunk_id: int) -> None:
+    try:
+        refresh.plan_chunk_compute(chunk_id=chunk_id)
+    except OperationalError:
+        raise
+    except Exception as error:
+        from .models import PlanChunk
+
+        chunk = PlanChunk.objects.get(pk=chunk_id)
+        refresh.plan_run_fail(run_id=chunk.run_id, error=f"chunk {chunk.index}: {error}")
+        raise
+
+
+@shared_task(acks_late=True)
+def plan_refresh_task(location_code: str | None = None, skus: list[str] | None = None) -> int:
+    """The scheduled (beat) and on-demand entry point: starts a run whose chunks go to the workers."""
+    run = refresh.plan_refresh(location_code=location_code, skus=skus, inline=False)
+    return run.pk
+
+
+@shared_task(acks_late=True)
+def plan_refresh_touched_task(item_location_ids: list[int]) -> int:
+    """Event-driven re-plan of the SKU-locations an inbound event touched (one small chunk)."""
+    run = refresh.plan_refresh(item_location_ids=item_location_ids, inline=True)
+    return run.pk
+
+
+@shared_task
+def plan_runs_prune_task() -> int:
+    return refresh.plan_runs_prune()

@@ -1,0 +1,344 @@
+"""Plan orchestration: clean -> classify -> forecast -> segment -> lead times -> projection -> policy -> recommend."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .classify import abc_xyz, classify_demand, weekly_demand_cv
+from .forecast import ForecastResult, ForecastSettings, forecast_panel
+from .leadtime import LeadTimeSettings, learn_lead_times
+from .panel import clean_demand
+from .policy import PolicySettings, compute_policy, service_targets
+from .projection import clean_open_supply, project_inventory
+from .recommend import RECOMMENDATION_COLUMNS, RecommendSettings, build_recommendations
+
+SERIES_DEFAULTS: dict[str, Any] = {
+    "item_location_id": None,  # defaults to the row number
+    "item_id": None,  # defaults to the row number (every series its own item: no transfers)
+    "location_id": 0,
+    "supplier_id": -1,
+    "unit_cost": np.nan,
+    "unit_price": np.nan,
+    "on_hand": 0.0,
+    "allocated": 0.0,
+    "backordered": 0.0,
+    "capacity": np.nan,
+    "pack_size": 1.0,
+    "moq": 0.0,
+    "contracted_lead_time_days": np.nan,
+    "ordering_cost": np.nan,
+    "holding_rate": np.nan,
+    "static_min": np.nan,
+    "static_max": np.nan,
+    "service_target": np.nan,
+}
+
+DEFAULT_POLICY_TABLE = pd.DataFrame(
+    [
+        ("A", "X", "fill_rate", 0.98),
+        ("A", "Y", "fill_rate", 0.97),
+        ("A", "Z", "fill_rate", 0.95),
+        ("B", "X", "fill_rate", 0.95),
+        ("B", "Y", "fill_rate", 0.95),
+        ("B", "Z", "fill_rate", 0.93),
+        ("C", "X", "cycle", 0.92),
+        ("C", "Y", "cycle", 0.90),
+        ("C", "Z", "cycle", 0.90),
+    ],
+    columns=["abc", "xyz", "target_type", "target"],
+)
+
+RECEIPT_COLUMNS = ["supplier_id", "item_id", "lead_time_days", "received_date"]
+OPEN_SUPPLY_COLUMNS = ["series", "po_line_id", "quantity", "arrival_day", "expedite_days", "kind"]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    horizon_days: int = 90
+    review_days: float = 0.0
+    backtest_periods: int = 13
+    revenue_weeks: int = 52  # ABC on revenue of the last this-many weeks
+    abc_cutoffs: tuple[float, float] = (0.80, 0.95)
+    xyz_cutoffs: tuple[float, float] = (0.5, 1.0)
+    forecast: ForecastSettings | None = None  # when None: ForecastSettings(backtest_periods=backtest_periods)
+    policy: PolicySettings | None = None  # when None: PolicySettings(review_days=review_days)
+    lead_time: LeadTimeSettings = field(default_factory=LeadTimeSettings)
+    recommend: RecommendSettings = field(default_factory=RecommendSettings)
+
+
+@dataclass
+class PlanInputs:
+    """Everything the engine needs, as plain data (the Django side fills it from selectors)."""
+
+    series: pd.DataFrame  # one row per SKU-location, columns: see SERIES_DEFAULTS (missing ones get defaults)
+    demand: np.ndarray  # (n, T) weekly demand, NaN before history / unobserved
+    promo: np.ndarray | None = None  # (n, T) bool
+    receipts: pd.DataFrame | None = None  # supplier_id, item_id, lead_time_days, received_date
+    open_supply: pd.DataFrame | None = None  # series, po_line_id, quantity, arrival_day, expedite_days, kind
+    policy_table: pd.DataFrame | None = None  # abc, xyz, target_type, target (None: DEFAULT_POLICY_TABLE)
+    transfer_days: float | pd.DataFrame = 2.0  # scalar, or matrix: index = from location_id, columns = to
+    promo_next: np.ndarray | None = None  # (n,) bool: promotion planned for the next period
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+
+@dataclass
+class PlanResult:
+    plan: pd.DataFrame
+    recommendations: pd.DataFrame
+    timings: dict[str, float]
+    forecast: ForecastResult | None = None
+    lead_times: pd.DataFrame | None = None
+
+
+def _prepared_series(series: pd.DataFrame, n_series: int) -> pd.DataFrame:
+    if len(series) != n_series:
+        raise ValueError(f"series has {len(series)} rows but demand has {n_series}")
+    frame = series.reset_index(drop=True)
+    columns: dict[str, Any] = {}
+    for name, default in SERIES_DEFAULTS.items():
+        if name in frame:
+            columns[name] = frame[name].to_numpy()
+        elif default is None:
+            columns[name] = np.arange(n_series)
+        else:
+            columns[name] = np.full(n_series, default)
+    prepared = pd.DataFrame(columns)
+    for name in SERIES_DEFAULTS:
+        if name not in ("item_location_id", "item_id", "location_id", "supplier_id"):
+            prepared[name] = pd.to_numeric(prepared[name], errors="coerce").astype(np.float64)
+    if "service_target_type" in frame:
+        prepared["service_target_type"] = frame["service_target_type"].to_numpy()
+    return prepared
+
+
+def run_plan(inputs: PlanInputs) -> PlanResult:
+    """Run the whole replenishment plan for a panel; see the module docstring for the stages."""
+    options = inputs.options
+    timings: dict[str, float] = {}
+
+    def timed(stage: str, function: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        value = function()
+        timings[stage] = round(time.perf_counter() - started, 3)
+        return value
+
+    demand = np.asarray(inputs.demand)
+    n_series, n_periods = demand.shape
+    series = timed("prepare", lambda: _prepared_series(inputs.series, n_series))
+    clean = timed("clean", lambda: clean_demand(demand))
+    demand_by_series = clean.demand_by_period.T  # (n, T) view of the cleaned panel
+    classes = timed("classify", lambda: classify_demand(demand_by_series))
+
+    forecast_settings = options.forecast or ForecastSettings(backtest_periods=options.backtest_periods)
+    forecast = timed(
+        "forecast",
+        lambda: forecast_panel(
+            clean,
+            classes["demand_class"],
+            promo=inputs.promo,
+            promo_next=inputs.promo_next,
+            settings=forecast_settings,
+        ),
+    )
+
+    def segment() -> pd.DataFrame:
+        recent = clean.demand_by_period[max(n_periods - options.revenue_weeks, 0) :]  # time-major
+        units = np.nansum(recent, axis=0, dtype=np.float64)
+        price = series["unit_price"].to_numpy()
+        revenue = units * np.where(np.isfinite(price) & (price > 0), price, 0.0)
+        return abc_xyz(
+            revenue,
+            weekly_demand_cv(demand_by_series),
+            a_cutoff=options.abc_cutoffs[0],
+            b_cutoff=options.abc_cutoffs[1],
+            x_cutoff=options.xyz_cutoffs[0],
+            y_cutoff=options.xyz_cutoffs[1],
+        )
+
+    segments = timed("segment", segment)
+
+    def lead_times() -> tuple[pd.DataFrame, pd.DataFrame]:
+        receipts = inputs.receipts if inputs.receipts is not None else pd.DataFrame(columns=RECEIPT_COLUMNS)
+        contracted = series[["supplier_id", "item_id", "contracted_lead_time_days"]]
+        learned = learn_lead_times(receipts, contracted, options.lead_time)
+        per_series = series[["supplier_id", "item_id"]].merge(
+            learned, on=["supplier_id", "item_id"], how="left"
+        )
+        return learned, per_series
+
+    learned_lead_times, series_lead_times = timed("lead_time", lead_times)
+    lead_time_days = series_lead_times["lead_time_planned"].to_numpy(dtype=np.float64)
+
+    def projection() -> tuple[pd.DataFrame, pd.DataFrame]:
+        raw_supply = (
+            inputs.open_supply
+            if inputs.open_supply is not None
+            else pd.DataFrame(columns=OPEN_SUPPLY_COLUMNS)
+        )
+        supply = clean_open_supply(raw_supply, n_series)
+        frame, _ = project_inventory(
+            series["on_hand"].to_numpy(),
+            series["allocated"].to_numpy(),
+            series["backordered"].to_numpy(),
+            forecast.horizon,
+            supply,
+            lead_time_days,
+            horizon_days=options.horizon_days,
+            supply_is_clean=True,
+        )
+        return frame, supply
+
+    projected, supply = timed("projection", projection)
+
+    def policy() -> tuple[pd.DataFrame, pd.DataFrame]:
+        targets = service_targets(
+            segments["abc"],
+            segments["xyz"],
+            inputs.policy_table if inputs.policy_table is not None else DEFAULT_POLICY_TABLE,
+            override=series["service_target"],
+            override_type=series.get("service_target_type"),
+        )
+        policy_frame = pd.DataFrame(
+            {
+                "forecast_weekly": forecast.frame["forecast"].to_numpy(),
+                "forecast_sd_weekly": forecast.frame["forecast_sd"].to_numpy(),
+                "demand_class": classes["demand_class"].array,
+                "lead_time_days": lead_time_days,
+                "lead_time_sd_days": series_lead_times["lead_time_sd"].to_numpy(dtype=np.float64),
+                "target_type": targets["target_type"].to_numpy(),
+                "service_target": targets["service_target"].to_numpy(),
+                "unit_cost": series["unit_cost"].to_numpy(),
+                "ordering_cost": series["ordering_cost"].to_numpy(),
+                "holding_rate": series["holding_rate"].to_numpy(),
+                "moq": series["moq"].to_numpy(),
+                "pack_size": series["pack_size"].to_numpy(),
+                "capacity": series["capacity"].to_numpy(),
+                "inventory_position": projected["inventory_position"].to_numpy(),
+                "static_min": series["static_min"].to_numpy(),
+                "static_max": series["static_max"].to_numpy(),
+                "flag_no_history": clean.flag_no_history,
+            }
+        )
+        policy_settings = options.policy or PolicySettings(review_days=options.review_days)
+        return targets, compute_policy(policy_frame, policy_settings)
+
+    targets, policy_result = timed("policy", policy)
+
+    def assemble() -> pd.DataFrame:
+        pack = series["pack_size"].to_numpy()
+        moq = series["moq"].to_numpy()
+        price = series["unit_price"].to_numpy()
+        return pd.DataFrame(
+            {
+                "item_location_id": series["item_location_id"].to_numpy(),
+                "item_id": series["item_id"].to_numpy(),
+                "location_id": series["location_id"].to_numpy(),
+                "supplier_id": series["supplier_id"].to_numpy(),
+                "demand_class": classes["demand_class"].array,
+                "adi": classes["adi"].to_numpy(),
+                "cv2": classes["cv2"].to_numpy(),
+                "abc": segments["abc"].array,
+                "xyz": segments["xyz"].array,
+                "method": forecast.frame["method"].array,
+                "forecast_weekly": forecast.frame["forecast"].to_numpy(),
+                "forecast_sd_weekly": forecast.frame["forecast_sd"].to_numpy(),
+                "mase": forecast.frame["mase"].to_numpy(),
+                "bias": forecast.frame["bias"].to_numpy(),
+                "naive_mase": forecast.frame["naive_mase"].to_numpy(),
+                "lead_time_mean": lead_time_days,
+                "lead_time_sd": series_lead_times["lead_time_sd"].to_numpy(dtype=np.float64),
+                "lead_time_long_run_mean": series_lead_times["lead_time_mean"].to_numpy(dtype=np.float64),
+                "lead_time_recent_mean": series_lead_times["recent_mean"].to_numpy(dtype=np.float64),
+                "lead_time_n_samples": series_lead_times["n_samples"].to_numpy(),
+                "lead_time_source": series_lead_times["source"].to_numpy(),
+                "lead_time_unstable": series_lead_times["unstable"].to_numpy(dtype=bool),
+                "service_target": targets["service_target"].to_numpy(),
+                "target_type": targets["target_type"].to_numpy(),
+                **{
+                    name: policy_result[name].to_numpy()
+                    for name in (
+                        "lead_time_demand_mean",
+                        "lead_time_demand_sd",
+                        "lead_time_demand_distribution",
+                        "safety_factor",
+                        "safety_stock",
+                        "reorder_point",
+                        "eoq",
+                        "order_quantity",
+                        "order_up_to",
+                    )
+                },
+                "available": projected["available"].to_numpy(),
+                "on_order": projected["on_order"].to_numpy(),
+                "inventory_position": projected["inventory_position"].to_numpy(),
+                "stockout_probability": policy_result["stockout_probability"].to_numpy(),
+                "projected_stockout_day": projected["projected_stockout_day"].to_numpy(),
+                "projected_at_lead_time": projected["projected_at_lead_time"].to_numpy(),
+                "static_min": series["static_min"].to_numpy(),
+                "static_max": series["static_max"].to_numpy(),
+                "flag_no_history": clean.flag_no_history,
+                "flag_negative_demand_cleaned": clean.flag_negative_demand_cleaned,
+                "flag_nonfinite_demand_cleaned": clean.flag_nonfinite_demand_cleaned,
+                "flag_missing_periods": clean.flag_missing_periods,
+                "flag_no_backtest": ~np.isfinite(forecast.frame["mase"].to_numpy()),
+                "flag_zero_cost": policy_result["flag_zero_cost"].to_numpy(),
+                "flag_zero_price": ~(np.isfinite(price) & (price > 0)),
+                "flag_eoq_fallback": policy_result["flag_eoq_fallback"].to_numpy(),
+                "flag_capacity_limited": policy_result["flag_capacity_limited"].to_numpy(),
+                "flag_invalid_pack_or_moq": ~(np.isfinite(pack) & (pack > 0))
+                | (np.isfinite(moq) & (moq < 0)),
+                "flag_no_lead_time_history": series_lead_times["flag_no_lead_time_history"].to_numpy(
+                    dtype=bool
+                ),
+                "flag_no_contracted_lead_time": series_lead_times["flag_no_contracted_lead_time"].to_numpy(
+                    dtype=bool
+                ),
+                "flag_no_policy_match": targets["flag_no_policy_match"].to_numpy(),
+                "flag_static_min_max_used": policy_result["flag_static_min_max_used"].to_numpy(),
+            }
+        )
+
+    plan = timed("assemble", assemble)
+
+    def recommendations() -> pd.DataFrame:
+        recommend_frame = plan[
+            [
+                "item_id",
+                "location_id",
+                "supplier_id",
+                "inventory_position",
+                "available",
+                "reorder_point",
+                "order_up_to",
+                "forecast_weekly",
+                "projected_stockout_day",
+                "flag_no_history",
+            ]
+        ].assign(
+            lead_time_days=lead_time_days,
+            moq=series["moq"].to_numpy(),
+            pack_size=series["pack_size"].to_numpy(),
+            capacity=series["capacity"].to_numpy(),
+            ordering_cost=series["ordering_cost"].to_numpy(),
+        )
+        return build_recommendations(
+            recommend_frame, supply, transfer_days=inputs.transfer_days, settings=options.recommend
+        )
+
+    recs = timed("recommend", recommendations)
+    timings["total"] = round(sum(timings.values()), 3)
+    for part, seconds in forecast.timings.items():  # breakdown of the forecast stage, not added to the total
+        timings[f"forecast.{part}"] = seconds
+    return PlanResult(
+        plan=plan,
+        recommendations=recs.loc[:, list(RECOMMENDATION_COLUMNS)],
+        timings=timings,
+        forecast=forecast,
+        lead_times=learned_lead_times,
+    )

@@ -1,0 +1,399 @@
+"""Inventory policy: lead-time demand, safety stock, reorder point, order quantity, stockout probability.
+
+References (textbook forms):
+- Silver, Pyke & Thomas (2017), *Inventory and Production Management in Supply Chains*, 4th ed., ch. 4 (EOQ)
+  and ch. 6 (safety stock: cycle service level and fill rate, standard normal loss function G(k)).
+- Axsater (2015), *Inventory Control*, 3rd ed., section 5.3: negative binomial lead-time demand fitted by
+  moments for slow movers.
+- Panjer (1981): the (a, b, 0) recursion P(x) = P(x-1) * (a + b / x) for Poisson and negative binomial pmfs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .classify import INTERMITTENT, LUMPY
+
+CYCLE = "cycle"
+FILL_RATE = "fill_rate"
+NORMAL = "normal"
+NEGATIVE_BINOMIAL = "negative_binomial"
+POISSON = "poisson"
+DAYS_PER_WEEK = 7.0
+WEEKS_PER_YEAR = 52.0
+
+_K_GRID = np.linspace(-6.0, 6.0, 12_001)
+
+
+def normal_loss(k: np.ndarray | float) -> np.ndarray:
+    """Standard normal loss function G(k) = phi(k) - k * (1 - Phi(k)) = E[(Z - k)^+] (Silver-Pyke-Thomas 6.3)."""
+    k = np.asarray(k, dtype=np.float64)
+    return stats.norm.pdf(k) - k * stats.norm.sf(k)
+
+
+_LOG_G_GRID = np.log(normal_loss(_K_GRID))  # strictly decreasing in k
+
+
+def inverse_normal_loss(target: np.ndarray | float) -> np.ndarray:
+    """k such that G(k) = target, vectorized; clipped to [-6, 6].
+
+    Interpolation on a table of log G(k), then two Newton steps on log G(k) - log target
+    (d/dk log G(k) = -(1 - Phi(k)) / G(k)).
+    """
+    target = np.asarray(target, dtype=np.float64)
+    log_target = np.log(np.clip(target, np.exp(_LOG_G_GRID[-1]), np.exp(_LOG_G_GRID[0])))
+    k = np.interp(-log_target, -_LOG_G_GRID, _K_GRID)
+    for _ in range(2):
+        loss = normal_loss(k)
+        k = k + (np.log(loss) - log_target) * loss / stats.norm.sf(k)
+        k = np.clip(k, _K_GRID[0], _K_GRID[-1])
+    return k
+
+
+def lead_time_demand(
+    forecast_weekly: np.ndarray,
+    forecast_sd_weekly: np.ndarray,
+    lead_time_days: np.ndarray,
+    lead_time_sd_days: np.ndarray,
+    review_days: float | np.ndarray = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of demand over the protection interval L + R with a random lead time.
+
+    mean = d * (L + R), sd = sqrt((L + R) * sd_d^2 + d^2 * sd_L^2)  (Silver-Pyke-Thomas eq. 6.14-6.15)
+    with d = weekly forecast / 7 and sd_d = weekly forecast sd / sqrt(7) (independent days), L and sd_L in days.
+    The review period R is known, so only L carries variability.
+    """
+    daily_demand = np.asarray(forecast_weekly, dtype=np.float64) / DAYS_PER_WEEK
+    daily_sd = np.asarray(forecast_sd_weekly, dtype=np.float64) / np.sqrt(DAYS_PER_WEEK)
+    protection = np.asarray(lead_time_days, dtype=np.float64) + np.asarray(review_days, dtype=np.float64)
+    lead_time_sd = np.asarray(lead_time_sd_days, dtype=np.float64)
+    mean = daily_demand * protection
+    sd = np.sqrt(protection * daily_sd**2 + daily_demand**2 * lead_time_sd**2)
+    return mean, sd
+
+
+def economic_order_quantity(
+    annual_demand: np.ndarray, ordering_cost: np.ndarray, holding_rate: np.ndarray, unit_cost: np.ndarray
+) -> np.ndarray:
+    """EOQ = sqrt(2 * D * A / (r * v)) (Harris 1913; Silver-Pyke-Thomas eq. 4.3). NaN where r * v <= 0."""
+    holding = np.asarray(holding_rate, dtype=np.float64) * np.asarray(unit_cost, dtype=np.float64)
+    numerator = (
+        2.0 * np.asarray(annual_demand, dtype=np.float64) * np.asarray(ordering_cost, dtype=np.float64)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eoq = np.sqrt(np.maximum(numerator, 0.0) / holding)
+    return np.where(np.isfinite(eoq) & (holding > 0), eoq, np.nan)
+
+
+def round_up_to_pack(quantity: np.ndarray, pack_size: np.ndarray) -> np.ndarray:
+    pack = np.where(np.asarray(pack_size, dtype=np.float64) > 0, pack_size, 1.0)
+    return np.ceil(np.asarray(quantity, dtype=np.float64) / pack - 1e-9) * pack
+
+
+def round_down_to_pack(quantity: np.ndarray, pack_size: np.ndarray) -> np.ndarray:
+    pack = np.where(np.asarray(pack_size, dtype=np.float64) > 0, pack_size, 1.0)
+    return np.floor(np.asarray(quantity, dtype=np.float64) / pack + 1e-9) * pack
+
+
+def bound_order_quantity(
+    quantity: np.ndarray, moq: np.ndarray, pack_size: np.ndarray, capacity_room: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bound below by the MOQ, round up to the pack size, cap by the storage room (rounded down to a pack).
+
+    ``capacity_room`` is capacity - position (NaN or +inf when there is no capacity limit). A zero quantity
+    stays zero (no demand, no order). Returns (quantity, capacity_limited flag).
+    """
+    quantity = np.asarray(quantity, dtype=np.float64)
+    wanted = round_up_to_pack(
+        np.maximum(quantity, np.nan_to_num(np.asarray(moq, dtype=np.float64))), pack_size
+    )
+    wanted = np.where(quantity > 0, wanted, 0.0)
+    room = np.asarray(capacity_room, dtype=np.float64)
+    room = np.where(np.isnan(room), np.inf, room)
+    room = np.where(np.isfinite(room), round_down_to_pack(np.maximum(room, 0.0), pack_size), np.inf)
+    limited = wanted > room
+    return np.where(limited, room, wanted), limited
+
+
+def negative_binomial_parameters(
+    mean: np.ndarray, variance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Method-of-moments negative binomial (Axsater 2015, 5.3.3): p = mean / var, r = mean^2 / (var - mean).
+
+    scipy's ``nbinom(n=r, p=p)`` has this mean and variance. Where var <= mean (or mean <= 0) the Poisson is
+    used instead: returns (r, p, is_poisson) with r = inf, p = 1 on the Poisson rows.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    variance = np.asarray(variance, dtype=np.float64)
+    is_poisson = ~(variance > mean) | ~(mean > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(is_poisson, 1.0, mean / variance)
+        r = np.where(is_poisson, np.inf, mean**2 / (variance - mean))
+    return r, p, is_poisson
+
+
+def discrete_reorder_point(
+    mean: np.ndarray,
+    variance: np.ndarray,
+    *,
+    fill_rate: np.ndarray,
+    target: np.ndarray,
+    order_quantity: np.ndarray,
+    max_support: int = 20_000,
+    compact_every: int = 16,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder point under negative binomial (or Poisson) lead-time demand X, vectorized.
+
+    Cycle service alpha: the smallest s with P(X <= s) >= alpha.
+    Fill rate beta: the smallest s with expected shortage per cycle E[(X - s)^+] <= Q * (1 - beta)
+    (the discrete loss function, Silver-Pyke-Thomas 6.7 / Axsater 5.3; with Q <= 0 the cycle rule is used).
+    The pmf runs up the support with the Panjer recursion, keeping F(s) = P(X <= s) and
+    B(s) = sum_{x<=s} (s - x) P(x) = B(s-1) + F(s-1), so that E[(X - s)^+] = mean - s + B(s). Rows are dropped
+    from the working set as soon as they are resolved. Returns (reorder_point, resolved); unresolved rows (beyond
+    ``max_support``) get NaN and resolved False, for the caller to fall back.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    n_rows = mean.shape[0]
+    r, p, is_poisson = negative_binomial_parameters(mean, variance)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(is_poisson, 0.0, 1.0 - p)
+        b = np.where(is_poisson, mean, (r - 1.0) * (1.0 - p))
+        log_p0 = np.where(is_poisson, -mean, r * np.log(p))
+    probability = np.exp(log_p0)
+    use_fill = np.asarray(fill_rate, dtype=bool) & (np.asarray(order_quantity, dtype=np.float64) > 0)
+    target = np.asarray(target, dtype=np.float64)
+    allowed_shortage = np.asarray(order_quantity, dtype=np.float64) * (1.0 - target)
+    result = np.full(n_rows, np.nan)
+
+    rows = np.arange(n_rows)
+    cumulative = probability.copy()
+    partial = np.zeros(n_rows)
+    mean_w, a_w, b_w, target_w, allowed_w, fill_w = mean, a, b, target, allowed_shortage, use_fill
+    for support in range(max_support + 1):
+        if support > 0:
+            partial = partial + cumulative
+            probability = probability * (a_w + b_w / support)
+            cumulative = cumulative + probability
+        expected_shortage = mean_w - support + partial
+        done = np.where(fill_w, expected_shortage <= allowed_w + 1e-12, cumulative >= target_w - 1e-12)
+        newly = done & np.isnan(result[rows])
+        result[rows[newly]] = support
+        if support % compact_every == 0 or done.all():
+            keep = ~np.isfinite(result[rows])
+            if not keep.any():
+                break
+            rows, probability, cumulative, partial = (
+                rows[keep],
+                probability[keep],
+                cumulative[keep],
+                partial[keep],
+            )
+            mean_w, a_w, b_w = mean_w[keep], a_w[keep], b_w[keep]
+            target_w, allowed_w, fill_w = target_w[keep], allowed_w[keep], fill_w[keep]
+    return result, np.isfinite(result)
+
+
+def discrete_stockout_probability(position: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """P(X > position) for negative binomial / Poisson X fitted by moments; 1 when position < 0."""
+    position = np.asarray(position, dtype=np.float64)
+    r, p, is_poisson = negative_binomial_parameters(mean, variance)
+    level = np.floor(np.maximum(position, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tail = np.where(
+            is_poisson,
+            stats.poisson.sf(level, np.maximum(mean, 0.0)),
+            stats.nbinom.sf(level, np.where(is_poisson, 1.0, r), np.where(is_poisson, 0.5, p)),
+        )
+    return np.where(position < 0, 1.0, np.nan_to_num(tail))
+
+
+def normal_stockout_probability(position: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """P(X > position) for normal X; a degenerate X (sd = 0) is certain: 1 when mean > position, else 0."""
+    position = np.asarray(position, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    sd = np.asarray(sd, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tail = stats.norm.sf((position - mean) / sd)
+    return np.where(sd > 0, tail, (mean > position).astype(np.float64))
+
+
+def service_targets(
+    abc: pd.Series,
+    xyz: pd.Series,
+    policy_table: pd.DataFrame,
+    *,
+    override: pd.Series | None = None,
+    override_type: pd.Series | None = None,
+    default_type: str = CYCLE,
+    default_target: float = 0.95,
+) -> pd.DataFrame:
+    """Service target per series from a policy table (abc, xyz, target_type, target) joined on abc/xyz.
+
+    A per-series ``override`` (NaN = none) wins over the table's target and ``override_type`` over its type.
+    Combinations missing from the table get (default_type, default_target) and flag_no_policy_match.
+    Targets are clipped into [0.5, 0.9999]; an unknown target_type falls back to "cycle".
+    Returns columns target_type, service_target, flag_no_policy_match.
+    """
+    keys = pd.DataFrame({"abc": np.asarray(abc).astype(str), "xyz": np.asarray(xyz).astype(str)})
+    table = policy_table.loc[:, ["abc", "xyz", "target_type", "target"]].copy()
+    table["abc"] = table["abc"].astype(str)
+    table["xyz"] = table["xyz"].astype(str)
+    joined = keys.merge(table.drop_duplicates(["abc", "xyz"], keep="last"), on=["abc", "xyz"], how="left")
+    target = pd.to_numeric(joined["target"], errors="coerce").to_numpy(dtype=np.float64)
+    target_type = joined["target_type"].astype(object).to_numpy()
+    no_match = np.isnan(target)
+    if override is not None:
+        override_values = pd.to_numeric(pd.Series(override), errors="coerce").to_numpy(dtype=np.float64)
+        target = np.where(np.isfinite(override_values), override_values, target)
+    if override_type is not None:
+        override_types = pd.Series(override_type).astype(object).to_numpy()
+        target_type = np.where(pd.isna(override_types), target_type, override_types)
+    target_type = np.where(pd.isna(target_type), default_type, target_type)
+    target_type = np.where(np.isin(target_type, [CYCLE, FILL_RATE]), target_type, CYCLE)
+    target = np.where(np.isfinite(target), target, default_target)
+    return pd.DataFrame(
+        {
+            "target_type": target_type.astype(str),
+            "service_target": np.clip(target, 0.5, 0.9999),
+            "flag_no_policy_match": no_match,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    review_days: float = 0.0  # R: protection interval is L + R
+    slow_mover_mean_threshold: float = 10.0  # mean lead-time demand below this: negative binomial, not normal
+    discrete_max_mean: float = 500.0  # above this mean the normal is used even for intermittent classes
+    fallback_cover_weeks: float = 4.0  # order quantity when the EOQ is undefined (zero/NaN cost)
+    min_safety_factor: float = 0.0  # floor for k under the normal (negative k = negative safety stock)
+
+
+def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) -> pd.DataFrame:
+    """Reorder point, safety stock, order quantity and stockout probability per series.
+
+    ``frame`` columns: forecast_weekly, forecast_sd_weekly, demand_class, lead_time_days, lead_time_sd_days,
+    target_type, service_target, unit_cost, ordering_cost, holding_rate, moq, pack_size, capacity (NaN = none),
+    inventory_position, and optionally static_min, static_max, flag_no_history.
+    """
+    settings = settings or PolicySettings()
+
+    def column(name: str, default: float = np.nan) -> np.ndarray:
+        if name not in frame:
+            return np.full(len(frame), default)
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+    weekly = np.maximum(np.nan_to_num(column("forecast_weekly")), 0.0)
+    weekly_sd = np.maximum(np.nan_to_num(column("forecast_sd_weekly")), 0.0)
+    lead_time = np.maximum(np.nan_to_num(column("lead_time_days")), 0.0)
+    lead_time_sd = np.maximum(np.nan_to_num(column("lead_time_sd_days")), 0.0)
+    position = np.nan_to_num(column("inventory_position"))
+    unit_cost = column("unit_cost")
+    pack = column("pack_size")
+    pack = np.where(np.isfinite(pack) & (pack > 0), pack, 1.0)
+    moq = np.maximum(np.nan_to_num(column("moq")), 0.0)
+    fill = frame["target_type"].astype(str).to_numpy() == FILL_RATE
+    target = np.clip(np.nan_to_num(column("service_target"), nan=0.95), 0.5, 0.9999)
+
+    protection_mean, protection_sd = lead_time_demand(
+        weekly, weekly_sd, lead_time, lead_time_sd, settings.review_days
+    )
+    lead_mean, lead_sd = lead_time_demand(weekly, weekly_sd, lead_time, lead_time_sd, 0.0)
+
+    # order quantity: EOQ, explicit fallback to weeks of cover when the cost makes it undefined
+    holding_rate = column("holding_rate")
+    zero_cost = ~(np.isfinite(unit_cost) & (unit_cost > 0))
+    bad_holding = ~(np.isfinite(holding_rate) & (holding_rate > 0))
+    ordering_cost = column("ordering_cost")
+    bad_ordering = ~(np.isfinite(ordering_cost) & (ordering_cost >= 0))
+    eoq = economic_order_quantity(weekly * WEEKS_PER_YEAR, ordering_cost, holding_rate, unit_cost)
+    eoq_undefined = zero_cost | bad_holding | bad_ordering | np.isnan(eoq)
+    base_quantity = np.where(eoq_undefined, settings.fallback_cover_weeks * weekly, eoq)
+    base_quantity = np.where(weekly > 0, base_quantity, 0.0)
+    order_quantity, capacity_limited = bound_order_quantity(
+        base_quantity, moq, pack, column("capacity") - position
+    )
+
+    # distribution: negative binomial / Poisson for slow movers, normal otherwise
+    labels = (
+        frame["demand_class"].astype(str).to_numpy() if "demand_class" in frame else np.full(len(frame), "")
+    )
+    slow = (protection_mean < settings.slow_mover_mean_threshold) | np.isin(labels, [INTERMITTENT, LUMPY])
+    discrete = slow & (protection_mean <= settings.discrete_max_mean)
+    variance = protection_sd**2
+    _, _, is_poisson = negative_binomial_parameters(protection_mean, variance)
+
+    # normal: cycle k = z_alpha; fill rate G(k) = Q (1 - beta) / sd (Silver-Pyke-Thomas eq. 6.23)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss_target = order_quantity * (1.0 - target) / protection_sd
+    k_cycle = stats.norm.ppf(target)
+    k_fill = inverse_normal_loss(np.where(np.isfinite(loss_target), loss_target, 1.0))
+    k = np.where(fill & (order_quantity > 0), k_fill, k_cycle)
+    k = np.maximum(k, settings.min_safety_factor)
+    safety_stock = np.where(protection_sd > 0, k * protection_sd, 0.0)
+    reorder_point = protection_mean + safety_stock
+
+    discrete_rows = np.flatnonzero(discrete)
+    if discrete_rows.size:
+        discrete_rop, resolved = discrete_reorder_point(
+            protection_mean[discrete_rows],
+            variance[discrete_rows],
+            fill_rate=fill[discrete_rows],
+            target=target[discrete_rows],
+            order_quantity=order_quantity[discrete_rows],
+        )
+        discrete[discrete_rows[~resolved]] = False  # beyond the capped support: keep the normal figure
+        chosen = discrete_rows[resolved]
+        reorder_point[chosen] = discrete_rop[resolved]
+        safety_stock[chosen] = discrete_rop[resolved] - protection_mean[chosen]  # may be negative
+        # the implied safety factor, for display: SS / sd
+        k[chosen] = np.where(
+            protection_sd[chosen] > 0, safety_stock[chosen] / np.maximum(protection_sd[chosen], 1e-12), 0.0
+        )
+
+    # stockout within the lead time (L only) under the same distribution family
+    stockout = normal_stockout_probability(position, lead_mean, lead_sd)
+    if discrete.any():
+        stockout[discrete] = discrete_stockout_probability(
+            position[discrete], lead_mean[discrete], lead_sd[discrete] ** 2
+        )
+
+    order_up_to = reorder_point + order_quantity
+    # no history: fall back to the ERP's static min/max when given (explicit, flagged)
+    no_history = (
+        frame["flag_no_history"].to_numpy(dtype=bool)
+        if "flag_no_history" in frame
+        else np.zeros(len(frame), bool)
+    )
+    static_min, static_max = column("static_min"), column("static_max")
+    use_static = no_history & np.isfinite(static_min) & (static_min >= 0)
+    static_max = np.where(np.isfinite(static_max) & (static_max >= static_min), static_max, static_min)
+    reorder_point = np.where(use_static, static_min, reorder_point)
+    order_up_to = np.where(use_static, static_max, order_up_to)
+    order_quantity = np.where(use_static, order_up_to - reorder_point, order_quantity)
+    safety_stock = np.where(use_static, 0.0, safety_stock)
+
+    distribution = np.where(discrete, np.where(is_poisson, POISSON, NEGATIVE_BINOMIAL), NORMAL)
+    return pd.DataFrame(
+        {
+            "lead_time_demand_mean": protection_mean,
+            "lead_time_demand_sd": protection_sd,
+            "lead_time_demand_distribution": distribution,
+            "safety_factor": k,
+            "safety_stock": safety_stock,
+            "reorder_point": reorder_point,
+            "eoq": base_quantity,  # the weeks-of-cover fallback where flag_eoq_fallback
+            "order_quantity": order_quantity,
+            "order_up_to": order_up_to,
+            "stockout_probability": np.clip(stockout, 0.0, 1.0),
+            "flag_zero_cost": zero_cost,
+            "flag_eoq_fallback": eoq_undefined & (weekly > 0),
+            "flag_capacity_limited": capacity_limited,
+            "flag_static_min_max_used": use_static,
+        },
+        index=frame.index,
+    )

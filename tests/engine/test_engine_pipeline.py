@@ -1,0 +1,179 @@
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from replenish.engine import PlanInputs, PlanOptions, make_synthetic_panel, run_plan
+from replenish.engine.recommend import RECOMMENDATION_COLUMNS
+
+NAN = np.nan
+DECISION_COLUMNS = [
+    "forecast_weekly",
+    "forecast_sd_weekly",
+    "lead_time_mean",
+    "lead_time_sd",
+    "service_target",
+    "lead_time_demand_mean",
+    "lead_time_demand_sd",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "order_quantity",
+    "inventory_position",
+    "stockout_probability",
+    "eoq",
+    "safety_factor",
+]
+
+
+def series_frame(n, **columns):
+    base = {
+        "item_location_id": np.arange(100, 100 + n),
+        "item_id": np.arange(n),
+        "location_id": np.zeros(n, dtype=int),
+        "supplier_id": np.full(n, 3),
+        "unit_cost": np.full(n, 10.0),
+        "unit_price": np.full(n, 15.0),
+        "on_hand": np.full(n, 5.0),
+        "allocated": np.zeros(n),
+        "backordered": np.zeros(n),
+        "capacity": np.full(n, NAN),
+        "pack_size": np.ones(n),
+        "moq": np.zeros(n),
+        "contracted_lead_time_days": np.full(n, 10.0),
+        "ordering_cost": np.full(n, 40.0),
+        "holding_rate": np.full(n, 0.25),
+        "static_min": np.full(n, NAN),
+        "static_max": np.full(n, NAN),
+        "service_target": np.full(n, NAN),
+    }
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+def test_bad_inputs_give_finite_outputs_and_flags_without_exceptions():
+    rng = np.random.default_rng(0)
+    healthy = rng.poisson(8, 40).astype(float)
+    demand = np.array(
+        [
+            healthy,
+            np.full(40, NAN),  # no history
+            np.where(np.arange(40) == 7, -6.0, healthy),  # a return booked as negative demand
+            np.where(np.arange(40) % 9 == 0, NAN, healthy),  # holes in the feed
+            np.where(np.arange(40) == 3, np.inf, healthy),  # garbage
+            healthy,  # zero cost
+            healthy,  # zero price
+            healthy,  # broken pack size / moq, no contract, capacity already exceeded
+            np.zeros(40),  # observed but never sold
+        ]
+    )
+    n = demand.shape[0]
+    series = series_frame(
+        n,
+        unit_cost=[10.0, 10.0, 10.0, 10.0, 10.0, 0.0, 10.0, NAN, 10.0],
+        unit_price=[15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 0.0, 15.0, 15.0],
+        pack_size=[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0],
+        moq=[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -5.0, 0.0],
+        contracted_lead_time_days=[10.0] * 7 + [NAN, 10.0],
+        capacity=[NAN] * 7 + [2.0, NAN],
+        on_hand=[5.0, 0.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, NAN],
+    )
+    inputs = PlanInputs(series=series, demand=demand, receipts=pd.DataFrame(), open_supply=pd.DataFrame())
+    result = run_plan(inputs)
+    plan = result.plan
+    assert len(plan) == n
+    assert np.isfinite(plan[DECISION_COLUMNS].to_numpy(dtype=float)).all()
+    assert plan["flag_no_history"].tolist() == [False, True] + [False] * 7
+    assert plan["flag_negative_demand_cleaned"][2]
+    assert plan["flag_missing_periods"][3] and plan["flag_nonfinite_demand_cleaned"][4]
+    assert plan["flag_zero_cost"][5] and plan["flag_eoq_fallback"][5] and plan["flag_zero_price"][6]
+    assert plan["flag_zero_cost"][7] and plan["flag_invalid_pack_or_moq"][7]
+    assert plan["flag_no_contracted_lead_time"][7] and plan["lead_time_source"][7] == "default"
+    assert plan["flag_no_lead_time_history"].all()
+    assert plan["flag_capacity_limited"][7] and plan["order_quantity"][7] == 0.0
+    assert plan["method"][1] == "none" and plan["forecast_weekly"][1] == 0.0
+    assert plan["method"][8] == "zero"
+    assert plan["abc"][6] == "C"
+    json.dumps(list(result.recommendations["factors"]), allow_nan=False)
+
+
+def test_synthetic_panel_runs_end_to_end_with_the_documented_columns():
+    inputs = make_synthetic_panel(3000, 104, seed=4)
+    result = run_plan(inputs)
+    plan, recommendations = result.plan, result.recommendations
+    assert len(plan) == 3000
+    for column in (
+        "item_location_id",
+        "demand_class",
+        "abc",
+        "xyz",
+        "method",
+        "forecast_weekly",
+        "forecast_sd_weekly",
+        "mase",
+        "bias",
+        "lead_time_mean",
+        "lead_time_sd",
+        "lead_time_source",
+        "lead_time_unstable",
+        "service_target",
+        "target_type",
+        "lead_time_demand_mean",
+        "lead_time_demand_sd",
+        "safety_stock",
+        "reorder_point",
+        "order_up_to",
+        "order_quantity",
+        "inventory_position",
+        "stockout_probability",
+        "projected_stockout_day",
+        "flag_no_history",
+    ):
+        assert column in plan
+    assert np.isfinite(plan[DECISION_COLUMNS].to_numpy(dtype=float)).all()
+    assert (plan["order_up_to"] >= plan["reorder_point"]).all()
+    assert plan["stockout_probability"].between(0, 1).all()
+    assert list(recommendations.columns) == list(RECOMMENDATION_COLUMNS)
+    assert set(recommendations["action"]) <= {"purchase_order", "expedite", "defer", "cancel", "transfer"}
+    assert recommendations["series"].between(0, 2999).all()
+    assert {"forecast", "policy", "recommend", "total"} <= set(result.timings)
+    # every PO is whole packs of at least the MOQ unless capacity-limited
+    orders = recommendations[recommendations["action"] == "purchase_order"]
+    packs = inputs.series["pack_size"].to_numpy()[orders["series"]]
+    assert np.allclose(orders["quantity"] / packs, np.round(orders["quantity"] / packs))
+    # intermittent series are never forecast by the continuous methods, and vice versa
+    intermittent = plan["demand_class"].isin(["intermittent", "lumpy"])
+    assert not plan.loc[intermittent, "method"].isin(["holt_damped", "holt_winters", "global_gbm"]).any()
+    assert not plan.loc[~intermittent, "method"].isin(["croston_sba", "tsb"]).any()
+
+
+def test_policy_table_and_override_reach_the_plan():
+    rng = np.random.default_rng(1)
+    demand = rng.poisson(20, (2, 40)).astype(float)
+    table = pd.DataFrame(
+        [(abc, xyz, "cycle", 0.91) for abc in "ABC" for xyz in "XYZ"],
+        columns=["abc", "xyz", "target_type", "target"],
+    )
+    series = series_frame(2, service_target=[NAN, 0.97])
+    result = run_plan(PlanInputs(series=series, demand=demand, policy_table=table, options=PlanOptions()))
+    assert list(result.plan["service_target"]) == [0.91, 0.97]
+
+
+def test_engine_modules_do_not_import_django_themselves():
+    import pathlib
+
+    engine = pathlib.Path(sys.modules["replenish.engine"].__file__).parent
+    for path in engine.glob("*.py"):
+        text = path.read_text()
+        assert "import django" not in text and "from django" not in text, path.name
+
+
+@pytest.mark.parametrize(("n_series", "n_periods"), [(0, 20), (1, 30), (5, 1), (7, 30), (40, 60)])
+def test_tiny_and_short_panels(n_series, n_periods):
+    # (40, 60): the global model trains with lag 52 never available (an all-NaN feature)
+    inputs = make_synthetic_panel(n_series, n_periods, seed=n_series)
+    result = run_plan(inputs)
+    assert len(result.plan) == n_series
+    assert np.isfinite(result.plan[DECISION_COLUMNS].to_numpy(dtype=float)).all()

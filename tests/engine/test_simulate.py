@@ -1,0 +1,570 @@
+"""Known-answer tests for the inventory policy simulator (replenish/engine/simulate.py).
+
+Expected numbers are worked out by hand in the comments (deterministic cases) or computed independently with
+scipy.stats (base-stock fill rate), never pasted back from the simulator's own output.
+Timing convention under test: an order placed at the end of day t with lead time L is usable from day t + L + 1.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from replenish.engine.simulate import (
+    ExpediteOption,
+    InventoryPolicy,
+    OpenOrders,
+    Scenario,
+    SimulationOptions,
+    TransferOption,
+    compare_policies,
+    seeded_lead_time_sampler,
+    simulate,
+    static_min_max,
+)
+
+
+def constant_scenario(*, daily_demand, lead_time, n_days, initial_on_hand, **kwargs):
+    return Scenario(
+        demand=np.full((1, n_days), float(daily_demand)),
+        lead_times=np.full((1, n_days), lead_time),
+        initial_on_hand=initial_on_hand,
+        **kwargs,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Deterministic demand and lead time
+
+
+def test_deterministic_no_stockout_when_reorder_point_covers_lead_time_demand():
+    # given d = 10/day, L = 3 days, s = 40 >= d * L = 30, S = 100, start with 70 on hand.
+    # End-of-day on hand: 60, 50, 40 (order S - 40 = 60 at end of day 2, usable day 2 + 3 + 1 = 6), 30, 20, 10,
+    # day 6: 10 + 60 - 10 = 60, ... a 6-day sawtooth 60, 50, 40, 30, 20, 10 with one order per cycle.
+    cycles = 10
+    scenario = constant_scenario(
+        daily_demand=10, lead_time=3, n_days=6 * cycles, initial_on_hand=70, unit_cost=2.0
+    )
+
+    # when
+    result = simulate(scenario, InventoryPolicy(reorder_point=40, order_up_to=100))
+
+    # then
+    row = result.per_series.iloc[0]
+    assert row["unit_fill_rate"] == 1.0
+    assert row["line_fill_rate"] == 1.0
+    assert row["stockout_days"] == 0
+    assert row["avg_on_hand_units"] == pytest.approx((60 + 50 + 40 + 30 + 20 + 10) / 6)  # 35
+    assert row["avg_on_hand_value"] == pytest.approx(35 * 2.0)
+    assert row["orders"] == cycles  # orders on days 2, 8, 14, ...
+    assert row["order_units"] == 60 * cycles
+    # turns = annualised COGS / average inventory value = (600 units * 2 * 365 / 60 days) / 70
+    assert row["turns"] == pytest.approx(10 * 6 * cycles * 2.0 * 365 / (6 * cycles) / 70)
+    assert row["exception_days"] == 0
+
+
+def test_deterministic_shortfall_when_reorder_point_below_lead_time_demand_backorders():
+    # given d = 10, L = 5, s = 30 < d * L = 50, S = 100, 100 on hand.
+    # Days 0-6 filled (on hand 30 at end of day 6 -> order 70, usable day 12); days 7-9 filled, 10-11 short (20
+    # backordered). Day 12: 70 arrive, 20 go to backorders, 50 left, end 40; end of day 13 position 30 -> order
+    # (usable 19); days 14-16 filled, 17-18 short. From day 12 on: 7-day cycles with 5 filled and 2 short days.
+    cycles = 6
+    n_days = 12 + 7 * cycles
+    scenario = constant_scenario(daily_demand=10, lead_time=5, n_days=n_days, initial_on_hand=100)
+
+    # when
+    result = simulate(scenario, InventoryPolicy(reorder_point=30, order_up_to=100))
+
+    # then
+    row = result.per_series.iloc[0]
+    short_days = 2 + 2 * cycles
+    assert row["stockout_days"] == short_days
+    assert row["unit_fill_rate"] == pytest.approx((n_days - short_days) / n_days)
+    assert row["backorder_units"] == 10 * short_days
+    assert row["lost_units"] == 0
+    assert (
+        row["orders"] == 1 + cycles
+    )  # days 6, 13, 20, ..., 48 (the one on day 55 would be after the horizon)
+    # every short day is also a short line (one line per day)
+    assert row["line_fill_rate"] == pytest.approx(row["unit_fill_rate"])
+    # shipped = everything demanded minus the backorder still open at the end (the last cycle ends with
+    # its 2 short days filled on the first day of the next cycle, which lies after the horizon)
+    assert row["ending_backorder_units"] == 20
+    assert row["shipped_units"] == 10 * n_days - 20
+    # exceptions: projected net stock after L days (on hand + due within 5 days - 50) < 0 on the day before the
+    # order (net 40) and on the order day (net 30, order usable after day t + 5): 2 per cycle, first on days 5, 6.
+    assert row["exception_days"] == 2 + 2 * cycles
+
+
+def test_lost_sales_mode_differs_from_backorders_as_worked_by_hand():
+    # given the case above under lost sales: the 20 short units vanish, so day 12 starts with 70 on hand.
+    # End of days 12-15: 60, 50, 40, 30 -> order at 15 (usable 21); 16-18 filled, 19-20 lost: 9-day cycles
+    # from day 12 with 7 filled and 2 lost days.
+    cycles = 5
+    n_days = 12 + 9 * cycles
+    scenario = constant_scenario(daily_demand=10, lead_time=5, n_days=n_days, initial_on_hand=100)
+    policy = InventoryPolicy(reorder_point=30, order_up_to=100)
+
+    # when
+    lost = simulate(scenario, policy, SimulationOptions(lost_sales=True)).per_series.iloc[0]
+    backordered = simulate(scenario, policy).per_series.iloc[0]
+
+    # then
+    short_days = 2 + 2 * cycles
+    assert lost["lost_units"] == 10 * short_days
+    assert lost["backorder_units"] == 0
+    assert lost["ending_backorder_units"] == 0
+    assert lost["unit_fill_rate"] == pytest.approx((n_days - short_days) / n_days)
+    assert lost["shipped_units"] == lost["filled_on_time_units"]
+    assert lost["orders"] == 1 + cycles
+    # backorders eat part of every receipt, so the same policy fills less on time and orders more often
+    assert backordered["unit_fill_rate"] < lost["unit_fill_rate"]
+    assert backordered["orders"] > lost["orders"]
+    assert backordered["shipped_units"] > lost["shipped_units"]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Base stock under Poisson demand against the analytical fill rate
+
+
+def poisson_loss(mean, level):
+    """E[(X - level)^+] for X ~ Poisson(mean) = mean - level + E[(level - X)^+]."""
+    x = np.arange(level + 1)
+    return mean - level + np.sum((level - x) * stats.poisson.pmf(x, mean))
+
+
+def test_base_stock_fill_rate_matches_the_analytical_backorder_model():
+    # given daily Poisson(4) demand, fixed lead time L = 3, daily review, base stock S = 18 (s = S - 1).
+    # With the order of day t usable from day t + L + 1, net stock after day tau's demand is S - D(L + 1 days).
+    # Today's demand not filled on time: (D_{L+1} - S)^+ - (D_L - S)^+ (what the previous L days already left short),
+    # so beta = 1 - (E[(D_{L+1} - S)^+] - E[(D_L - S)^+]) / E[d]   (Hadley-Whitin / Axsaeter, base stock).
+    rate, lead, level = 4.0, 3, 18
+    expected_fill = 1 - (poisson_loss(rate * (lead + 1), level) - poisson_loss(rate * lead, level)) / rate
+    x = np.arange(level + 1)
+    expected_on_hand = np.sum((level - x) * stats.poisson.pmf(x, rate * (lead + 1)))  # E[(S - D_{L+1})^+]
+    rng = np.random.default_rng(20240611)
+    n_series, n_days = 2000, 400
+    scenario = Scenario(
+        demand=rng.poisson(rate, (n_series, n_days)).astype(float),
+        lead_times=np.full((n_series, n_days), lead),
+        initial_on_hand=level,
+    )
+
+    # when (the first L days see less than L + 1 days of demand in the pipeline: skip them)
+    result = simulate(
+        scenario,
+        InventoryPolicy(reorder_point=level - 1, order_up_to=level),
+        SimulationOptions(warmup_days=10),
+    )
+
+    # then: 780,000 series-days; the loss-only approximation (1 - E[(D_{L+1} - S)^+] / d = 0.797) is far outside
+    total = result.total.iloc[0]
+    assert total["unit_fill_rate"] == pytest.approx(expected_fill, abs=0.004)
+    assert result.per_series["avg_on_hand_units"].mean() == pytest.approx(expected_on_hand, rel=0.02)
+    # base stock orders after every day with demand
+    assert total["orders"] == pytest.approx(n_series * 390 * (1 - stats.poisson.pmf(0, rate)), rel=0.01)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Order quantity rules
+
+
+def test_moq_and_pack_size_round_the_order_quantity():
+    # given 31 on hand, 7/day: end of day 2 the position is 10 <= s = 10 -> raw order S - 10 = 20.
+    scenario = constant_scenario(daily_demand=7, lead_time=20, n_days=4, initial_on_hand=31)
+    options = SimulationOptions(record_orders=True)
+
+    def first_order(**rounding):
+        result = simulate(scenario, InventoryPolicy(reorder_point=10, order_up_to=30, **rounding), options)
+        return result.orders.iloc[0]
+
+    # then
+    assert first_order()["quantity"] == 20
+    assert first_order()["day"] == 2
+    assert first_order(pack_size=12)["quantity"] == 24  # 20 rounded up to 2 packs
+    assert first_order(moq=50)["quantity"] == 50
+    assert first_order(moq=50, pack_size=12)["quantity"] == 60  # MOQ 50 rounded up to 5 packs
+    assert first_order(pack_size=5)["quantity"] == 20  # already a multiple
+
+
+def test_fixed_order_quantity_orders_enough_multiples_to_lift_position_above_s():
+    # given s = 10, Q = 25; 100/day demand from 40 on hand: end of day 0 position -60 -> n = floor(70/25)+1 = 3
+    scenario = constant_scenario(daily_demand=100, lead_time=30, n_days=1, initial_on_hand=40)
+
+    # when
+    result = simulate(
+        scenario, InventoryPolicy(reorder_point=10, order_quantity=25), SimulationOptions(record_orders=True)
+    )
+
+    # then
+    assert result.orders["quantity"].tolist() == [75]
+
+
+def test_periodic_review_orders_only_on_review_days():
+    # given weekly review offset to day 3
+    scenario = constant_scenario(daily_demand=10, lead_time=2, n_days=70, initial_on_hand=100)
+    policy = InventoryPolicy(reorder_point=60, order_up_to=150, review_period_days=7, review_offset_days=3)
+
+    # when
+    result = simulate(scenario, policy, SimulationOptions(record_orders=True))
+
+    # then: every order on a day = 3 mod 7, and every such review with position <= 60 orders
+    days = result.orders["day"].to_numpy()
+    assert len(days) > 0
+    assert set(days % 7) == {3}
+    # day 3: position 60 -> order 90 (usable day 6); each week then uses 70 and orders back to 150 - 70 + ... :
+    # position after ordering is always 150, so position at the next review is 150 - 70 = 80 > 60 -> no order;
+    # the review after that sees 10 -> order 140. Orders on days 3, 17, 31, 45, 59.
+    assert days.tolist() == [3, 17, 31, 45, 59]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Common random numbers
+
+
+def test_lead_time_draws_are_shared_by_order_sequence_number():
+    # given random lead times and two policies that order at different times and frequencies
+    rng = np.random.default_rng(5)
+    n_series, n_days = 50, 120
+    draws = rng.integers(1, 15, (n_series, n_days))
+    scenario = Scenario(demand=rng.poisson(3.0, (n_series, n_days)).astype(float), lead_times=draws,
+                        initial_on_hand=20.0)  # fmt: skip
+    options = SimulationOptions(record_orders=True)
+
+    for policy in (
+        InventoryPolicy(reorder_point=10, order_up_to=30),
+        InventoryPolicy(reorder_point=25, order_up_to=26),
+    ):
+        # when
+        orders = simulate(scenario, policy, options).orders
+        # then: the k-th order of series i got draws[i, k]
+        sequence = orders.groupby("series").cumcount().to_numpy()
+        assert (orders["lead_time"].to_numpy() == draws[orders["series"].to_numpy(), sequence]).all()
+        assert (orders["available_day"] == orders["day"] + orders["lead_time"] + 1).all()
+
+
+def test_lead_time_draws_by_calendar_day_and_from_a_sampler():
+    rng = np.random.default_rng(6)
+    n_series, n_days = 20, 60
+    draws = rng.integers(0, 9, (n_series, n_days))
+    demand = rng.poisson(3.0, (n_series, n_days)).astype(float)
+    policy = InventoryPolicy(reorder_point=10, order_up_to=30)
+
+    # when indexing by the day the order is placed
+    by_day = simulate(
+        Scenario(demand=demand, lead_times=draws, initial_on_hand=20.0),
+        policy,
+        SimulationOptions(record_orders=True, lead_time_index="day"),
+    ).orders
+    # then
+    assert (
+        by_day["lead_time"].to_numpy() == draws[by_day["series"].to_numpy(), by_day["day"].to_numpy()]
+    ).all()
+
+    # when a pure sampler stands in for the array, results are identical
+    def sampler(series, key):
+        return draws[series, key]
+
+    from_array = simulate(Scenario(demand=demand, lead_times=draws, initial_on_hand=20.0), policy)
+    from_sampler = simulate(
+        Scenario(
+            demand=demand,
+            lead_times=sampler,
+            initial_on_hand=20.0,
+            planning_lead_time_days=draws.mean(axis=1),
+        ),
+        policy,
+    )
+    assert from_array.per_series.equals(from_sampler.per_series)
+
+
+def test_too_few_lead_time_draws_is_an_error_not_a_silent_wrap():
+    scenario = constant_scenario(daily_demand=10, lead_time=1, n_days=30, initial_on_hand=0)
+    scenario = Scenario(demand=scenario.demand, lead_times=np.ones((1, 2), dtype=int), initial_on_hand=0)
+    with pytest.raises(ValueError, match="lead-time draw"):
+        simulate(scenario, InventoryPolicy(reorder_point=5, order_up_to=6))
+
+
+def test_higher_base_stock_is_never_worse_on_the_same_draws():
+    # given random demand and random lead times shared by order sequence; base stock orders on the same days at any
+    # level, so the k-th order arrives on the same day under both and net stock is higher by exactly the difference
+    rng = np.random.default_rng(11)
+    n_series, n_days = 300, 200
+    scenario = Scenario(
+        demand=rng.poisson(2.0, (n_series, n_days)).astype(float),
+        lead_times=rng.integers(1, 10, (n_series, n_days)),
+        initial_on_hand=0.0,
+    )
+
+    # when
+    low = simulate(scenario, InventoryPolicy(reorder_point=9, order_up_to=10)).per_series
+    high = simulate(scenario, InventoryPolicy(reorder_point=13, order_up_to=14)).per_series
+
+    # then: series by series, not only on average
+    assert (high["filled_on_time_units"] >= low["filled_on_time_units"]).all()
+    assert (high["filled_on_time_units"] > low["filled_on_time_units"]).any()
+    assert (high["orders"] == low["orders"]).all()
+    assert (high["avg_on_hand_units"] >= low["avg_on_hand_units"]).all()
+
+
+def test_compare_policies_runs_every_policy_on_the_same_scenario():
+    rng = np.random.default_rng(3)
+    n_series, n_days = 400, 182
+    average = rng.uniform(1, 8, n_series)
+    scenario = Scenario(
+        demand=rng.poisson(average[:, None], (n_series, n_days)).astype(float),
+        lead_times=rng.integers(3, 12, (n_series, n_days)),
+        initial_on_hand=average * 14,
+        unit_cost=rng.uniform(1, 20, n_series),
+        class_label=np.where(average > 5, "A", "B"),
+    )
+    policies = {
+        "static": static_min_max(average_weekly_demand=average * 7, min_weeks=1, max_weeks_above_min=2),
+        "static_plus_week": static_min_max(
+            average_weekly_demand=average * 7, min_weeks=2, max_weeks_above_min=2
+        ),
+    }
+
+    # when
+    table = compare_policies(policies, scenario)
+
+    # then
+    assert list(table.index) == [(p, seg) for p in policies for seg in ("A", "B", "total")]
+    one_run = simulate(scenario, policies["static"])
+    assert table.loc[("static", "total"), "unit_fill_rate"] == one_run.total.iloc[0]["unit_fill_rate"]
+    # a week more of minimum on the same demand and draws: better service, more stock
+    assert (
+        table.loc[("static_plus_week", "total"), "unit_fill_rate"]
+        > table.loc[("static", "total"), "unit_fill_rate"]
+    )
+    assert (
+        table.loc[("static_plus_week", "total"), "avg_on_hand_value"]
+        > table.loc[("static", "total"), "avg_on_hand_value"]
+    )
+    assert (table.xs("total", level="segment")["demand_units"] == scenario.demand.sum()).all()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Transfers and expediting
+
+
+def test_transfers_move_excess_to_the_location_running_dry():
+    # given item 7 at two locations. Series 0: 10/day, 10 on hand, s = 20, S = 50, supplier lead time 10.
+    # Series 1: no demand, 200 on hand, S = 50 -> 150 above its max. Transfer lead time 2 (usable day t + 3).
+    # With transfers: end of day 0 series 0 is at 0 -> pulls 50 (usable day 3); days 1-2 short (20 backordered);
+    # day 3: 50 - 20 - 10 = 20 -> pulls 30 (day 6); same on days 6 and 9: transfers 50 + 30 + 30 + 30 = 140,
+    # never a supplier order, stockouts only on days 1 and 2.
+    # Without: supplier orders of 50, 30, 30, 30 on days 0, 3, 6, 9 (position falls 10/day from 50 to 20), the first
+    # usable on day 11; short every day from 1 to 11 (on day 11 the backlog of 100 exceeds the 50 received).
+    n_days = 12
+    demand = np.zeros((2, n_days))
+    demand[0] = 10.0
+    scenario = Scenario(
+        demand=demand,
+        lead_times=np.full((2, n_days), 10),
+        initial_on_hand=[10.0, 200.0],
+        item_group=[7, 7],
+    )
+    policy = InventoryPolicy(reorder_point=[20, 20], order_up_to=[50, 50])
+
+    # when
+    with_transfers = simulate(scenario, policy, SimulationOptions(transfers=TransferOption(lead_time_days=2)))
+    without = simulate(scenario, policy)
+
+    # then
+    receiver, donor = with_transfers.per_series.iloc[0], with_transfers.per_series.iloc[1]
+    assert receiver["stockout_days"] == 2
+    assert receiver["transfers_in"] == 4
+    assert receiver["transfer_units_in"] == 140
+    assert receiver["orders"] == 0
+    assert donor["transfer_units_out"] == 140
+    assert donor["transfers_out"] == 4
+    assert without.per_series.iloc[0]["stockout_days"] == 11
+    assert without.per_series.iloc[0]["orders"] == 4
+    assert without.per_series.iloc[0]["order_units"] == 140
+    assert with_transfers.total.iloc[0]["stockout_days"] < without.total.iloc[0]["stockout_days"]
+
+
+def test_transfers_stay_within_the_item_and_respect_the_donor_max():
+    # given two items; only item 1 has a donor, and that donor holds just 15 above its max
+    n_days = 3
+    demand = np.zeros((4, n_days))
+    demand[[0, 2], 0] = 10.0
+    scenario = Scenario(
+        demand=demand,
+        lead_times=np.full((4, n_days), 30),
+        initial_on_hand=[10.0, 500.0, 10.0, 65.0],
+        item_group=[1, 2, 2, 1],  # series 1 (item 2) has plenty, series 3 (item 1) has 15 spare
+    )
+    policy = InventoryPolicy(reorder_point=[20, 20, 20, 20], order_up_to=[50, 50, 50, 50])
+
+    # when
+    per_series = simulate(scenario, policy, SimulationOptions(transfers=TransferOption())).per_series
+
+    # then: series 0 (position 0) gets 15 from series 3, is still at 15 <= s = 20 and orders the other 35 from the
+    # supplier; series 2 gets all 50 from series 1 (position 50 > s: no supplier order)
+    assert per_series["transfer_units_in"].tolist() == [15, 0, 50, 0]
+    assert per_series["transfer_units_out"].tolist() == [0, 50, 0, 15]
+    assert per_series["order_units"].tolist() == [35, 0, 0, 0]
+
+
+def test_expedite_pulls_in_the_open_order_and_shortens_the_stockout():
+    # given 30 on hand, 10/day, an open order of 100 usable on day 8 and a policy that will not order (s = -1000).
+    # Without expediting: days 0-2 filled, days 3-7 short (5 stockout days).
+    # With E = 3: end of day 0, 20 on hand < 10/day x 7 days until day 8 -> pulled in to day 5, once;
+    # days 3-4 short (2 stockout days).
+    scenario = constant_scenario(
+        daily_demand=10,
+        lead_time=5,
+        n_days=10,
+        initial_on_hand=30,
+        initial_pipeline=OpenOrders(series=[0], available_day=[8], quantity=[100.0]),
+        unit_cost=4.0,
+    )
+    policy = InventoryPolicy(reorder_point=-1000, order_up_to=-900)
+    expedite = ExpediteOption(days_saved=3, fee=25.0, freight_rate=0.1)
+
+    # when
+    without = simulate(scenario, policy).per_series.iloc[0]
+    with_expedite = simulate(scenario, policy, SimulationOptions(expedite=expedite)).per_series.iloc[0]
+
+    # then
+    assert without["stockout_days"] == 5
+    assert without["expedites"] == 0
+    assert with_expedite["stockout_days"] == 2
+    assert with_expedite["expedites"] == 1
+    assert with_expedite["emergency_freight"] == pytest.approx(25.0 + 0.1 * 100 * 4.0)
+    assert with_expedite["unit_fill_rate"] == pytest.approx(80 / 100)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Measures and outputs
+
+
+def test_line_fill_rate_counts_complete_lines_and_stockout_weeks():
+    # given 6 on hand, no replenishment; day 0: 10 units in 4 lines -> 6/10 filled -> 2 complete lines (2.4 -> 2);
+    # day 1: 5 units in 1 line, nothing on hand -> 0 lines.
+    scenario = Scenario(
+        demand=np.array([[10.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]),
+        order_lines=np.array([[4, 1, 0, 0, 0, 0, 0, 0]]),
+        lead_times=np.ones((1, 8), dtype=int),
+        initial_on_hand=6.0,
+    )
+
+    # when
+    row = simulate(
+        scenario, InventoryPolicy(reorder_point=-1, order_up_to=0), SimulationOptions(lost_sales=True)
+    )
+    row = row.per_series.iloc[0]
+
+    # then
+    assert row["demand_lines"] == 5
+    assert row["filled_lines"] == 2
+    assert row["line_fill_rate"] == pytest.approx(2 / 5)
+    assert row["unit_fill_rate"] == pytest.approx(6 / 15)
+    assert row["stockout_days"] == 2
+    assert row["stockout_weeks"] == 1  # days 0-6 make week 1, day 7 week 2
+    assert row["stockout_week_rate"] == pytest.approx(1 / 2)
+
+
+def test_initial_pipeline_is_received_on_its_day():
+    # given nothing on hand, 5/day, 30 arriving on day 2, no ordering
+    scenario = constant_scenario(
+        daily_demand=5,
+        lead_time=1,
+        n_days=6,
+        initial_on_hand=0,
+        initial_pipeline=OpenOrders(series=[0, 0], available_day=[2, 4], quantity=[10.0, 20.0]),
+    )
+
+    # when
+    row = simulate(scenario, InventoryPolicy(reorder_point=-100, order_up_to=-50)).per_series.iloc[0]
+
+    # then: days 0-1 short 10 (backordered); day 2: 10 arrive, clear backlog, day 2-3 short; day 4: 20 arrive,
+    # 10 clear backlog, 5 served, day 5 served
+    assert row["filled_on_time_units"] == 10
+    assert row["stockout_days"] == 4
+    assert row["ending_backorder_units"] == 0
+    assert row["shipped_units"] == 30
+
+
+def test_class_aggregates_are_demand_weighted_and_summary_is_json():
+    # given two series in class A with different fill rates and one in class B
+    scenario = Scenario(
+        demand=np.array([[10.0] * 4, [1.0] * 4, [2.0] * 4]),
+        lead_times=np.full((3, 4), 50),
+        initial_on_hand=[20.0, 4.0, 0.0],
+        unit_cost=[1.0, 3.0, 2.0],
+        unit_price=[2.0, 5.0, 3.0],
+        class_label=["A", "A", "B"],
+    )
+
+    # when
+    result = simulate(scenario, InventoryPolicy(reorder_point=-100, order_up_to=-50))
+
+    # then: A filled 20 of 40 plus 4 of 4 -> 24/44; B 0/8
+    assert result.per_class.loc["A", "unit_fill_rate"] == pytest.approx(24 / 44)
+    assert result.per_class.loc["B", "unit_fill_rate"] == 0
+    assert result.total.iloc[0]["unit_fill_rate"] == pytest.approx(24 / 52)
+    assert result.per_class.loc["A", "n_series"] == 2
+    # average on hand: series 0 ends days at 10, 0, 0, 0; series 1 at 3, 2, 1, 0 -> (10 + 6 * 3) / 4 at cost
+    assert result.per_class.loc["A", "avg_on_hand_value"] == pytest.approx((10 * 1.0 + 6 * 3.0) / 4)
+    assert result.per_class.loc["A", "revenue"] == pytest.approx(20 * 2.0 + 4 * 5.0)
+    summary = result.summary()
+    text = json.dumps(summary, allow_nan=False)
+    assert json.loads(text)["by_class"]["B"]["turns"] is None  # no inventory -> turns undefined, not NaN
+    assert summary["n_series"] == 3
+
+
+def test_order_quantity_bounds_flag_exceptions():
+    # given an order of 60 every 6 days (first case above) and bounds [0, 50]
+    scenario = constant_scenario(
+        daily_demand=10,
+        lead_time=3,
+        n_days=36,
+        initial_on_hand=70,
+        order_quantity_bounds=(np.array([0.0]), np.array([50.0])),
+    )
+
+    # when
+    row = simulate(scenario, InventoryPolicy(reorder_point=40, order_up_to=100)).per_series.iloc[0]
+
+    # then: each of the 6 orders is out of bounds; no projected-stockout exceptions in this case
+    assert row["exception_days"] == 6
+
+
+def test_invalid_inputs_are_rejected():
+    scenario = constant_scenario(daily_demand=1, lead_time=1, n_days=5, initial_on_hand=0)
+    with pytest.raises(ValueError, match="exactly one"):
+        simulate(scenario, InventoryPolicy(reorder_point=1))
+    with pytest.raises(ValueError, match="order_up_to must be >="):
+        simulate(scenario, InventoryPolicy(reorder_point=5, order_up_to=1))
+    with pytest.raises(ValueError, match="item_group"):
+        simulate(
+            scenario,
+            InventoryPolicy(reorder_point=1, order_up_to=2),
+            SimulationOptions(transfers=TransferOption()),
+        )
+    with pytest.raises(ValueError, match="demand"):
+        simulate(Scenario(demand=np.array([[-1.0]]), lead_times=np.ones((1, 1))), InventoryPolicy(0, 1))
+
+
+def test_seeded_sampler_is_a_pure_function_with_the_intended_distribution():
+    # given each supplier's true lead time: gamma with mean 8 days and sd 4 days (shape 4, scale 2)
+    sampler = seeded_lead_time_sampler(lambda u, series: stats.gamma.ppf(u, 4.0, scale=2.0), seed=42)
+    series = np.repeat(np.arange(200), 100)
+    key = np.tile(np.arange(100), 200)
+
+    # when
+    draws = np.asarray(sampler(series, key))
+    shuffled = np.random.default_rng(0).permutation(series.size)
+
+    # then: asking in another order gives the same draw for the same (series, key)
+    assert np.array_equal(np.asarray(sampler(series[shuffled], key[shuffled])), draws[shuffled])
+    # a different seed gives different draws; the distribution is the one asked for (Kolmogorov-Smirnov)
+    other = np.asarray(
+        seeded_lead_time_sampler(lambda u, s: stats.gamma.ppf(u, 4.0, scale=2.0), seed=43)(series, key)
+    )
+    assert not np.array_equal(other, draws)
+    assert stats.kstest(draws, stats.gamma(4.0, scale=2.0).cdf).pvalue > 0.001
