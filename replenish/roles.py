@@ -7,7 +7,8 @@ django-guardian by the services that assign ownership; the model-level permissio
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 
 BUYER = "buyer"
 WAREHOUSE_SUPERVISOR = "warehouse_supervisor"
@@ -15,6 +16,7 @@ CUSTOMER_SERVICE = "customer_service"
 TRANSPORTATION_PLANNER = "transportation_planner"
 MANAGER = "manager"
 AUDITOR = "auditor"
+DIRECTOR = "director"
 ADMINISTRATOR = "administrator"
 
 ROLE_LABELS = {
@@ -23,6 +25,7 @@ ROLE_LABELS = {
     CUSTOMER_SERVICE: "Customer service",
     TRANSPORTATION_PLANNER: "Transportation planner",
     MANAGER: "Manager",
+    DIRECTOR: "Director",
     AUDITOR: "Auditor",
     ADMINISTRATOR: "Administrator",
 }
@@ -43,6 +46,10 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         "governance.approve_tier",
         "governance.edit_policy",
         "replenish.refresh_plan",
+    ],
+    DIRECTOR: [
+        "exceptions.decide_exception", "exceptions.change_planningexception", "exceptions.view_all_exceptions",
+        "governance.approve_tier", "governance.edit_policy", "replenish.refresh_plan",
     ],
     AUDITOR: ["exceptions.view_all_exceptions", "governance.view_audit"],
     ADMINISTRATOR: [],  # every permission of the planning apps, below

@@ -87,8 +87,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
-# The test database name is fixed so that a Celery worker started outside pytest (by .ci/run) can use it.
-DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_distops")}
+# On PostgreSQL the test database name is fixed so that a Celery worker started outside pytest (by .ci/run) can use
+# it; SQLite tests use an in-memory database unless TEST_DATABASE_NAME names a file.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or env.str("TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_distops")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
