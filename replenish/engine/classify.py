@@ -52,7 +52,7 @@ def classify_demand(
     *,
     adi_cutoff: float = ADI_CUTOFF,
     cv2_cutoff: float = CV2_CUTOFF,
-    chunk_size: int = 131_072,
+    chunk_size: int = 65_536,
 ) -> pd.DataFrame:
     """Syntetos-Boylan (2005) demand classes for a (n, T) panel; NaN periods are ignored.
 
@@ -125,7 +125,7 @@ def classify_demand(
     )
 
 
-def weekly_demand_cv(demand: np.ndarray, *, chunk_size: int = 131_072) -> np.ndarray:
+def weekly_demand_cv(demand: np.ndarray, *, chunk_size: int = 65_536) -> np.ndarray:
     """Coefficient of variation (population sd / mean) of weekly demand over observed periods, zeros included.
 
     A series with zero mean (or no observation) gets +inf, i.e. the most variable XYZ class.

@@ -37,7 +37,7 @@ class CleanDemand:
         return int(self.demand_by_period.shape[0])
 
 
-def clean_demand(demand: np.ndarray, *, chunk_size: int = 131_072) -> CleanDemand:
+def clean_demand(demand: np.ndarray, *, chunk_size: int = 65_536) -> CleanDemand:
     """Validate a (n, T) demand panel and return it time-major and cleaned.
 
     Negative demand (returns booked as negative sales) is set to 0 and flagged; infinities become NaN

@@ -136,7 +136,13 @@ def _transfers(
     reorder_point = plan["reorder_point"].to_numpy(dtype=np.float64)
     available = plan["available"].to_numpy(dtype=np.float64)
     surplus = np.minimum(np.ceil(position - reorder_point) - 1.0, np.floor(available))
-    donor = ~needer & (surplus >= settings.min_transfer_quantity)
+    # a series without history has a zero reorder point: its stock is a launch quantity, not a surplus
+    no_history = (
+        plan["flag_no_history"].to_numpy(dtype=bool)
+        if "flag_no_history" in plan
+        else np.zeros(len(plan), bool)
+    )
+    donor = ~needer & ~no_history & (surplus >= settings.min_transfer_quantity)
     item = plan["item_id"].to_numpy()
     needers = pd.DataFrame({"item": item[needer], "to_series": np.flatnonzero(needer), "need": need[needer]})
     donors = pd.DataFrame(
@@ -392,13 +398,15 @@ def build_recommendations(
         rows = latest["series"].to_numpy(dtype=np.int64)
         quantity = latest["quantity"].to_numpy(dtype=np.float64)
         arrival = latest["arrival_day"].to_numpy(dtype=np.float64)
-        cancel = position[rows] - quantity >= order_up_to[rows]
+        without_line = position[rows] - quantity
+        cancel = without_line >= order_up_to[rows]
+        # The line is not needed until the position without it falls to the reorder point: that day (capped at
+        # max_defer_days after the current arrival) is its new arrival. No earlier than a day later: no action.
         with np.errstate(divide="ignore", invalid="ignore"):
-            cover_days = np.ceil((position[rows] - order_up_to[rows]) / daily[rows])
-        defer_days = np.clip(
-            np.where(np.isfinite(cover_days), cover_days, settings.max_defer_days), 1, settings.max_defer_days
-        )
-        new_day = arrival + defer_days
+            needed_day = np.floor((without_line - reorder_point[rows]) / daily[rows])
+        needed_day = np.where(np.isfinite(needed_day), needed_day, np.inf)
+        new_day = np.minimum(needed_day, arrival + settings.max_defer_days)
+        defer = ~cancel & (new_day >= arrival + 1)
         line_text = [
             f"PO line {line} ({units})"
             for line, units in zip(_labels(latest["po_line_id"]), _units(quantity))
@@ -430,7 +438,7 @@ def build_recommendations(
             }
         )
         po_ids = latest["po_line_id"].to_numpy()
-        for action, mask in ((CANCEL, cancel), (DEFER, ~cancel)):
+        for action, mask in ((CANCEL, cancel), (DEFER, defer)):
             if mask.any():
                 picked = np.flatnonzero(mask)
                 pieces.append(

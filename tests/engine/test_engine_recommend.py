@@ -181,6 +181,27 @@ def test_no_transfer_from_a_donor_at_its_reorder_point_or_when_slower_than_the_s
     )
 
 
+def test_a_series_without_history_does_not_donate_its_launch_stock():
+    plan = plan_rows(
+        {
+            "location_id": 0,
+            "inventory_position": 5.0,
+            "available": 5.0,
+            "reorder_point": 20.0,
+            "order_up_to": 60.0,
+        },
+        {
+            "location_id": 1,
+            "inventory_position": 100.0,
+            "available": 100.0,
+            "reorder_point": 0.0,
+            **SLOW,
+            "flag_no_history": True,
+        },
+    )
+    assert list(build_recommendations(plan, NO_SUPPLY)["action"]) == ["purchase_order"]
+
+
 def test_transfers_pair_within_items_only():
     plan = plan_rows(
         {"item_id": 1, "location_id": 0, "inventory_position": 5.0, "available": 5.0, "reorder_point": 20.0},
@@ -197,31 +218,27 @@ def test_transfers_pair_within_items_only():
 
 
 def test_defer_or_cancel_excess_open_po_lines():
-    # order-up-to 100, 10 a week: excess above 100 + 8 x 10 = 180
+    # 10 a week (1/0.7 a day); series 0 and 1 are in excess (above order-up-to + 8 weeks), series 2 is not
     plan = plan_rows(
-        {"inventory_position": 500.0, "available": 400.0, "order_up_to": 100.0, "forecast_weekly": 10.0},
-        {
-            "inventory_position": 500.0,
-            "available": 50.0,
-            "order_up_to": 100.0,
-            "forecast_weekly": 10.0,
-            "item_id": 2,
-        },
-        {
-            "inventory_position": 150.0,
-            "available": 50.0,
-            "order_up_to": 100.0,
-            "forecast_weekly": 10.0,
-            "item_id": 3,
-        },
+        {"inventory_position": 500.0, "available": 400.0, "order_up_to": 100.0, "reorder_point": 20.0,
+         "forecast_weekly": 10.0},
+        {"inventory_position": 500.0, "available": 100.0, "order_up_to": 150.0, "reorder_point": 20.0,
+         "forecast_weekly": 10.0, "item_id": 2},
+        {"inventory_position": 150.0, "available": 50.0, "order_up_to": 100.0, "reorder_point": 20.0,
+         "forecast_weekly": 10.0, "item_id": 3},
+        {"inventory_position": 500.0, "available": 40.0, "order_up_to": 150.0, "reorder_point": 20.0,
+         "forecast_weekly": 10.0, "item_id": 4},
     )
-    lines = supply([(0, 1, 100.0, 20, 0, "po"), (1, 2, 450.0, 30, 0, "po"), (2, 3, 100.0, 20, 0, "po")])
+    lines = supply([(0, 1, 100.0, 20, 0, "po"), (1, 2, 400.0, 30, 0, "po"), (2, 3, 100.0, 20, 0, "po"),
+                    (3, 4, 460.0, 20, 0, "po")])
     result = build_recommendations(plan, lines).set_index("series")
     assert result.loc[0, "action"] == "cancel"  # 500 - 100 = 400 still covers 100
-    assert result.loc[1, "action"] == "defer"  # 500 - 450 = 50 does not
-    # the excess 400 units last 400 / (10 / 7) = 280 days: deferred by the 90-day cap
-    assert result.loc[1, "factors"]["new_arrival_day"] == 30 + 90
-    assert 2 not in result.index  # 150 is not above 180
+    # without the line: 100 units, 80 above the reorder point, which 10/7 a day uses up in floor(56) days
+    assert result.loc[1, "action"] == "defer"
+    assert result.loc[1, "factors"]["new_arrival_day"] == 56
+    assert 2 not in result.index  # 150 is not above 100 + 80
+    # without the line 40 units: the reorder point 20 is reached on day 14, before the arrival on day 20
+    assert 3 not in result.index
 
 
 def test_every_reason_is_one_sentence_and_factors_are_json():
