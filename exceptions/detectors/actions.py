@@ -1,0 +1,111 @@
+"""Linking each recommendation to one exception, and pricing its action (cost and feasibility)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..scoring import (
+    ScoringSettings,
+    arrival_feasibility,
+)
+from .common import EXCESS, EXCESS_ACTIONS, INBOUND_LATE, REORDER_DUE, STOCKOUT_RISK, SUPPLY_ACTIONS, _num
+
+
+def _assign_recommendations(recs: pd.DataFrame, stockout_ids: set, late_ids: set) -> pd.DataFrame:
+    """Which exception type each recommendation belongs to (one exception per recommendation)."""
+    if recs is None or recs.empty:
+        return pd.DataFrame(columns=["recommendation_id", "item_location_id", "type", "action"])
+    il = recs["item_location_id"].to_numpy()
+    action = recs["action"].to_numpy()
+    in_stockout = np.isin(il, list(stockout_ids))
+    in_late = np.isin(il, list(late_ids))
+    target = np.full(len(recs), "", dtype=object)
+    supply = np.isin(action, SUPPLY_ACTIONS)
+    target[supply] = np.where(in_stockout[supply], STOCKOUT_RISK, REORDER_DUE)
+    expedite = action == "expedite"
+    target[expedite & in_late] = INBOUND_LATE
+    target[np.isin(action, EXCESS_ACTIONS)] = EXCESS
+    preference = {"expedite": 0, "transfer": 1, "purchase_order": 2, "cancel": 0, "defer": 1}
+    frame = recs.assign(type=target, _pref=[preference.get(a, 9) for a in action])
+    frame = frame[frame["type"] != ""]
+    # The stockout exception takes the preferred supply action; a second supply action of the SKU-location (say an
+    # expedite and a new PO) goes to reorder due; anything beyond is left unlinked.
+    frame = frame.sort_values(["item_location_id", "type", "_pref", "recommendation_id"], kind="stable")
+    first = ~frame.duplicated(["item_location_id", "type"])
+    spill = frame[~first & (frame["type"] == STOCKOUT_RISK)].assign(type=REORDER_DUE)
+    frame = pd.concat([frame[first], spill], ignore_index=True)
+    frame = frame.sort_values(["item_location_id", "type", "_pref"], kind="stable")
+    frame = frame[~frame.duplicated(["item_location_id", "type"])]
+    return frame.drop(columns="_pref")
+
+
+def _action_terms(rows: pd.DataFrame, settings: ScoringSettings) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Action cost, feasibility and their basis for rows carrying rec_* and plan columns."""
+    n = len(rows)
+    action = (
+        rows["rec_action"].fillna("").to_numpy(dtype=object)
+        if "rec_action" in rows
+        else np.full(n, "", object)
+    )
+    quantity = np.nan_to_num(_num(rows, "rec_quantity"))
+    unit_cost = np.nan_to_num(_num(rows, "unit_cost"))
+    line_cost = _num(rows, "rec_line_unit_cost")
+    line_cost = np.where(np.isfinite(line_cost), line_cost, unit_cost)
+    due = np.maximum(np.nan_to_num(_num(rows, "rec_due_day")), 0.0)
+    lead = np.nan_to_num(_num(rows, "lead_time_mean"), nan=14.0)
+    lead_sd = np.nan_to_num(_num(rows, "lead_time_sd"))
+    new_day = _num(rows, "rec_new_day")
+    transfer_days = np.nan_to_num(_num(rows, "rec_transfer_days"), nan=2.0)
+    stockout = _num(rows, "stockout_day")
+
+    cost = np.zeros(n)
+    arrival = np.full(n, np.nan)
+    arrival_sd = np.full(n, settings.min_arrival_sd_days)
+    is_po = action == "purchase_order"
+    is_exp = action == "expedite"
+    is_tr = action == "transfer"
+    arrival[is_po] = due[is_po] + lead[is_po]
+    arrival_sd[is_po] = lead_sd[is_po]
+    exp_value = quantity * line_cost
+    cost[is_exp] = settings.expedite_fee_flat + settings.expedite_fee_rate * exp_value[is_exp]
+    arrival[is_exp] = np.where(np.isfinite(new_day[is_exp]), new_day[is_exp], due[is_exp] + lead[is_exp])
+    arrival_sd[is_exp] = lead_sd[is_exp]
+    tr_value = quantity * unit_cost
+    cost[is_tr] = settings.transfer_freight_flat + settings.transfer_freight_rate * tr_value[is_tr]
+    arrival[is_tr] = due[is_tr] + transfer_days[is_tr]
+    feasibility = arrival_feasibility(stockout, arrival, arrival_sd, min_sd=settings.min_arrival_sd_days)
+    feasibility = np.where(np.isin(action, SUPPLY_ACTIONS), feasibility, 1.0)
+    basis = []
+    for i in range(n):
+        entry: dict = {}
+        if action[i] == "expedite":
+            entry = {
+                "expedite_fee_flat": settings.expedite_fee_flat,
+                "expedite_fee_rate": settings.expedite_fee_rate,
+                "line_value": round(float(exp_value[i]), 2),
+            }
+        elif action[i] == "transfer":
+            entry = {
+                "transfer_freight_flat": settings.transfer_freight_flat,
+                "transfer_freight_rate": settings.transfer_freight_rate,
+                "goods_value": round(float(tr_value[i]), 2),
+            }
+        if action[i] in SUPPLY_ACTIONS:
+            entry.update(
+                {
+                    "arrival_day": None if not np.isfinite(arrival[i]) else round(float(arrival[i]), 2),
+                    "arrival_sd_days": round(float(max(arrival_sd[i], settings.min_arrival_sd_days)), 3),
+                    "stockout_day": None if not np.isfinite(stockout[i]) else float(stockout[i]),
+                }
+            )
+        basis.append(entry)
+    return cost, feasibility, basis
+
+
+def _with_recs(frame: pd.DataFrame, assigned: pd.DataFrame, kind: str) -> pd.DataFrame:
+    mine = assigned[assigned["type"] == kind].drop(columns=["type"])
+    mine = mine.rename(
+        columns={c: f"rec_{c}" for c in mine.columns if c not in ("item_location_id", "recommendation_id")}
+    )
+    return frame.merge(mine, on="item_location_id", how="left")

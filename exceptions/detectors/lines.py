@@ -1,0 +1,222 @@
+"""Order lines at risk, late inbound lines and master-data faults, per SKU-location."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..scoring import (
+    clean_flag,
+)
+from .common import _num
+
+
+def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame:
+    """Per SKU-location: open order lines at risk within the lead time (revenue, penalties, counts)."""
+    columns = [
+        "item_location_id",
+        "revenue",
+        "penalties",
+        "lines",
+        "units",
+        "tiered_lines",
+        "tiered_revenue",
+        "tiered_penalties",
+        "tiered_units",
+        "backordered_tiered",
+        "first_day",
+        "customers",
+    ]
+    if so_lines is None or so_lines.empty:
+        return pd.DataFrame(columns=columns)
+    lines = so_lines.merge(
+        plans[["item_location_id", "lead_time_mean", "stockout_day"]], on="item_location_id", how="inner"
+    )
+    unallocated = _num(lines, "quantity_unallocated")
+    requested = _num(lines, "requested_day")
+    backordered = lines["backordered"].to_numpy(dtype=bool)
+    lead = np.nan_to_num(_num(lines, "lead_time_mean"), nan=14.0)
+    stockout = _num(lines, "stockout_day")
+    # At risk within the lead time: unallocated and backordered, or due before replenishment can arrive.
+    at_risk = (unallocated > 0) & (backordered | (requested <= lead))
+    # A tiered customer's line is at risk for the order-at-risk detector when it is backordered, past due, or due on
+    # or after the projected stockout (the stock it would ship from is gone by then).
+    tiered = lines["tiered"].to_numpy(dtype=bool)
+    tiered_risk = (
+        tiered
+        & (unallocated > 0)
+        & (backordered | (requested < 0) | (np.isfinite(stockout) & (requested >= stockout)))
+    )
+    value = unallocated * _num(lines, "unit_price")
+    penalty = np.where(tiered, _num(lines, "penalty_per_line") + _num(lines, "penalty_rate") * value, 0.0)
+    lines = lines.assign(
+        _risk=at_risk,
+        _tiered_risk=tiered_risk,
+        _value=value,
+        _penalty=penalty,
+        _units=unallocated,
+        _backordered_tiered=tiered_risk & backordered,
+        _requested=requested,
+    )
+    risky = lines[lines["_risk"] | lines["_tiered_risk"]]
+    if risky.empty:
+        return pd.DataFrame(columns=columns)
+    g = risky.assign(
+        revenue=np.where(risky["_risk"], risky["_value"], 0.0),
+        penalties=np.where(risky["_risk"], risky["_penalty"], 0.0),
+        lines=risky["_risk"].astype(int),
+        units=np.where(risky["_risk"], risky["_units"], 0.0),
+        tiered_lines=risky["_tiered_risk"].astype(int),
+        tiered_revenue=np.where(risky["_tiered_risk"], risky["_value"], 0.0),
+        tiered_penalties=np.where(risky["_tiered_risk"], risky["_penalty"], 0.0),
+        tiered_units=np.where(risky["_tiered_risk"], risky["_units"], 0.0),
+        backordered_tiered=risky["_backordered_tiered"].astype(int),
+        first_day=np.where(risky["_tiered_risk"], risky["_requested"], np.inf),
+    ).groupby("item_location_id", sort=False)
+    summary = g.agg(
+        revenue=("revenue", "sum"),
+        penalties=("penalties", "sum"),
+        lines=("lines", "sum"),
+        units=("units", "sum"),
+        tiered_lines=("tiered_lines", "sum"),
+        tiered_revenue=("tiered_revenue", "sum"),
+        tiered_penalties=("tiered_penalties", "sum"),
+        tiered_units=("tiered_units", "sum"),
+        backordered_tiered=("backordered_tiered", "sum"),
+        first_day=("first_day", "min"),
+    ).reset_index()
+    names = (
+        risky[risky["_tiered_risk"]]
+        .groupby("item_location_id", sort=False)["customer"]
+        .agg(lambda s: ", ".join(sorted(set(map(str, s)))[:3]))
+        .rename("customers")
+    )
+    return summary.merge(names, on="item_location_id", how="left")
+
+
+FAULT_LABELS = {
+    "missing_lead_time": "no lead time (no receipts, no contract)",
+    "no_supplier": "no primary supplier",
+    "uom_mismatch": "purchase unit without a conversion to the base unit",
+    "zero_cost": "zero unit cost",
+}
+
+
+def _master_data_faults(p: pd.DataFrame) -> list[list[str]]:
+    source = p["lead_time_source"].fillna("").astype(str).to_numpy()
+    supplier = _num(p, "supplier_id")
+    purchase_uom = p.get("purchase_uom", pd.Series([""] * len(p))).fillna("").astype(str).to_numpy()
+    base_uom = p.get("base_uom", pd.Series([""] * len(p))).fillna("").astype(str).to_numpy()
+    has_conversion = (
+        p.get("has_uom_conversion", pd.Series([True] * len(p))).fillna(False).to_numpy(dtype=bool)
+    )
+    cost = _num(p, "unit_cost")
+    supplier_cost = _num(p, "supplier_item_cost")
+    flags = [{clean_flag(f) for f in (row or [])} for row in p["flags"]]
+    result = []
+    for i in range(len(p)):
+        found = []
+        if source[i] == "default":
+            found.append("missing_lead_time")
+        if not np.isfinite(supplier[i]):
+            found.append("no_supplier")
+        elif purchase_uom[i] and base_uom[i] and purchase_uom[i] != base_uom[i] and not has_conversion[i]:
+            found.append("uom_mismatch")
+        if (
+            (np.isfinite(cost[i]) and cost[i] <= 0)
+            or (np.isfinite(supplier_cost[i]) and supplier_cost[i] <= 0)
+            or ("zero_cost" in flags[i])
+        ):
+            found.append("zero_cost")
+        result.append(found)
+    return result
+
+
+def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
+    """Per SKU-location: open PO lines whose ASN or acknowledged date is after the date they are needed.
+
+    Need date = the promised date, or the projected stockout if that comes first (the line is what the plan counted
+    on to prevent it). Returns the worst line's figures and the list of late lines.
+    """
+    columns = [
+        "item_location_id",
+        "late_days",
+        "late_units",
+        "late_line_units",
+        "late_po_number",
+        "late_effective_day",
+        "late_need_day",
+        "late_source",
+        "late_has_asn",
+        "late_lines",
+        "late_po_line_id",
+    ]
+    if po_lines is None or po_lines.empty:
+        return pd.DataFrame(columns=columns)
+    lines = po_lines.merge(
+        p[["item_location_id"]].assign(stockout_day=_num(p, "stockout_day")), on="item_location_id"
+    )
+    if lines.empty:
+        return pd.DataFrame(columns=columns)
+    asn = _num(lines, "asn_day")
+    ack = _num(lines, "acknowledged_day")
+    effective = np.fmax(asn, ack)  # the later of the two known dates (NaN ignored)
+    promised = _num(lines, "promised_day")
+    stockout = _num(lines, "stockout_day")
+    need = np.where(np.isfinite(stockout), np.fmin(promised, np.maximum(stockout, 0.0)), promised)
+    late = np.isfinite(effective) & (effective > need) & (_num(lines, "quantity_open") > 0)
+    lines = lines.assign(
+        _effective=effective,
+        _need=need,
+        _late_days=effective - need,
+        _source=np.where(
+            np.isfinite(asn) & (asn >= np.nan_to_num(ack, nan=-np.inf)), "ASN", "acknowledgement"
+        ),
+        _has_asn=np.isfinite(asn),
+    )[late]
+    if lines.empty:
+        return pd.DataFrame(columns=columns)
+    lines = lines.sort_values(["item_location_id", "_late_days"], ascending=[True, False], kind="stable")
+    detail: dict[int, list[dict]] = {}
+    for il, line, number, quantity, promised_day, effective_day, need_day, days_late, source in zip(
+        lines["item_location_id"].tolist(),
+        lines["po_line_id"].tolist(),
+        lines["po_number"].tolist(),
+        lines["quantity_open"].tolist(),
+        lines["promised_day"].tolist(),
+        lines["_effective"].tolist(),
+        lines["_need"].tolist(),
+        lines["_late_days"].tolist(),
+        lines["_source"].tolist(),
+    ):
+        entries = detail.setdefault(il, [])
+        if len(entries) < 5:
+            entries.append(
+                {
+                    "po_line_id": int(line),
+                    "po_number": str(number),
+                    "quantity": float(quantity),
+                    "promised_day": float(promised_day),
+                    "effective_day": float(effective_day),
+                    "need_day": float(need_day),
+                    "days_late": float(days_late),
+                    "source": source,
+                }
+            )
+    worst = lines.drop_duplicates("item_location_id", keep="first").set_index("item_location_id")
+    units = lines.groupby("item_location_id", sort=False)["quantity_open"].sum()
+    result = pd.DataFrame(
+        {
+            "late_days": worst["_late_days"],
+            "late_units": units,
+            "late_line_units": worst["quantity_open"],
+            "late_po_number": worst["po_number"],
+            "late_effective_day": worst["_effective"],
+            "late_need_day": worst["_need"],
+            "late_source": worst["_source"],
+            "late_has_asn": worst["_has_asn"],
+            "late_po_line_id": worst["po_line_id"],
+        }
+    )
+    result["late_lines"] = [detail.get(il, []) for il in result.index]
+    return result.reset_index(names="item_location_id")[columns]

@@ -1,0 +1,332 @@
+"""Exceptions: what needs a person's attention, scored in money, routed to an owner, decided in a work queue.
+
+A PlanningException is found by a detector over the current plan (see `detectors.py`), carries its value at stake
+and every part of it (`value_parts`, see `scoring.py`), the source figures behind it (`explanation`), and the
+proposed action (`proposal`, from the linked engine Recommendation until a person overrides it). There is at most one
+live (not closed) exception per type and SKU-location (supplier-level types: per type and supplier); a refresh
+updates it in place and closes what no longer holds.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from guardian.models import UserObjectPermissionBase
+
+from replenish.models import Location, Supplier
+
+
+class ExceptionType(models.TextChoices):
+    # Extensible: labor_bottleneck and allocation come with the workflows issue (a choices change, no schema change).
+    STOCKOUT_RISK = "stockout_risk", "Stockout within lead time"
+    REORDER_DUE = "reorder_due", "Reorder point reached"
+    INBOUND_LATE = "inbound_late", "Inbound late"
+    ORDER_AT_RISK = "order_at_risk", "Customer order at risk"
+    EXCESS = "excess", "Excess stock"
+    SUPPLIER_DECLINE = "supplier_decline", "Supplier decline"
+    MASTER_DATA = "master_data", "Master-data fault"
+
+
+# Types keyed by supplier rather than SKU-location (item_location is null).
+SUPPLIER_LEVEL_TYPES = frozenset({ExceptionType.SUPPLIER_DECLINE})
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_REVIEW = "in_review", "In review"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    OVERRIDDEN = "overridden", "Overridden"
+    REJECTED = "rejected", "Rejected"
+    SNOOZED = "snoozed", "Snoozed"
+    AUTO_EXECUTED = "auto_executed", "Auto-executed"
+    POSTED = "posted", "Posted"
+    CLOSED = "closed", "Closed"
+
+
+# Undecided: the engine may still update the proposal in place at a refresh (awaiting approval is frozen).
+UNDECIDED = (Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.AWAITING_APPROVAL)
+# The work queue ("To do"): what a planner should act on now. A snooze that ran out is reopened by the refresh and
+# by exceptions_wake_task, so this is a plain status list and the partial indexes below match it exactly.
+TODO = (Status.OPEN, Status.IN_REVIEW)
+# Work a planner can act on (approve / override / reject / snooze).
+DECIDABLE = (Status.OPEN, Status.IN_REVIEW, Status.SNOOZED)
+# Decided, waiting for the ERP posting (left alone by a refresh).
+AWAITING_POSTING = (Status.APPROVED, Status.OVERRIDDEN, Status.AUTO_EXECUTED)
+DECIDED = (Status.APPROVED, Status.OVERRIDDEN, Status.REJECTED, Status.AUTO_EXECUTED, Status.POSTED)
+LIVE = tuple(s for s in Status.values if s != Status.CLOSED)
+
+
+class Team(models.TextChoices):
+    PROCUREMENT = "procurement", "Procurement"
+    WAREHOUSE_CONTROL = "warehouse_control", "Warehouse control"
+    CUSTOMER_SERVICE = "customer_service", "Customer service"
+    TRANSPORTATION_PLANNING = "transportation_planning", "Transportation planning"
+
+
+class PlanningException(models.Model):
+    type = models.CharField(max_length=32, choices=ExceptionType.choices)
+    item_location = models.ForeignKey(
+        "replenish.ItemLocation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exceptions",
+        help_text="Empty for supplier-level exceptions.",
+    )
+    recommendation = models.ForeignKey(
+        "replenish.Recommendation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="exceptions",
+    )
+    run = models.ForeignKey(
+        "replenish.PlanRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The plan run that last confirmed it.",
+    )
+    # Denormalised from the SKU-location at each refresh, so queue filters and permissions are one-table predicates.
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.CharField(max_length=60, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    owner_team = models.CharField(max_length=32, choices=Team.choices, default=Team.PROCUREMENT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_exceptions",
+    )
+    due_by = models.DateField(null=True, blank=True)
+    stockout_date = models.DateField(null=True, blank=True, help_text="Projected stockout date of the plan.")
+    value_at_stake = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    value_parts = models.JSONField(
+        default=dict, blank=True, help_text="Every part of the value (see scoring.py)."
+    )
+    confidence = models.FloatField(default=0.5)
+    explanation = models.JSONField(default=dict, blank=True, help_text="Summary sentence and source figures.")
+    proposal = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The proposed action: the recommendation's, or a person's override.",
+    )
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: every change increments it.")
+    maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who last created or changed the proposed values (empty = the engine).",
+    )
+    required_role = models.CharField(max_length=32, blank=True, help_text="Set while awaiting approval.")
+    snoozed_until = models.DateField(null=True, blank=True)
+    outcome = models.JSONField(default=dict, blank=True, help_text="The ERP posting outcome.")
+    creation_audited = models.BooleanField(
+        default=True,
+        help_text="False when the refresh audited it in a batch event (audited again on first view).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-value_at_stake", "pk"]
+        permissions = [
+            ("decide_exception", "Can approve, override, reject and snooze exceptions"),
+            ("view_all_exceptions", "Can see every exception (managers, auditors)"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["type", "item_location"],
+                condition=Q(item_location__isnull=False) & ~Q(status="closed"),
+                name="exception_one_live_per_type_skuloc",
+                violation_error_message="There is already a live exception of this type for this SKU-location.",
+            ),
+            models.UniqueConstraint(
+                fields=["type", "supplier"],
+                condition=Q(item_location__isnull=True) & ~Q(status="closed"),
+                name="exception_one_live_per_type_supplier",
+                violation_error_message="There is already a live exception of this type for this supplier.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_at_stake__gte=0),
+                name="exception_value_non_negative",
+                violation_error_message="value at stake cannot be negative.",
+            ),
+        ]
+        # The queue reads the to-do rows in value order: partial indexes keep them small at 900,000 SKU-locations
+        # (the ORDER BY of exception_list is exactly -value_at_stake, id).
+        indexes = [
+            models.Index(
+                fields=["-value_at_stake", "id"], condition=Q(status__in=TODO), name="exc_todo_value_idx"
+            ),
+            models.Index(
+                fields=["buyer", "-value_at_stake"], condition=Q(status__in=TODO), name="exc_todo_buyer_idx"
+            ),
+            models.Index(
+                fields=["location", "-value_at_stake"],
+                condition=Q(status__in=TODO),
+                name="exc_todo_location_idx",
+            ),
+            models.Index(
+                fields=["supplier", "-value_at_stake"],
+                condition=Q(status__in=TODO),
+                name="exc_todo_supplier_idx",
+            ),
+            models.Index(
+                fields=["owner", "-value_at_stake"], condition=Q(status__in=TODO), name="exc_todo_owner_idx"
+            ),
+            models.Index(fields=["status", "decided_at"], name="exc_status_decided_idx"),
+            models.Index(
+                fields=["status", "snoozed_until"], condition=Q(status="snoozed"), name="exc_snoozed_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_decidable(self) -> bool:
+        return self.status in DECIDABLE
+
+
+class Decision(models.Model):
+    class Action(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        OVERRIDE = "override", "Override"
+        REJECT = "reject", "Reject"
+        SNOOZE = "snooze", "Snooze"
+        REQUEST_APPROVAL = "request_approval", "Request approval"
+        AUTO_EXECUTE = "auto_execute", "Auto-execute"
+
+    exception = models.ForeignKey(PlanningException, on_delete=models.CASCADE, related_name="decisions")
+    recommendation = models.ForeignKey(
+        "replenish.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty = the automation policy.",
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    version = models.PositiveIntegerField(help_text="The exception version the decision was made on.")
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    comment = models.TextField(blank=True)
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    confidence = models.FloatField(default=0.5)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One decision per version: a double-submitted action cannot be applied twice, even in a race.
+            models.UniqueConstraint(fields=["exception", "version"], name="decision_one_per_version"),
+        ]
+        indexes = [models.Index(fields=["actor", "created_at"], name="decision_actor_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on #{self.exception_id} v{self.version}"
+
+
+class ReasonCode(models.Model):
+    class AppliesTo(models.TextChoices):
+        ANY = "any", "Override and reject"
+        OVERRIDE = "override", "Override"
+        REJECT = "reject", "Reject"
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=80)
+    applies_to = models.CharField(max_length=16, choices=AppliesTo.choices, default=AppliesTo.ANY)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RoutingRule(models.Model):
+    """Which team (and optionally which person) owns an exception: the first active matching rule by priority.
+
+    Empty criteria match anything. Data, edited in the admin; a refresh applies the rules to what it touches.
+    """
+
+    priority = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    type = models.CharField(max_length=32, choices=ExceptionType.choices, blank=True)
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=60, blank=True)
+    team = models.CharField(max_length=32, choices=Team.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: the SKU-location's buyer for procurement, else the team at large.",
+    )
+    active = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["priority", "pk"]
+
+    def __str__(self) -> str:
+        criteria = [
+            self.get_type_display() if self.type else "",
+            f"at {self.location.code}" if self.location_id else "",
+            f"from {self.supplier.code}" if self.supplier_id else "",
+            self.category,
+        ]
+        return f"#{self.priority} {' '.join(c for c in criteria if c) or 'anything'} -> {self.get_team_display()}"
+
+
+class CategoryOwnership(models.Model):
+    """A buyer's product categories (categories are not rows, so they cannot carry guardian object permissions)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_categories"
+    )
+    category = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "category"], name="categoryownership_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.user} owns {self.category}"
+
+
+# django-guardian direct foreign-key object permissions: a typed, indexed join for the queue selector instead of the
+# generic table's text object_pk. A supervisor holds replenish.view_location on their warehouse; a buyer may hold
+# replenish.view_supplier on the suppliers they manage (besides the SKU-locations whose buyer they are).
+class LocationUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Location, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "location permission of a user"
+
+
+class SupplierUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Supplier, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "supplier permission of a user"

@@ -1,0 +1,27 @@
+"""Signal receivers: a completed plan run refreshes the exceptions; an ERP posting outcome marks its exception."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from integrations.signals import posting_completed
+from replenish.signals import plan_run_completed
+
+
+@receiver(plan_run_completed, dispatch_uid="exceptions.refresh_on_plan_run")
+def refresh_on_plan_run(sender, run, item_location_ids=None, **kwargs) -> None:
+    from .tasks import exceptions_refresh_task
+
+    ids = None if item_location_ids is None else [int(i) for i in item_location_ids]
+    # After the run's transaction commits (in-process when Celery runs eager, else on a worker).
+    transaction.on_commit(lambda: exceptions_refresh_task.delay(run.pk, ids))
+
+
+@receiver(posting_completed, dispatch_uid="exceptions.mark_posted")
+def mark_posted(sender, message, ok: bool, outcome: dict, **kwargs) -> None:
+    from .services import exception_mark_posted
+
+    if getattr(message, "subject_type", "") != "exception" or not str(message.subject_id).isdigit():
+        return
+    exception_mark_posted(exception_id=int(message.subject_id), outcome=outcome or {}, ok=ok)

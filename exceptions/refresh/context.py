@@ -1,0 +1,70 @@
+"""The refresh's result, its shared context and its scope (chunks of SKU-locations)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from replenish import models as rm
+
+
+@dataclass
+class RefreshResult:
+    run_id: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0
+    closed: int = 0
+    auto_executed: int = 0
+    chunks: int = 0
+    batch_audited: int = 0
+    superseded: bool = False
+    by_type: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def timed(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + now - started, 3)
+        return now
+
+
+def audit_each_max() -> int:
+    return int(getattr(settings, "EXCEPTIONS_AUDIT_EACH_MAX", 2_000))
+
+
+def run_as_of(run: rm.PlanRun) -> date:
+    """The plan's "today": the as-of date the refresh recorded, else the local date it started."""
+    raw = (run.input_snapshot or {}).get("as_of") or (run.filters or {}).get("as_of")
+    if raw:
+        try:
+            return date.fromisoformat(str(raw)[:10])
+        except ValueError:
+            pass
+    return timezone.localdate(run.started_at) if run.started_at else timezone.localdate()
+
+
+# --- scope --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    lo: int | None = None
+    hi: int | None = None
+    ids: tuple[int, ...] | None = None
+
+    def il_q(self, path: str = "item_location") -> Q:
+        if self.ids is not None:
+            return Q(**{f"{path}_id__in": list(self.ids)})
+        return Q(**{f"{path}__item_id__gte": self.lo, f"{path}__item_id__lt": self.hi})
+
+    def item_q(self, path: str, item_ids: list[int]) -> Q:
+        if self.ids is not None:
+            return Q(**{f"{path}_id__in": item_ids})
+        return Q(**{f"{path}_id__gte": self.lo, f"{path}_id__lt": self.hi})

@@ -1,0 +1,54 @@
+"""The outbox message of a decided exception: its kind, idempotency key and payload."""
+
+from __future__ import annotations
+
+from ..models import (
+    PlanningException,
+)
+from .rows import _clean
+
+OUTBOX_KINDS = {
+    "purchase_order": "create_po",
+    "expedite": "expedite_request",
+    "defer": "change_po",
+    "cancel": "cancel_po",
+    "transfer": "transfer_order",
+    "reallocate": "reallocate",
+}
+
+
+def idempotency_key(exception_id: int, version: int, action: str) -> str:
+    """Outbox key: the exception, the version the decision was made on, and the action (stable across retries)."""
+    return f"exception-{exception_id}-v{version}-{action}"
+
+
+def outbox_payload(
+    exception: PlanningException,
+    proposal: dict,
+    *,
+    actor,
+    action: str,
+    reason_code: str = "",
+    comment: str = "",
+) -> dict:
+    return _clean(
+        {
+            "exception_id": exception.pk,
+            "exception_type": exception.type,
+            "decision": action,
+            "action": proposal.get("action"),
+            "item_location_id": exception.item_location_id,
+            "location_id": exception.location_id,
+            "quantity": proposal.get("quantity"),
+            "date": proposal.get("date"),
+            "supplier_id": proposal.get("supplier_id"),
+            "supplier_code": proposal.get("supplier_code"),
+            "source_location_id": proposal.get("source_location_id"),
+            "po_line_id": proposal.get("po_line_id"),
+            "po_number": proposal.get("po_number"),
+            "recommendation_id": exception.recommendation_id,
+            "reason_code": reason_code,
+            "comment": comment,
+            "decided_by": getattr(actor, "username", None) or "automation",
+        }
+    )

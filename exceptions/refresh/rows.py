@@ -1,0 +1,380 @@
+"""Turning detections into exception rows: scored, explained, routed, with confidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from replenish import models as rm
+
+from .. import detectors, scoring
+from ..models import (
+    ExceptionType,
+)
+from ..routing import route
+from .context import RefreshResult
+
+# --- building the exception rows ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    run: rm.PlanRun
+    as_of: date
+    now: object
+    rules: list
+    supervisors: dict[int, int]
+    suppliers: dict[int, tuple[str, str]]
+    locations: dict[int, str]
+    usernames: dict[int, str]
+    reliability: dict[int, float]
+    declining: pd.DataFrame
+    result: RefreshResult
+    supplier_exposure: list = field(default_factory=list)
+    supplier_buyers: list = field(default_factory=list)
+    check_current: bool = False
+
+
+def _iso(as_of: date, day) -> str | None:
+    if day is None or not np.isfinite(day):
+        return None
+    return (as_of + timedelta(days=int(round(day)))).isoformat()
+
+
+def _clean(value):
+    """JSON-safe scalars (numpy types, NaN -> None)."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _proposal(rec: dict | None, ctx: Context, po_numbers: dict[int, str]) -> dict:
+    if not rec:
+        return {}
+    action = rec["action"]
+    if action in ("expedite", "defer"):
+        day = rec.get("new_date") or rec.get("due_date")
+    elif action == "cancel":
+        day = None
+    else:
+        day = rec.get("due_date")
+    supplier_id = rec.get("rec_supplier_id")
+    code, name = ctx.suppliers.get(int(supplier_id), ("", "")) if _present(supplier_id) else ("", "")
+    source = rec.get("source_location_id")
+    po_line = rec.get("po_line_id")
+    return _clean(
+        {
+            "action": action,
+            "quantity": int(rec["quantity"]),
+            "date": day.isoformat() if hasattr(day, "isoformat") else day,
+            "supplier_id": int(supplier_id) if _present(supplier_id) else None,
+            "supplier_code": code,
+            "supplier_name": name,
+            "source_location_id": int(source) if _present(source) else None,
+            "source_location_code": ctx.locations.get(int(source), "") if _present(source) else "",
+            "po_line_id": int(po_line) if _present(po_line) else None,
+            "po_number": po_numbers.get(int(po_line), "") if _present(po_line) else "",
+            "recommendation_id": int(rec["recommendation_id"]),
+        }
+    )
+
+
+def _date_or_none(value) -> date | None:
+    if value is None or not _present(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _present(value) -> bool:
+    if value is None:
+        return False
+    try:
+        return not pd.isna(value)
+    except (TypeError, ValueError):
+        return True
+
+
+def proposal_key(proposal: dict) -> tuple:
+    p = proposal or {}
+    return (
+        p.get("action"),
+        p.get("quantity"),
+        p.get("date"),
+        p.get("supplier_id"),
+        p.get("source_location_id"),
+        p.get("po_line_id"),
+    )
+
+
+def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
+    """Field values of each detected exception (scored, explained, routed, with confidence)."""
+    plans = data["plans"].set_index("item_location_id", drop=False)
+    recs = data["recs"].set_index("recommendation_id", drop=False) if len(data["recs"]) else None
+    po_numbers = {
+        int(k): str(v) for k, v in zip(data["po_lines"]["po_line_id"], data["po_lines"]["po_number"])
+    }
+    missing_po = (
+        {int(x) for x in data["recs"]["po_line_id"].dropna()} - set(po_numbers)
+        if len(data["recs"])
+        else set()
+    )
+    if missing_po:
+        po_numbers |= {
+            pk: number
+            for pk, number in rm.PurchaseOrderLine.objects.filter(pk__in=missing_po).values_list(
+                "pk", "order__number"
+            )
+        }
+    plan_rows = plans.loc[det["item_location_id"].astype(int).to_numpy()]
+    # Routing is vectorized over the chunk.
+    route_frame = pd.DataFrame(
+        {
+            "type": det["type"].to_numpy(),
+            "location_id": plan_rows["location_id"].to_numpy(),
+            "supplier_id": det["supplier_id"].to_numpy(),
+            "category": plan_rows["category"].to_numpy(),
+            "buyer_id": plan_rows["buyer_id"].to_numpy(),
+            "has_asn": det["has_asn"].fillna(False).to_numpy(dtype=bool),
+        }
+    )
+    teams, owners = route(route_frame, ctx.rules, ctx.supervisors)
+    rec_ids = det["recommendation_id"].to_numpy(dtype=np.float64)
+    rec_by_id = recs.to_dict("index") if recs is not None else {}
+    plan = {
+        column: plan_rows[column].to_numpy()
+        for column in (
+            "item_location_id",
+            "location_id",
+            "buyer_id",
+            "category",
+            "projected_stockout_date",
+            "plan_id",
+            "abc",
+            "xyz",
+            "mase",
+            "flags",
+            "lead_time_source",
+            "lead_time_unstable",
+        )
+    }
+    out: list[dict] = []
+    for i, row in enumerate(det.itertuples(index=False)):
+        rec = rec_by_id.get(int(rec_ids[i])) if np.isfinite(rec_ids[i]) else None
+        value, parts = scoring.value_parts(
+            expected_short_units=row.expected_short_units,
+            unit_margin=row.unit_margin,
+            revenue_at_risk=row.revenue_at_risk,
+            tier_penalties=row.tier_penalties,
+            action_cost=row.action_cost,
+            feasibility=row.feasibility,
+            working_capital=row.working_capital,
+            lost_margin=None if not np.isfinite(row.lost_margin) else row.lost_margin,
+            basis=_clean(row.basis if isinstance(row.basis, dict) else {}),
+        )
+        proposal = _proposal(rec, ctx, po_numbers)
+        explanation = {
+            "summary": row.summary,
+            "as_of": ctx.as_of.isoformat(),
+            "facts": _clean(row.facts if isinstance(row.facts, dict) else {}),
+            "plan_id": int(plan["plan_id"][i]),
+            "recommendation_reason": rec["reason"] if rec else "",
+        }
+        due = _iso(ctx.as_of, row.due_day)
+        buyer = plan["buyer_id"][i]
+        out.append(
+            {
+                "type": row.type,
+                "item_location_id": int(plan["item_location_id"][i]),
+                "recommendation_id": int(rec_ids[i]) if rec is not None else None,
+                "location_id": int(plan["location_id"][i]),
+                "supplier_id": int(row.supplier_id) if _present(row.supplier_id) else None,
+                "buyer_id": int(buyer) if _present(buyer) else None,
+                "category": plan["category"][i] or "",
+                "owner_team": str(teams[i]),
+                "owner_id": int(owners[i]) if np.isfinite(owners[i]) else None,
+                "due_by": date.fromisoformat(due) if due else None,
+                "stockout_date": _date_or_none(plan["projected_stockout_date"][i]),
+                "value_at_stake": value,
+                "value_parts": parts,
+                "explanation": explanation,
+                "proposal": proposal,
+                # for confidence and automation
+                "_abc": plan["abc"][i],
+                "_xyz": plan["xyz"][i],
+                "_mase": plan["mase"][i],
+                "_flags": plan["flags"][i],
+                "_lt_source": plan["lead_time_source"][i],
+                "_lt_unstable": bool(plan["lead_time_unstable"][i]),
+            }
+        )
+    _confidence(out, ctx)
+    return out
+
+
+def _confidence(rows: list[dict], ctx: Context) -> None:
+    if not rows:
+        return
+    from governance.policy import acceptance_probability
+
+    features = pd.DataFrame(
+        {
+            "action": [(r["proposal"] or {}).get("action") or r["type"] for r in rows],
+            "value": [float(r["value_at_stake"]) for r in rows],
+            "confidence": 0.5,
+            "abc": [r["_abc"] or "" for r in rows],
+            "xyz": [r["_xyz"] or "" for r in rows],
+            "lead_time_source": [r["_lt_source"] or "" for r in rows],
+            "supplier": [
+                ctx.suppliers.get(r["supplier_id"], ("", ""))[0] if r["supplier_id"] else "" for r in rows
+            ],
+            "category": [r["category"] for r in rows],
+            "buyer": [ctx.usernames.get(r["buyer_id"], "") if r["buyer_id"] else "" for r in rows],
+        }
+    )
+    # The data part first (the acceptance model takes it as a feature), then the blend.
+    _, parts = scoring.confidence(
+        mase=[r["_mase"] for r in rows],
+        flags=[r["_flags"] for r in rows],
+        lead_time_source=[r["_lt_source"] for r in rows],
+        lead_time_unstable=[r["_lt_unstable"] for r in rows],
+        acceptance=np.full(len(rows), 0.5),
+    )
+    features["confidence"] = parts["forecast"] * parts["data_quality"] * parts["lead_time"]
+    accept = np.asarray(acceptance_probability(features=features), dtype=np.float64)
+    total, parts = scoring.confidence(
+        mase=[r["_mase"] for r in rows],
+        flags=[r["_flags"] for r in rows],
+        lead_time_source=[r["_lt_source"] for r in rows],
+        lead_time_unstable=[r["_lt_unstable"] for r in rows],
+        acceptance=accept,
+    )
+    for i, r in enumerate(rows):
+        r["confidence"] = float(total[i])
+        r["explanation"]["confidence_parts"] = {k: round(float(v[i]), 4) for k, v in parts.items()}
+
+
+def _supplier_rows(ctx: Context) -> list[dict]:
+    declining = ctx.declining
+    if declining.empty:
+        return []
+    exposure = (
+        pd.concat(ctx.supplier_exposure, ignore_index=True)
+        if ctx.supplier_exposure
+        else pd.DataFrame(
+            columns=["supplier_id", "delta_short", "lost_margin", "sku_locations", "open_units", "fill_short"]
+        )
+    )
+    exposure = (
+        exposure.groupby("supplier_id").sum(numeric_only=True)
+        if len(exposure)
+        else exposure.set_index("supplier_id")
+    )
+    buyers = (
+        pd.concat(ctx.supplier_buyers, ignore_index=True)
+        if ctx.supplier_buyers
+        else pd.DataFrame(columns=["supplier_id", "buyer_id", "n"])
+    )
+    top_buyer = {}
+    if len(buyers):
+        totals = (
+            buyers.groupby(["supplier_id", "buyer_id"])["n"]
+            .sum()
+            .reset_index()
+            .sort_values("n", ascending=False)
+        )
+        top_buyer = {
+            int(s): int(b)
+            for s, b in totals.drop_duplicates("supplier_id")[["supplier_id", "buyer_id"]].itertuples(
+                index=False
+            )
+        }
+    rows = []
+    route_frame = pd.DataFrame(
+        {
+            "type": ExceptionType.SUPPLIER_DECLINE,
+            "location_id": np.nan,
+            "supplier_id": declining["supplier_id"],
+            "category": "",
+            "buyer_id": [top_buyer.get(int(s), np.nan) for s in declining["supplier_id"]],
+            "has_asn": False,
+        }
+    )
+    teams, owners = route(route_frame, ctx.rules, ctx.supervisors)
+    for i, s in enumerate(declining.itertuples(index=False)):
+        supplier_id = int(s.supplier_id)
+        e = exposure.loc[supplier_id] if supplier_id in exposure.index else None
+        short = float(e["delta_short"] + e["fill_short"]) if e is not None else 0.0
+        lost = float(e["lost_margin"]) if e is not None else 0.0
+        value, parts = scoring.value_parts(
+            expected_short_units=short,
+            unit_margin=lost / short if short > 0 else 0.0,
+            revenue_at_risk=0.0,
+            tier_penalties=0.0,
+            action_cost=0.0,
+            feasibility=1.0,
+            lost_margin=lost,
+            basis={
+                "drift_days": round(float(s.drift_days), 3),
+                "fill_shortfall": round(float(s.fill_shortfall), 4),
+            },
+        )
+        code, name = ctx.suppliers.get(supplier_id, ("", ""))
+        reasons = []
+        if s.lead_time_drift:
+            reasons.append(
+                f"lead time up from {s.base_mean:.1f} to {s.recent_mean:.1f} days over the last "
+                f"{detectors.RECENT_DAYS // 7} weeks (+{(s.recent_mean / s.base_mean - 1) * 100:.0f}%)"
+            )
+        if s.fill_drop:
+            reasons.append(f"fill rate down from {s.fill_base:.0%} to {s.fill_recent:.0%}")
+        facts = _clean(
+            {
+                "recent_mean": s.recent_mean,
+                "base_mean": s.base_mean,
+                "recent_sd": s.recent_sd,
+                "n_recent": s.n_recent,
+                "n_base": s.n_base,
+                "fill_recent": s.fill_recent,
+                "fill_base": s.fill_base,
+                "sku_locations": int(e["sku_locations"]) if e is not None else 0,
+                "open_units": float(e["open_units"]) if e is not None else 0.0,
+            }
+        )
+        n_recent = float(s.n_recent or 0)
+        rows.append(
+            {
+                "type": ExceptionType.SUPPLIER_DECLINE.value,
+                "item_location_id": None,
+                "recommendation_id": None,
+                "location_id": None,
+                "supplier_id": supplier_id,
+                "buyer_id": top_buyer.get(supplier_id),
+                "category": "",
+                "owner_team": str(teams[i]),
+                "owner_id": int(owners[i]) if np.isfinite(owners[i]) else None,
+                "due_by": ctx.as_of + timedelta(days=7),
+                "stockout_date": None,
+                "value_at_stake": value,
+                "value_parts": parts,
+                "explanation": {
+                    "summary": f"{name or code}: " + "; ".join(reasons) + ".",
+                    "as_of": ctx.as_of.isoformat(),
+                    "facts": facts,
+                    "confidence_parts": {"sample": round(n_recent / (n_recent + 10), 4)},
+                },
+                "proposal": {},
+                "confidence": round(n_recent / (n_recent + 10), 3),
+            }
+        )
+    return rows

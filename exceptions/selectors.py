@@ -1,0 +1,403 @@
+"""Reads of the exceptions app, permission-filtered in SQL.
+
+Who sees what (enforced here, so views, the API and services all get the same answer):
+- managers, auditors and administrators (permission exceptions.view_all_exceptions or superuser): everything;
+- buyers: exceptions they own, of SKU-locations they buy (ItemLocation.buyer, denormalised on the exception), of
+  suppliers they hold `replenish.view_supplier` on (guardian), or of their categories (CategoryOwnership);
+- warehouse supervisors: exceptions they own or at locations they hold `replenish.view_location` on (guardian);
+- customer service / transportation planners: exceptions they own or routed to their team.
+The visibility predicate is a WHERE clause with subqueries on the (small) grant tables, so the queue stays one
+query over the partial value index even at 200,000+ open exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from replenish import models as rm
+from replenish import roles
+
+from .models import (
+    DECIDED,
+    TODO,
+    CategoryOwnership,
+    Decision,
+    ExceptionType,
+    LocationUserObjectPermission,
+    PlanningException,
+    Status,
+    SupplierUserObjectPermission,
+    Team,
+)
+
+PAGE_SIZE = 50
+ROLE_TEAMS = {
+    roles.CUSTOMER_SERVICE: Team.CUSTOMER_SERVICE,
+    roles.TRANSPORTATION_PLANNER: Team.TRANSPORTATION_PLANNING,
+}
+QUEUES = ("open", "approval", "snoozed", "decided")
+QUEUE_LABELS = {"open": "To do", "approval": "Awaiting approval", "snoozed": "Snoozed", "decided": "Decided"}
+
+
+def _role(user) -> str | None:
+    """The user's role, memoised on the user object for the request."""
+    if not hasattr(user, "_distops_role"):
+        user._distops_role = roles.role_of(user)
+    return user._distops_role
+
+
+def sees_everything(user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or _role(user) in (roles.MANAGER, roles.AUDITOR, roles.ADMINISTRATOR)
+
+
+def can_decide(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.has_perm("exceptions.decide_exception")
+
+
+def visibility_q(user) -> Q | None:
+    """The WHERE clause of what the user may see; None = everything."""
+    if sees_everything(user):
+        return None
+    role = _role(user)
+    mine = Q(owner_id=user.pk)
+    if role == roles.BUYER:
+        suppliers = SupplierUserObjectPermission.objects.filter(
+            user_id=user.pk, permission__codename="view_supplier"
+        ).values("content_object_id")
+        categories = CategoryOwnership.objects.filter(user_id=user.pk).values("category")
+        return mine | Q(buyer_id=user.pk) | Q(supplier_id__in=suppliers) | Q(category__in=categories)
+    if role == roles.WAREHOUSE_SUPERVISOR:
+        locations = LocationUserObjectPermission.objects.filter(
+            user_id=user.pk, permission__codename="view_location"
+        ).values("content_object_id")
+        return mine | Q(location_id__in=locations)
+    if role in ROLE_TEAMS:
+        return mine | Q(owner_team=ROLE_TEAMS[role])
+    return mine
+
+
+def exception_base(*, user) -> QuerySet[PlanningException]:
+    if not getattr(user, "is_authenticated", False):
+        return PlanningException.objects.none()
+    qs = PlanningException.objects.all()
+    where = visibility_q(user)
+    return qs if where is None else qs.filter(where)
+
+
+def exception_visible(*, user, exception_id: int) -> bool:
+    return exception_base(user=user).filter(pk=exception_id).exists()
+
+
+def exception_get(*, user, pk: int) -> PlanningException:
+    """One exception the user may see (DoesNotExist otherwise: another user's id is a 404)."""
+    return (
+        exception_base(user=user)
+        .select_related(
+            "item_location__item",
+            "item_location__location",
+            "location",
+            "supplier",
+            "owner",
+            "maker",
+            "buyer",
+            "recommendation",
+            "run",
+        )
+        .get(pk=pk)
+    )
+
+
+@dataclass
+class QueueFilters:
+    queue: str = "open"
+    location: str = ""
+    supplier: str = ""
+    category: str = ""
+    type: str = ""
+    min_value: Decimal | None = None
+    search: str = ""
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_query(cls, params) -> QueueFilters:
+        errors: dict[str, str] = {}
+        queue = params.get("queue", "open") or "open"
+        if queue not in QUEUES:
+            errors["queue"] = f"Queue must be one of {', '.join(QUEUES)}."
+            queue = "open"
+        kind = (params.get("type") or "").strip()
+        if kind and kind not in ExceptionType.values:
+            errors["type"] = f"Unknown exception type “{kind}”."
+            kind = ""
+        min_value = None
+        raw = (params.get("min_value") or "").strip().replace(",", "")
+        if raw:
+            try:
+                min_value = Decimal(raw)
+                if not min_value.is_finite() or min_value < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                errors["min_value"] = f"Minimum value must be a positive amount, not “{raw}”."
+                min_value = None
+        try:
+            page = max(int(params.get("page", "1") or 1), 1)
+        except ValueError:
+            page = 1
+        return cls(
+            queue=queue,
+            location=(params.get("location") or "").strip(),
+            supplier=(params.get("supplier") or "").strip(),
+            category=(params.get("category") or "").strip(),
+            type=kind,
+            min_value=min_value,
+            search=(params.get("q") or "").strip(),
+            page=page,
+            errors=errors,
+        )
+
+    def as_query(self, **override) -> dict[str, str]:
+        values = {
+            "queue": self.queue,
+            "location": self.location,
+            "supplier": self.supplier,
+            "category": self.category,
+            "type": self.type,
+            "min_value": "" if self.min_value is None else str(self.min_value),
+            "q": self.search,
+        }
+        values.update({k: str(v) for k, v in override.items()})
+        if values.get("queue") == "open":
+            values.pop("queue")
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _queue_q(queue: str, today: date) -> Q:
+    if queue == "approval":
+        return Q(status=Status.AWAITING_APPROVAL)
+    if queue == "snoozed":
+        return Q(status=Status.SNOOZED, snoozed_until__gt=today)
+    if queue == "decided":
+        return Q(status__in=DECIDED)
+    return Q(status__in=TODO)
+
+
+def exception_list(*, user, filters: QueueFilters | None = None, today: date | None = None) -> QuerySet:
+    """The user's queue, ranked by value at stake (decided: newest decision first), ready for one-query pages."""
+    filters = filters or QueueFilters()
+    today = today or timezone.localdate()
+    qs = exception_base(user=user).filter(_queue_q(filters.queue, today))
+    if filters.location:
+        qs = qs.filter(location__code=filters.location)
+    if filters.supplier:
+        qs = qs.filter(supplier__code=filters.supplier)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.type:
+        qs = qs.filter(type=filters.type)
+    if filters.min_value is not None:
+        qs = qs.filter(value_at_stake__gte=filters.min_value)
+    if filters.search:
+        term = filters.search
+        qs = qs.filter(
+            Q(item_location__item__sku__istartswith=term)
+            | Q(item_location__item__description__icontains=term)
+            if not term.upper().startswith("SKU")
+            else Q(item_location__item__sku__istartswith=term)
+        )
+    qs = qs.select_related("item_location__item", "location", "supplier")
+    if filters.queue == "decided":
+        return qs.order_by("-decided_at", "-pk")
+    return qs.order_by("-value_at_stake", "pk")
+
+
+def exception_page(
+    *, user, filters: QueueFilters, today: date | None = None
+) -> tuple[list[PlanningException], bool]:
+    """One page of the queue: a single query fetching one row past the page (no COUNT(*) over the table)."""
+    start = (filters.page - 1) * PAGE_SIZE
+    rows = list(exception_list(user=user, filters=filters, today=today)[start : start + PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+# --- counts (navigation and queue tabs) ---------------------------------------------------------------------------
+
+COUNTS_TTL = 60
+GENERATION_KEY = "exceptions:queue-generation"
+
+
+def _bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
+def queue_counts_invalidate() -> None:
+    """A refresh (or a wake-up) moves everyone's counts on."""
+    _bump(GENERATION_KEY)
+
+
+def _counts_key(user_id: int, today: date) -> str:
+    return f"exceptions:counts:{user_id}:{cache.get(GENERATION_KEY, 0)}:{today.isoformat()}"
+
+
+def _tab(status: str, snoozed_until: date | None, today: date) -> str | None:
+    for tab in ("open", "approval", "snoozed"):
+        if tab == "open" and status in TODO:
+            return tab
+        if tab == "approval" and status == Status.AWAITING_APPROVAL:
+            return tab
+        if tab == "snoozed" and status == Status.SNOOZED and snoozed_until and snoozed_until > today:
+            return tab
+    return None
+
+
+def queue_counts_adjust(
+    *, user_id: int, before: tuple[str, date | None], after: tuple[str, date | None]
+) -> None:
+    """After the user's own decision, move one from the tab it left to the tab it entered (no recount: a count
+    over 100,000 rows per click would cost more than the click). Other users' counts catch up within a minute."""
+    today = timezone.localdate()
+    key = _counts_key(user_id, today)
+    counts = cache.get(key)
+    if counts is None:
+        return
+    left, entered = _tab(*before, today), _tab(*after, today)
+    if left == entered:
+        return
+    counts = dict(counts)
+    if left:
+        counts[left] = max(counts.get(left, 0) - 1, 0)
+    if entered:
+        counts[entered] = counts.get(entered, 0) + 1
+    cache.set(key, counts, COUNTS_TTL)
+
+
+def queue_counts(user, today: date | None = None) -> dict[str, int]:
+    """Counts of the user's queues: one aggregate query, cached per user for a minute (adjusted by their own
+    decisions, recounted after every refresh)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    today = today or timezone.localdate()
+    key = _counts_key(user.pk, today)
+    counts = cache.get(key)
+    if counts is None:
+        counts = (
+            exception_base(user=user)
+            .filter(status__in=[Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.AWAITING_APPROVAL])
+            .aggregate(
+                open=Count("pk", filter=_queue_q("open", today)),
+                approval=Count("pk", filter=_queue_q("approval", today)),
+                snoozed=Count("pk", filter=_queue_q("snoozed", today)),
+            )
+        )
+        cache.set(key, counts, COUNTS_TTL)
+    return counts
+
+
+def open_count(user) -> int:
+    return queue_counts(user).get("open", 0)
+
+
+# --- detail -------------------------------------------------------------------------------------------------------
+
+
+def exception_detail(*, exception: PlanningException) -> dict:
+    """What the detail panel shows beside the exception: plan, open supply, orders at risk, history, audit."""
+    from governance.models import AuditEvent
+
+    from .charts import projection_chart
+
+    il = exception.item_location
+    plan = None
+    if il is not None:
+        plan_id = (exception.explanation or {}).get("plan_id")
+        plans = rm.SkuPlan.objects.filter(item_location=il)
+        plan = (plans.filter(pk=plan_id).first() if plan_id else None) or plans.filter(
+            run__is_current=True
+        ).first()
+    po_lines, order_lines, transfers = [], [], []
+    if il is not None:
+        po_lines = list(
+            rm.PurchaseOrderLine.objects.filter(
+                item_id=il.item_id,
+                order__location_id=il.location_id,
+                status__in=["open", "accepted", "changed", "partial"],
+            )
+            .select_related("order__supplier")
+            .prefetch_related("shipment_lines__shipment")
+            .order_by("promised_date")[:20]
+        )
+        for line in po_lines:
+            shipments = [s.shipment for s in line.shipment_lines.all() if s.shipment.status == "in_transit"]
+            line.asn = min(shipments, key=lambda s: s.expected_arrival) if shipments else None
+            line.arrival = (
+                line.asn.expected_arrival if line.asn else (line.acknowledged_date or line.promised_date)
+            )
+            line.is_late = line.arrival > line.promised_date
+        order_lines = list(
+            rm.SalesOrderLine.objects.filter(
+                item_id=il.item_id,
+                order__location_id=il.location_id,
+                status__in=["open", "backordered"],
+            )
+            .select_related("order__customer__service_tier")
+            .order_by("requested_ship_date")[:20]
+        )
+        transfers = list(
+            rm.TransferOrder.objects.filter(
+                item_id=il.item_id, to_location_id=il.location_id, status__in=["planned", "in_transit"]
+            )
+            .select_related("from_location")
+            .order_by("expected_arrival")[:10]
+        )
+    decisions = list(
+        Decision.objects.filter(exception=exception).select_related("actor").order_by("-version")[:20]
+    )
+    audit = list(
+        AuditEvent.objects.filter(subject_type="exception", subject_id=str(exception.pk)).order_by(
+            "-sequence"
+        )[:20]
+    )
+    chart = (
+        projection_chart(exception=exception, plan=plan, po_lines=po_lines, transfers=transfers)
+        if plan
+        else None
+    )
+    return {
+        "plan": plan,
+        "po_lines": po_lines,
+        "order_lines": order_lines,
+        "transfers": transfers,
+        "decisions": decisions,
+        "audit": audit,
+        "chart": chart,
+    }
+
+
+def filter_choices() -> dict:
+    return {
+        "locations": list(rm.Location.objects.order_by("code").values_list("code", "name")),
+        "suppliers": list(
+            rm.Supplier.objects.filter(active=True).order_by("code").values_list("code", "name")
+        ),
+        "categories": sorted(set(rm.Item.objects.order_by().values_list("category", flat=True).distinct())),
+        "types": ExceptionType.choices,
+    }
+
+
+def running_plan_run() -> rm.PlanRun | None:
+    return rm.PlanRun.objects.filter(status=rm.PlanRun.Status.RUNNING).order_by("-started_at").first()
+
+
+def current_plan_run() -> rm.PlanRun | None:
+    return rm.PlanRun.objects.filter(is_current=True).first()

@@ -1,0 +1,40 @@
+"""Celery tasks of the exceptions app: ids in, one service call."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from replenish.models import PlanRun
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def exceptions_refresh_task(self, run_id: int, item_location_ids: list[int] | None = None) -> dict:
+    """Refresh the exceptions of a plan run. A run that is no longer current is skipped (a newer one refreshes)."""
+    from .services import exceptions_refresh
+
+    run = PlanRun.objects.filter(pk=run_id).first()
+    if run is None or not run.is_current:
+        return {"run_id": run_id, "skipped": "not the current run"}
+    try:
+        result = exceptions_refresh(run=run, item_location_ids=item_location_ids)
+    except (
+        OperationalError
+    ) as err:  # lock timeout or a dropped connection: retry, backoff capped at 10 minutes
+        raise self.retry(exc=err, countdown=min(30 * 2**self.request.retries, 600)) from err
+    return {
+        "run_id": run_id,
+        "created": result.created,
+        "updated": result.updated,
+        "closed": result.closed,
+        "auto_executed": result.auto_executed,
+        "seconds": result.seconds,
+    }
+
+
+@shared_task(acks_late=True)
+def exceptions_wake_task() -> int:
+    """Daily (beat): reopen snoozed exceptions whose date has come."""
+    from .services import exceptions_wake
+
+    return exceptions_wake()

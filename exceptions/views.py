@@ -1,0 +1,373 @@
+"""Work-queue screens: thin function views over selectors and services (HTMX partials, and plain HTML without JS)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from replenish import models as rm
+
+from . import selectors, services
+from .errors import InvalidInput, NotAllowed, StaleVersion
+from .models import PlanningException, ReasonCode
+
+
+def _filters(request: HttpRequest) -> selectors.QueueFilters:
+    return selectors.QueueFilters.from_query(request.GET)
+
+
+def _get(request: HttpRequest, pk: int) -> PlanningException:
+    try:
+        return selectors.exception_get(user=request.user, pk=pk)
+    except PlanningException.DoesNotExist as err:
+        raise Http404("No such exception in your queues.") from err
+
+
+def _choices() -> dict:
+    choices = cache.get("exceptions:filter-choices")
+    if choices is None:
+        choices = selectors.filter_choices()
+        cache.set("exceptions:filter-choices", choices, 300)
+    return choices
+
+
+def _reasons(applies_to: str):
+    return ReasonCode.objects.filter(active=True, applies_to__in=["any", applies_to])
+
+
+def _common(request: HttpRequest) -> dict:
+    return {
+        "today": timezone.localdate(),
+        "currency": settings.DISTOPS_CURRENCY,
+        "can_decide": selectors.can_decide(request.user),
+    }
+
+
+def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dict:
+    rows, has_next = selectors.exception_page(user=request.user, filters=filters)
+    start = (filters.page - 1) * selectors.PAGE_SIZE
+    for offset, row in enumerate(rows, start=1):
+        row.rank = start + offset
+    query = filters.as_query()
+    return {
+        **_common(request),
+        "rows": rows,
+        "filters": filters,
+        "query": urlencode(query),
+        "page": filters.page,
+        "has_next": has_next,
+        "has_previous": filters.page > 1,
+        "next_query": urlencode({**query, "page": filters.page + 1}),
+        "previous_query": urlencode({**query, "page": filters.page - 1}),
+        "choices": _choices(),
+    }
+
+
+@login_required
+@require_GET
+def queue_view(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    context = _queue_context(request, filters)
+    if request.htmx and request.htmx.target == "queue-table":
+        return render(request, "exceptions/queue.html#queue-table", context)
+    context.update(
+        {
+            "counts": selectors.queue_counts(request.user),
+            "queues": [(key, selectors.QUEUE_LABELS[key]) for key in selectors.QUEUES],
+            "running": selectors.running_plan_run(),
+            "current_run": selectors.current_plan_run(),
+            "selected": None,
+        }
+    )
+    selected = request.GET.get("open")
+    if selected and selected.isdigit():
+        exc = _get(request, int(selected))
+        context.update(_detail_context(request, exc))
+    return render(request, "exceptions/queue.html", context)
+
+
+@login_required
+@require_GET
+def queue_tabs_view(request: HttpRequest) -> HttpResponse:
+    context = {
+        "filters": _filters(request),
+        "counts": selectors.queue_counts(request.user),
+        "queues": [(key, selectors.QUEUE_LABELS[key]) for key in selectors.QUEUES],
+    }
+    return render(request, "exceptions/queue.html#queue-tabs", context)
+
+
+@login_required
+@require_GET
+def refresh_progress_view(request: HttpRequest) -> HttpResponse:
+    running = selectors.running_plan_run()
+    response = render(
+        request,
+        "exceptions/queue.html#refresh-progress",
+        {"running": running, "current_run": selectors.current_plan_run()},
+    )
+    if running is None and request.GET.get("was_running") == "1":
+        response = trigger_client_event(response, "queue-changed")
+    return response
+
+
+def _can_approve_request(user, exc: PlanningException) -> bool:
+    """An approver of the required rank, other than the maker, may decide an awaiting-approval request here."""
+    if exc.status != "awaiting_approval" or exc.maker_id == user.pk or not selectors.can_decide(user):
+        return False
+    from governance.models import ROLE_RANK
+    from governance.policy import user_rank
+
+    return user_rank(user) >= ROLE_RANK.get(exc.required_role, 2)
+
+
+def _detail_context(request: HttpRequest, exc: PlanningException, **extra) -> dict:
+    services.exception_audit_first_view(exception=exc, actor=request.user)
+    return {
+        "can_approve_request": _can_approve_request(request.user, exc),
+        **_common(request),
+        "selected": exc,
+        "detail": selectors.exception_detail(exception=exc),
+        "override_reasons": _reasons("override"),
+        "reject_reasons": _reasons("reject"),
+        "item_suppliers": (
+            rm.SupplierItem.objects.filter(item_id=exc.item_location.item_id)
+            .select_related("supplier")
+            .order_by("-is_primary", "supplier__name")
+            if exc.item_location_id
+            else []
+        ),
+        "source_locations": (
+            rm.Location.objects.exclude(pk=exc.location_id).order_by("code") if exc.location_id else []
+        ),
+        "errors": {},
+        "form": {},
+        "default_snooze": (timezone.localdate() + timedelta(days=7)).isoformat(),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def exception_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    exc = _get(request, pk)
+    context = _detail_context(request, exc)
+    if request.htmx:
+        return render(request, "exceptions/queue.html#detail-panel", context)
+    return render(request, "exceptions/detail.html", context)
+
+
+# --- actions ------------------------------------------------------------------------------------------------------
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return reverse("exceptions:queue")
+
+
+def _row_response(
+    request: HttpRequest, exc: PlanningException, message: str, *, status: int = 200, level: str = "ok"
+) -> HttpResponse:
+    """The updated row (the action's target) plus, out of band, the detail panel and a flash line."""
+    exc = selectors.exception_get(user=request.user, pk=exc.pk)
+    exc.rank = request.POST.get("rank", "")
+    primary = "row" if request.htmx and request.htmx.target == f"row-{exc.pk}" else "detail"
+    context = {
+        **_detail_context(request, exc),
+        "row": exc,
+        "flash": message,
+        "flash_level": level,
+        "primary": primary,
+    }
+    response = render(request, "exceptions/action_result.html", context, status=status)
+    return trigger_client_event(response, "queue-changed", {"exception": exc.pk, "status": exc.status})
+
+
+def _act(request: HttpRequest, pk: int, verb: str, call, success: str) -> HttpResponse:
+    exc = _get(request, pk)  # 404 when it is not the user's
+    try:
+        exc = call(exc)
+    except InvalidInput as err:
+        context = _detail_context(request, exc, errors=err.errors, form=request.POST, open_form=verb)
+        if not request.htmx:
+            return render(request, "exceptions/detail.html", context, status=422)
+        response = render(request, "exceptions/queue.html#detail-panel", context, status=422)
+        return reswap(retarget(response, "#detail-panel"), "outerHTML")
+    except StaleVersion as err:
+        if not request.htmx:
+            messages.error(request, str(err))
+            return redirect(reverse("exceptions:detail", args=[pk]))
+        return _row_response(request, err.current or exc, str(err), status=409, level="error")
+    except NotAllowed as err:
+        if not request.htmx:
+            messages.error(request, str(err))
+            return redirect(reverse("exceptions:detail", args=[pk]))
+        exc.refresh_from_db()
+        return _row_response(request, exc, str(err), status=403, level="error")
+    if not request.htmx:
+        messages.success(request, success.format(pk=pk))
+        return redirect(_next_url(request))
+    return _row_response(request, exc, success.format(pk=pk))
+
+
+@login_required
+@require_POST
+def approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        "approve",
+        lambda exc: services.exception_approve(
+            exception=exc,
+            actor=request.user,
+            version=request.POST.get("version"),
+            comment=request.POST.get("comment", ""),
+        ),
+        "Approved #{pk}.",
+    )
+
+
+@login_required
+@require_POST
+def override_view(request: HttpRequest, pk: int) -> HttpResponse:
+    post = request.POST
+    return _act(
+        request,
+        pk,
+        "override",
+        lambda exc: services.exception_override(
+            exception=exc,
+            actor=request.user,
+            version=post.get("version"),
+            quantity=post.get("quantity"),
+            date=post.get("date"),
+            supplier=post.get("supplier") or None,
+            source_location=post.get("source_location") or None,
+            reason_code=post.get("reason_code", ""),
+            comment=post.get("comment", ""),
+        ),
+        "Overridden #{pk}.",
+    )
+
+
+@login_required
+@require_POST
+def reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+    post = request.POST
+    return _act(
+        request,
+        pk,
+        "reject",
+        lambda exc: services.exception_reject(
+            exception=exc,
+            actor=request.user,
+            version=post.get("version"),
+            reason_code=post.get("reason_code", ""),
+            comment=post.get("comment", ""),
+        ),
+        "Rejected #{pk}.",
+    )
+
+
+@login_required
+@require_POST
+def snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
+    post = request.POST
+    return _act(
+        request,
+        pk,
+        "snooze",
+        lambda exc: services.exception_snooze(
+            exception=exc, actor=request.user, version=post.get("version"), until=post.get("until")
+        ),
+        "Snoozed #{pk}.",
+    )
+
+
+@login_required
+@require_POST
+def request_approval_view(request: HttpRequest, pk: int) -> HttpResponse:
+    post = request.POST
+    return _act(
+        request,
+        pk,
+        "request_approval",
+        lambda exc: services.exception_request_approval(
+            exception=exc,
+            actor=request.user,
+            version=post.get("version"),
+            quantity=post.get("quantity") or None,
+            date=post.get("date") or None,
+            supplier=post.get("supplier") or None,
+            source_location=post.get("source_location") or None,
+            reason_code=post.get("reason_code", ""),
+            comment=post.get("comment", ""),
+        ),
+        "Sent #{pk} for approval.",
+    )
+
+
+@login_required
+@require_POST
+def bulk_approve_view(request: HttpRequest) -> HttpResponse:
+    items, bad = [], []
+    for raw in request.POST.getlist("ids"):
+        pk, _, version = raw.partition(":")
+        if pk.isdigit() and version.isdigit():
+            items.append((int(pk), int(version)))
+        else:
+            bad.append(raw)
+    if not items:
+        message = "Select at least one row to approve (x or the checkboxes)."
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect(_next_url(request))
+        response = render(
+            request,
+            "exceptions/bulk_result.html",
+            {"results": [], "flash": message, "flash_level": "error"},
+            status=400,
+        )
+        return reswap(response, "none")
+    results = services.exceptions_bulk_approve(actor=request.user, items=items)
+    done = sum(1 for _exc, error in results if not error)
+    failures = [error for _exc, error in results if error]
+    message = f"Approved {done} of {len(items)}." + (
+        " Not approved: " + " ".join(failures) if failures else ""
+    )
+    if not request.htmx:
+        (messages.success if not failures else messages.warning)(request, message)
+        return redirect(_next_url(request))
+    ids = [exc.pk for exc, _error in results if exc is not None]
+    rows = list(
+        selectors.exception_base(user=request.user)
+        .select_related("item_location__item", "location", "supplier")
+        .filter(pk__in=ids)
+        .order_by("-value_at_stake", "pk")
+    )
+    for exc in rows:
+        exc.rank = request.POST.get(f"rank_{exc.pk}", "")
+    response = render(
+        request,
+        "exceptions/bulk_result.html",
+        {
+            **_common(request),
+            "results": rows,
+            "flash": message,
+            "flash_level": "error" if failures else "ok",
+        },
+    )
+    return trigger_client_event(reswap(response, "none"), "queue-changed", {"approved": done})

@@ -1,0 +1,94 @@
+"""Plain words for proposals and dates ("Order 240 from Acme by Tue")."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+ACTION_VERBS = {
+    "purchase_order": "Order",
+    "expedite": "Expedite",
+    "defer": "Defer",
+    "cancel": "Cancel",
+    "transfer": "Transfer",
+    "reallocate": "Reallocate",
+}
+
+NO_ACTION_WORDS = {
+    "stockout_risk": "Find supply before the stockout",
+    "reorder_due": "Review the reorder",
+    "inbound_late": "Chase the late inbound",
+    "order_at_risk": "Re-promise the order lines with the customers",
+    "excess": "Stop inbound or move the stock",
+    "supplier_decline": "Review the supplier's performance",
+    "master_data": "Fix the master data",
+}
+
+
+def parse_day(value) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def day_words(day: date | None, today: date) -> str:
+    """'today', 'tomorrow', 'Tue' within a week, else '2 Dec'; past dates say how late ('3 days ago')."""
+    if day is None:
+        return ""
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if delta < 0:
+        return "now (was due " + ("yesterday" if delta == -1 else f"{-delta} days ago") + ")"
+    if delta < 7:
+        return day.strftime("%a")
+    if day.year == today.year or delta < 180:
+        return f"{day.day} {day.strftime('%b')}"
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
+def quantity_words(quantity) -> str:
+    try:
+        return f"{int(quantity):,}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def action_words(proposal: dict, *, exception_type: str = "", today: date | None = None) -> str:
+    """The recommended action as a planner would say it."""
+    today = today or date.today()  # noqa: DTZ011  (callers pass the local date)
+    action = (proposal or {}).get("action") or ""
+    if not action:
+        return NO_ACTION_WORDS.get(exception_type, "Review")
+    qty = quantity_words(proposal.get("quantity"))
+    when = day_words(parse_day(proposal.get("date")), today)
+    supplier = proposal.get("supplier_name") or proposal.get("supplier_code") or ""
+    po = proposal.get("po_number") or ""
+    if action == "purchase_order":
+        text = f"Order {qty}" + (f" from {supplier}" if supplier else "")
+        return text + (f" by {when}" if when else "")
+    if action == "expedite":
+        text = f"Expedite {po or 'PO'} ({qty})"
+        return text + (f" to arrive {when}" if when else "")
+    if action == "defer":
+        return f"Defer {po or 'PO'} ({qty})" + (f" to {when}" if when else "")
+    if action == "cancel":
+        return f"Cancel {po or 'PO'} ({qty})"
+    if action == "transfer":
+        source = proposal.get("source_location_code") or "another location"
+        return f"Transfer {qty} from {source}" + (f" by {when}" if when else "")
+    return f"{ACTION_VERBS.get(action, action.title())} {qty}" + (f" by {when}" if when else "")
+
+
+def days_until(day: date | None, today: date) -> int | None:
+    return None if day is None else (day - today).days
+
+
+def add_days(day: date, n: float | int) -> date:
+    return day + timedelta(days=int(n))

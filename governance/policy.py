@@ -1,0 +1,122 @@
+"""Governance policy: who must approve (approval tiers), what may run without a person (automation policies),
+and how likely a planner is to accept a recommendation (the acceptance model).
+
+These are the contract functions the exceptions services call; they only read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.utils import timezone
+
+from .models import ROLE_RANK, ApprovalTier, AutomationPolicy
+
+# When no tier covers an action/value, a manager decides (the conservative default; seeded tiers cover every action).
+FALLBACK_ROLE = "manager"
+
+
+@dataclass(frozen=True)
+class ApprovalRequirement:
+    role: str | None
+    rank: int
+    tier_id: int | None
+    label: str
+
+
+@dataclass(frozen=True)
+class AutomationVerdict:
+    auto: bool
+    policy_id: int | None
+    reason: str
+
+
+def _in_band(tier: ApprovalTier, value: Decimal) -> bool:
+    return (tier.value_above is None or value > tier.value_above) and (
+        tier.value_up_to is None or value <= tier.value_up_to
+    )
+
+
+def tiers_in_force(*, action: str | None = None, on: date):
+    qs = ApprovalTier.objects.filter(active=True, effective_from__lte=on).exclude(effective_to__lt=on)
+    return qs.filter(action=action) if action else qs
+
+
+def approval_requirement(*, action: str, value: Decimal, on: date) -> ApprovalRequirement:
+    """The role whose approval an action of this value needs on a date (from the tier in force)."""
+    value = Decimal(value)
+    for tier in tiers_in_force(action=action, on=on).order_by("value_above"):
+        if _in_band(tier, value):
+            return ApprovalRequirement(
+                role=tier.required_role, rank=tier.rank, tier_id=tier.pk,
+                label=f"{tier.get_action_display()} {tier.band_label}: {tier.get_required_role_display()}",
+            )
+    return ApprovalRequirement(
+        role=FALLBACK_ROLE, rank=ROLE_RANK[FALLBACK_ROLE], tier_id=None,
+        label=f"No approval tier covers {action} at {value:,.2f} on {on}: a manager decides",
+    )
+
+
+def user_rank(user) -> int:
+    """Highest approval rank among the user's roles; 0 for auditors, administrators and anonymous users."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return 0
+    names = set(user.groups.values_list("name", flat=True))
+    return max((ROLE_RANK.get(name, 0) for name in names), default=0)
+
+
+def _policy_failure(policy: AutomationPolicy, *, abc: str, xyz: str, supplier_reliability: float, value: Decimal,
+                    confidence: float, quality_flags: list[str]) -> str | None:
+    """Why this policy does not cover the action (None = it does)."""
+    if (abc or "").upper() not in policy.abc_classes.upper() or not abc:
+        return f"ABC class {abc or '?'} is not in {policy.abc_classes}"
+    if (xyz or "").upper() not in policy.xyz_classes.upper() or not xyz:
+        return f"XYZ class {xyz or '?'} is not in {policy.xyz_classes}"
+    if supplier_reliability is None or supplier_reliability < policy.min_supplier_reliability:
+        return f"supplier reliability {supplier_reliability or 0:.2f} is below {policy.min_supplier_reliability:.2f}"
+    if value > policy.max_value:
+        return f"value {value:,.2f} is above the limit {policy.max_value:,.2f}"
+    if confidence is None or confidence < policy.min_confidence:
+        return f"confidence {confidence or 0:.2f} is below {policy.min_confidence:.2f}"
+    if policy.require_no_quality_flags and quality_flags:
+        return f"data-quality flags present: {', '.join(sorted(quality_flags))}"
+    return None
+
+
+def automation_decide(*, action: str, abc: str, xyz: str, supplier_reliability: float, value: Decimal,
+                      confidence: float, quality_flags: list[str], on: date | None = None) -> AutomationVerdict:
+    """May this action run without a person? Yes only if one active policy in force covers every condition."""
+    on = on or timezone.localdate()
+    value = Decimal(value)
+    policies = list(
+        AutomationPolicy.objects.filter(action=action, active=True, effective_from__lte=on)
+        .exclude(effective_to__lt=on).order_by("pk")
+    )
+    if not policies:
+        return AutomationVerdict(False, None, f"No automation policy for {action}: a person decides")
+    reasons = []
+    for policy in policies:
+        failure = _policy_failure(policy, abc=abc, xyz=xyz, supplier_reliability=supplier_reliability, value=value,
+                                  confidence=confidence, quality_flags=list(quality_flags or []))
+        if failure is None:
+            return AutomationVerdict(True, policy.pk, f"Policy '{policy.name}' covers it: executed automatically")
+        reasons.append(f"'{policy.name}': {failure}")
+    return AutomationVerdict(False, None, "A person decides: " + "; ".join(reasons))
+
+
+def acceptance_probability(*, features: pd.DataFrame) -> np.ndarray:
+    """P(a planner accepts each recommendation unchanged), from the newest trained acceptance model.
+
+    `features` columns (missing ones take neutral defaults): action, value, confidence, abc, xyz, lead_time_source,
+    supplier, category, buyer. Returns 0.5 for every row while no model has been trained.
+    """
+    from .acceptance import acceptance_predict, current_bundle
+
+    bundle = current_bundle()
+    if bundle is None or len(features) == 0:
+        return np.full(len(features), 0.5)
+    return acceptance_predict(bundle, features)

@@ -1,0 +1,241 @@
+"""Detectors on hand-built frames (no database): each rule fires where it should and only there."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from exceptions import detectors
+from exceptions.scoring import DEFAULT_SETTINGS, expected_shortage, lead_time_demand
+
+AS_OF = date(2026, 11, 23)
+
+
+def plan(il: int, **kw) -> dict:
+    row = {
+        "item_location_id": il,
+        "item_id": il,
+        "location_id": 1,
+        "buyer_id": 7,
+        "category": "Fasteners",
+        "unit_cost": 10.0,
+        "unit_price": 16.0,
+        "base_uom": "EA",
+        "on_hand": 50.0,
+        "allocated": 0.0,
+        "backordered": 0.0,
+        "supplier_id": 3,
+        "purchase_uom": "EA",
+        "supplier_item_cost": 10.0,
+        "has_uom_conversion": True,
+        "abc": "A",
+        "xyz": "X",
+        "forecast_weekly": 70.0,
+        "forecast_sd_weekly": 14.0,
+        "mase": 0.6,
+        "lead_time_mean": 14.0,
+        "lead_time_sd": 3.0,
+        "lead_time_source": "supplier_item",
+        "lead_time_unstable": False,
+        "reorder_point": 170.0,
+        "safety_stock": 30.0,
+        "order_up_to": 400.0,
+        "inventory_position": 300.0,
+        "stockout_probability": 0.1,
+        "stockout_day": np.nan,
+        "flags": [],
+        "projected_stockout_date": None,
+        "plan_id": il,
+    }
+    row.update(kw)
+    return row
+
+
+REC_COLUMNS = [
+    "recommendation_id",
+    "item_location_id",
+    "action",
+    "quantity",
+    "due_day",
+    "new_day",
+    "po_line_id",
+    "factors",
+    "reason",
+]
+PO_COLUMNS = [
+    "po_line_id",
+    "item_location_id",
+    "supplier_id",
+    "po_number",
+    "quantity_open",
+    "unit_cost",
+    "promised_day",
+    "acknowledged_day",
+    "asn_day",
+]
+SO_COLUMNS = [
+    "line_id",
+    "item_location_id",
+    "customer",
+    "tiered",
+    "penalty_per_line",
+    "penalty_rate",
+    "quantity_unallocated",
+    "unit_price",
+    "requested_day",
+    "backordered",
+]
+
+
+def detect(plans, recs=(), po=(), so=()):
+    return detectors.detect_chunk(
+        plans=pd.DataFrame(plans),
+        recs=pd.DataFrame(list(recs), columns=REC_COLUMNS),
+        po_lines=pd.DataFrame(list(po), columns=PO_COLUMNS),
+        so_lines=pd.DataFrame(list(so), columns=SO_COLUMNS),
+        as_of=AS_OF,
+    )
+
+
+def by_type(frame, kind):
+    return frame[frame["type"] == kind].set_index("item_location_id")
+
+
+def test_stockout_within_lead_time_only():
+    det = detect(
+        [
+            plan(1, stockout_day=9.0, inventory_position=100.0, stockout_probability=0.6),
+            plan(2, stockout_day=30.0),
+            plan(3),
+        ]
+    )
+    rows = by_type(det, "stockout_risk")
+    assert list(rows.index) == [1]
+    mean, sd = lead_time_demand(70.0, 14.0, 14.0, 3.0)
+    assert rows.loc[1, "expected_short_units"] == pytest.approx(expected_shortage(100.0, mean, sd))
+    assert rows.loc[1, "unit_margin"] == pytest.approx(6.0)
+    assert rows.loc[1, "feasibility"] == 1.0  # no action: nothing to be late
+
+
+def test_recommendations_are_linked_once_and_priced():
+    plans = [plan(1, stockout_day=5.0), plan(2, stockout_day=50.0), plan(3, inventory_position=2000.0)]
+    recs = [
+        (11, 1, "expedite", 100, 0.0, 4.0, 501, {}, "Expedite"),
+        (12, 1, "purchase_order", 240, 0.0, np.nan, None, {}, "Order"),
+        (13, 2, "purchase_order", 240, 2.0, np.nan, None, {}, "Order"),
+        (14, 3, "defer", 500, 0.0, 60.0, 502, {}, "Defer"),
+    ]
+    po = [
+        (501, 1, 3, "PO1", 100.0, 9.0, 12.0, np.nan, np.nan),
+        (502, 3, 3, "PO2", 500.0, 10.0, 20.0, np.nan, np.nan),
+    ]
+    det = detect(plans, recs, po)
+    linked = det.dropna(subset=["recommendation_id"]).set_index("recommendation_id")
+    assert linked.loc[11, "type"] == "stockout_risk"  # the expedite is preferred for the stockout
+    assert linked.loc[12, "type"] == "reorder_due"  # the second supply action of the same SKU-location
+    assert linked.loc[13, "type"] == "reorder_due"
+    assert linked.loc[14, "type"] == "excess"
+    # deferring the 500-unit line keeps min(excess, 500) x cost free: excess = 2000 - (400 + 560) = 1040
+    assert linked.loc[14, "working_capital"] == pytest.approx(500 * 10.0)
+    assert linked.loc[14, "due_day"] == 7.0  # due in on day 20: defer within the week
+    assert det["recommendation_id"].dropna().is_unique
+    # expedite: fee 75 + 4 % of 100 x 9.00; arrives day 4 ~ N(4, 3) before the stockout on day 5
+    assert linked.loc[11, "action_cost"] == pytest.approx(75 + 0.04 * 900)
+    assert linked.loc[11, "feasibility"] == pytest.approx(stats.norm.cdf((5 - 4) / 3))
+    # purchase order due day 2 with a 14-day lead time; nothing runs out within the horizon -> feasibility 1
+    assert linked.loc[13, "feasibility"] == 1.0
+
+
+def test_inbound_late_when_the_asn_or_acknowledgement_is_after_the_need_date():
+    plans = [plan(1), plan(2), plan(3, stockout_day=6.0)]
+    po = [
+        (601, 1, 3, "PO-LATE", 80.0, 10.0, 10.0, np.nan, 15.0),  # ASN 5 days after the promise
+        (602, 2, 3, "PO-OK", 80.0, 10.0, 10.0, 9.0, 10.0),  # on time
+        (
+            603,
+            3,
+            3,
+            "PO-STOCKOUT",
+            80.0,
+            10.0,
+            10.0,
+            8.0,
+            np.nan,
+        ),  # acknowledged day 8, after the stockout on day 6
+    ]
+    rows = by_type(detect(plans, po=po), "inbound_late")
+    assert sorted(rows.index) == [1, 3]
+    assert rows.loc[1, "has_asn"] and not rows.loc[3, "has_asn"]
+    # short units = min(late units, daily demand x days late) = min(80, 10 x 5)
+    assert rows.loc[1, "expected_short_units"] == pytest.approx(50.0)
+    assert rows.loc[3, "expected_short_units"] == pytest.approx(20.0)
+    assert rows.loc[1, "facts"]["lines"][0]["po_number"] == "PO-LATE"
+
+
+def test_tiered_orders_at_risk_carry_their_revenue_and_penalties():
+    plans = [plan(1, stockout_day=4.0), plan(2)]
+    so = [
+        (1, 1, "Platinum Co", True, 150.0, 0.10, 20.0, 15.0, 6.0, False),  # due after the stockout
+        (2, 1, "Gold Co", True, 50.0, 0.05, 10.0, 15.0, 1.0, False),  # due before: ships in time
+        (3, 2, "Gold Co", True, 50.0, 0.05, 5.0, 15.0, 3.0, True),  # backordered
+        (4, 2, "Standard Co", False, 0.0, 0.0, 5.0, 15.0, -2.0, True),  # not tiered
+    ]
+    rows = by_type(detect(plans, so=so), "order_at_risk")
+    assert sorted(rows.index) == [1, 2]
+    assert rows.loc[1, "revenue_at_risk"] == pytest.approx(20 * 15.0)
+    assert rows.loc[1, "tier_penalties"] == pytest.approx(150 + 0.10 * 300)
+    assert rows.loc[2, "tier_penalties"] == pytest.approx(50 + 0.05 * 75)
+
+
+def test_excess_working_capital_and_master_data_faults():
+    plans = [
+        plan(1, inventory_position=1500.0),  # 1500 - (400 + 8 x 70) = 540 units over
+        plan(2, inventory_position=900.0),  # 900 < 960: not excess
+        plan(3, inventory_position=5000.0, flags=["flag_no_history"]),  # new item: never excess
+        plan(4, unit_cost=0.0, purchase_uom="CS", has_uom_conversion=False, lead_time_source="default"),
+    ]
+    det = detect(plans)
+    excess = by_type(det, "excess")
+    assert list(excess.index) == [1]
+    # no action to take: a year's carrying cost of the 540 excess units
+    assert excess.loc[1, "working_capital"] == pytest.approx(540 * 10.0 * 0.25)
+    assert excess.loc[1, "basis"]["tied_up"] == pytest.approx(5400.0)
+    faults = by_type(det, "master_data")
+    assert list(faults.index) == [4]
+    assert faults.loc[4, "facts"]["faults"] == ["missing_lead_time", "uom_mismatch", "zero_cost"]
+    mean, _ = lead_time_demand(70.0, 14.0, 14.0, 3.0)
+    assert faults.loc[4, "revenue_at_risk"] == pytest.approx(mean * 16.0)
+
+
+def test_supplier_decline_needs_enough_receipts_and_a_real_drift():
+    stats_frame = pd.DataFrame(
+        {
+            "supplier_id": [1, 2, 3, 4],
+            "n_recent": [8, 8, 2, 8],
+            "recent_mean": [30.0, 21.0, 40.0, 20.0],
+            "recent_sd": [4.0, 3.0, 5.0, 3.0],
+            "n_base": [40, 40, 40, 40],
+            "base_mean": [20.0, 20.0, 20.0, 20.0],
+            "base_sd": [3.0] * 4,
+            "fill_recent": [np.nan, np.nan, np.nan, 0.80],
+            "fill_base": [np.nan, np.nan, np.nan, 0.95],
+        }
+    )
+    declining = detectors.supplier_decline(stats_frame).set_index("supplier_id")
+    assert sorted(declining.index) == [1, 4]  # 2: +5 % only; 3: too few recent receipts
+    assert declining.loc[1, "drift_days"] == pytest.approx(10.0)
+    assert declining.loc[4, "fill_shortfall"] == pytest.approx(0.15)
+    # exposure: the loss function with the longer lead time, minus the plan's
+    plans = pd.DataFrame([plan(1, supplier_id=1, inventory_position=150.0)])
+    exposure = detectors.supplier_exposure(plans, declining.reset_index(), pd.DataFrame(columns=PO_COLUMNS))
+    mean, sd = lead_time_demand(70.0, 14.0, 14.0, 3.0)
+    mean2, sd2 = lead_time_demand(70.0, 14.0, 24.0, 4.0)
+    delta = expected_shortage(150.0, mean2, sd2) - expected_shortage(150.0, mean, sd)
+    assert exposure.iloc[0]["delta_short"] == pytest.approx(delta)
+    assert exposure.iloc[0]["lost_margin"] == pytest.approx(delta * 6.0)
+
+
+def test_settings_are_the_engine_defaults():
+    assert DEFAULT_SETTINGS.excess_weeks == 8.0
