@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('exceptions', '0002_seed_reason_codes_and_routing'),
-        ('replenish', '0003_simulationreport'),
+        ('replenish', '0002_plan_chunk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
