@@ -16,3 +16,19 @@ class ReplenishConfig(AppConfig):
     def ready(self) -> None:
         # After the last planning app migrates, so every app's permissions exist.
         post_migrate.connect(_ensure_roles, dispatch_uid="replenish.roles_ensure")
+        _register_simulation_link()
+
+
+def _register_simulation_link() -> None:
+    """The policy simulation reports (replenish.evaluation), for buyers, their managers and auditors."""
+    from . import roles
+    from .templatetags.nav import NavLink, register_nav_link
+
+    register_nav_link(
+        NavLink(
+            "simulation",
+            "simulation_report_list",
+            "Simulation",
+            roles=frozenset({roles.MANAGER, roles.BUYER, roles.AUDITOR}),
+        )
+    )

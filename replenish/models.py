@@ -687,3 +687,26 @@ class PlanChunk(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} chunk {self.index}"
+
+
+class SimulationReport(models.Model):
+    """A policy simulation or backtest report (replenish.evaluation): what was run and its results, as JSON."""
+
+    class Kind(models.TextChoices):
+        SIMULATION = "simulation", "Policy simulation"
+        BACKTEST = "backtest", "Backtest"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SIMULATION)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=32, default="command", help_text="command, web or test")
+    parameters = models.JSONField(default=dict)
+    results = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -3,11 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import simulation_views, views
 
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("skus/", views.item_location_list_view, name="item_location_list"),
+    path("simulation/", simulation_views.simulation_report_list_view, name="simulation_report_list"),
+    path("simulation/<int:pk>/", simulation_views.simulation_report_detail_view, name="simulation_report_detail"),
+    path(
+        "simulation/<int:pk>/export.<str:fmt>",
+        simulation_views.simulation_report_export_view,
+        name="simulation_report_export",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -25,6 +25,9 @@ different times therefore face the same sequence of supplier performance, not th
 calendar day. `lead_time_index="day"` switches to calendar indexing (`lead_times[i, t]` for an order placed on
 day t), which keeps a supplier's slow weeks aligned across policies instead. Transfers use a fixed lead time and
 consume no draws; initial open orders consume no draws either.
+
+A policy may be revised during the horizon (`InventoryPolicy.revisions`, e.g. the plan re-run every few weeks):
+from the start of a revision's first day its levels replace the previous ones.
 """
 
 from __future__ import annotations
@@ -52,6 +55,17 @@ _PLANNING_LEAD_TIME_PROBES = 32  # draws read from a sampler to estimate its mea
 
 
 @dataclass(frozen=True)
+class PolicyRevision:
+    """New levels from the start of `first_day` on: reorder point and, as the policy's kind, the order-up-to
+    level (s, S) or the order quantity (s, Q); scalars broadcast to every series."""
+
+    first_day: int
+    reorder_point: ArrayLike
+    order_up_to: ArrayLike | None = None
+    order_quantity: ArrayLike | None = None
+
+
+@dataclass(frozen=True)
 class InventoryPolicy:
     """Per-series policy parameters (scalars broadcast to every series).
 
@@ -68,6 +82,7 @@ class InventoryPolicy:
     pack_size: ArrayLike = 0.0
     review_period_days: ArrayLike = 1
     review_offset_days: ArrayLike = 0
+    revisions: tuple[PolicyRevision, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,11 +127,13 @@ class ExpediteOption:
     """Each day, if the earliest not-yet-expedited supplier order would arrive after the projected stockout
     (on hand - backorders + earlier receipts < planned daily demand x days until it arrives), pull it in by
     `days_saved` (never before tomorrow). Each order is expedited at most once. Emergency-freight proxy per
-    expedite = `fee` + `freight_rate` x order quantity x unit cost."""
+    expedite = `fee` + `freight_rate` x order quantity x unit cost. `eligible` (bool per series, default all)
+    restricts expediting to the series where it is worth its cost (prioritized expediting)."""
 
     days_saved: int = 3
     fee: ArrayLike = 0.0
     freight_rate: float = 0.0
+    eligible: ArrayLike | None = None
 
 
 @dataclass(frozen=True)
@@ -148,12 +165,17 @@ SUM_COLUMNS = (
     "short_units", "backorder_units", "lost_units", "ending_backorder_units", "demand_lines", "filled_lines",
     "stockout_days", "stockout_weeks", "on_hand_unit_days", "on_hand_value_days", "cogs", "revenue",
     "lost_revenue", "orders", "order_units", "expedites", "emergency_freight", "transfers_in",
-    "transfer_units_in", "transfers_out", "transfer_units_out", "transfer_cost", "exception_days",
+    "transfer_units_in", "transfers_out", "transfer_units_out", "transfer_cost", "exception_days", "exceptions",
+    "replenishment_cycles", "stockout_cycles",
 )  # fmt: skip
 RATIO_COLUMNS = (
     "unit_fill_rate", "line_fill_rate", "stockout_day_rate", "stockout_week_rate", "avg_on_hand_units",
-    "avg_on_hand_value", "turns", "exception_day_rate",
+    "avg_on_hand_value", "turns", "exception_day_rate", "cycle_service_level",
 )  # fmt: skip
+# exception_days: days a series is in exception; exceptions: times it enters that state (what a person reviews).
+# replenishment_cycles: receipts (of any kind) in the measured days; stockout_cycles: those whose cycle (the days
+# since the series' previous receipt) had a stockout. cycle_service_level = 1 - stockout_cycles / cycles: the
+# share of replenishment cycles without a stockout (P1, Silver-Pyke-Thomas 6.4).
 
 
 @dataclass
@@ -261,6 +283,15 @@ class _Pipeline:
         self.available = np.full((n_series, slots), _FREE, dtype=np.int64)
         self.quantity = np.zeros((n_series, slots))
         self.kind = np.zeros((n_series, slots), dtype=np.int8)
+        # Per series: the earliest available day of its open receipts (_FREE: none) and an upper bound on the
+        # latest (-1: none), so that each day touches only the rows concerned instead of the whole slot matrix.
+        self.next_due = np.full(n_series, _FREE, dtype=np.int64)
+        self.last_due = np.full(n_series, -1, dtype=np.int64)
+
+    def reindex(self) -> None:
+        """Recompute next_due / last_due after the slot arrays were written directly."""
+        self.next_due = self.available.min(axis=1)
+        self.last_due = np.where(self.available < _FREE, self.available, -1).max(axis=1)
 
     def _grow(self, slots: int) -> None:
         n, k = self.available.shape
@@ -278,17 +309,29 @@ class _Pipeline:
         self.available[rows, col] = available
         self.quantity[rows, col] = quantity
         self.kind[rows, col] = kind
+        self.next_due[rows] = np.minimum(self.next_due[rows], available)
+        self.last_due[rows] = np.maximum(self.last_due[rows], available)
 
-    def receive(self, day: int) -> FloatArray:
-        due = self.available <= day
-        received = np.where(due, self.quantity, 0.0).sum(axis=1)
-        self.available[due] = _FREE
-        self.quantity[due] = 0.0
-        self.kind[due] = 0
-        return received
+    def receive(self, day: int) -> tuple[FloatArray, IntArray]:
+        """Take everything available by `day` out of the pipeline: (quantity per series, the rows receiving)."""
+        received = np.zeros(self.available.shape[0])
+        rows = np.flatnonzero(self.next_due <= day)
+        if rows.size == 0:
+            return received, rows
+        available = self.available[rows]
+        due = available <= day
+        received[rows] = np.where(due, self.quantity[rows], 0.0).sum(axis=1)
+        available[due] = _FREE
+        self.available[rows] = available
+        self.quantity[rows] = np.where(due, 0.0, self.quantity[rows])
+        self.kind[rows] = np.where(due, 0, self.kind[rows])
+        self.next_due[rows] = available.min(axis=1)
+        self.last_due[rows] = np.where(self.next_due[rows] == _FREE, -1, self.last_due[rows])
+        return received, rows
 
-    def due_by(self, day: IntArray) -> FloatArray:
-        return np.where(self.available <= day[:, None], self.quantity, 0.0).sum(axis=1)
+    def due_by(self, rows: IntArray, day: IntArray) -> FloatArray:
+        """Quantity available by `day[j]` for the series `rows[j]`."""
+        return np.where(self.available[rows] <= day[:, None], self.quantity[rows], 0.0).sum(axis=1)
 
 
 def _per_series(value: ArrayLike, n: int, name: str, dtype: type = float) -> npt.NDArray[Any]:
@@ -331,7 +374,20 @@ def _derive_ratios(frame: pd.DataFrame, measured_days: int, days_per_year: float
     # Inventory turns at cost: annualised cost of goods sold / average inventory value.
     frame["turns"] = ratio(frame["cogs"] * days_per_year / measured_days, frame["avg_on_hand_value"])
     frame["exception_day_rate"] = ratio(frame["exception_days"], frame["series_days"])
+    frame["cycle_service_level"] = 1.0 - ratio(frame["stockout_cycles"], frame["replenishment_cycles"])
     return frame
+
+
+def aggregate(
+    per_series: pd.DataFrame, by: ArrayLike, *, measured_days: int, days_per_year: float = 365.0
+) -> pd.DataFrame:
+    """Sum the per-series measures over any grouping (e.g. ABC class, demand class) and derive the ratios as
+    `SimulationResult.per_class` does; index = the group labels (sorted)."""
+    labels = np.asarray(by)
+    if labels.shape != (len(per_series),):
+        raise ValueError(f"by must have one label per series ({len(per_series)})")
+    grouped = per_series.loc[:, list(SUM_COLUMNS)].groupby(labels, sort=True).sum(min_count=1)
+    return _derive_ratios(grouped, measured_days, days_per_year)
 
 
 class _LeadTimes:
@@ -380,6 +436,31 @@ class _LeadTimes:
         return lead
 
 
+def _revisions(
+    policy: InventoryPolicy, n: int, fixed_quantity: bool
+) -> dict[int, tuple[FloatArray, FloatArray]]:
+    """{first day: (reorder point, order-up-to level or order quantity)} of the policy's revisions, validated."""
+    revisions: dict[int, tuple[FloatArray, FloatArray]] = {}
+    for revision in policy.revisions:
+        if revision.first_day in revisions:
+            raise ValueError(f"two policy revisions start on day {revision.first_day}")
+        reorder_point = _per_series(revision.reorder_point, n, "revision reorder_point")
+        if fixed_quantity:
+            if revision.order_quantity is None or revision.order_up_to is not None:
+                raise ValueError("a revision of an (s, Q) policy gives order_quantity (and no order_up_to)")
+            level = _per_series(revision.order_quantity, n, "revision order_quantity")
+            if (level <= 0).any():
+                raise ValueError("order_quantity must be > 0")
+        else:
+            if revision.order_up_to is None or revision.order_quantity is not None:
+                raise ValueError("a revision of an (s, S) policy gives order_up_to (and no order_quantity)")
+            level = _per_series(revision.order_up_to, n, "revision order_up_to")
+            if (level < reorder_point).any():
+                raise ValueError("order_up_to must be >= reorder_point")
+        revisions[int(revision.first_day)] = (reorder_point, level)
+    return revisions
+
+
 def simulate(
     scenario: Scenario,
     policy: InventoryPolicy,
@@ -420,6 +501,7 @@ def simulate(
         target = reorder_point + fixed_quantity
     moq = _per_series(policy.moq, n, "moq")
     pack = _per_series(policy.pack_size, n, "pack_size")
+    revisions = _revisions(policy, n, fixed_quantity is not None)
     review_period = _per_series(policy.review_period_days, n, "review_period_days", np.int64)
     review_offset = _per_series(policy.review_offset_days, n, "review_offset_days", np.int64)
     if (review_period < 1).any():
@@ -461,6 +543,11 @@ def simulate(
         transfer_cost = _per_series(opts.transfers.cost_per_transfer, n, "cost_per_transfer")
     if opts.expedite is not None:
         expedite_fee = _per_series(opts.expedite.fee, n, "expedite fee")
+        expedite_eligible = (
+            np.ones(n, dtype=bool)
+            if opts.expedite.eligible is None
+            else _per_series(opts.expedite.eligible, n, "expedite eligible", bool)
+        )
 
     # state
     initial = _per_series(scenario.initial_on_hand, n, "initial_on_hand")
@@ -476,14 +563,27 @@ def simulate(
 
     acc = {name: np.zeros(n) for name in SUM_COLUMNS}
     week_flag = np.zeros(n, dtype=bool)
+    in_exception = np.zeros(n, dtype=bool)
+    short_in_cycle = np.zeros(n, dtype=bool)  # a stockout since the series' last receipt
     log: list[dict[str, npt.NDArray[Any]]] = []
 
     for day in range(n_days):
         measured = day >= opts.warmup_days
+        if day in revisions:
+            reorder_point, level = revisions[day]
+            if fixed_quantity is None:
+                order_up_to = target = level
+            else:
+                fixed_quantity = level
+                target = reorder_point + fixed_quantity
         # 1. receipts
-        received = pipeline.receive(day)
+        received, receiving = pipeline.receive(day)
         on_hand += received
         on_order -= received
+        if measured and receiving.size:
+            acc["replenishment_cycles"][receiving] += 1
+            acc["stockout_cycles"][receiving] += short_in_cycle[receiving]
+        short_in_cycle[receiving] = False
         # 2. backorders first, then today's demand
         if not opts.lost_sales:
             served = np.minimum(on_hand, backlog)
@@ -498,6 +598,7 @@ def simulate(
         if not opts.lost_sales:
             backlog += short
         stockout = short > _EPS
+        short_in_cycle |= stockout
         # 3. review: transfers, then supplier orders
         review = (day - review_offset) % review_period == 0
         exception = np.zeros(n, dtype=bool)
@@ -542,7 +643,7 @@ def simulate(
         # 4. expedite, exceptions, end-of-day measures
         if opts.expedite is not None:
             rows, quantity, new_day = _expedite(
-                day, on_hand, backlog, planned_demand, pipeline, opts.expedite
+                day, on_hand, backlog, planned_demand, pipeline, opts.expedite, expedite_eligible
             )
             if measured:
                 acc["expedites"][rows] += 1
@@ -553,12 +654,19 @@ def simulate(
                 log.append(_log_entry(rows, day, "expedite", quantity, new_day - day - 1))
         # Exception a person would review: projected net stock at the end of the planned lead time
         # (on hand - backorders + receipts due by then - planned demand) is below zero; or an order outside bounds.
-        projected = (
-            on_hand - backlog + pipeline.due_by(day + planned_lead_days) - planned_demand * planned_lead_days
-        )
-        exception |= projected < -_EPS
+        # Only the rows between the bounds need the pipeline: net - need <= projected <= net + on order - need.
+        net = on_hand - backlog - planned_demand * planned_lead_days
+        short_for_sure = net + on_order < -_EPS
+        unsure = np.flatnonzero((net < -_EPS) & ~short_for_sure)
+        exception |= short_for_sure
+        if unsure.size:
+            arriving = pipeline.due_by(unsure, day + planned_lead_days[unsure])
+            exception[unsure] |= net[unsure] + arriving < -_EPS
+        opened = exception & ~in_exception
+        in_exception = exception
         if not measured:
             continue
+        acc["exceptions"] += opened
         acc["demand_units"] += today
         acc["filled_on_time_units"] += filled
         acc["shipped_units"] += filled + served
@@ -630,6 +738,7 @@ def _load_open_orders(pipeline: _Pipeline, on_order: FloatArray, open_orders: Op
     pipeline.available[series, rank] = available
     pipeline.quantity[series, rank] = quantity
     pipeline.kind[series, rank] = _SUPPLIER
+    pipeline.reindex()
     on_order += np.bincount(series, weights=quantity, minlength=n)
 
 
@@ -690,21 +799,31 @@ def _expedite(
     planned_demand: FloatArray,
     pipeline: _Pipeline,
     option: ExpediteOption,
+    eligible: npt.NDArray[np.bool_],
 ) -> tuple[IntArray, FloatArray, IntArray]:
     """Pull in the earliest not-yet-expedited supplier order when stock runs out before it arrives (in place)."""
-    candidate_day = np.where(pipeline.kind == _SUPPLIER, pipeline.available, _FREE)
-    column = candidate_day.argmin(axis=1)
-    arrival = candidate_day[np.arange(candidate_day.shape[0]), column]
+    net = on_hand - backlog
+    # A row can be at risk only if net - planned demand x (last arrival - day - 1) < 0 (earlier receipts >= 0):
+    # only those rows are read from the slot matrix.
+    horizon = np.maximum(pipeline.last_due - day - 1, 0)
+    candidates = np.flatnonzero(
+        eligible & (pipeline.next_due < _FREE) & (net - planned_demand * horizon < -_EPS)
+    )
+    available = pipeline.available[candidates]
+    candidate_day = np.where(pipeline.kind[candidates] == _SUPPLIER, available, _FREE)
+    column = candidate_day.argmin(axis=1) if candidates.size else np.zeros(0, dtype=np.int64)
+    arrival = candidate_day[np.arange(candidates.size), column]
     has_order = arrival < _FREE
-    earlier = np.where(pipeline.available < arrival[:, None], pipeline.quantity, 0.0).sum(axis=1)
+    earlier = np.where(available < arrival[:, None], pipeline.quantity[candidates], 0.0).sum(axis=1)
     days_uncovered = np.where(has_order, arrival - day - 1, 0)
-    at_risk = has_order & (on_hand - backlog + earlier - planned_demand * days_uncovered < -_EPS)
+    at_risk = has_order & (net[candidates] + earlier - planned_demand[candidates] * days_uncovered < -_EPS)
     new_day = np.maximum(day + 1, arrival - option.days_saved)
-    rows = np.flatnonzero(at_risk & (new_day < arrival))
-    cols = column[rows]
-    pipeline.available[rows, cols] = new_day[rows]
+    chosen = np.flatnonzero(at_risk & (new_day < arrival))
+    rows, cols = candidates[chosen], column[chosen]
+    pipeline.available[rows, cols] = new_day[chosen]
     pipeline.kind[rows, cols] = _EXPEDITED
-    return rows, pipeline.quantity[rows, cols].copy(), new_day[rows]
+    pipeline.next_due[rows] = np.minimum(pipeline.next_due[rows], new_day[chosen])
+    return rows, pipeline.quantity[rows, cols].copy(), new_day[chosen]
 
 
 def _log_entry(

@@ -177,3 +177,27 @@ def test_tiny_and_short_panels(n_series, n_periods):
     result = run_plan(inputs)
     assert len(result.plan) == n_series
     assert np.isfinite(result.plan[DECISION_COLUMNS].to_numpy(dtype=float)).all()
+
+
+def test_default_plan_protects_the_lead_time_plus_one_nightly_review():
+    # given 70 units every week (10 a day, no forecast error) and every receipt 3 days after its order
+    series = pd.DataFrame(
+        {"item_id": [1], "supplier_id": [1], "unit_cost": [10.0], "unit_price": [15.0], "pack_size": [20.0],
+         "ordering_cost": [25.0], "holding_rate": [0.25]}
+    )  # fmt: skip
+    receipts = pd.DataFrame(
+        {"supplier_id": [1] * 5, "item_id": [1] * 5, "lead_time_days": [3.0] * 5,
+         "received_date": pd.to_datetime(["2026-01-05"] * 5)}
+    )  # fmt: skip
+
+    # when planned with the default options
+    row = run_plan(
+        PlanInputs(series=series, demand=np.full((1, 60), 70.0, dtype=np.float32), receipts=receipts)
+    ).plan.iloc[0]
+
+    # then the reorder point covers L + R = 3 + 1 days of demand, with no safety stock: 10 x 4 = 40; the order
+    # quantity is the EOQ sqrt(2 x 3640 x 25 / (0.25 x 10)) = 269.8, rounded up to packs of 20: 280
+    assert PlanOptions().review_days == 1.0
+    assert row["reorder_point"] == pytest.approx(40.0)
+    assert row["order_quantity"] == 280.0
+    assert row["order_up_to"] == pytest.approx(320.0)

@@ -8,6 +8,7 @@ Timing convention under test: an order placed at the end of day t with lead time
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -15,9 +16,11 @@ from replenish.engine.simulate import (
     ExpediteOption,
     InventoryPolicy,
     OpenOrders,
+    PolicyRevision,
     Scenario,
     SimulationOptions,
     TransferOption,
+    aggregate,
     compare_policies,
     seeded_lead_time_sampler,
     simulate,
@@ -568,3 +571,129 @@ def test_seeded_sampler_is_a_pure_function_with_the_intended_distribution():
     )
     assert not np.array_equal(other, draws)
     assert stats.kstest(draws, stats.gamma(4.0, scale=2.0).cdf).pvalue > 0.001
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Policy revisions, prioritized expediting, exceptions, cycle service, aggregation
+
+
+def test_a_revision_replaces_the_levels_from_its_first_day():
+    # given 100 on hand, 10/day, lead time 1 (usable t + 2), s = 60, S = 100.
+    # End of day 3: 60 -> order 40 (usable day 5); day 4: 50 (position 90); day 5: 50 + 40 - 10 = 80; day 6: 70.
+    # Unrevised: day 7 ends at 60 -> order 40. Revised from day 6 to s = 75, S = 200: day 6 ends at 70 <= 75 ->
+    # order 200 - 70 = 130.
+    scenario = constant_scenario(daily_demand=10, lead_time=1, n_days=8, initial_on_hand=100)
+    options = SimulationOptions(record_orders=True)
+    plain = InventoryPolicy(reorder_point=60, order_up_to=100)
+    revised = InventoryPolicy(
+        reorder_point=60, order_up_to=100, revisions=(PolicyRevision(6, reorder_point=75, order_up_to=200),)
+    )
+
+    # when
+    before = simulate(scenario, plain, options).orders
+    after = simulate(scenario, revised, options).orders
+
+    # then
+    assert list(zip(before["day"], before["quantity"])) == [(3, 40.0), (7, 40.0)]
+    assert list(zip(after["day"], after["quantity"])) == [(3, 40.0), (6, 130.0)]
+
+
+def test_revisions_are_validated():
+    scenario = constant_scenario(daily_demand=1, lead_time=1, n_days=5, initial_on_hand=0)
+    with pytest.raises(ValueError, match="order_up_to must be >="):
+        simulate(
+            scenario, InventoryPolicy(1, 2, revisions=(PolicyRevision(2, reorder_point=5, order_up_to=1),))
+        )
+    with pytest.raises(ValueError, match="two policy revisions"):
+        simulate(
+            scenario,
+            InventoryPolicy(1, 2, revisions=(PolicyRevision(2, 1, 2), PolicyRevision(2, 1, 3))),
+        )
+    with pytest.raises(ValueError, match="gives order_quantity"):
+        simulate(scenario, InventoryPolicy(1, order_quantity=5, revisions=(PolicyRevision(2, 1, 2),)))
+
+
+def test_expediting_only_where_eligible():
+    # given the expedite case above (5 stockout days without expediting, 2 with) and the series not eligible
+    scenario = constant_scenario(
+        daily_demand=10,
+        lead_time=5,
+        n_days=10,
+        initial_on_hand=30,
+        initial_pipeline=OpenOrders(series=[0], available_day=[8], quantity=[100.0]),
+    )
+    policy = InventoryPolicy(reorder_point=-1000, order_up_to=-900)
+
+    # when
+    row = simulate(
+        scenario, policy, SimulationOptions(expedite=ExpediteOption(days_saved=3, eligible=[False]))
+    ).per_series.iloc[0]
+
+    # then
+    assert row["expedites"] == 0
+    assert row["stockout_days"] == 5
+
+
+def test_exceptions_count_each_time_a_series_enters_the_exception_state():
+    # given the shortfall case above: d = 10, L = 5, s = 30, S = 100: exception days come in pairs (the day before
+    # the order and the order day), first on days 5 and 6, then 2 a cycle: 2 + 2 x cycles days, 1 + cycles onsets.
+    cycles = 6
+    scenario = constant_scenario(daily_demand=10, lead_time=5, n_days=12 + 7 * cycles, initial_on_hand=100)
+
+    # when
+    row = simulate(scenario, InventoryPolicy(reorder_point=30, order_up_to=100)).per_series.iloc[0]
+
+    # then
+    assert row["exception_days"] == 2 + 2 * cycles
+    assert row["exceptions"] == 1 + cycles
+
+
+def test_cycle_service_level_counts_replenishment_cycles_with_a_stockout():
+    # given the no-stockout sawtooth (receipts on days 6, 12, ..., 54 in 60 days) and the shortfall case over 54
+    # days, where every receipt (days 12, 19, ..., 47; the order of day 48 arrives on day 54) ends a cycle that
+    # had 2 short days
+    cycles = 10
+    sawtooth = simulate(
+        constant_scenario(daily_demand=10, lead_time=3, n_days=6 * cycles, initial_on_hand=70),
+        InventoryPolicy(reorder_point=40, order_up_to=100),
+    ).per_series.iloc[0]
+    short = simulate(
+        constant_scenario(daily_demand=10, lead_time=5, n_days=12 + 7 * 6, initial_on_hand=100),
+        InventoryPolicy(reorder_point=30, order_up_to=100),
+    ).per_series.iloc[0]
+
+    # then
+    assert sawtooth["replenishment_cycles"] == 9
+    assert sawtooth["stockout_cycles"] == 0
+    assert sawtooth["cycle_service_level"] == 1.0
+    assert short["replenishment_cycles"] == 6
+    assert short["stockout_cycles"] == 6
+    assert short["cycle_service_level"] == 0.0
+
+
+def test_aggregate_over_any_grouping_matches_the_class_rows():
+    rng = np.random.default_rng(8)
+    n_series = 60
+    scenario = Scenario(
+        demand=rng.poisson(3.0, (n_series, 50)).astype(float),
+        lead_times=rng.integers(1, 8, (n_series, 50)),
+        initial_on_hand=10.0,
+        unit_cost=rng.uniform(1, 9, n_series),
+        class_label=np.where(np.arange(n_series) < 20, "A", "B"),
+    )
+    result = simulate(scenario, InventoryPolicy(reorder_point=8, order_up_to=25))
+
+    # when
+    by_class = aggregate(
+        result.per_series, result.per_series["class_label"], measured_days=result.measured_days
+    )
+    by_parity = aggregate(result.per_series, np.arange(n_series) % 2, measured_days=result.measured_days)
+
+    # then
+    pd.testing.assert_frame_equal(by_class, result.per_class, check_names=False)
+    odd = result.per_series.iloc[1::2]
+    assert by_parity.loc[1, "unit_fill_rate"] == pytest.approx(
+        odd["filled_on_time_units"].sum() / odd["demand_units"].sum()
+    )
+    with pytest.raises(ValueError, match="one label per series"):
+        aggregate(result.per_series, [1, 2], measured_days=result.measured_days)

@@ -1,0 +1,130 @@
+"""The DistOps plan the dynamic policies follow: run on the training history, then re-run on a cadence as the
+simulated periods are revealed (DistOps re-plans as demand arrives; the ERP's min-max is never revisited).
+
+Demand does not depend on the policy (unfilled demand is backordered), so every re-plan can be computed before the
+simulation starts: the plan of period k sees the training history plus the demand of simulated periods 0..k-1,
+nothing later. Each re-plan is the production engine (`replenish.engine.run_plan`) on that history.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from replenish.engine import PolicySettings, compute_policy, run_plan
+from replenish.engine.forecast import ForecastResult
+
+from .days import DAYS_PER_WEEK
+from .window import MONTH, EvaluationWindow
+
+# The simulator reviews every day (an order can be placed at the end of any day), so the plan's protection interval
+# is lead time + 1 day: the review period R of the textbook L + R (Silver-Pyke-Thomas 6.7).
+SIMULATED_REVIEW_DAYS = 1.0
+
+
+@dataclass
+class PolicyLevels:
+    first_day: int  # the day (0 = the planner's today) from which these levels apply
+    reorder_point: np.ndarray
+    order_up_to: np.ndarray
+
+
+@dataclass
+class PlanSchedule:
+    plan: pd.DataFrame  # the first plan (day 0): classes, targets, forecasts, lead times, policy
+    forecast: ForecastResult | None
+    levels: list[PolicyLevels]
+    seconds: list[float] = field(default_factory=list)
+
+
+def plan_schedule(
+    window: EvaluationWindow,
+    *,
+    replan_periods: int | None,
+    review_days: float = SIMULATED_REVIEW_DAYS,
+    progress=None,
+) -> PlanSchedule:
+    """The first plan and its re-plans every `replan_periods` simulated periods (None or 0: plan once)."""
+    say = progress or (lambda _message: None)
+    total = window.future.shape[1]
+    step = replan_periods if replan_periods and replan_periods > 0 else total
+    starts = np.concatenate([[0], np.cumsum(window.period_days)])
+    levels: list[PolicyLevels] = []
+    seconds: list[float] = []
+    first_plan = None
+    forecast = None
+    for k in range(0, total, step):
+        started = time.perf_counter()
+        inputs = _inputs_at(window, k, review_days)
+        result = run_plan(inputs)
+        plan = result.plan
+        if window.period == MONTH:
+            plan = _monthly_policy(plan, window, review_days)
+        reorder_point, order_up_to = policy_levels(plan, window.capacity)
+        levels.append(PolicyLevels(int(starts[k]), reorder_point, order_up_to))
+        seconds.append(round(time.perf_counter() - started, 3))
+        if first_plan is None:
+            first_plan, forecast = plan, result.forecast
+        say(f"plan {len(levels)} (period {k}) in {seconds[-1]:.1f} s")
+    assert first_plan is not None
+    return PlanSchedule(plan=first_plan, forecast=forecast, levels=levels, seconds=seconds)
+
+
+def policy_levels(plan: pd.DataFrame, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(s, S) from a plan: the reorder point and the order-up-to level (reorder point + order quantity), with S
+    capped by the storage capacity (and s by S)."""
+    reorder_point = np.nan_to_num(plan["reorder_point"].to_numpy(dtype=float))
+    order_up_to = np.maximum(np.nan_to_num(plan["order_up_to"].to_numpy(dtype=float)), reorder_point)
+    room = np.where(np.isfinite(capacity), capacity, np.inf)
+    order_up_to = np.minimum(order_up_to, room)
+    return np.minimum(reorder_point, order_up_to), order_up_to
+
+
+def _inputs_at(window: EvaluationWindow, k: int, review_days: float):
+    base = window.inputs
+    demand, promo = base.demand, base.promo
+    if k:
+        demand = np.concatenate([demand[:, k:], window.future[:, :k].astype(demand.dtype)], axis=1)
+        if promo is not None:
+            promo = np.concatenate([promo[:, k:], window.future_promo[:, :k]], axis=1)
+    options = replace(base.options, review_days=review_days, policy=None)
+    return replace(base, demand=demand, promo=promo, options=options)
+
+
+def _monthly_policy(plan: pd.DataFrame, window: EvaluationWindow, review_days: float) -> pd.DataFrame:
+    """The engine plans in periods it takes for weeks; for monthly history the forecast is per month, so the
+    policy is recomputed with the forecast converted to weeks (mean x 7 / days a month, sd x its square root:
+    independent days, as the engine's lead-time demand assumes)."""
+    scale = DAYS_PER_WEEK / float(np.mean(window.period_days))
+    series = window.inputs.series
+    frame = pd.DataFrame(
+        {
+            "forecast_weekly": plan["forecast_weekly"].to_numpy(dtype=float) * scale,
+            "forecast_sd_weekly": plan["forecast_sd_weekly"].to_numpy(dtype=float) * np.sqrt(scale),
+            "demand_class": plan["demand_class"].astype(str).to_numpy(),
+            "lead_time_days": plan["lead_time_mean"].to_numpy(dtype=float),
+            "lead_time_sd_days": plan["lead_time_sd"].to_numpy(dtype=float),
+            "target_type": plan["target_type"].to_numpy(),
+            "service_target": plan["service_target"].to_numpy(dtype=float),
+            "unit_cost": series["unit_cost"].to_numpy(dtype=float),
+            "ordering_cost": series["ordering_cost"].to_numpy(dtype=float),
+            "holding_rate": series["holding_rate"].to_numpy(dtype=float),
+            "moq": series["moq"].to_numpy(dtype=float),
+            "pack_size": series["pack_size"].to_numpy(dtype=float),
+            "capacity": np.nan,
+            "inventory_position": 0.0,
+            "static_min": window.static_min,
+            "static_max": window.static_max,
+            "flag_no_history": plan["flag_no_history"].to_numpy(dtype=bool),
+        }
+    )
+    policy = compute_policy(frame, PolicySettings(review_days=review_days))
+    converted = plan.copy()
+    converted["forecast_weekly"] = frame["forecast_weekly"].to_numpy()
+    converted["forecast_sd_weekly"] = frame["forecast_sd_weekly"].to_numpy()
+    for column in ("safety_stock", "reorder_point", "order_quantity", "order_up_to"):
+        converted[column] = policy[column].to_numpy()
+    return converted

@@ -1,0 +1,37 @@
+"""Writers of the evaluation: a report row and its audit event in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from replenish.models import SimulationReport
+
+
+@transaction.atomic
+def simulation_report_create(
+    *, report: dict[str, Any], actor=None, source: str = "command"
+) -> SimulationReport:
+    """Store a simulation or backtest report (the dict `simulation_run` / `backtest_run` return)."""
+    from governance.services import audit_record
+
+    kind = report.get("kind", SimulationReport.Kind.SIMULATION)
+    if kind not in SimulationReport.Kind.values:
+        raise ValueError(f"unknown report kind {kind!r}")
+    row = SimulationReport.objects.create(
+        kind=kind,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        source=source,
+        parameters=report.get("parameters", {}),
+        results=report,
+    )
+    audit_record(
+        kind="system",
+        action=f"{kind}_report",
+        actor=row.created_by,
+        subject_type="simulation_report",
+        subject_id=row.pk,
+        payload={"parameters": row.parameters, "acceptance": report.get("acceptance", {})},
+    )
+    return row

@@ -1,0 +1,552 @@
+"""Run the policies on the same demand and lead-time draws and assemble the report.
+
+Policies (all under the same MOQ and pack-size rules, daily review, backorders):
+- `static`: the ERP's static min-max, never revisited;
+- `dynamic`: DistOps reorder points and order-up-to levels (reorder point + economic order quantity), re-planned
+  on a cadence as demand arrives;
+- `dynamic_plus`: the same plan, plus lateral transfers between the locations of an item and prioritized
+  expediting (only where the margin a pulled-in order saves covers the emergency freight).
+
+The report is a JSON-serialisable dict: per policy, the totals and the rows per class (ABC-XYZ segment, ABC class,
+demand class) with fill rate (units and lines), stockout frequency, average inventory value, turns, expedites,
+emergency freight, transfers and the exceptions a person would review; the service targets per class and how
+close each dynamic policy came to them; the acceptance checks of the issue; timings and peak memory.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.utils import timezone
+
+from replenish.engine import simulate as sim
+
+from .days import spread_periods_to_days
+from .planning import PlanSchedule, plan_schedule
+from .window import DAYS_PER_MONTH, GENERATED, MONTH, EvaluationError, EvaluationWindow, evaluation_window
+
+STATIC = "static"
+DYNAMIC = "dynamic"
+DYNAMIC_PLUS = "dynamic_plus"
+POLICY_LABELS = {
+    STATIC: "Static min-max (the ERP's)",
+    DYNAMIC: "DistOps dynamic reorder points",
+    DYNAMIC_PLUS: "DistOps + transfers and prioritized expediting",
+}
+DEFAULT_POLICIES = (STATIC, DYNAMIC, DYNAMIC_PLUS)
+
+# The third policy's actions and their costs (the emergency-freight proxy).
+EXPEDITE_DAYS_SAVED = 5  # a supplier pulls an open order in by about a week's worth of working days
+EXPEDITE_FEE = 75.0  # per expedited order line: the supplier's rush charge and the buyer's time
+EXPEDITE_FREIGHT_RATE = 0.08  # premium freight, as a share of the value of the goods expedited
+TRANSFER_LEAD_TIME_DAYS = 2  # as the plan assumes (PlanInputs.transfer_days)
+TRANSFER_COST = 40.0  # per transfer: picking, a shuttle truck slot, receiving
+
+RANDOM = "random"  # each period's units fall on days (and order lines) at random, seeded
+EVEN = "even"  # each period's units spread evenly over its days (deterministic)
+DAY_SPREADS = (RANDOM, EVEN)
+
+# The static policy's own trade-off curve: its min scaled by these factors (1.0 is the ERP's min-max itself).
+STATIC_FRONTIER_MULTIPLIERS = (0.5, 0.75, 1.5, 2.0, 3.0)
+
+DEFAULT_WARMUP_WEEKS = {GENERATED: 13, "actuals": 0}
+DEFAULT_REPLAN_WEEKS = (
+    1  # DistOps re-plans nightly; weekly re-plans are close (and every 4 weeks halves the time)
+)
+
+# The issue's acceptance: at equal or higher unit fill rate, >= 15% less average inventory value than static
+# min-max, and the achieved service per class within 1.5 points of its target.
+ACCEPTANCE_INVENTORY_REDUCTION = 0.15
+ACCEPTANCE_TARGET_TOLERANCE = 0.015
+
+METRICS = (
+    "n_series", "demand_units", "demand_lines", "unit_fill_rate", "line_fill_rate", "stockout_week_rate",
+    "stockout_day_rate", "cycle_service_level", "avg_on_hand_units", "avg_on_hand_value", "turns", "orders",
+    "expedites", "emergency_freight", "transfers_in", "transfer_units_in", "transfer_cost", "exceptions",
+    "exception_days", "ending_backorder_units",
+)  # fmt: skip
+
+
+def simulation_run(
+    *,
+    demand: str = GENERATED,
+    weeks: int = 26,
+    warmup_weeks: int | None = None,
+    seed: int = 1,
+    policies: Sequence[str] = DEFAULT_POLICIES,
+    location: str | None = None,
+    replan_weeks: int = DEFAULT_REPLAN_WEEKS,
+    day_spread: str = RANDOM,
+    frontier: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Simulate the policies over `weeks` the planner never saw and return the report (see the module doc)."""
+    return evaluate(
+        demand=demand,
+        weeks=weeks,
+        warmup_weeks=warmup_weeks,
+        seed=seed,
+        policies=policies,
+        location=location,
+        replan_weeks=replan_weeks,
+        day_spread=day_spread,
+        frontier=frontier,
+        progress=progress,
+    ).report
+
+
+@dataclass
+class Evaluation:
+    report: dict[str, Any]
+    window: EvaluationWindow
+    schedule: PlanSchedule
+
+
+def evaluate(
+    *,
+    demand: str,
+    weeks: int,
+    warmup_weeks: int | None,
+    seed: int,
+    policies: Sequence[str],
+    location: str | None,
+    replan_weeks: int,
+    day_spread: str = RANDOM,
+    frontier: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Evaluation:
+    say = progress or (lambda _message: None)
+    unknown = [p for p in policies if p not in POLICY_LABELS]
+    if unknown or not policies:
+        raise EvaluationError(
+            f"Unknown policy {', '.join(unknown) or '(none)'}: choose from {', '.join(POLICY_LABELS)}."
+        )
+    if day_spread not in DAY_SPREADS:
+        raise EvaluationError(f"--day-spread must be one of {', '.join(DAY_SPREADS)} (got {day_spread!r}).")
+    warmup = DEFAULT_WARMUP_WEEKS.get(demand, 0) if warmup_weeks is None else warmup_weeks
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    window = evaluation_window(mode=demand, weeks=weeks, warmup_weeks=warmup, seed=seed, location=location)
+    timings["load"] = _lap(started)
+    say(f"{window.n_series:,} SKU-locations, {window.future.shape[1]} {window.period}s to simulate")
+
+    started = time.perf_counter()
+    replan_periods = _periods(window, replan_weeks)
+    schedule = plan_schedule(window, replan_periods=replan_periods, progress=say)
+    timings["plan"] = _lap(started)
+
+    started = time.perf_counter()
+    scenario, warmup_days = build_scenario(window, schedule, seed=seed, even=day_spread == EVEN)
+    timings["scenario"] = _lap(started)
+
+    labels = class_labels(schedule.plan)
+    results: dict[str, sim.SimulationResult] = {}
+    for name in policies:
+        started = time.perf_counter()
+        policy, options, start = policy_setup(name, window, schedule, scenario, warmup_days=warmup_days)
+        results[name] = sim.simulate(replace(scenario, initial_on_hand=start), policy, options)
+        timings[f"simulate.{name}"] = _lap(started)
+        say(f"{name}: simulated in {timings[f'simulate.{name}']:.1f} s")
+    measured_days = next(iter(results.values())).measured_days
+    curve = None
+    if frontier and STATIC in results:
+        started = time.perf_counter()
+        curve = static_frontier(window, schedule, scenario, results[STATIC], warmup_days=warmup_days)
+        timings["simulate.static_frontier"] = _lap(started)
+        say(f"static min-max frontier: simulated in {timings['simulate.static_frontier']:.1f} s")
+    report = assemble_report(results, labels, schedule.plan, measured_days=measured_days, frontier=curve)
+    report["kind"] = "simulation"
+    report["parameters"] = {
+        "demand": demand,
+        "weeks": weeks,
+        "warmup_weeks": warmup,
+        "seed": seed,
+        "policies": list(policies),
+        "location": location or "",
+        "replan_weeks": replan_weeks,
+        "day_spread": day_spread,
+        "frontier": bool(curve),
+        "replan_periods": replan_periods or 0,
+        "plans": len(schedule.levels),
+        "period": window.period,
+        "plan_as_of": window.plan_as_of.isoformat(),
+        "measured_days": measured_days,
+        "warmup_days": warmup_days,
+        "n_series": window.n_series,
+        **window.description,
+    }
+    report["notes"] = window.notes + _policy_notes(policies, replan_weeks)
+    report["timings"] = {**timings, "plans": schedule.seconds, "total": round(sum(timings.values()), 3)}
+    report["peak_memory_mb"] = peak_memory_mb()
+    report["created_at"] = timezone.now().isoformat()
+    report["currency"] = getattr(settings, "DISTOPS_CURRENCY", "USD")
+    return Evaluation(report=report, window=window, schedule=schedule)
+
+
+# --- scenario and policies ------------------------------------------------------------------------------------
+
+
+def build_scenario(
+    window: EvaluationWindow, schedule: PlanSchedule, *, seed: int, even: bool = False
+) -> tuple[sim.Scenario, int]:
+    """The simulator's scenario: daily demand (and order lines) from the simulated periods, the seeded lead-time
+    sampler, the starting stock and the planner's view used for the exception count; the same for every policy."""
+    rng = np.random.default_rng([seed, zlib.crc32(b"evaluation-days")])
+    daily, lines = spread_periods_to_days(
+        window.future, window.period_days, rng=rng, line_size=window.line_size, even=even
+    )
+    warmup_days = int(window.period_days[: window.warmup_periods].sum())
+    plan = schedule.plan
+    series = window.inputs.series
+    unit_cost = np.nan_to_num(series["unit_cost"].to_numpy(dtype=float))
+    unit_price = np.nan_to_num(series["unit_price"].to_numpy(dtype=float))
+    scenario = sim.Scenario(
+        demand=daily,
+        order_lines=lines,
+        lead_times=sim.seeded_lead_time_sampler(window.lead_time_quantile, seed),
+        initial_on_hand=0.0 if window.initial_on_hand is None else window.initial_on_hand,
+        initial_pipeline=window.open_orders,
+        unit_cost=unit_cost,
+        unit_price=unit_price,
+        class_label=class_labels(plan)["segment"],
+        item_group=series["item_id"].to_numpy(dtype=np.int64),
+        # What DistOps believes (the first plan): the exception count and the expedite rule use it.
+        planning_daily_demand=np.nan_to_num(plan["forecast_weekly"].to_numpy(dtype=float)) / 7.0,
+        planning_lead_time_days=np.nan_to_num(plan["lead_time_mean"].to_numpy(dtype=float), nan=14.0),
+    )
+    return scenario, warmup_days
+
+
+def policy_setup(
+    name: str, window: EvaluationWindow, schedule: PlanSchedule, scenario: sim.Scenario, *, warmup_days: int
+) -> tuple[sim.InventoryPolicy, sim.SimulationOptions, np.ndarray | float]:
+    """(policy, options, starting on hand) of one policy."""
+    series = window.inputs.series
+    moq = np.nan_to_num(series["moq"].to_numpy(dtype=float))
+    pack = np.nan_to_num(series["pack_size"].to_numpy(dtype=float), nan=1.0)
+    options = sim.SimulationOptions(warmup_days=warmup_days)
+    if name == STATIC:
+        reorder_point = np.nan_to_num(window.static_min)
+        order_up_to = np.maximum(np.nan_to_num(window.static_max), reorder_point)
+        policy = sim.InventoryPolicy(
+            reorder_point=reorder_point, order_up_to=order_up_to, moq=moq, pack_size=pack
+        )
+    else:
+        first, *later = schedule.levels
+        reorder_point, order_up_to = first.reorder_point, first.order_up_to
+        policy = sim.InventoryPolicy(
+            reorder_point=reorder_point,
+            order_up_to=order_up_to,
+            moq=moq,
+            pack_size=pack,
+            revisions=tuple(
+                sim.PolicyRevision(level.first_day, level.reorder_point, order_up_to=level.order_up_to)
+                for level in later
+            ),
+        )
+        if name == DYNAMIC_PLUS:
+            options = replace(
+                options,
+                transfers=sim.TransferOption(
+                    lead_time_days=TRANSFER_LEAD_TIME_DAYS, cost_per_transfer=TRANSFER_COST
+                ),
+                expedite=sim.ExpediteOption(
+                    days_saved=EXPEDITE_DAYS_SAVED,
+                    fee=EXPEDITE_FEE,
+                    freight_rate=EXPEDITE_FREIGHT_RATE,
+                    eligible=expedite_worthwhile(schedule.plan, series),
+                ),
+            )
+    start: np.ndarray | float = scenario.initial_on_hand  # type: ignore[assignment]
+    if window.initial_on_hand is None:
+        # No recorded stock at the start of held-out history: each policy starts at its own average position.
+        start = np.ceil(reorder_point + (order_up_to - reorder_point) / 2.0)
+    return policy, options, start
+
+
+def expedite_worthwhile(plan: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:
+    """Prioritized expediting: a SKU-location is expedited only when the margin of the days of demand a pulled-in
+    order saves covers the emergency freight of pulling in one order quantity."""
+    daily = np.nan_to_num(plan["forecast_weekly"].to_numpy(dtype=float)) / 7.0
+    cost = np.nan_to_num(series["unit_cost"].to_numpy(dtype=float))
+    margin = np.maximum(np.nan_to_num(series["unit_price"].to_numpy(dtype=float)) - cost, 0.0)
+    quantity = np.nan_to_num(plan["order_quantity"].to_numpy(dtype=float))
+    saved = margin * daily * EXPEDITE_DAYS_SAVED
+    return saved >= EXPEDITE_FEE + EXPEDITE_FREIGHT_RATE * quantity * cost
+
+
+def static_frontier(
+    window: EvaluationWindow,
+    schedule: PlanSchedule,
+    scenario: sim.Scenario,
+    static: sim.SimulationResult,
+    *,
+    warmup_days: int,
+) -> list[dict[str, Any]]:
+    """Static min-max with its min scaled (min x f, max + (f - 1) x min: the same lot size), on the same draws:
+    the ERP's own fill-rate / inventory trade-off, to compare the dynamic policies with at equal fill rate."""
+    points = [_frontier_point(1.0, static)]
+    for multiplier in STATIC_FRONTIER_MULTIPLIERS:
+        scaled = replace(
+            window,
+            static_min=np.nan_to_num(window.static_min) * multiplier,
+            static_max=np.nan_to_num(window.static_max)
+            + (multiplier - 1.0) * np.nan_to_num(window.static_min),
+        )
+        policy, options, start = policy_setup(STATIC, scaled, schedule, scenario, warmup_days=warmup_days)
+        result = sim.simulate(replace(scenario, initial_on_hand=start), policy, options)
+        points.append(_frontier_point(multiplier, result))
+    return sorted(points, key=lambda point: point["multiplier"])
+
+
+def _frontier_point(multiplier: float, result: sim.SimulationResult) -> dict[str, Any]:
+    total = result.total.iloc[0]
+    return {
+        "multiplier": multiplier,
+        "unit_fill_rate": float(total["unit_fill_rate"]),
+        "line_fill_rate": float(total["line_fill_rate"]) if np.isfinite(total["line_fill_rate"]) else None,
+        "avg_on_hand_value": float(total["avg_on_hand_value"]),
+        "avg_on_hand_units": float(total["avg_on_hand_units"]),
+    }
+
+
+def frontier_inventory_at(
+    curve: list[dict[str, Any]], fill_rate: float, key: str = "avg_on_hand_value"
+) -> float | None:
+    """The static frontier's inventory at this fill rate (linear between its points); None outside the curve."""
+    ordered = sorted(curve, key=lambda point: point["unit_fill_rate"])
+    fills = np.array([point["unit_fill_rate"] for point in ordered])
+    values = np.array([point[key] for point in ordered])
+    if len(fills) < 2 or not fills[0] <= fill_rate <= fills[-1]:
+        return None
+    return float(np.interp(fill_rate, fills, values))
+
+
+def class_labels(plan: pd.DataFrame) -> pd.DataFrame:
+    abc = plan["abc"].astype(str).to_numpy()
+    xyz = plan["xyz"].astype(str).to_numpy()
+    return pd.DataFrame(
+        {
+            "segment": np.char.add(abc.astype(str), xyz.astype(str)),
+            "abc": abc,
+            "demand_class": plan["demand_class"].astype(str).to_numpy(),
+        }
+    )
+
+
+# --- report ---------------------------------------------------------------------------------------------------
+
+
+def assemble_report(
+    results: dict[str, sim.SimulationResult],
+    labels: pd.DataFrame,
+    plan: pd.DataFrame,
+    *,
+    measured_days: int,
+    frontier: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Per policy: totals and rows per segment / ABC class / demand class; targets per segment; attainment of the
+    targets by the dynamic policies; the acceptance checks."""
+    policies: dict[str, Any] = {}
+    demand_units = None
+    for name, result in results.items():
+        per_series = result.per_series
+        if demand_units is None:
+            demand_units = per_series["demand_units"].to_numpy()
+        policies[name] = {
+            "label": POLICY_LABELS[name],
+            "total": _rows(result.total)["total"],
+            "by_segment": _rows(sim.aggregate(per_series, labels["segment"], measured_days=measured_days)),
+            "by_abc": _rows(sim.aggregate(per_series, labels["abc"], measured_days=measured_days)),
+            "by_demand_class": _rows(
+                sim.aggregate(per_series, labels["demand_class"], measured_days=measured_days)
+            ),
+        }
+    assert demand_units is not None
+    targets = service_targets(plan, labels["segment"].to_numpy(), demand_units)
+    attainment = {name: target_attainment(policies[name]["by_segment"], targets) for name in policies}
+    return {
+        "policies": policies,
+        "targets": targets,
+        "attainment": attainment,
+        "attainment_summary": {name: attainment_summary(rows) for name, rows in attainment.items()},
+        "acceptance": acceptance(policies, attainment, frontier),
+        "frontier": {STATIC: frontier} if frontier else {},
+    }
+
+
+def service_targets(plan: pd.DataFrame, segment: np.ndarray, demand_units: np.ndarray) -> dict[str, Any]:
+    """The service target of each segment: its target type and the demand-weighted mean target of its
+    SKU-locations (fill rates are demand-weighted, so the target they are held to is too)."""
+    frame = pd.DataFrame(
+        {
+            "segment": segment,
+            "target": plan["service_target"].to_numpy(dtype=float),
+            "type": plan["target_type"].astype(str).to_numpy(),
+            "weight": demand_units,
+        }
+    )
+    out: dict[str, Any] = {}
+    for name, group in frame.groupby("segment", sort=True):
+        weight = group["weight"].to_numpy()
+        target = group["target"].to_numpy()
+        mean = float(np.average(target, weights=weight)) if weight.sum() > 0 else float(target.mean())
+        out[str(name)] = {
+            "target_type": str(group["type"].mode().iloc[0]),
+            "target": round(mean, 4),
+            "n_series": len(group),
+        }
+    return out
+
+
+def target_attainment(by_segment: dict[str, dict], targets: dict[str, dict]) -> dict[str, Any]:
+    """Achieved service against the target per segment: the unit fill rate for fill-rate targets, the cycle
+    service level (share of replenishment cycles without a stockout) for cycle-service targets."""
+    rows = {}
+    for segment, target in targets.items():
+        measured = by_segment.get(segment)
+        if measured is None:
+            continue
+        measure = "unit_fill_rate" if target["target_type"] == "fill_rate" else "cycle_service_level"
+        achieved = measured.get(measure)
+        gap = None if achieved is None else round(achieved - target["target"], 4)
+        rows[segment] = {
+            "measure": measure,
+            "target": target["target"],
+            "achieved": achieved,
+            "unit_fill_rate": measured.get("unit_fill_rate"),
+            "gap": gap,
+            "within_tolerance": gap is not None and abs(gap) <= ACCEPTANCE_TARGET_TOLERANCE,
+            "demand_units": measured.get("demand_units"),
+        }
+    return rows
+
+
+def attainment_summary(rows: dict[str, dict]) -> dict[str, Any]:
+    """How close a policy came to the targets overall: the demand-weighted mean absolute gap over the segments
+    and the number of segments within the tolerance."""
+    measured = [row for row in rows.values() if row["achieved"] is not None]
+    weights = np.array([row["demand_units"] or 0.0 for row in measured])
+    gaps = np.array([abs(row["gap"]) for row in measured])
+    mean_gap = float(np.average(gaps, weights=weights)) if weights.sum() > 0 else None
+    return {
+        "mean_abs_gap": None if mean_gap is None else round(mean_gap, 4),
+        "segments_within": sum(row["within_tolerance"] for row in measured),
+        "segments": len(measured),
+    }
+
+
+def acceptance(
+    policies: dict[str, Any], attainment: dict[str, Any], frontier: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The issue's acceptance, for each dynamic policy against static min-max (empty when static was not run).
+
+    Inventory is compared at cost; when no SKU-location has a cost (an imported demand file), in units. Besides
+    the ERP's own min-max, the dynamic policy is compared with the static frontier at its own fill rate (the ERP's
+    min-max scaled until it fills as well), when that fill rate lies on the simulated frontier.
+    """
+    if STATIC not in policies:
+        return {}
+    static = policies[STATIC]["total"]
+    basis = "avg_on_hand_value" if static["avg_on_hand_value"] else "avg_on_hand_units"
+    out = {}
+    for name, rows in attainment.items():
+        if name == STATIC:
+            continue
+        total = policies[name]["total"]
+        reduction = 1.0 - total[basis] / static[basis] if static[basis] else None
+        fill_ok = (total["unit_fill_rate"] or 0.0) >= (static["unit_fill_rate"] or 0.0)
+        at_equal_fill = None
+        if frontier and total["unit_fill_rate"] is not None:
+            at_equal_fill = frontier_inventory_at(frontier, total["unit_fill_rate"], basis)
+        classes_ok = all(row["within_tolerance"] for row in rows.values() if row["achieved"] is not None)
+        reduction_met = reduction is not None and reduction >= ACCEPTANCE_INVENTORY_REDUCTION
+        out[name] = {
+            "unit_fill_rate": total["unit_fill_rate"],
+            "static_unit_fill_rate": static["unit_fill_rate"],
+            "fill_rate_at_least_static": fill_ok,
+            "inventory_basis": "value" if basis == "avg_on_hand_value" else "units",
+            "inventory_reduction": None if reduction is None else round(reduction, 4),
+            "inventory_reduction_met": reduction_met,
+            "static_inventory_at_equal_fill": at_equal_fill,
+            "inventory_reduction_at_equal_fill": None
+            if not at_equal_fill
+            else round(1.0 - total[basis] / at_equal_fill, 4),
+            "classes_within_tolerance": classes_ok,
+            "classes_off_target": sorted(
+                segment
+                for segment, row in rows.items()
+                if row["achieved"] is not None and not row["within_tolerance"]
+            ),
+            "met": bool(fill_ok and reduction_met and classes_ok),
+        }
+    return out
+
+
+def _rows(frame: pd.DataFrame) -> dict[str, dict[str, float | int | None]]:
+    out = {}
+    for label, row in frame.iterrows():
+        values: dict[str, float | int | None] = {}
+        for column in METRICS:
+            number = float(row[column])
+            values[column] = (
+                None if not np.isfinite(number) else (int(number) if column == "n_series" else number)
+            )
+        out[str(label)] = values
+    return out
+
+
+def _periods(window: EvaluationWindow, weeks: int) -> int:
+    if weeks <= 0:
+        return 0
+    if window.period == MONTH:
+        return max(1, round(weeks * 7 / DAYS_PER_MONTH))
+    return weeks
+
+
+def _policy_notes(policies: Sequence[str], replan_weeks: int) -> list[str]:
+    notes = [
+        "Every policy orders under the same MOQ and pack-size rules with daily review; unfilled demand is "
+        "backordered; all policies see the same daily demand and the same lead-time draws (the k-th order of a "
+        "SKU-location gets the same lead time under every policy).",
+    ]
+    if any(p != STATIC for p in policies):
+        cadence = (
+            "once, at the start"
+            if replan_weeks <= 0
+            else "every week"
+            if replan_weeks == 1
+            else f"every {replan_weeks} weeks"
+        )
+        notes.append(
+            f"DistOps re-plans {cadence} on the demand seen so far (the production engine); its order-up-to level "
+            "is the reorder point plus the economic order quantity, capped by the bin capacity."
+        )
+    if DYNAMIC_PLUS in policies:
+        notes.append(
+            f"Transfers: {TRANSFER_LEAD_TIME_DAYS} days, {TRANSFER_COST:g} each. Expedites pull an open order in by "
+            f"{EXPEDITE_DAYS_SAVED} days at {EXPEDITE_FEE:g} + {EXPEDITE_FREIGHT_RATE:.0%} of the goods' value, "
+            "only where the margin of the days saved covers that cost."
+        )
+    notes.append(
+        "Exceptions: the times a SKU-location's projected net stock at the end of its planned lead time turns "
+        "negative (what a person would have to review), counted the same way for every policy."
+    )
+    return notes
+
+
+def _lap(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in kB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)

@@ -1,0 +1,189 @@
+"""Plain-text tables of a report, for the management commands (and the README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOTAL_COLUMNS = (
+    ("unit_fill_rate", "fill units", "pct"),
+    ("line_fill_rate", "fill lines", "pct"),
+    ("stockout_week_rate", "stockout wks", "pct"),
+    ("avg_on_hand_value", "avg inventory", "money"),
+    ("avg_on_hand_units", "avg units", "int"),
+    ("turns", "turns", "num"),
+    ("orders", "orders", "int"),
+    ("expedites", "expedites", "int"),
+    ("emergency_freight", "emerg. freight", "money"),
+    ("transfers_in", "transfers", "int"),
+    ("exceptions", "exceptions", "int"),
+)
+
+
+def _format(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "money":
+        return f"{value:,.0f}"
+    if kind == "int":
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            str(cell).ljust(width) if i < left else str(cell).rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def policy_totals(report: dict[str, Any]) -> list[str]:
+    header = ["policy", *[label for _, label, _ in TOTAL_COLUMNS]]
+    rows = [
+        [name, *[_format(data["total"].get(key), kind) for key, _, kind in TOTAL_COLUMNS]]
+        for name, data in report["policies"].items()
+    ]
+    return _table(header, rows)
+
+
+def class_rows(report: dict[str, Any], grouping: str = "by_segment") -> list[str]:
+    """Per class: target, then each policy's achieved service, fill rate and inventory."""
+    targets = report.get("targets", {})
+    policies = report["policies"]
+    header = ["class", "target"]
+    for name in policies:
+        header += [f"{name} service", f"{name} fill", f"{name} inventory"]
+    labels = sorted({label for data in policies.values() for label in data[grouping]})
+    rows = []
+    for label in labels:
+        target = targets.get(label)
+        row = [
+            label,
+            "-" if target is None else f"{100 * target['target']:.1f}% {_type(target['target_type'])}",
+        ]
+        for name, data in policies.items():
+            measured = data[grouping].get(label, {})
+            attained = report.get("attainment", {}).get(name, {}).get(label)
+            row += [
+                "-" if not attained or attained["achieved"] is None else _format(attained["achieved"], "pct"),
+                _format(measured.get("unit_fill_rate"), "pct"),
+                _format(measured.get("avg_on_hand_value"), "money"),
+            ]
+        rows.append(row)
+    return _table(header, rows)
+
+
+def _type(target_type: str) -> str:
+    return "fill" if target_type == "fill_rate" else "cycle"
+
+
+def acceptance_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, check in report.get("acceptance", {}).items():
+        reduction = check["inventory_reduction"]
+        if reduction is None:
+            inventory = "inventory: no static value to compare"
+        elif reduction >= 0:
+            inventory = f"{100 * reduction:.1f}% less inventory than static"
+        else:
+            inventory = f"{-100 * reduction:.1f}% MORE inventory than static"
+        unit = (
+            " (at cost)" if check.get("inventory_basis", "value") == "value" else " (in units: no unit costs)"
+        )
+        inventory += unit
+        fill = "equal or higher" if check["fill_rate_at_least_static"] else "LOWER"
+        classes = (
+            "all" if check["classes_within_tolerance"] else "not " + ", ".join(check["classes_off_target"])
+        )
+        lines.append(
+            f"{name}: unit fill {_format(check['unit_fill_rate'], 'pct')} vs static "
+            f"{_format(check['static_unit_fill_rate'], 'pct')} ({fill}); {inventory} (goal: 15% less, "
+            f"{'met' if check['inventory_reduction_met'] else 'not met'}); classes within 1.5 points of their "
+            f"target: {classes}. Acceptance {'MET' if check['met'] else 'NOT MET'}."
+        )
+        at_equal = check.get("inventory_reduction_at_equal_fill")
+        if at_equal is not None:
+            lines.append(
+                f"  At equal fill rate: static min-max scaled to fill {_format(check['unit_fill_rate'], 'pct')} "
+                f"would hold {check['static_inventory_at_equal_fill']:,.0f}{unit}; {name} holds "
+                f"{100 * at_equal:.1f}% {'less' if at_equal >= 0 else 'more'}."
+            )
+    return lines
+
+
+def frontier_lines(report: dict[str, Any]) -> list[str]:
+    curve = report.get("frontier", {}).get("static") or []
+    if not curve:
+        return []
+    header = ["static min x", "fill units", "avg inventory", "avg units"]
+    rows = [
+        [
+            f"{point['multiplier']:g}",
+            _format(point["unit_fill_rate"], "pct"),
+            _format(point["avg_on_hand_value"], "money"),
+            _format(point["avg_on_hand_units"], "int"),
+        ]
+        for point in curve
+    ]
+    return _table(header, rows)
+
+
+def forecast_rows(report: dict[str, Any]) -> list[str]:
+    accuracy = report.get("forecast_accuracy", {}).get("by_demand_class", [])
+    holdout = report.get("holdout_accuracy", {}).get("by_demand_class", {})
+    header = [
+        "class",
+        "method",
+        "series",
+        "MASE",
+        "naive MASE",
+        "beats naive",
+        "bias",
+        "held-out MAE/naive",
+        "held-out bias",
+    ]
+    rows = []
+    for row in accuracy:
+        if row["method"] != "selected":
+            continue
+        held = holdout.get(row["demand_class"], {})
+        rows.append(
+            [
+                row["demand_class"],
+                row["method"],
+                f"{row['n_series']:,}",
+                _format(row["mase_mean"], "num"),
+                _format(row["naive_mase_mean"], "num"),
+                _format(row["share_beating_naive"], "pct"),
+                _format(row["bias_mean"], "num"),
+                _format(held.get("relative_mae"), "num"),
+                _format(held.get("bias"), "pct"),
+            ]
+        )
+    return _table(header, rows, left=2)
+
+
+def method_rows(report: dict[str, Any]) -> list[str]:
+    accuracy = report.get("forecast_accuracy", {}).get("by_demand_class", [])
+    header = ["class", "method", "series", "MASE", "naive MASE", "beats naive", "bias"]
+    rows = [
+        [
+            row["demand_class"],
+            row["method"],
+            f"{row['n_series']:,}",
+            _format(row["mase_mean"], "num"),
+            _format(row["naive_mase_mean"], "num"),
+            _format(row["share_beating_naive"], "pct"),
+            _format(row["bias_mean"], "num"),
+        ]
+        for row in accuracy
+        if row["method"] != "selected"
+    ]
+    return _table(header, rows, left=2)
