@@ -33,6 +33,7 @@ def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if is_postgres():
+            frame = _floats_rounded(model, frame)
             for start in range(0, len(frame), COPY_BATCH_ROWS):
                 chunk = frame.iloc[start : start + COPY_BATCH_ROWS]
                 buffer = io.StringIO()
@@ -66,6 +67,16 @@ def _with_defaults(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFra
     for column, value in missing.items():
         frame[column] = [value] * len(frame) if isinstance(value, dict | list) else value
     return frame
+
+
+FLOAT_DECIMALS = 6  # engine statistics; printing 17-digit floats is 3-4x slower than the COPY itself
+
+
+def _floats_rounded(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
+    """FloatField columns rounded to FLOAT_DECIMALS places before they are printed for COPY."""
+    columns = [f.column for f in model._meta.concrete_fields
+               if isinstance(f, models.FloatField) and f.column in frame.columns]
+    return frame.round(dict.fromkeys(columns, FLOAT_DECIMALS)) if columns else frame
 
 
 def _integers_kept_whole(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
