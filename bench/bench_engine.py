@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-seconds", type=float, default=None, help="exit 1 when run_plan takes longer")
     parser.add_argument("--max-rss-gb", type=float, default=None, help="exit 1 when peak RSS is higher")
+    parser.add_argument("--statsforecast", action="store_true",
+                        help="also time statsforecast's CrostonSBA and TSB on the same panel and report the ratio")
+    parser.add_argument("--statsforecast-series", type=int, default=100_000,
+                        help="series of the panel given to statsforecast (it is timed on this subset, ours too)")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON line")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -73,13 +78,57 @@ def main(argv: list[str] | None = None) -> dict:
         "methods": result.plan["method"].value_counts().to_dict(),
         "demand_classes": result.plan["demand_class"].value_counts().to_dict(),
     }
-    print(json.dumps(report, indent=2))
+    if args.statsforecast:
+        report["statsforecast"] = compare_statsforecast(inputs.demand, args.statsforecast_series)
+    print(json.dumps(report) if args.json else json.dumps(report, indent=2))
     failed = (args.max_seconds is not None and run_seconds > args.max_seconds) or (
         args.max_rss_gb is not None and peak_rss_mb > args.max_rss_gb * 1024
     )
     if failed:
         raise SystemExit(1)
     return report
+
+
+def compare_statsforecast(demand, n_series: int) -> dict:
+    """Croston-SBA and TSB one-step forecasts for the same series by our vectorized recursions and by
+    statsforecast (numba, per series); wall time of each and the ratio, and the largest forecast difference."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        from statsforecast import StatsForecast
+        from statsforecast.models import TSB, CrostonSBA
+    except ImportError:
+        return {"skipped": "statsforecast is not installed (pip install -e '.[bench]')"}
+    from replenish.engine.smoothing import croston_sba_forecasts, tsb_forecasts
+
+    panel = np.nan_to_num(np.asarray(demand[:n_series], dtype=np.float64))  # statsforecast needs no gaps
+    panel = panel[(panel > 0).sum(axis=1) >= 2]  # statsforecast's Croston fails on series with < 2 demands
+    n, weeks = panel.shape
+    alpha, alpha_p = 0.1, 0.1
+    started = time.perf_counter()
+    ours_sba = croston_sba_forecasts(panel.T, alpha=alpha)[-1]
+    ours_tsb = tsb_forecasts(panel.T, alpha=alpha, beta=alpha_p)[-1]
+    ours_seconds = time.perf_counter() - started
+    long = pd.DataFrame({
+        "unique_id": np.repeat(np.arange(n), weeks),
+        "ds": np.tile(np.arange(1, weeks + 1), n),
+        "y": panel.ravel(),
+    })
+    engine = StatsForecast(models=[CrostonSBA(), TSB(alpha_d=alpha, alpha_p=alpha_p)], freq=1, n_jobs=1)
+    engine.forecast(df=long.head(weeks * 10), h=1)  # numba compilation outside the timing
+    started = time.perf_counter()
+    theirs = engine.forecast(df=long, h=1)
+    theirs_seconds = time.perf_counter() - started
+    theirs = theirs.sort_values("unique_id")
+    return {
+        "series": n, "weeks": weeks, "distops_seconds": round(ours_seconds, 2),
+        "statsforecast_seconds": round(theirs_seconds, 2),
+        "statsforecast_over_distops": round(theirs_seconds / max(ours_seconds, 1e-9), 1),
+        "max_abs_difference_tsb": float(np.nanmax(np.abs(theirs["TSB"].to_numpy() - ours_tsb))),
+        "max_abs_difference_croston_sba": float(np.nanmax(np.abs(theirs["CrostonSBA"].to_numpy() - ours_sba))),
+        "note": "statsforecast initialises Croston differently; differences are expected on short histories",
+    }
 
 
 if __name__ == "__main__":
