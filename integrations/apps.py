@@ -3,4 +3,20 @@ from django.apps import AppConfig
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
+    verbose_name = "Integrations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from replenish.templatetags.nav import NavLink, register_nav_link
+
+        from .selectors import SCREEN_ROLES, dead_letter_count
+
+        register_nav_link(
+            NavLink(
+                "integrations",
+                "integrations:home",
+                "Integrations",
+                roles=SCREEN_ROLES,
+                counter=dead_letter_count,
+            )
+        )

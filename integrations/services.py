@@ -1,4 +1,11 @@
-"""Writers of the integrations app."""
+"""Writers of the integrations app (the public entry points; the machinery lives in its modules).
+
+- `outbox_enqueue` (called by the exceptions app in the decision's transaction)
+- inbox: `inbox_ingest`, `inbox_retry` (integrations.inbox); files: `file_import` (integrations.files.importers);
+  EDI: `edi_ingest` (integrations.edi_ingest); ERP: `erp_pull` (integrations.erp.sync); outbox: `outbox_relay`,
+  `outbox_requeue` (integrations.outbox); webhooks: `webhook_receive`, `webhook_secret_rotate`
+  (integrations.webhooks); data quality: `data_quality_issue_resolve` (integrations.quality)
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,39 @@ from django.db import transaction
 from .models import OutboxMessage
 
 
-def outbox_enqueue(*, kind: str, idempotency_key: str, payload: dict, subject_type: str = "",
-                   subject_id: str | int = "") -> OutboxMessage:
-    """Queue an action for the ERP inside the caller's transaction; the same key twice is one message."""
+def outbox_enqueue(
+    *, kind: str, idempotency_key: str, payload: dict, subject_type: str = "", subject_id: str | int = ""
+) -> OutboxMessage:
+    """Queue an action for the ERP inside the caller's transaction; the same key twice is one message.
+
+    The relay is triggered when the transaction commits (and runs on a schedule anyway), so a broker outage at
+    that moment delays the posting but never loses it.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox messages are written in the same transaction as the decision")
-    message, _created = OutboxMessage.objects.get_or_create(
+    message, created = OutboxMessage.objects.get_or_create(
         idempotency_key=idempotency_key,
-        defaults={"kind": kind, "payload": payload, "subject_type": subject_type, "subject_id": str(subject_id)},
+        defaults={
+            "kind": kind,
+            "payload": payload,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+        },
     )
+    if created:
+        from .outbox import kick_relay
+
+        transaction.on_commit(kick_relay, robust=True)
     return message
+
+
+def __getattr__(name: str):
+    """Re-exports, imported lazily (they pull in pandas and the EDI layer)."""
+    from . import edi_ingest, inbox, outbox, quality, webhooks
+    from .erp import sync
+    from .files import importers
+
+    for module in (inbox, importers, edi_ingest, sync, outbox, webhooks, quality):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(name)

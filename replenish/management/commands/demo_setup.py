@@ -28,6 +28,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Generating the demo scenario: {spec.skus:,} SKUs x {locations} locations...")
             summary = scenario_load(spec)
             self.stdout.write(f"  done in {summary.seconds:.1f} s")
+            try:  # the demo's ASN changes arrive through the EDI inbox (integrations)
+                from integrations.demo import demo_asn_changes
+
+                asn = demo_asn_changes()
+                if asn is not None:
+                    self.stdout.write(f"  ASN changes loaded through EDI: inbox message {asn.pk} ({asn.status})")
+            except Exception as error:  # noqa: BLE001 - the demo still runs without them
+                self.stderr.write(f"ASN changes were not loaded through EDI: {error}")
         else:
             self.stdout.write("The database already holds a network: keeping it.")
         demo_users_ensure(locations=locations, buyers=BUYERS_PER_NETWORK)

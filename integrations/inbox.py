@@ -1,0 +1,300 @@
+"""The inbound pipeline: receive (store the raw message) -> parse -> normalize -> quality gates -> apply.
+
+Every source (ERP pages, webhook events, files, EDI interchanges) goes through here:
+
+    message, new = inbox_receive(source=..., external_id=..., kind=..., payload=...)   # replay -> (old, False)
+    message = inbox_process(message_id=message.pk)                                   # one transaction
+
+A handler (registered per `kind`) parses, normalizes and validates the payload and applies it with upserts; it
+raises `Rejected` for bad input, and then nothing it wrote survives: the message becomes a dead letter with its
+reason and every problem found, which a person can fix (edit the payload) and retry (`inbox_retry`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from governance.services import audit_record
+
+from . import signals
+from .models import InboxMessage
+
+logger = logging.getLogger(__name__)
+
+AUDIT_ERRORS_KEPT = 5  # the audit payload names the first few problems; the message row keeps all of them
+
+
+@dataclass
+class IssueSpec:
+    """A data-quality issue to open along with a rejection or an application (see integrations.quality)."""
+
+    code: str
+    message: str
+    fingerprint: str
+    item_id: int | None = None
+    location_id: int | None = None
+    supplier_id: int | None = None
+    item_location_id: int | None = None
+    details: dict = field(default_factory=dict)
+
+
+class Rejected(Exception):  # noqa: N818 - a verdict, not a crash
+    """Bad input: nothing of the message is applied; it becomes a dead letter with this reason."""
+
+    def __init__(self, reason: str, errors: list[dict] | None = None, issues: list[IssueSpec] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors or []
+        self.issues = issues or []
+
+
+class NotRetryable(Exception):  # noqa: N818
+    pass
+
+
+@dataclass
+class Outcome:
+    status: str = InboxMessage.Status.APPLIED
+    summary: dict = field(default_factory=dict)
+    reason: str = ""
+    errors: list[dict] = field(default_factory=list)
+    item_location_ids: set[int] = field(default_factory=set)
+    issues: list[IssueSpec] = field(default_factory=list)
+
+
+Handler = Callable[[InboxMessage, object], Outcome]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def register(*kinds: str) -> Callable[[Handler], Handler]:
+    """Register a handler for message kinds; a kind ending in '.' is a prefix ('file.' handles 'file.items')."""
+
+    def wrap(fn: Handler) -> Handler:
+        for kind in kinds:
+            _HANDLERS[kind] = fn
+        return fn
+
+    return wrap
+
+
+def handler_for(kind: str) -> Handler:
+    _load_handlers()
+    if kind in _HANDLERS:
+        return _HANDLERS[kind]
+    prefix = kind.split(".", 1)[0] + "."
+    if prefix in _HANDLERS:
+        return _HANDLERS[prefix]
+    raise KeyError(f"no handler for inbound messages of kind '{kind}'")
+
+
+def _load_handlers() -> None:
+    # handlers register themselves on import
+    from . import edi_ingest, webhooks  # noqa: F401
+    from .erp import sync  # noqa: F401
+    from .files import importers  # noqa: F401
+
+
+def payload_hash(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def inbox_receive(
+    *, source: str, external_id: str, kind: str, payload: str, meta: dict | None = None
+) -> tuple[InboxMessage, bool]:
+    """Store a message as received. Returns (message, True) when it is new (or a corrected resend of a rejected
+    one) and must be processed; (existing, False) for a replay, which only counts the replay."""
+    digest = payload_hash(payload)
+    with transaction.atomic():
+        existing = (
+            InboxMessage.objects.select_for_update().filter(source=source, external_id=external_id).first()
+        )
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    message = InboxMessage.objects.create(
+                        source=source,
+                        external_id=external_id,
+                        kind=kind,
+                        payload=payload,
+                        payload_hash=digest,
+                        meta=meta or {},
+                        received_at=timezone.now(),
+                    )
+                return message, True
+            except IntegrityError:  # a concurrent receive of the same message won the race
+                existing = InboxMessage.objects.select_for_update().get(
+                    source=source, external_id=external_id
+                )
+        if existing.status == InboxMessage.Status.REJECTED and existing.payload_hash != digest:
+            # the sender corrected a rejected message and sent it again under the same id
+            existing.payload, existing.payload_hash = payload, digest
+            existing.meta = {**existing.meta, **(meta or {}), "resent_at": timezone.now().isoformat()}
+            existing.status = InboxMessage.Status.RECEIVED
+            existing.save(update_fields=["payload", "payload_hash", "meta", "status", "updated_at"])
+            return existing, True
+        InboxMessage.objects.filter(pk=existing.pk).update(
+            replays=F("replays") + 1, updated_at=timezone.now()
+        )
+        existing.replays += 1
+        return existing, existing.status == InboxMessage.Status.RECEIVED
+
+
+PROCESSABLE = (InboxMessage.Status.RECEIVED, InboxMessage.Status.REJECTED, InboxMessage.Status.PARTIAL)
+
+
+def inbox_process(*, message_id: int, actor=None, context: object | None = None) -> InboxMessage:
+    """Parse, normalize, validate and apply one message in one transaction; a rejection leaves nothing applied."""
+    kind = InboxMessage.objects.values_list("kind", flat=True).get(pk=message_id)
+    handler = handler_for(kind)
+    try:
+        with transaction.atomic():
+            message = InboxMessage.objects.select_for_update().get(pk=message_id)
+            if message.status not in PROCESSABLE:
+                return message
+            outcome = handler(message, context)
+            _finish(message, outcome, actor)
+            if outcome.item_location_ids:
+                ids = sorted(outcome.item_location_ids)
+                transaction.on_commit(
+                    lambda: signals.inbound_applied.send_robust(
+                        sender=InboxMessage, message=message, item_location_ids=ids
+                    )
+                )
+        return message
+    except Rejected as rejection:
+        return _reject(message_id, rejection, actor)
+    except (IntegrityError, DataError, ValidationError) as exc:
+        detail = (
+            "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc).strip().splitlines()[0]
+        )
+        return _reject(message_id, Rejected(f"the database refused the change: {detail}"), actor)
+
+
+def _finish(message: InboxMessage, outcome: Outcome, actor) -> None:
+    from .quality import issues_open
+
+    now = timezone.now()
+    message.status = outcome.status
+    message.summary = outcome.summary
+    message.reason = outcome.reason
+    message.errors = outcome.errors
+    message.attempts += 1
+    message.processed_at = now
+    message.save(
+        update_fields=["status", "summary", "reason", "errors", "attempts", "processed_at", "updated_at"]
+    )
+    if outcome.issues:
+        issues_open(outcome.issues, source=message.source, inbox_message=message)
+    audit_record(
+        kind="ingestion",
+        action=outcome.status,
+        actor=actor,
+        subject_type="inbox_message",
+        subject_id=message.pk,
+        payload={
+            "source": message.source,
+            "external_id": message.external_id,
+            "kind": message.kind,
+            "payload_hash": message.payload_hash,
+            "summary": outcome.summary,
+            "reason": outcome.reason,
+            "errors": outcome.errors[:AUDIT_ERRORS_KEPT],
+            "error_count": len(outcome.errors),
+        },
+    )
+
+
+def _reject(message_id: int, rejection: Rejected, actor) -> InboxMessage:
+    from .quality import issues_open
+
+    with transaction.atomic():
+        message = InboxMessage.objects.select_for_update().get(pk=message_id)
+        message.status = InboxMessage.Status.REJECTED
+        message.reason = rejection.reason
+        message.errors = rejection.errors or [{"message": rejection.reason}]
+        message.summary = {}
+        message.attempts += 1
+        message.processed_at = timezone.now()
+        message.save(
+            update_fields=["status", "reason", "errors", "summary", "attempts", "processed_at", "updated_at"]
+        )
+        if rejection.issues:
+            issues_open(rejection.issues, source=message.source, inbox_message=message)
+        audit_record(
+            kind="ingestion",
+            action="rejected",
+            actor=actor,
+            subject_type="inbox_message",
+            subject_id=message.pk,
+            payload={
+                "source": message.source,
+                "external_id": message.external_id,
+                "kind": message.kind,
+                "payload_hash": message.payload_hash,
+                "reason": rejection.reason,
+                "errors": message.errors[:AUDIT_ERRORS_KEPT],
+                "error_count": len(message.errors),
+            },
+        )
+    logger.info("inbox message %s rejected: %s", message_id, rejection.reason)
+    return message
+
+
+def inbox_ingest(
+    *,
+    source: str,
+    external_id: str,
+    kind: str,
+    payload: str,
+    meta: dict | None = None,
+    actor=None,
+    context: object | None = None,
+) -> tuple[InboxMessage, bool]:
+    """Receive and process; returns (message, processed_now). A replay returns the stored message untouched."""
+    message, new = inbox_receive(
+        source=source, external_id=external_id, kind=kind, payload=payload, meta=meta
+    )
+    if not new:
+        return message, False
+    return inbox_process(message_id=message.pk, actor=actor, context=context), True
+
+
+def inbox_retry(*, message: InboxMessage, actor, payload: str | None = None) -> InboxMessage:
+    """Fix (optionally replace the payload of) a dead letter and process it again."""
+    if message.status not in InboxMessage.DEAD_LETTER_STATUSES:
+        raise NotRetryable(
+            f"only rejected or partly applied messages can be retried (this one is {message.status})"
+        )
+    if payload is not None:
+        payload = (
+            payload.replace("\r\n", "\n") if "\r\n" in payload and "\r\n" not in message.payload else payload
+        )
+    if payload is not None and payload != message.payload:
+        with transaction.atomic():
+            locked = InboxMessage.objects.select_for_update().get(pk=message.pk)
+            previous = locked.payload_hash
+            locked.payload, locked.payload_hash = payload, payload_hash(payload)
+            locked.meta = {
+                **locked.meta,
+                "edited_by": getattr(actor, "username", ""),
+                "edited_at": timezone.now().isoformat(),
+                "original_hash": locked.meta.get("original_hash", previous),
+            }
+            locked.save(update_fields=["payload", "payload_hash", "meta", "updated_at"])
+            audit_record(
+                kind="ingestion",
+                action="fixed",
+                actor=actor,
+                subject_type="inbox_message",
+                subject_id=locked.pk,
+                payload={"previous_hash": previous, "payload_hash": locked.payload_hash},
+            )
+    return inbox_process(message_id=message.pk, actor=actor)

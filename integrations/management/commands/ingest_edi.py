@@ -1,0 +1,63 @@
+"""python manage.py ingest_edi FILE [FILE ...]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from integrations.edi_ingest import edi_ingest
+from integrations.models import InboxMessage
+
+
+class Command(BaseCommand):
+    help = "Ingest EDI X12 files (856, 855, 846, 997): prints what was applied, what was rejected and why."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", type=Path)
+
+    def handle(self, *args, **options) -> None:
+        failed = 0
+        for path in options["files"]:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            message = edi_ingest(data=path.read_bytes(), filename=path.name)
+            if message.replays and message.status in (
+                InboxMessage.Status.APPLIED,
+                InboxMessage.Status.IGNORED,
+            ):
+                self.stdout.write(
+                    f"{path.name}: already received (inbox message {message.pk}, {message.status}); "
+                    f"nothing changed."
+                )
+                continue
+            style = (
+                self.style.SUCCESS if message.status == InboxMessage.Status.APPLIED else self.style.WARNING
+            )
+            self.stdout.write(style(f"{path.name}: {message.status} (inbox message {message.pk})"))
+            if message.reason:
+                self.stdout.write(f"  {message.reason}")
+            for item in message.summary.get("sets", []):
+                head = (
+                    f"  {item['set']} {item['control_number']} (interchange {item['interchange']}, group "
+                    f"{item['group']}): {item['status']}"
+                )
+                summary = {
+                    k: v for k, v in item.get("summary", {}).items() if k not in ("changes", "warnings")
+                }
+                self.stdout.write(head + (f" - {summary}" if summary and item["status"] == "applied" else ""))
+                if item["status"] != "applied":
+                    self.stdout.write(f"      why: {item['reason']}")
+                    for error in item.get("errors", [])[1:6]:
+                        self.stdout.write(f"      also: {error['message']}")
+            if message.status == InboxMessage.Status.REJECTED and not message.summary.get("sets"):
+                for error in message.errors[:10]:
+                    self.stdout.write(f"  {error['message']}")
+            for document in message.edi_documents.filter(transaction_set_id="997"):
+                self.stdout.write(
+                    f"  997 written for group {document.reference}: AK9 {document.status} "
+                    f"(interchange {document.interchange_control_number})"
+                )
+            failed += message.status != InboxMessage.Status.APPLIED
+        if failed:
+            raise CommandError(f"{failed} file(s) not fully applied")

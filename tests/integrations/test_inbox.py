@@ -1,0 +1,105 @@
+"""The inbox pipeline itself: replays, corrected resends, retries, database refusals, the re-plan signal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from integrations.inbox import (
+    NotRetryable,
+    Outcome,
+    inbox_ingest,
+    inbox_process,
+    inbox_receive,
+    inbox_retry,
+    register,
+)
+from integrations.models import InboxMessage
+from integrations.signals import inbound_applied
+from replenish import models as m
+from tests import factories as f
+from tests.integrations import factories as ff
+
+pytestmark = pytest.mark.django_db
+
+
+@register("test.duplicate-sku")
+def _make_a_duplicate(message, _context):
+    m.Item.objects.create(sku="DUP", description="x", unit_cost=1, unit_price=1, external_id="d1")
+    m.Item.objects.create(sku="DUP", description="y", unit_cost=1, unit_price=1, external_id="d2")
+    return Outcome()
+
+
+@register("test.touch")
+def _touch(message, _context):
+    return Outcome(summary={"ok": True}, item_location_ids={int(message.payload)})
+
+
+def test_receive_is_idempotent_by_source_and_external_id():
+    first, new = inbox_receive(source="s", external_id="e1", kind="test.touch", payload="1")
+    again, new_again = inbox_receive(source="s", external_id="e1", kind="test.touch", payload="1")
+    other, _ = inbox_receive(source="t", external_id="e1", kind="test.touch", payload="1")
+
+    assert new and new_again  # not processed yet: the second receive may process it
+    assert first.pk == again.pk != other.pk and again.replays == 1
+
+
+def test_a_database_refusal_rejects_the_message_and_keeps_nothing():
+    message, _ = inbox_ingest(source="s", external_id="dup", kind="test.duplicate-sku", payload="")
+
+    assert message.status == InboxMessage.Status.REJECTED
+    assert message.reason.startswith("the database refused the change")
+    assert not m.Item.objects.filter(sku="DUP").exists()
+
+
+def test_a_rejected_event_resent_corrected_under_its_id_is_processed_again():
+    f.location(code="DC1")
+    f.item(sku="SKU-1")
+    bad = json.dumps(
+        {"id": "e", "type": "balances.upsert", "data": {"sku": "SKU-1", "location": "DC1", "on_hand": -3}}
+    )
+    good = bad.replace("-3", "3")
+
+    first, _ = inbox_ingest(source="webhook:erp", external_id="e", kind="webhook.event", payload=bad)
+    second, processed = inbox_ingest(
+        source="webhook:erp", external_id="e", kind="webhook.event", payload=good
+    )
+
+    assert first.pk == second.pk and processed and second.status == InboxMessage.Status.APPLIED
+    assert m.ItemLocation.objects.get().on_hand == 3
+    same_again, processed_again = inbox_ingest(
+        source="webhook:erp", external_id="e", kind="webhook.event", payload=bad
+    )
+    assert not processed_again and same_again.status == InboxMessage.Status.APPLIED
+
+
+def test_only_dead_letters_can_be_retried():
+    message, _ = inbox_ingest(source="s", external_id="ok", kind="test.touch", payload="1")
+
+    with pytest.raises(NotRetryable, match="only rejected or partly applied"):
+        inbox_retry(message=message, actor=ff.user("manager"))
+
+
+def test_processing_twice_does_not_apply_twice():
+    message, _ = inbox_ingest(source="s", external_id="once", kind="test.touch", payload="1")
+
+    again = inbox_process(message_id=message.pk)
+
+    assert again.attempts == 1 and again.status == InboxMessage.Status.APPLIED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inbound_applied_is_sent_on_commit_with_the_touched_sku_locations():
+    seen = []
+
+    def receiver(sender, message, item_location_ids, **kwargs):
+        seen.append(item_location_ids)
+
+    inbound_applied.connect(receiver, dispatch_uid="test-inbound")
+    try:
+        inbox_ingest(source="s", external_id="sig", kind="test.touch", payload="42")
+    finally:
+        inbound_applied.disconnect(dispatch_uid="test-inbound")
+
+    assert seen == [[42]]
