@@ -44,8 +44,12 @@ def demo_asn_changes(
     chosen = rng.sample(sorted(orders), min(count, len(orders)))
     if not chosen:
         return None
-    supplier = orders[chosen[0]][0].order.supplier
-    chosen = [o for o in chosen if orders[o][0].order.supplier_id == supplier.pk] or chosen[:1]
+    first = orders[chosen[0]][0].order
+    supplier = first.supplier
+    # One ship notice goes to one destination: the same supplier's open POs for the first PO's location.
+    same_route = sorted(o for o in orders if orders[o][0].order.supplier_id == supplier.pk
+                        and orders[o][0].order.location_id == first.location_id)
+    chosen = rng.sample(same_route, min(count, len(same_route)))
     today = timezone.localdate()
     parts = dict(
         m.SupplierItem.objects.filter(supplier=supplier).values_list("item_id", "supplier_part_number")

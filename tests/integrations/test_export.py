@@ -88,3 +88,14 @@ def test_demo_asn_changes_on_a_generated_scenario():
     )
     assert shipment.expected_arrival == max(promised, shipment.ship_date) + timedelta(days=7)
     assert set(shipment.lines.values_list("po_line__order__supplier", flat=True)) == {shipment.supplier_id}
+
+
+def test_demo_asn_changes_ship_to_one_destination_in_a_multi_location_network():
+    from integrations.demo import demo_asn_changes
+
+    scenario_load(ScenarioSpec(skus=400, locations=5, weeks=30, seed=2, as_of=SPEC.as_of))
+    message = demo_asn_changes()  # the defaults make run uses
+    assert message.status == InboxMessage.Status.APPLIED, (message.reason, message.errors[:3])
+    (item,) = message.summary["sets"]
+    shipment = m.Shipment.objects.get(number=item["summary"]["shipment"])
+    assert set(shipment.lines.values_list("po_line__order__location", flat=True)) == {shipment.location_id}
