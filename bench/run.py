@@ -36,7 +36,8 @@ BENCHMARKS = {
     "plan_write": ("bench/bench_plan_write.py", ["--rows", "900000"], ["--rows", "100000"]),
     "plan_refresh": ("bench/bench_plan_refresh.py", [], []),
     "queue": ("bench/bench_queue.py", [], ["--quick"]),
-    "ingest": ("bench/bench_ingest.py", [], ["--quick"]),
+    "ingest": ("bench/bench_ingest.py", [], ["--items", "20000"]),
+    "simulate": ("bench/bench_simulate.py", ["--series", "100000"], ["--series", "20000"]),
     "events": ("bench/bench_events.py", [], ["--quick"]),
 }
 
@@ -53,6 +54,17 @@ def machine() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def last_json(stdout: str) -> dict:
+    """The last JSON object a benchmark printed (one line, or indented over several)."""
+    text = stdout.strip()
+    for start in [i for i, c in enumerate(text) if c == "{" and (i == 0 or text[i - 1] == "\n")][::-1]:
+        try:
+            return json.loads(text[start:])
+        except json.JSONDecodeError:
+            continue
+    return {"error": "no JSON in the output", "stdout": stdout[-2000:]}
 
 
 def main() -> int:
@@ -79,7 +91,7 @@ def main() -> int:
         if not (ROOT / script).exists():
             report["results"][name] = {"skipped": f"{script} not present"}
             continue
-        command = [sys.executable, str(ROOT / script), *(quick if args.quick else full), "--json"]
+        command = [sys.executable, str(ROOT / script), *(quick if args.quick else full)]
         print(f"--- {name}: {' '.join(command[1:])}", file=sys.stderr, flush=True)
         started = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -88,10 +100,7 @@ def main() -> int:
             report["results"][name] = {"error": done.stderr[-3000:], "seconds": elapsed}
             print(done.stderr[-3000:], file=sys.stderr)
             continue
-        try:
-            report["results"][name] = json.loads(done.stdout.strip().splitlines()[-1])
-        except (json.JSONDecodeError, IndexError):
-            report["results"][name] = {"error": "no JSON on the last line", "stdout": done.stdout[-2000:]}
+        report["results"][name] = last_json(done.stdout)
         print(json.dumps(report["results"][name]), file=sys.stderr, flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / ("latest-quick.json" if args.quick else "latest.json")).write_text(
