@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "exceptions",
     "governance",
     "integrations",
+    "workflows",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,276 @@
+"""Order-line ATP and the customer-service queue: at-risk open order lines of tiered customers, with a new promise
+date and substitutes, updated for the SKU-locations an event touched."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from governance.services import audit_record
+from replenish import models as m
+
+from . import engine
+from .models import CustomerServiceTask, DomainEvent
+
+OPEN_SO_LINE = (m.SalesOrderLine.Status.OPEN, m.SalesOrderLine.Status.BACKORDERED)
+OPEN_SO = (m.SalesOrder.Status.OPEN, m.SalesOrder.Status.PARTIAL)
+OPEN_PO_LINE = (
+    m.PurchaseOrderLine.Status.OPEN,
+    m.PurchaseOrderLine.Status.ACCEPTED,
+    m.PurchaseOrderLine.Status.CHANGED,
+    m.PurchaseOrderLine.Status.PARTIAL,
+)
+OPEN_PO = (m.PurchaseOrder.Status.OPEN, m.PurchaseOrder.Status.ACKNOWLEDGED, m.PurchaseOrder.Status.PARTIAL)
+# A PO line whose promised date passed without an ASN: assume it arrives this many days from today (ASN missing).
+ASN_MISSING_GRACE_DAYS = 3
+CENT = Decimal("0.01")
+
+
+def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dict]:
+    """Inbound (date, units) per (item, location): ASN quantities at the shipment's expected arrival, the rest of an
+    open PO line at its promised date (overdue without ASN -> today + grace, flagged), transfers in transit."""
+    items = {i for i, _ in pairs}
+    locations = {loc for _, loc in pairs}
+    inbound: dict[tuple[int, int], list[tuple[date, int]]] = defaultdict(list)
+    notes: dict[tuple[int, int], list[str]] = defaultdict(list)
+    po_lines = list(
+        m.PurchaseOrderLine.objects.filter(
+            item_id__in=items,
+            order__location_id__in=locations,
+            status__in=OPEN_PO_LINE,
+            order__status__in=OPEN_PO,
+        ).values_list(
+            "pk",
+            "item_id",
+            "order__location_id",
+            "quantity_ordered",
+            "quantity_received",
+            "promised_date",
+            "order__number",
+        )
+    )
+    shipped: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for po_line_id, arrival, qty in m.ShipmentLine.objects.filter(
+        po_line_id__in=[r[0] for r in po_lines], shipment__status=m.Shipment.Status.IN_TRANSIT
+    ).values_list("po_line_id", "shipment__expected_arrival", "quantity_shipped"):
+        shipped[po_line_id].append((arrival, qty))
+    for pk, item_id, loc, ordered, received, promised, number in po_lines:
+        key = (item_id, loc)
+        if key not in pairs:
+            continue
+        open_qty = max(ordered - received, 0)
+        on_asn = 0
+        for arrival, qty in shipped.get(pk, []):
+            take = min(qty, open_qty - on_asn)
+            if take > 0:
+                inbound[key].append((arrival, take))
+                on_asn += take
+                if arrival < today:
+                    notes[key].append(
+                        f"ASN for PO {number} shows arrival {arrival}, already past: counted as today"
+                    )
+        rest = open_qty - on_asn
+        if rest > 0:
+            day = promised
+            if promised < today:
+                day = today + timedelta(days=ASN_MISSING_GRACE_DAYS)
+                notes[key].append(f"PO {number}: promised {promised}, no ASN arrived: assumed {day}")
+            inbound[key].append((day, rest))
+    for item_id, loc, qty, arrival in m.TransferOrder.objects.filter(
+        item_id__in=items,
+        to_location_id__in=locations,
+        status__in=(m.TransferOrder.Status.PLANNED, m.TransferOrder.Status.IN_TRANSIT),
+    ).values_list("item_id", "to_location_id", "quantity", "expected_arrival"):
+        if (item_id, loc) in pairs:
+            inbound[(item_id, loc)].append((arrival, qty))
+    return inbound, notes
+
+
+def open_lines_by_pair(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[m.SalesOrderLine]]:
+    items = {i for i, _ in pairs}
+    locations = {loc for _, loc in pairs}
+    out: dict[tuple[int, int], list[m.SalesOrderLine]] = defaultdict(list)
+    for line in m.SalesOrderLine.objects.filter(
+        item_id__in=items,
+        order__location_id__in=locations,
+        status__in=OPEN_SO_LINE,
+        order__status__in=OPEN_SO,
+    ).select_related("order__customer__service_tier", "item"):
+        key = (line.item_id, line.order.location_id)
+        if key in pairs and line.quantity_open > 0:
+            out[key].append(line)
+    return out
+
+
+def is_tiered(tier: m.ServiceTier) -> bool:
+    """Tiered = the contract carries a late-line penalty (the same rule as the exceptions app's order-at-risk)."""
+    return tier.penalty_per_late_line > 0 or tier.penalty_rate > 0
+
+
+def line_value_at_stake(line: m.SalesOrderLine, short_units: int) -> Decimal:
+    tier = line.order.customer.service_tier
+    value = Decimal(short_units) * line.unit_price
+    return (value + tier.penalty_per_late_line + tier.penalty_rate * value).quantize(CENT)
+
+
+def order_risk_refresh(
+    *, item_location_ids: list[int], event: DomainEvent | None = None, today: date | None = None
+) -> dict:
+    """Recompute ATP for every open order line of the touched SKU-locations and update the customer-service queue:
+    a task per at-risk line of a tiered customer (created or updated in place), resolved when no longer at risk."""
+    from .substitutes import substitutes_for
+
+    today = today or timezone.localdate()
+    ils = {il.pk: il for il in m.ItemLocation.objects.filter(pk__in=item_location_ids).select_related("item")}
+    pairs = {(il.item_id, il.location_id): il for il in ils.values()}
+    inbound, notes = inbound_by_pair(set(pairs), today)
+    lines = open_lines_by_pair(set(pairs))
+    created = updated = resolved = 0
+    at_risk_lines = []
+    with transaction.atomic():
+        live = {
+            t.sales_order_line_id: t
+            for t in CustomerServiceTask.objects.select_for_update()
+            .filter(
+                item_location_id__in=list(ils),
+                status__in=[CustomerServiceTask.Status.OPEN, CustomerServiceTask.Status.CONTACTED],
+            )
+            .order_by("pk")
+        }
+        for key, il in sorted(pairs.items(), key=lambda kv: kv[1].pk):
+            so_lines = {ln.pk: ln for ln in lines.get(key, [])}
+            promises = engine.atp_promises(
+                on_hand=il.on_hand,
+                inbound=inbound.get(key, []),
+                today=today,
+                lines=[
+                    engine.DemandLine(
+                        ln.pk, ln.requested_ship_date, ln.order.customer.service_tier.rank, ln.quantity_open
+                    )
+                    for ln in so_lines.values()
+                ],
+            )
+            subs = None
+            for p in promises:
+                line = so_lines[p.line_id]
+                tier = line.order.customer.service_tier
+                task = live.pop(line.pk, None)
+                late = p.promise_date is None or p.promise_date > max(line.requested_ship_date, today)
+                if not (p.at_risk and late and is_tiered(tier)):
+                    if task is not None:
+                        task.status, task.resolved_at = CustomerServiceTask.Status.RESOLVED, timezone.now()
+                        task.version += 1
+                        task.save(update_fields=["status", "resolved_at", "version", "updated_at"])
+                        audit_record(
+                            kind="system",
+                            action="service_task_resolved",
+                            actor=None,
+                            subject_type="service_task",
+                            subject_id=task.pk,
+                            payload={"line": line.pk, "event": getattr(event, "pk", None)},
+                        )
+                        resolved += 1
+                    continue
+                if subs is None:
+                    subs = substitutes_for(item_location=il, units=p.short_units)
+                at_risk_lines.append(line.pk)
+                why = _reason(line, p, notes.get(key, []), event)
+                values = {
+                    "short_units": p.short_units,
+                    "value_at_stake": line_value_at_stake(line, p.short_units),
+                    "requested_date": line.requested_ship_date,
+                    "new_promise_date": p.promise_date,
+                    "reason": why,
+                    "substitutes": subs,
+                    "tier_rank": tier.rank,
+                }
+                if task is None:
+                    task = CustomerServiceTask.objects.create(
+                        sales_order_line=line,
+                        item_location=il,
+                        customer=line.order.customer,
+                        event=event,
+                        **values,
+                    )
+                    created += 1
+                    action = "service_task_created"
+                else:
+                    changed = any(getattr(task, k) != v for k, v in values.items() if k != "substitutes")
+                    if not changed:
+                        continue
+                    for k, v in values.items():
+                        setattr(task, k, v)
+                    task.event = event
+                    task.version += 1
+                    task.save()
+                    updated += 1
+                    action = "service_task_updated"
+                audit_record(
+                    kind="recommendation",
+                    action=action,
+                    actor=None,
+                    subject_type="service_task",
+                    subject_id=task.pk,
+                    payload={
+                        "line": line.pk,
+                        "order": line.order.number,
+                        "customer": line.order.customer.code,
+                        "short_units": p.short_units,
+                        "value_at_stake": str(values["value_at_stake"]),
+                        "requested": str(line.requested_ship_date),
+                        "promise": str(p.promise_date),
+                        "event": getattr(event, "pk", None),
+                    },
+                )
+        for task in live.values():  # the line is no longer open
+            task.status, task.resolved_at = CustomerServiceTask.Status.RESOLVED, timezone.now()
+            task.save(update_fields=["status", "resolved_at", "updated_at"])
+            audit_record(
+                kind="system",
+                action="service_task_resolved",
+                actor=None,
+                subject_type="service_task",
+                subject_id=task.pk,
+                payload={"reason": "line no longer open"},
+            )
+            resolved += 1
+    return {
+        "service_tasks_created": created,
+        "service_tasks_updated": updated,
+        "service_tasks_resolved": resolved,
+        "at_risk_lines": at_risk_lines,
+    }
+
+
+def _reason(
+    line: m.SalesOrderLine, p: engine.LinePromise, notes: list[str], event: DomainEvent | None
+) -> str:
+    why = (
+        f"{p.short_units} of {line.quantity_open} not available on {line.requested_ship_date}: supply by then "
+        f"{p.supply_at_request}, committed demand up to this line {p.cumulative_demand}."
+    )
+    why += (
+        f" New promise {p.promise_date}."
+        if p.promise_date
+        else " No inbound covers it: source or substitute."
+    )
+    moved = (event.payload.get("moved") if event else None) or []
+    if moved:
+        first = moved[0]
+        what = first.get("shipment") or f"PO {first.get('purchase_order')}"
+        why += f" Cause: {what} moved from {first.get('from')} to {first.get('to')}."
+    if notes:
+        why += " " + " ".join(notes[:2])
+    return why
+
+
+def lines_q(pairs: set[tuple[int, int]]) -> Q:
+    q = Q()
+    for item_id, loc in pairs:
+        q |= Q(item_id=item_id, order__location_id=loc)
+    return q

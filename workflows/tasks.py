@@ -1,0 +1,38 @@
+"""Celery tasks of the workflows: ids in, one service call."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import IntegrityError, OperationalError
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def domain_event_process_task(self, event_id: int) -> dict:
+    """Process one domain event (idempotent: an event already taken returns at once)."""
+    from .models import DomainEvent
+    from .services import domain_event_process
+
+    try:
+        event = domain_event_process(event_id=event_id)
+    # lock timeout, dropped connection, or a concurrent event created the same live queue item first: back to
+    # received and retry with backoff (the retry sees the other event's rows and updates them in place)
+    except (OperationalError, IntegrityError) as err:
+        if self.request.retries >= self.max_retries:  # dead-lettered: stays failed, visible with its error
+            raise
+        DomainEvent.objects.filter(pk=event_id, status=DomainEvent.Status.FAILED).update(
+            status=DomainEvent.Status.RECEIVED
+        )
+        raise self.retry(exc=err, countdown=min(10 * 2**self.request.retries, 300)) from err
+    if event is None:
+        return {"event_id": event_id, "skipped": "already taken"}
+    return {"event_id": event_id, "status": event.status, "results": event.results}
+
+
+@shared_task(acks_late=True)
+def labor_check_task(location_id: int, day: str) -> int | None:
+    from datetime import date
+
+    from .labor import labor_check
+
+    task = labor_check(location_id=location_id, day=date.fromisoformat(day))
+    return task.pk if task else None
