@@ -19,6 +19,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from .classify import ERRATIC, INTERMITTENT, LUMPY, NO_DEMAND, SMOOTH
 from .global_model import GlobalModelSettings, fit_predict_global_model
 from .panel import CleanDemand, chunk_bounds, clean_demand
+from .seasonality import SeasonalIndex
 from .smoothing import (
     croston_sba_forecasts,
     holt_damped_forecasts,
@@ -74,6 +75,13 @@ class ForecastResult:
     bias_by_method: pd.DataFrame
     global_model: HistGradientBoostingRegressor | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds: global model, smoothing + backtest
+    # (backtest periods, n) the chosen method's one-step forecasts over the backtest window (NaN: none) and the
+    # actual demand of those periods, for the error over longer horizons (``horizon_error_growth``)
+    backtest_forecast: np.ndarray | None = None
+    backtest_actual: np.ndarray | None = None
+    backtest_season: np.ndarray | None = (
+        None  # (backtest periods, n) seasonal index of those periods, or None
+    )
 
 
 @dataclass(frozen=True)
@@ -96,11 +104,16 @@ class _BlockScores:
     count: np.ndarray
     next_forecast: np.ndarray
     trend_horizons: dict[str, tuple[np.ndarray, np.ndarray]]
+    # (backtest periods + 1, c) seasonal index of the scored periods and the next one; None = no seasonality
+    season: np.ndarray | None = None
+    one_step: np.ndarray | None = None  # (backtest periods, c, methods) the scored one-step forecasts
 
     @classmethod
-    def empty(cls, actual: np.ndarray, scale: np.ndarray) -> _BlockScores:
+    def empty(cls, actual: np.ndarray, scale: np.ndarray, season: np.ndarray | None = None) -> _BlockScores:
         shape = (actual.shape[1], len(METHODS))
         return cls(
+            season=season,
+            one_step=np.full((actual.shape[0], *shape), np.nan, dtype=np.float32),
             actual=actual,
             scale=scale,
             mase=np.full(shape, np.nan),
@@ -112,7 +125,13 @@ class _BlockScores:
         )
 
     def score(self, name: str, rows: np.ndarray, one_step: np.ndarray) -> None:
-        """Record the backtest of method ``name`` on block rows ``rows`` from its one-step forecasts."""
+        """Record the backtest of method ``name`` on block rows ``rows`` from its one-step forecasts.
+
+        With a seasonal index the method ran on deseasonalized demand: its forecasts are reseasonalized here, so
+        the backtest (MASE, bias, RMSE) scores the forecast actually used against the raw demand.
+        """
+        if self.season is not None:
+            one_step = one_step * self.season[:, rows]
         one_step = np.maximum(one_step, np.float32(0))  # demand is non-negative (NaN propagates)
         metrics = backtest_metrics(self.actual[:, rows], one_step[:-1], self.scale[rows])
         column = METHODS.index(name)
@@ -121,6 +140,8 @@ class _BlockScores:
         self.rmse[rows, column] = metrics.rmse
         self.count[rows, column] = metrics.count
         self.next_forecast[rows, column] = one_step[-1]
+        if self.one_step is not None:
+            self.one_step[:, rows, column] = one_step[:-1]
 
 
 def in_sample_naive_mae(demand_by_period: np.ndarray, *, until: int) -> np.ndarray:
@@ -201,8 +222,15 @@ def forecast_panel(
     promo: np.ndarray | None = None,
     promo_next: np.ndarray | None = None,
     settings: ForecastSettings | None = None,
+    seasonal: SeasonalIndex | None = None,
 ) -> ForecastResult:
     """Backtest every eligible method per series, choose by lowest MASE, forecast the next periods.
+
+    ``seasonal`` (optional) is a pooled seasonal index covering the history and the next ``horizon_weeks``
+    periods (``seasonality.pooled_seasonal_indices``): every method then runs on the deseasonalized demand
+    y_t / index_t and its forecasts are multiplied back by the index of the period forecast (classical
+    multiplicative decomposition, FPP3 section 3.4), so ``forecast`` is next period's seasonal forecast and
+    ``horizon`` follows the seasonal profile.
 
     ``demand`` is the (n, T) panel (or an already cleaned panel), ``demand_class`` the Syntetos-Boylan class per
     series, ``promo`` an optional (n, T) bool promotion flag, ``promo_next`` (n,) the flag for the next period.
@@ -218,6 +246,8 @@ def forecast_panel(
     clean = demand if isinstance(demand, CleanDemand) else clean_demand(demand)
     demand_by_period = clean.demand_by_period
     n_periods, n_series = demand_by_period.shape
+    if seasonal is not None and seasonal.n_periods_total < n_periods + settings.horizon_weeks:
+        raise ValueError("the seasonal index must cover the history and the forecast horizon")
     backtest_start = max(n_periods - settings.backtest_periods, 1) if n_periods > 1 else n_periods
     labels = np.asarray(pd.Series(demand_class).astype(str))
     intermittent, continuous = _class_codes(labels)
@@ -233,8 +263,11 @@ def forecast_panel(
         fast = _fast_mover_mask(demand_by_period, labels, clean.observed_periods, settings)
         fast_index = np.flatnonzero(fast)
         if fast_index.size:
+            fast_demand = demand_by_period[:, fast_index]
+            if seasonal is not None:
+                fast_demand = fast_demand / seasonal.for_series(fast_index, slice(0, n_periods))
             global_forecasts, model, model_timings = fit_predict_global_model(
-                demand_by_period[:, fast_index],
+                fast_demand,
                 None if promo is None else np.ascontiguousarray(np.asarray(promo, dtype=bool)[fast_index].T),
                 train_until=backtest_start,
                 predict_from=backtest_start,
@@ -267,15 +300,25 @@ def forecast_panel(
     naive_mase = np.full(n_series, np.nan)
     residual_count = np.zeros(n_series, dtype=np.int64)
     horizon = np.zeros((n_series, horizon_weeks), dtype=np.float32)
+    n_backtest = n_periods - backtest_start
+    backtest_forecast = np.full((n_backtest, n_series), np.nan, dtype=np.float32)
+    backtest_season = None if seasonal is None else np.ones((n_backtest, n_series), dtype=np.float32)
 
     for start, stop in chunk_bounds(n_series, settings.chunk_size):
-        block = np.ascontiguousarray(demand_by_period[:, start:stop])
+        raw_block = np.ascontiguousarray(demand_by_period[:, start:stop])
         width = stop - start
-        actual = block[backtest_start:]
-        scale = in_sample_naive_mae(block, until=backtest_start)
-        naive = naive_forecasts(block, keep_from=backtest_start)
+        actual = raw_block[backtest_start:]
+        scale = in_sample_naive_mae(raw_block, until=backtest_start)
+        naive = naive_forecasts(raw_block, keep_from=backtest_start)
         naive_mase[start:stop] = backtest_metrics(actual, naive[:-1], scale).mase
-        scores = _BlockScores.empty(actual, scale)
+        block_season = None
+        block = raw_block
+        if seasonal is not None:
+            block_season = seasonal.for_series(slice(start, stop), slice(0, n_periods + horizon_weeks))
+            block = np.ascontiguousarray(raw_block / block_season[:n_periods])
+        scores = _BlockScores.empty(
+            actual, scale, None if block_season is None else block_season[backtest_start : n_periods + 1]
+        )
         score = scores.score
         block_intermittent = np.flatnonzero(intermittent[start:stop])
         block_continuous = np.flatnonzero(continuous[start:stop])
@@ -347,6 +390,12 @@ def forecast_panel(
         observed_no_demand = (labels[start:stop] == NO_DEMAND) & (clean.observed_periods[start:stop] > 0)
         block_methods = np.where(observed_no_demand, zero_code, block_methods)
         chosen_method[start:stop] = block_methods
+        if scores.one_step is not None and n_backtest:
+            chosen = np.where(usable, best, 0)
+            picked_path = scores.one_step[:, rows, chosen]
+            backtest_forecast[:, start:stop] = np.where(usable[None, :], picked_path, np.nan)
+        if backtest_season is not None and block_season is not None:
+            backtest_season[:, start:stop] = block_season[backtest_start:n_periods]
         best_forecast = np.where(usable, np.maximum(best_forecast, 0.0), 0.0)
         forecast[start:stop] = best_forecast
         chosen_rmse = np.where(usable, rmse[rows, best], np.nan)
@@ -368,10 +417,23 @@ def forecast_panel(
                 observed_no_demand, zero_metrics.count, residual_count[start:stop]
             )
         block_horizon = np.repeat(best_forecast[:, None], horizon_weeks, axis=1).astype(np.float32)
+        if (
+            block_season is not None
+        ):  # the level (next forecast / its index) times each horizon period's index
+            future_season = block_season[n_periods : n_periods + horizon_weeks].T
+            block_horizon = (block_horizon / block_season[n_periods][:, None] * future_season).astype(
+                np.float32
+            )
         for name, (method_rows, paths) in scores.trend_horizons.items():
             picked = block_methods[method_rows] == method_position[name]
             if picked.any():
-                block_horizon[method_rows[picked]] = np.maximum(paths[:, picked].T, 0.0)
+                method_paths = paths[:, picked]
+                if block_season is not None:
+                    method_paths = (
+                        method_paths
+                        * block_season[n_periods : n_periods + horizon_weeks, method_rows[picked]]
+                    )
+                block_horizon[method_rows[picked]] = np.maximum(method_paths.T, 0.0)
         horizon[start:stop] = block_horizon
 
     timings["smoothing_and_backtest"] = round(time.perf_counter() - started, 3)
@@ -395,7 +457,75 @@ def forecast_panel(
         bias_by_method=pd.DataFrame(bias_all, columns=list(METHODS)),
         global_model=model,
         timings=timings,
+        backtest_forecast=backtest_forecast,
+        backtest_actual=demand_by_period[backtest_start:],
+        backtest_season=backtest_season,
     )
+
+
+def horizon_error_growth(
+    actual: np.ndarray,
+    one_step: np.ndarray,
+    season: np.ndarray | None,
+    groups: np.ndarray,
+    *,
+    max_weeks: int = 8,
+    min_series: int = 30,
+) -> pd.DataFrame:
+    """How the backtest's forecast error grows with the horizon, pooled by group: R(k) for k = 1..max_weeks.
+
+    From each backtest origin o the forecast of the next k periods is the level of the one-step forecast f_o
+    (f_o / s_o, reseasonalized: sum_j f_o / s_o x s_{o+j}); its k-period cumulative error is compared with k
+    one-step errors: R(k)^2 = mean over the group's series of MSE_k / (k x MSE_1). Independent errors give R = 1;
+    an error in the level that persists over the lead time (the h^2 term of the variance of a smoothed level,
+    Silver-Pyke-Thomas 5.5; or weeks of demand above the forecast) gives R > 1. ``actual``, ``one_step``,
+    ``season`` are (H, n) over the backtest periods. Groups with fewer than ``min_series`` scored series, or
+    horizons longer than H - 2, get R = 1 (no evidence). Returns a frame indexed by group, columns 1..max_weeks.
+    """
+    actual = np.asarray(actual, dtype=np.float64)
+    forecast = np.asarray(one_step, dtype=np.float64)
+    n_periods, n_series = actual.shape
+    index = np.ones_like(actual) if season is None else np.asarray(season, dtype=np.float64)
+    level = forecast / index
+    valid = np.isfinite(actual) & np.isfinite(level)
+    cum_actual = np.concatenate([np.zeros((1, n_series)), np.cumsum(np.where(valid, actual, 0.0), axis=0)])
+    cum_index = np.concatenate([np.zeros((1, n_series)), np.cumsum(index, axis=0)])
+    cum_valid = np.concatenate([np.zeros((1, n_series)), np.cumsum(valid, axis=0)])
+    mse = np.full((max_weeks, n_series), np.nan)
+    for k in range(1, min(max_weeks, n_periods - 2) + 1):
+        origins = np.arange(0, n_periods - k + 1)
+        complete = (cum_valid[origins + k] - cum_valid[origins]) == k
+        predicted = level[origins] * (cum_index[origins + k] - cum_index[origins])
+        error = (cum_actual[origins + k] - cum_actual[origins]) - predicted
+        error = np.where(complete, error, np.nan)
+        count = complete.sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            mse[k - 1] = np.where(count > 0, np.nansum(error**2, axis=0) / np.maximum(count, 1), np.nan)
+    labels = pd.Series(np.asarray(groups).astype(str))
+    columns = {}
+    scored = np.isfinite(mse[0]) & (mse[0] > 0)
+    for k in range(1, max_weeks + 1):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(scored & np.isfinite(mse[k - 1]), mse[k - 1] / (k * mse[0]), np.nan)
+        columns[k] = pd.Series(ratio).groupby(labels).agg(["mean", "count"])
+    out = pd.DataFrame({k: np.sqrt(frame["mean"]) for k, frame in columns.items()})
+    counts = pd.DataFrame({k: frame["count"] for k, frame in columns.items()})
+    out = out.where((counts >= min_series) & np.isfinite(out), 1.0)
+    return out
+
+
+def error_growth_at(growth: pd.DataFrame, groups: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+    """R at each series' horizon in weeks (linear between whole weeks; 1 below a week; the last column beyond)."""
+    labels = np.asarray(groups).astype(str)
+    table = growth.reindex(pd.Index(np.unique(labels))).fillna(1.0)
+    values = table.loc[labels].to_numpy(dtype=np.float64)  # (n, K)
+    n_weeks = values.shape[1]
+    weeks = np.clip(np.nan_to_num(np.asarray(weeks, dtype=np.float64)), 1.0, float(n_weeks))
+    low = np.floor(weeks).astype(np.int64)
+    high = np.minimum(low + 1, n_weeks)
+    rows = np.arange(len(labels))
+    fraction = weeks - low
+    return values[rows, low - 1] * (1 - fraction) + values[rows, high - 1] * fraction
 
 
 def backtest_summary(result: ForecastResult, demand_class: pd.Series | np.ndarray) -> pd.DataFrame:
@@ -442,3 +572,44 @@ def backtest_summary(result: ForecastResult, demand_class: pd.Series | np.ndarra
                 }
             )
     return pd.DataFrame.from_records(records)
+
+
+def pooled_forecast_sd(
+    forecast: np.ndarray,
+    forecast_sd: np.ndarray,
+    residual_count: np.ndarray,
+    groups: np.ndarray,
+    *,
+    prior_residuals: float = 13.0,
+    min_series: int = 30,
+) -> np.ndarray:
+    """Forecast sd combined with a pooled estimate from the series' group, against the noise of 13 residuals.
+
+    Silver-Pyke-Thomas (section 5.7) estimate the sd of forecast errors of items with little data from the
+    relation sd = c1 x forecast^c2 fitted across items; here it is fitted per group by least squares on logs
+    (series with forecast, sd > 0 and at least 4 residuals), then combined with each series' own estimate as
+    variances weighted by evidence: sd^2 = (n s_i^2 + n0 s_pooled^2) / (n + n0), n = residuals, n0 =
+    ``prior_residuals``. Groups with fewer than ``min_series`` fitted series keep their own estimates.
+    """
+    forecast = np.asarray(forecast, dtype=np.float64)
+    own = np.asarray(forecast_sd, dtype=np.float64)
+    count = np.asarray(residual_count, dtype=np.float64)
+    labels = np.asarray(groups).astype(str)
+    out = own.copy()
+    usable = (forecast > 0) & (own > 0) & (count >= 4) & np.isfinite(own)
+    for label in np.unique(labels):
+        members = labels == label
+        fit = members & usable
+        if fit.sum() < min_series:
+            continue
+        x, y = np.log(forecast[fit]), np.log(own[fit])
+        slope, intercept = np.polyfit(x, y, 1)
+        residual_variance = float(np.mean((y - (intercept + slope * x)) ** 2))
+        rows = members & (forecast > 0)
+        # exp(E[log sd]) is the median sd; the mean of sd^2 under a lognormal scatter adds exp(var)
+        pooled_variance = np.exp(2 * (intercept + slope * np.log(forecast[rows])) + 2 * residual_variance)
+        n = np.nan_to_num(count[rows])
+        out[rows] = np.sqrt(
+            (n * np.nan_to_num(own[rows]) ** 2 + prior_residuals * pooled_variance) / (n + prior_residuals)
+        )
+    return out

@@ -39,6 +39,10 @@ class LeadTimeSettings:
     cv_threshold: float = 0.5  # lead-time coefficient of variation above this: unstable
     contracted_sd_fraction: float = 0.25  # sd assumed when only the contracted lead time is known
     default_lead_time_days: float = 14.0  # neither history nor contract: last-resort figure, flagged
+    # A lengthening supplier is planned on its recent mean as soon as the recent receipts are significantly
+    # longer than the long-run mean (one-sided: recent - long-run > z x sd / sqrt(recent receipts)), even below
+    # the shift threshold: the long-run mean mixes the old and the new lead time and understates the risk.
+    lengthening_z: float = 2.0
     as_of: pd.Timestamp | None = None  # "today"; default: the latest receipt date
 
 
@@ -53,7 +57,9 @@ def _group_statistics(
     grouped = ordered.groupby(keys, sort=False)["lead_time_days"]
     statistics = grouped.agg(lead_time_mean="mean", lead_time_sd="std", n_samples="count")
     statistics["lead_time_sd"] = statistics["lead_time_sd"].fillna(0.0)
-    statistics["recent_mean"] = ordered.loc[recent].groupby(keys, sort=False)["lead_time_days"].mean()
+    recent_groups = ordered.loc[recent].groupby(keys, sort=False)["lead_time_days"]
+    statistics["recent_mean"] = recent_groups.mean()
+    statistics["recent_count"] = recent_groups.count()
     return statistics.reset_index()
 
 
@@ -76,7 +82,8 @@ def learn_lead_times(
     ``recent_min_receipts``); shift_ratio = recent_mean / lead_time_mean; ``unstable`` when the shift exceeds
     ``shift_threshold`` either way, or the coefficient of variation exceeds ``cv_threshold``.
     ``lead_time_planned`` is the figure to plan with: the recent mean when a shift is detected (the long-run mean
-    would understate a lengthening supplier), the long-run mean otherwise.
+    would understate a lengthening supplier) or when the recent receipts are significantly longer (one-sided, z =
+    ``lengthening_z`` standard errors of the recent mean), the long-run mean otherwise.
     """
     settings = settings or LeadTimeSettings()
     keys = ["supplier_id", "item_id"]
@@ -125,6 +132,36 @@ def learn_lead_times(
         shift_ratio = np.where(mean > 0, recent_mean / mean, 1.0)
         cv = np.where(mean > 0, sd / mean, 0.0)
     shifted = history_based & (np.abs(shift_ratio - 1.0) > settings.shift_threshold)
+    recent_count = np.nan_to_num(np.where(history_based, pick("recent_count"), 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        standard_error = sd / np.sqrt(np.maximum(recent_count, 1.0))
+    lengthened = (
+        history_based & (recent_count >= 2) & (recent_mean - mean > settings.lengthening_z * standard_error)
+    )
+    # The supplier's own receipts over all its items: a supplier that lengthens does so for every item, and its
+    # pooled recent receipts are many more than one item's three; its recent / long-run ratio then scales the
+    # item's long-run mean when the item's own recent receipts are too few to show it.
+    supplier_mean = table["lead_time_mean_supplier"].to_numpy(dtype=np.float64, na_value=np.nan)
+    supplier_sd = table["lead_time_sd_supplier"].to_numpy(dtype=np.float64, na_value=np.nan)
+    supplier_recent = table["recent_mean_supplier"].to_numpy(dtype=np.float64, na_value=np.nan)
+    supplier_count = np.nan_to_num(table["recent_count_supplier"].to_numpy(dtype=np.float64, na_value=np.nan))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        supplier_ratio = np.where(supplier_mean > 0, supplier_recent / supplier_mean, 1.0)
+        supplier_lengthened = (
+            history_based
+            & (supplier_count >= 2)
+            & (
+                supplier_recent - supplier_mean
+                > settings.lengthening_z * supplier_sd / np.sqrt(np.maximum(supplier_count, 1.0))
+            )
+        )
+    planned = np.where(
+        shifted | lengthened,
+        recent_mean,
+        np.where(
+            supplier_lengthened, np.maximum(mean * np.nan_to_num(supplier_ratio, nan=1.0), recent_mean), mean
+        ),
+    )
     unstable = shifted | (history_based & (cv > settings.cv_threshold))
     source = np.where(
         own,
@@ -143,7 +180,7 @@ def learn_lead_times(
             "shift_ratio": shift_ratio,
             "lead_time_cv": cv,
             "unstable": unstable,
-            "lead_time_planned": np.where(shifted, recent_mean, mean),
+            "lead_time_planned": planned,
             "contracted_lead_time_days": contracted_days,
             "flag_no_lead_time_history": ~history_based,
             "flag_no_contracted_lead_time": ~has_contract,

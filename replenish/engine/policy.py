@@ -76,6 +76,27 @@ def lead_time_demand(
     return mean, sd
 
 
+def horizon_demand(horizon_weekly: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Expected demand over the next ``days`` days from weekly forecasts (n, H): the sum of the daily forecast
+    (each week's forecast spread evenly over its 7 days), so a seasonal forecast is summed over the protection
+    interval instead of multiplying one period's rate by its length. Beyond the H forecast weeks the last week's
+    rate continues. Row-wise: sum_{w < floor(D/7)} f_w + (D/7 - floor(D/7)) f_floor(D/7), D = days.
+    """
+    horizon = np.maximum(np.nan_to_num(np.asarray(horizon_weekly, dtype=np.float64)), 0.0)
+    n_series, n_weeks = horizon.shape
+    weeks = np.maximum(np.nan_to_num(np.asarray(days, dtype=np.float64)), 0.0) / DAYS_PER_WEEK
+    if n_weeks == 0:
+        return np.zeros(n_series)
+    cumulative = np.concatenate([np.zeros((n_series, 1)), np.cumsum(horizon, axis=1)], axis=1)
+    whole = np.minimum(np.floor(weeks).astype(np.int64), n_weeks)
+    rows = np.arange(n_series)
+    total = cumulative[rows, whole]
+    within = whole < n_weeks
+    partial_rate = np.where(within, horizon[rows, np.minimum(whole, n_weeks - 1)], horizon[:, -1])
+    beyond = np.where(within, weeks - whole, weeks - n_weeks)  # fraction of a week, or the weeks past H
+    return total + beyond * partial_rate
+
+
 def economic_order_quantity(
     annual_demand: np.ndarray, ordering_cost: np.ndarray, holding_rate: np.ndarray, unit_cost: np.ndarray
 ) -> np.ndarray:
@@ -270,6 +291,11 @@ class PolicySettings:
     slow_mover_mean_threshold: float = 10.0  # mean lead-time demand below this: negative binomial, not normal
     discrete_max_mean: float = 500.0  # above this mean the normal is used even for intermittent classes
     fallback_cover_weeks: float = 4.0  # order quantity when the EOQ is undefined (zero/NaN cost)
+    # The EOQ kept between these weeks of supply (of the weekly forecast), as buyers bound lot sizes: the EOQ's
+    # cost curve is flat near its optimum (Silver-Pyke-Thomas 4.5), while a slow mover's EOQ at a fixed ordering
+    # cost per line can be a year of supply (obsolescence, cash) and a cheap fast mover's a day or two. NaN: none.
+    min_cover_weeks: float = 1.0
+    max_cover_weeks: float = 13.0
     min_safety_factor: float = 0.0  # floor for k under the normal (negative k = negative safety stock)
 
 
@@ -278,7 +304,12 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
 
     ``frame`` columns: forecast_weekly, forecast_sd_weekly, demand_class, lead_time_days, lead_time_sd_days,
     target_type, service_target, unit_cost, ordering_cost, holding_rate, moq, pack_size, capacity (NaN = none),
-    inventory_position, and optionally static_min, static_max, flag_no_history.
+    inventory_position, and optionally static_min, static_max, flag_no_history, and the expected demand over the
+    protection interval L + R and over L from a (seasonal) forecast path, ``protection_demand_mean`` and
+    ``lead_demand_mean`` (``horizon_demand``); without them the mean is d x (L + R) as in ``lead_time_demand``.
+    The sd keeps the form sqrt((L + R) sd_d^2 + dbar^2 sd_L^2) with dbar = mean / (L + R), the interval's mean
+    daily demand; optional ``protection_error_growth`` / ``lead_error_growth`` (R >= 1, clipped there) scale sd_d
+    for the growth of the forecast error with the horizon (``forecast.horizon_error_growth``).
     """
     settings = settings or PolicySettings()
 
@@ -303,6 +334,24 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
         weekly, weekly_sd, lead_time, lead_time_sd, settings.review_days
     )
     lead_mean, lead_sd = lead_time_demand(weekly, weekly_sd, lead_time, lead_time_sd, 0.0)
+    protection_days = lead_time + settings.review_days
+    daily_sd = weekly_sd / np.sqrt(DAYS_PER_WEEK)
+    protection_growth = np.clip(np.nan_to_num(column("protection_error_growth", 1.0), nan=1.0), 1.0, None)
+    lead_growth = np.clip(np.nan_to_num(column("lead_error_growth", 1.0), nan=1.0), 1.0, None)
+    if "protection_demand_mean" in frame or "protection_error_growth" in frame:
+        given = column("protection_demand_mean")
+        protection_mean = np.where(np.isfinite(given), np.maximum(given, 0.0), protection_mean)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(protection_days > 0, protection_mean / protection_days, weekly / DAYS_PER_WEEK)
+        protection_sd = np.sqrt(
+            protection_days * (protection_growth * daily_sd) ** 2 + rate**2 * lead_time_sd**2
+        )
+    if "lead_demand_mean" in frame or "lead_error_growth" in frame:
+        given = column("lead_demand_mean")
+        lead_mean = np.where(np.isfinite(given), np.maximum(given, 0.0), lead_mean)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(lead_time > 0, lead_mean / lead_time, weekly / DAYS_PER_WEEK)
+        lead_sd = np.sqrt(lead_time * (lead_growth * daily_sd) ** 2 + rate**2 * lead_time_sd**2)
 
     # order quantity: EOQ, explicit fallback to weeks of cover when the cost makes it undefined
     holding_rate = column("holding_rate")
@@ -312,6 +361,9 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
     bad_ordering = ~(np.isfinite(ordering_cost) & (ordering_cost >= 0))
     eoq = economic_order_quantity(weekly * WEEKS_PER_YEAR, ordering_cost, holding_rate, unit_cost)
     eoq_undefined = zero_cost | bad_holding | bad_ordering | np.isnan(eoq)
+    lower_cover = np.nan_to_num(settings.min_cover_weeks, nan=0.0) * weekly
+    upper_cover = np.nan_to_num(settings.max_cover_weeks, nan=np.inf) * weekly
+    eoq = np.where(np.isnan(eoq), eoq, np.clip(eoq, lower_cover, np.maximum(upper_cover, lower_cover)))
     base_quantity = np.where(eoq_undefined, settings.fallback_cover_weeks * weekly, eoq)
     base_quantity = np.where(weekly > 0, base_quantity, 0.0)
     order_quantity, capacity_limited = bound_order_quantity(
@@ -327,9 +379,19 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
     variance = protection_sd**2
     _, _, is_poisson = negative_binomial_parameters(protection_mean, variance)
 
-    # normal: cycle k = z_alpha; fill rate G(k) = Q (1 - beta) / sd (Silver-Pyke-Thomas eq. 6.23)
+    # Demand per replenishment cycle of an (s, S) policy reviewed each period: S - s plus the expected undershoot
+    # of s when the reorder is triggered, E[U] ~ (E[X^2] / E[X] - 1) / 2 for demand occurrences of size X
+    # (renewal approximation, Silver-Pyke-Thomas 7.5 / Hadley-Whitin): with lumpy demand a cycle sees much more
+    # than Q, so the shortage a fill-rate target allows per cycle is (Q + E[U]) (1 - beta), not Q (1 - beta).
+    # E[X^2] / E[X] = mean size x (1 + CV2 of the sizes). Without ``demand_size_mean``: Q alone.
+    size_mean = np.nan_to_num(column("demand_size_mean", 1.0), nan=1.0)
+    size_cv2 = np.nan_to_num(column("demand_size_cv2", 0.0), nan=0.0)
+    undershoot = np.maximum((np.maximum(size_mean, 1.0) * (1.0 + np.maximum(size_cv2, 0.0)) - 1.0) / 2.0, 0.0)
+    cycle_demand = np.where(order_quantity > 0, order_quantity + undershoot, order_quantity)
+
+    # normal: cycle k = z_alpha; fill rate G(k) = (Q + E[U]) (1 - beta) / sd (Silver-Pyke-Thomas eq. 6.23)
     with np.errstate(invalid="ignore", divide="ignore"):
-        loss_target = order_quantity * (1.0 - target) / protection_sd
+        loss_target = cycle_demand * (1.0 - target) / protection_sd
     k_cycle = stats.norm.ppf(target)
     k_fill = inverse_normal_loss(np.where(np.isfinite(loss_target), loss_target, 1.0))
     k = np.where(fill & (order_quantity > 0), k_fill, k_cycle)
@@ -344,7 +406,7 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
             variance[discrete_rows],
             fill_rate=fill[discrete_rows],
             target=target[discrete_rows],
-            order_quantity=order_quantity[discrete_rows],
+            order_quantity=cycle_demand[discrete_rows],
         )
         discrete[discrete_rows[~resolved]] = False  # beyond the capped support: keep the normal figure
         chosen = discrete_rows[resolved]

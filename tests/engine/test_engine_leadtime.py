@@ -100,3 +100,54 @@ def test_invalid_receipts_are_ignored_and_empty_history_is_fine():
     assert result["source"] == "contracted" and result["lead_time_mean"] == 12.0
     empty = learn_lead_times(receipts.iloc[0:0], contracted_frame([(1, 1, 12.0)])).iloc[0]
     assert empty["source"] == "contracted"
+
+
+def test_a_significantly_lengthening_supplier_is_planned_on_its_recent_mean_below_the_shift_threshold():
+    # 20 old receipts alternating 19 / 21 days, then 5 recent ones at 24 days (as_of 2025-12-31, 90-day window)
+    old = [(1, 10, 19.0 + 2 * (k % 2), f"2025-0{1 + k // 4}-{10 + k % 4:02d}") for k in range(20)]
+    recent = [(1, 10, 24.0, f"2025-12-{10 + k:02d}") for k in range(5)]
+    # and a supplier-item whose recent receipts are within noise of its long-run mean
+    steady = [(2, 20, 19.0 + 2 * (k % 2), f"2025-0{1 + k // 4}-{10 + k % 4:02d}") for k in range(20)]
+    steady += [(2, 20, 21.0, "2025-12-10"), (2, 20, 19.0, "2025-12-11"), (2, 20, 21.0, "2025-12-12")]
+    receipts = receipts_frame(old + recent + steady)
+    settings = LeadTimeSettings(as_of=pd.Timestamp("2025-12-31"))
+    result = learn_lead_times(receipts, contracted_frame([]), settings).set_index(["supplier_id", "item_id"])
+
+    lengthening = result.loc[(1, 10)]
+    values = [r[2] for r in old + recent]
+    long_run, sd = statistics.mean(values), statistics.stdev(values)  # 20.8 days, sd about 1.87
+    assert lengthening["lead_time_mean"] == pytest.approx(long_run)
+    assert 24.0 / long_run - 1 < 0.25  # below the shift threshold: not "shifted"...
+    assert 24.0 - long_run > 2.0 * sd / np.sqrt(5)  # ...but significantly longer
+    assert lengthening["lead_time_planned"] == pytest.approx(24.0)
+
+    steady_row = result.loc[(2, 20)]
+    assert steady_row["lead_time_planned"] == pytest.approx(steady_row["lead_time_mean"])
+
+
+def test_a_lengthening_supplier_lifts_items_whose_own_recent_receipts_are_too_few_to_show_it():
+    # ten items of supplier 1: 20 noisy old receipts (12 / 28 days, sd 8) and 3 recent ones 3.5 days longer
+    rows = []
+    for item in range(10):
+        rows += [
+            (1, item, 12.0 + 16 * (k % 2) + item, f"2025-0{1 + k // 4}-{10 + k % 4:02d}") for k in range(20)
+        ]
+        rows += [(1, item, 23.5 + item, f"2025-12-{10 + k:02d}") for k in range(3)]
+    receipts = receipts_frame(rows)
+    settings = LeadTimeSettings(as_of=pd.Timestamp("2025-12-31"))
+    result = learn_lead_times(receipts, contracted_frame([]), settings).set_index(["supplier_id", "item_id"])
+
+    # independent figures from the raw receipts
+    frame = receipts.assign(recent=receipts["received_date"] >= pd.Timestamp("2025-10-02"))
+    supplier_mean = frame["lead_time_days"].mean()
+    supplier_sd = frame["lead_time_days"].std()
+    supplier_recent = frame.loc[frame["recent"], "lead_time_days"]
+    assert supplier_recent.mean() - supplier_mean > 2 * supplier_sd / np.sqrt(len(supplier_recent))
+    for item in (0, 9):
+        own = frame[frame["item_id"] == item]
+        own_mean, own_sd = own["lead_time_days"].mean(), own["lead_time_days"].std()
+        own_recent = own.loc[own["recent"], "lead_time_days"].mean()
+        assert own_recent - own_mean < 2 * own_sd / np.sqrt(3)  # the item alone shows no significant change
+        expected = max(own_mean * supplier_recent.mean() / supplier_mean, own_recent)
+        assert result.loc[(1, item), "lead_time_planned"] == pytest.approx(expected)
+        assert result.loc[(1, item), "lead_time_mean"] == pytest.approx(own_mean)
