@@ -67,6 +67,7 @@ class Outcome:
     reason: str = ""
     errors: list[dict] = field(default_factory=list)
     item_location_ids: set[int] = field(default_factory=set)
+    wms_location_days: set[tuple[int, str]] = field(default_factory=set)  # WMS tasks / labor capacity applied
     issues: list[IssueSpec] = field(default_factory=list)
 
 
@@ -166,6 +167,13 @@ def inbox_process(*, message_id: int, actor=None, context: object | None = None)
                 transaction.on_commit(
                     lambda: signals.inbound_applied.send_robust(
                         sender=InboxMessage, message=message, item_location_ids=ids
+                    )
+                )
+            if outcome.wms_location_days:
+                location_days = sorted(outcome.wms_location_days)
+                transaction.on_commit(
+                    lambda: signals.wms_applied.send_robust(
+                        sender=InboxMessage, message=message, location_days=location_days
                     )
                 )
         return message

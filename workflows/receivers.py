@@ -7,7 +7,7 @@ import logging
 from django.db import transaction
 from django.dispatch import receiver
 
-from integrations.signals import inbound_applied
+from integrations.signals import inbound_applied, wms_applied
 
 logger = logging.getLogger(__name__)
 
@@ -24,3 +24,22 @@ def domain_event_on_inbound(sender, message, item_location_ids, **kwargs) -> Non
         raise
     if created:
         transaction.on_commit(lambda: domain_event_process_task.delay(event.pk))
+
+
+@receiver(wms_applied, dispatch_uid="workflows.domain_event_on_wms")
+def domain_event_on_wms(sender, message, location_days, **kwargs) -> None:
+    """WMS tasks or labor capacity changed: one domain event for the message, checked for the earliest day from
+    today on (the labor-bottleneck flow)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from .services import domain_event_record_wms
+
+    today = timezone.localdate().isoformat()
+    days = sorted({day for _location, day in location_days})
+    day = next((d for d in days if d >= today), days[0])
+    domain_event_record_wms(
+        message=message, location_ids=sorted({location for location, _day in location_days}),
+        day=date.fromisoformat(day),
+    )

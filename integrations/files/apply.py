@@ -38,6 +38,7 @@ class ImportContext:
     options: dict = field(default_factory=dict)
     issues: list[IssueSpec] = field(default_factory=list)
     item_location_ids: set[int] = field(default_factory=set)
+    wms_location_days: set[tuple[int, str]] = field(default_factory=set)  # WMS tasks / labor: (location, day)
     notes: list[str] = field(default_factory=list)
     label: str = "import"  # file name or page id, for rows this creates
 

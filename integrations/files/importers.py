@@ -199,6 +199,7 @@ def handle_file(message: InboxMessage, _context) -> Outcome:
         summary={"kind": kind, "file": filename, **summary, "notes": notes},
         issues=ctx.issues,
         item_location_ids=ctx.item_location_ids,
+        wms_location_days=ctx.wms_location_days,
     )
 
 

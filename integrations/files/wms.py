@@ -55,6 +55,7 @@ def apply_wms_tasks(frame, ctx):
             },
         ),
     )
+    ctx.wms_location_days.update((task.location_id, str(task.due_at)[:10]) for task in tasks)
     return _counts(len(tasks), len(existing))
 
 
@@ -74,6 +75,7 @@ def apply_labor_capacity(frame, ctx):
         )
         for r in _rows(frame)
     ]
+    ctx.wms_location_days.update((row.location_id, str(row.date)[:10]) for row in rows)
     before = LaborCapacity.objects.filter(location_id__in=set(frame["location_id"].astype(int))).count()
     _upsert(LaborCapacity, rows, unique=["location", "date", "shift"], update=["available_hours", "source"])
     after = LaborCapacity.objects.filter(location_id__in=set(frame["location_id"].astype(int))).count()
