@@ -12,6 +12,7 @@ Chunks cover whole items (all locations of an item), so transfers between locati
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
@@ -312,7 +313,6 @@ def _plan_rows(run: m.PlanRun, loaded, result) -> pd.DataFrame:
     flag_matrix = plan[flag_columns].to_numpy(dtype=bool)
     names = np.array([c.removeprefix(FLAG_PREFIX) for c in flag_columns])
     flags = [list(names[row]) for row in flag_matrix]
-    import json
 
     def finite(column: str, default: float = 0.0) -> np.ndarray:
         values = plan[column].to_numpy(dtype=float)
@@ -372,7 +372,6 @@ def _plain_sentence(reason: str, as_of: date, suppliers: dict[int, str], locatio
 def _recommendation_rows(run: m.PlanRun, loaded, result) -> pd.DataFrame:
     if result is None or result.recommendations.empty:
         return pd.DataFrame()
-    import json
 
     recs = result.recommendations
     plan = result.plan
