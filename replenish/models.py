@@ -181,6 +181,12 @@ class ItemLocation(ErpSourced):
     history_start = models.DateField(
         null=True, blank=True, help_text="First week of demand history; none = new."
     )
+    safety_stock_floor = models.FloatField(
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+        help_text="An approved minimum safety stock in units (e.g. after a supplier decline); plans never go below it.",
+    )
 
     class Meta(ErpSourced.Meta):
         constraints = [
@@ -193,6 +199,7 @@ class ItemLocation(ErpSourced):
                 "static_min",
                 "static_max",
                 "capacity",
+                "safety_stock_floor",
                 name="itemlocation",
             ),
             models.CheckConstraint(

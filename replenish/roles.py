@@ -7,8 +7,7 @@ django-guardian by the services that assign ownership; the model-level permissio
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q, Value
-from django.db.models.functions import Concat
+from django.db.models import Q
 
 BUYER = "buyer"
 WAREHOUSE_SUPERVISOR = "warehouse_supervisor"

@@ -75,3 +75,29 @@ def worker_heartbeat_record(*, hostname: str):
             seen_at=timezone.now(), tasks_seen=F("tasks_seen") + 1
         )
     return beat
+
+
+@transaction.atomic
+def item_location_safety_stock_floor_set(*, floors: dict[int, float], actor, reason: str) -> list[int]:
+    """Set approved safety-stock floors (units) and re-plan those SKU-locations after commit. The caller has
+    checked the approval; the change is audited here, in the same transaction."""
+    from governance.services import audit_record
+
+    from .models import ItemLocation
+
+    changed = []
+    for item_location_id, floor in sorted(floors.items()):
+        if floor is None or floor < 0:
+            raise ValueError(f"safety stock floor of SKU-location {item_location_id} must be a non-negative number")
+        if ItemLocation.objects.filter(pk=item_location_id).update(safety_stock_floor=float(floor)):
+            changed.append(item_location_id)
+    audit_record(
+        kind="policy_change", action="safety_stock_floor_set", actor=actor, subject_type="item_locations",
+        subject_id=",".join(map(str, changed[:20])) or "-",
+        payload={"floors": {str(k): floors[k] for k in changed}, "reason": reason},
+    )
+    if changed:
+        from .tasks import plan_refresh_touched_task
+
+        transaction.on_commit(lambda: plan_refresh_touched_task.delay(changed))
+    return changed

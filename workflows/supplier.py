@@ -242,6 +242,16 @@ def workflow_task_approve(*, task: WorkflowTask, actor) -> WorkflowTask:
             raise NotAllowed("someone else decided this task first")
         locked.status = WorkflowTask.Status.DONE
         locked.save(update_fields=["status", "updated_at"])
+        if locked.kind == WorkflowTask.Kind.SAFETY_STOCK_CHANGE:
+            # The approved floors take effect: the plan of those SKU-locations is recomputed after commit.
+            from replenish.services import item_location_safety_stock_floor_set
+
+            item_location_safety_stock_floor_set(
+                floors={int(c["item_location_id"]): float(c["proposed_safety_stock"])
+                        for c in locked.payload.get("changes", [])},
+                actor=actor,
+                reason=f"approved {locked.title}",
+            )
         audit_record(
             kind="policy_change",
             action="safety_stock_change_approved",

@@ -45,6 +45,7 @@ SERIES_DEFAULTS: dict[str, Any] = {
     "static_min": np.nan,
     "static_max": np.nan,
     "service_target": np.nan,
+    "safety_stock_floor": np.nan,  # an approved minimum safety stock (units); NaN = none
 }
 
 # Unit fill-rate targets for every class, as distributors set them (a customer sees the share of units shipped on
@@ -141,6 +142,17 @@ def _prepared_series(series: pd.DataFrame, n_series: int) -> pd.DataFrame:
         if optional in frame:
             prepared[optional] = frame[optional].to_numpy(dtype=object)
     return prepared
+
+
+def _with_safety_stock_floor(policy: pd.DataFrame, floor: np.ndarray) -> pd.DataFrame:
+    """Raise the safety stock to an approved floor where the computed one is lower; the reorder point and the
+    order-up-to level move up by the same number of units (ROP = mean lead-time demand + SS)."""
+    raise_by = np.where(np.isfinite(floor), np.maximum(floor - policy["safety_stock"].to_numpy(), 0.0), 0.0)
+    policy = policy.copy()
+    for column in ("safety_stock", "reorder_point", "order_up_to"):
+        policy[column] = policy[column].to_numpy() + raise_by
+    policy["flag_safety_stock_floor"] = raise_by > 0
+    return policy
 
 
 def run_plan(inputs: PlanInputs) -> PlanResult:
@@ -309,6 +321,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
         return targets, computed
 
     targets, policy_result = timed("policy", policy)
+    policy_result = _with_safety_stock_floor(policy_result, series["safety_stock_floor"].to_numpy(dtype=np.float64))
 
     def assemble() -> pd.DataFrame:
         pack = series["pack_size"].to_numpy()
@@ -383,6 +396,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 ),
                 "flag_no_policy_match": targets["flag_no_policy_match"].to_numpy(),
                 "flag_static_min_max_used": policy_result["flag_static_min_max_used"].to_numpy(),
+                "flag_safety_stock_floor": policy_result["flag_safety_stock_floor"].to_numpy(),
             }
         )
 

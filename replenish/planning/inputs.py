@@ -79,7 +79,7 @@ def load_plan_inputs(
         "SELECT il.id, il.item_id, il.location_id, si.supplier_id, COALESCE(si.unit_cost, i.unit_cost), "
         "i.unit_price, il.on_hand, il.allocated, il.backordered, il.capacity, COALESCE(si.pack_size, 1), "
         "COALESCE(si.moq, 0), COALESCE(si.contracted_lead_time_days, s.contracted_lead_time_days), "
-        "il.static_min, il.static_max, il.history_start, i.category "
+        "il.static_min, il.static_max, il.history_start, i.category, il.safety_stock_floor "
         "FROM replenish_itemlocation il JOIN replenish_item i ON i.id = il.item_id "
         "LEFT JOIN replenish_supplieritem si ON si.item_id = il.item_id AND si.is_primary "
         "LEFT JOIN replenish_supplier s ON s.id = si.supplier_id "
@@ -102,6 +102,7 @@ def load_plan_inputs(
             "static_max",
             "history_start",
             "category",  # pools the seasonal profile of an item's category (engine seasonality)
+            "safety_stock_floor",
         ],
     )
     n = len(series)
@@ -152,7 +153,7 @@ def load_plan_inputs(
         holding_rate=float(holding),
         supplier_id=series["supplier_id"].fillna(-1).astype(np.int64),
     )
-    for column in ("unit_cost", "unit_price", "capacity", "contracted_lead_time_days"):
+    for column in ("unit_cost", "unit_price", "capacity", "contracted_lead_time_days", "safety_stock_floor"):
         engine_series[column] = pd.to_numeric(engine_series[column], errors="coerce").astype(float)
     locations = series["location_id"].nunique()
     snapshot = {

@@ -201,3 +201,20 @@ def test_default_plan_protects_the_lead_time_plus_one_nightly_review():
     assert row["reorder_point"] == pytest.approx(40.0)
     assert row["order_quantity"] == 280.0
     assert row["order_up_to"] == pytest.approx(320.0)
+
+
+def test_an_approved_safety_stock_floor_raises_ss_rop_and_order_up_to_by_the_same_units():
+    from replenish.engine import make_synthetic_panel, run_plan
+
+    base = make_synthetic_panel(200, 60, seed=3)
+    plain = run_plan(base).plan
+    floored_inputs = make_synthetic_panel(200, 60, seed=3)
+    floor = plain["safety_stock"].to_numpy() + 7.0  # 7 units above what the policy computes
+    floor[100:] = np.nan  # only the first half has an approved floor
+    floored_inputs.series = floored_inputs.series.assign(safety_stock_floor=floor)
+    floored = run_plan(floored_inputs).plan
+    np.testing.assert_allclose(floored["safety_stock"][:100], plain["safety_stock"][:100] + 7.0, atol=1e-6)
+    np.testing.assert_allclose(floored["reorder_point"][:100], plain["reorder_point"][:100] + 7.0, atol=1e-6)
+    np.testing.assert_allclose(floored["order_up_to"][:100], plain["order_up_to"][:100] + 7.0, atol=1e-6)
+    assert floored["flag_safety_stock_floor"][:100].all() and not floored["flag_safety_stock_floor"][100:].any()
+    np.testing.assert_allclose(floored["reorder_point"][100:], plain["reorder_point"][100:], atol=1e-9)

@@ -249,6 +249,12 @@ def test_supplier_decline_creates_review_and_safety_stock_proposal_needing_a_man
     assert AuditEvent.objects.filter(
         kind="policy_change", action="safety_stock_change_approved", subject_id=str(proposal.pk)
     ).exists()
+    # the approved floor takes effect: stored on the SKU-location, and the re-plan after commit honours it
+    il = m.ItemLocation.objects.get(pk=change["item_location_id"])
+    assert il.safety_stock_floor == pytest.approx(change["proposed_safety_stock"])
+    replanned = m.SkuPlan.objects.get(run__is_current=True, item_location=il)
+    assert replanned.safety_stock >= change["proposed_safety_stock"] - 1e-6
+    assert "safety_stock_floor" in replanned.flags or replanned.safety_stock > change["proposed_safety_stock"]
 
 
 def test_supplier_without_drift_gets_no_review():
