@@ -7,7 +7,8 @@ django-guardian by the services that assign ownership; the model-level permissio
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 
 BUYER = "buyer"
 WAREHOUSE_SUPERVISOR = "warehouse_supervisor"
@@ -69,8 +70,9 @@ def role_of(user) -> str | None:
 
 
 def roles_ensure() -> dict[str, Group]:
+    # Only the default view_<model> permissions: custom ones such as governance.view_audit are granted explicitly.
     view_perms = Permission.objects.filter(
-        content_type__app_label__in=PLANNING_APPS, codename__startswith="view_"
+        content_type__app_label__in=PLANNING_APPS, codename=Concat(Value("view_"), "content_type__model")
     )
     groups = {}
     for role in ROLE_LABELS:

@@ -78,3 +78,11 @@ def test_roles_exist_with_view_permissions(users):
     assert not auditor.has_perm("replenish.change_itemlocation")
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser
+
+
+def test_custom_view_permissions_are_not_granted_to_every_role(users):
+    buyer = get_user_model().objects.get(username="buyer1")
+    auditor = get_user_model().objects.get(username="auditor1")
+    assert buyer.has_perm("replenish.view_itemlocation")
+    assert not buyer.has_perm("governance.view_audit")
+    assert auditor.has_perm("governance.view_audit")
