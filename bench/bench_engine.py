@@ -42,10 +42,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-seconds", type=float, default=None, help="exit 1 when run_plan takes longer")
     parser.add_argument("--max-rss-gb", type=float, default=None, help="exit 1 when peak RSS is higher")
-    parser.add_argument("--statsforecast", action="store_true",
-                        help="also time statsforecast's CrostonSBA and TSB on the same panel and report the ratio")
-    parser.add_argument("--statsforecast-series", type=int, default=100_000,
-                        help="series of the panel given to statsforecast (it is timed on this subset, ours too)")
+    parser.add_argument(
+        "--statsforecast",
+        action="store_true",
+        help="also time statsforecast's CrostonSBA and TSB on the same panel and report the ratio",
+    )
+    parser.add_argument(
+        "--statsforecast-series",
+        type=int,
+        default=100_000,
+        help="series of the panel given to statsforecast (it is timed on this subset, ours too)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON line")
     args = parser.parse_args(argv)
 
@@ -110,11 +117,13 @@ def compare_statsforecast(demand, n_series: int) -> dict:
     ours_sba = croston_sba_forecasts(panel.T, alpha=alpha)[-1]
     ours_tsb = tsb_forecasts(panel.T, alpha=alpha, beta=alpha_p)[-1]
     ours_seconds = time.perf_counter() - started
-    long = pd.DataFrame({
-        "unique_id": np.repeat(np.arange(n), weeks),
-        "ds": np.tile(np.arange(1, weeks + 1), n),
-        "y": panel.ravel(),
-    })
+    long = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(n), weeks),
+            "ds": np.tile(np.arange(1, weeks + 1), n),
+            "y": panel.ravel(),
+        }
+    )
     engine = StatsForecast(models=[CrostonSBA(), TSB(alpha_d=alpha, alpha_p=alpha_p)], freq=1, n_jobs=1)
     engine.forecast(df=long.head(weeks * 10), h=1)  # numba compilation outside the timing
     started = time.perf_counter()
@@ -122,11 +131,15 @@ def compare_statsforecast(demand, n_series: int) -> dict:
     theirs_seconds = time.perf_counter() - started
     theirs = theirs.sort_values("unique_id")
     return {
-        "series": n, "weeks": weeks, "distops_seconds": round(ours_seconds, 2),
+        "series": n,
+        "weeks": weeks,
+        "distops_seconds": round(ours_seconds, 2),
         "statsforecast_seconds": round(theirs_seconds, 2),
         "statsforecast_over_distops": round(theirs_seconds / max(ours_seconds, 1e-9), 1),
         "max_abs_difference_tsb": float(np.nanmax(np.abs(theirs["TSB"].to_numpy() - ours_tsb))),
-        "max_abs_difference_croston_sba": float(np.nanmax(np.abs(theirs["CrostonSBA"].to_numpy() - ours_sba))),
+        "max_abs_difference_croston_sba": float(
+            np.nanmax(np.abs(theirs["CrostonSBA"].to_numpy() - ours_sba))
+        ),
         "note": "statsforecast initialises Croston differently; differences are expected on short histories",
     }
 

@@ -21,10 +21,19 @@ run = plan_refresh(inline=True)
 total = time.perf_counter() - started
 run.refresh_from_db()
 chunk_seconds = sum(run.chunks.values_list("seconds", flat=True))
-print(json.dumps({
-    "series": run.series_count, "recommendations": run.recommendation_count, "chunks": run.chunks_total,
-    "plan_chunks_seconds": round(chunk_seconds, 1), "engine_stage_seconds": run.timings,
-    "total_with_exceptions_seconds": round(total, 1),
-    "open_exceptions": PlanningException.objects.filter(status="open").count(),
-    "status": run.status, "peak_rss_mb": peak_rss_mb(), "runs": PlanRun.objects.count(),
-}))
+print(
+    json.dumps(
+        {
+            "series": run.series_count,
+            "recommendations": run.recommendation_count,
+            "chunks": run.chunks_total,
+            "plan_chunks_seconds": round(chunk_seconds, 1),
+            "engine_stage_seconds": run.timings,
+            "total_with_exceptions_seconds": round(total, 1),
+            "open_exceptions": PlanningException.objects.filter(status="open").count(),
+            "status": run.status,
+            "peak_rss_mb": peak_rss_mb(),
+            "runs": PlanRun.objects.count(),
+        }
+    )
+)

@@ -49,10 +49,20 @@ for name, url in pages.items():
             response = client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
-    results[name] = {"p50_ms": round(float(np.percentile(timings, 50)), 1),
-                     "p95_ms": round(float(np.percentile(timings, 95)), 1), "queries": len(queries)}
-print(json.dumps({
-    "sku_locations": ItemLocation.objects.count(),
-    "open_exceptions": PlanningException.objects.filter(status="open").count(),
-    "user": args.user, "repeat": repeat, "limit_p95_ms": 100, "pages": results,
-}))
+    results[name] = {
+        "p50_ms": round(float(np.percentile(timings, 50)), 1),
+        "p95_ms": round(float(np.percentile(timings, 95)), 1),
+        "queries": len(queries),
+    }
+print(
+    json.dumps(
+        {
+            "sku_locations": ItemLocation.objects.count(),
+            "open_exceptions": PlanningException.objects.filter(status="open").count(),
+            "user": args.user,
+            "repeat": repeat,
+            "limit_p95_ms": 100,
+            "pages": results,
+        }
+    )
+)

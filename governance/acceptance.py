@@ -24,8 +24,17 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 CATEGORICAL = ["action", "abc", "xyz", "lead_time_source", "supplier", "category"]
 RATE_KEYS = ["buyer", "category", "action"]  # override history features: smoothed override rate of each
 NUMERIC = ["log_value", "confidence", *[f"{key}_override_rate" for key in RATE_KEYS]]
-DEFAULTS = {"action": "", "value": 0.0, "confidence": 0.5, "abc": "", "xyz": "", "lead_time_source": "",
-            "supplier": "", "category": "", "buyer": ""}
+DEFAULTS = {
+    "action": "",
+    "value": 0.0,
+    "confidence": 0.5,
+    "abc": "",
+    "xyz": "",
+    "lead_time_source": "",
+    "supplier": "",
+    "category": "",
+    "buyer": "",
+}
 SMOOTHING = 5.0  # pseudo-decisions at the overall rate: a buyer with 2 decisions is not 0% or 100%
 MIN_SAMPLES = 20
 ALGORITHM = "LogisticRegression, one-hot categories + scaled numbers"
@@ -71,13 +80,20 @@ def _with_rates(frame: pd.DataFrame, rates: dict[str, dict[str, float]], prior: 
 
 
 def _pipeline() -> Pipeline:
-    return Pipeline([
-        ("columns", ColumnTransformer([
-            ("categories", OneHotEncoder(handle_unknown="ignore", min_frequency=3), CATEGORICAL),
-            ("numbers", StandardScaler(), NUMERIC),
-        ])),
-        ("model", LogisticRegression(C=1.0, max_iter=1000)),
-    ])
+    return Pipeline(
+        [
+            (
+                "columns",
+                ColumnTransformer(
+                    [
+                        ("categories", OneHotEncoder(handle_unknown="ignore", min_frequency=3), CATEGORICAL),
+                        ("numbers", StandardScaler(), NUMERIC),
+                    ]
+                ),
+            ),
+            ("model", LogisticRegression(C=1.0, max_iter=1000)),
+        ]
+    )
 
 
 def acceptance_fit(decisions: pd.DataFrame, *, random_state: int = 0) -> tuple[AcceptanceBundle, dict]:
@@ -90,7 +106,12 @@ def acceptance_fit(decisions: pd.DataFrame, *, random_state: int = 0) -> tuple[A
     frame = _normalise(decisions)
     frame["accepted"] = frame["accepted"].astype(int)
     rates, prior = _override_rates(frame)
-    metrics = {"n_samples": len(frame), "n_accepted": int(frame["accepted"].sum()), "auc": None, "log_loss": None}
+    metrics = {
+        "n_samples": len(frame),
+        "n_accepted": int(frame["accepted"].sum()),
+        "auc": None,
+        "log_loss": None,
+    }
     if frame["accepted"].nunique() < 2:
         constant = float(frame["accepted"].iloc[0])
         return AcceptanceBundle(None, rates, prior, constant=constant), metrics
@@ -134,8 +155,12 @@ def current_bundle() -> AcceptanceBundle | None:
     """The newest active model, unpickled once per process per version (one small query per call)."""
     from .models import AcceptanceModel
 
-    row = (AcceptanceModel.objects.filter(active=True).order_by("-version")
-           .values_list("pk", "version", "trained_at").first())
+    row = (
+        AcceptanceModel.objects.filter(active=True)
+        .order_by("-version")
+        .values_list("pk", "version", "trained_at")
+        .first()
+    )
     if row is None:
         return None
     pk = row[0]
@@ -165,9 +190,21 @@ def acceptance_training_frame() -> pd.DataFrame:
     rows = list(
         Decision.objects.filter(action__in=list(LABELS), actor__isnull=False)
         .order_by("created_at", "pk")
-        .values("exception_id", "recommendation_id", "action", "value", "confidence", "actor__username",
-                "recommendation__action", "exception__type", "exception__category", "exception__supplier__code",
-                "exception__item_location_id", "exception__run_id", "recommendation__run_id")
+        .values(
+            "exception_id",
+            "recommendation_id",
+            "action",
+            "value",
+            "confidence",
+            "actor__username",
+            "recommendation__action",
+            "exception__type",
+            "exception__category",
+            "exception__supplier__code",
+            "exception__item_location_id",
+            "exception__run_id",
+            "recommendation__run_id",
+        )
     )
     if not rows:
         return pd.DataFrame(columns=[*DEFAULTS, "accepted"])
@@ -175,26 +212,34 @@ def acceptance_training_frame() -> pd.DataFrame:
     frame["run_id"] = frame["recommendation__run_id"].fillna(frame["exception__run_id"])
     keys = frame[["run_id", "exception__item_location_id"]].dropna()
     plans = pd.DataFrame(
-        list(SkuPlan.objects.filter(run_id__in=keys["run_id"].astype(int).unique().tolist(),
-                                    item_location_id__in=keys["exception__item_location_id"].astype(int).unique()
-                                    .tolist())
-             .values("run_id", "item_location_id", "abc", "xyz", "lead_time_source")),
+        list(
+            SkuPlan.objects.filter(
+                run_id__in=keys["run_id"].astype(int).unique().tolist(),
+                item_location_id__in=keys["exception__item_location_id"].astype(int).unique().tolist(),
+            ).values("run_id", "item_location_id", "abc", "xyz", "lead_time_source")
+        ),
         columns=["run_id", "item_location_id", "abc", "xyz", "lead_time_source"],
     )
     if len(plans):
         plans["run_id"] = plans["run_id"].astype(float)
         plans["item_location_id"] = plans["item_location_id"].astype(float)
-        frame = frame.merge(plans, how="left", left_on=["run_id", "exception__item_location_id"],
-                            right_on=["run_id", "item_location_id"])
-    return pd.DataFrame({
-        "action": frame["recommendation__action"].fillna(frame["exception__type"]),
-        "value": frame["value"].astype(float),
-        "confidence": frame["confidence"].astype(float),
-        "abc": frame.get("abc", pd.Series("", index=frame.index)).fillna(""),
-        "xyz": frame.get("xyz", pd.Series("", index=frame.index)).fillna(""),
-        "lead_time_source": frame.get("lead_time_source", pd.Series("", index=frame.index)).fillna(""),
-        "supplier": frame["exception__supplier__code"].fillna(""),
-        "category": frame["exception__category"].fillna(""),
-        "buyer": frame["actor__username"].fillna(""),
-        "accepted": frame["action"].map(LABELS).astype(int),
-    })
+        frame = frame.merge(
+            plans,
+            how="left",
+            left_on=["run_id", "exception__item_location_id"],
+            right_on=["run_id", "item_location_id"],
+        )
+    return pd.DataFrame(
+        {
+            "action": frame["recommendation__action"].fillna(frame["exception__type"]),
+            "value": frame["value"].astype(float),
+            "confidence": frame["confidence"].astype(float),
+            "abc": frame.get("abc", pd.Series("", index=frame.index)).fillna(""),
+            "xyz": frame.get("xyz", pd.Series("", index=frame.index)).fillna(""),
+            "lead_time_source": frame.get("lead_time_source", pd.Series("", index=frame.index)).fillna(""),
+            "supplier": frame["exception__supplier__code"].fillna(""),
+            "category": frame["exception__category"].fillna(""),
+            "buyer": frame["actor__username"].fillna(""),
+            "accepted": frame["action"].map(LABELS).astype(int),
+        }
+    )

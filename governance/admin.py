@@ -35,7 +35,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ApprovalTier)
 class ApprovalTierAdmin(ReadOnlyAdmin):
-    list_display = ["action", "value_above", "value_up_to", "required_role", "effective_from", "effective_to", "active"]
+    list_display = [
+        "action",
+        "value_above",
+        "value_up_to",
+        "required_role",
+        "effective_from",
+        "effective_to",
+        "active",
+    ]
     list_filter = ["action", "required_role", "active"]
 
 

@@ -31,8 +31,11 @@ class GovernanceConfig(AppConfig):
         from replenish.templatetags.nav import NavLink, register_nav_link
 
         post_migrate.connect(_director_role_ensure, dispatch_uid="governance.director_role_ensure")
-        register_nav_link(NavLink("approvals", "governance:approvals", "Approvals", roles=MANAGERS,
-                                  counter=_approvals_count))
+        register_nav_link(
+            NavLink(
+                "approvals", "governance:approvals", "Approvals", roles=MANAGERS, counter=_approvals_count
+            )
+        )
         register_nav_link(NavLink("kpis", "governance:kpis", "KPIs", roles=MANAGERS))
         register_nav_link(NavLink("policies", "governance:policies", "Policies", roles=MANAGERS))
         register_nav_link(NavLink("drift", "governance:drift", "Drift", roles=MANAGERS))

@@ -33,20 +33,40 @@ def canonical_payload(payload: dict) -> dict:
     return json.loads(json.dumps(payload, default=_default, sort_keys=True))
 
 
-def event_hash(*, sequence: int, previous_hash: str, kind: str, action: str, actor_name: str, subject_type: str,
-               subject_id: str, payload: dict, created_at: datetime) -> str:
+def event_hash(
+    *,
+    sequence: int,
+    previous_hash: str,
+    kind: str,
+    action: str,
+    actor_name: str,
+    subject_type: str,
+    subject_id: str,
+    payload: dict,
+    created_at: datetime,
+) -> str:
     body = json.dumps(
         {
-            "sequence": sequence, "previous_hash": previous_hash, "kind": kind, "action": action,
-            "actor": actor_name, "subject_type": subject_type, "subject_id": str(subject_id), "payload": payload,
+            "sequence": sequence,
+            "previous_hash": previous_hash,
+            "kind": kind,
+            "action": action,
+            "actor": actor_name,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+            "payload": payload,
             "created_at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         },
-        sort_keys=True, separators=(",", ":"), default=_default,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=_default,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def append(*, kind: str, action: str, actor, subject_type: str, subject_id: str | int, payload: dict) -> AuditEvent:
+def append(
+    *, kind: str, action: str, actor, subject_type: str, subject_id: str | int, payload: dict
+) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction (the change and its audit commit together)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit events are written in the same transaction as the change they record")
@@ -58,12 +78,29 @@ def append(*, kind: str, action: str, actor, subject_type: str, subject_id: str 
     created_at = timezone.now()
     actor_name = getattr(actor, "username", "") or "system"
     clean = canonical_payload(payload)
-    digest = event_hash(sequence=sequence, previous_hash=head.hash, kind=kind, action=action, actor_name=actor_name,
-                        subject_type=subject_type, subject_id=str(subject_id), payload=clean, created_at=created_at)
+    digest = event_hash(
+        sequence=sequence,
+        previous_hash=head.hash,
+        kind=kind,
+        action=action,
+        actor_name=actor_name,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        payload=clean,
+        created_at=created_at,
+    )
     event = AuditEvent.objects.create(
-        sequence=sequence, kind=kind, action=action, actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=actor_name, subject_type=subject_type, subject_id=str(subject_id), payload=clean,
-        created_at=created_at, previous_hash=head.hash, hash=digest,
+        sequence=sequence,
+        kind=kind,
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=actor_name,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        payload=clean,
+        created_at=created_at,
+        previous_hash=head.hash,
+        hash=digest,
     )
     AuditChainHead.objects.filter(pk=1).update(sequence=sequence, hash=digest)
     return event
@@ -96,23 +133,41 @@ def verify_chain() -> tuple[int, BrokenLink | None]:
     checked = 0
     for event in _events():
         if event.sequence != expected_sequence:
-            return checked, BrokenLink(event.sequence, event.pk,
-                                       f"sequence jumps from {expected_sequence - 1} to {event.sequence}: "
-                                       f"{event.sequence - expected_sequence} event(s) missing")
+            return checked, BrokenLink(
+                event.sequence,
+                event.pk,
+                f"sequence jumps from {expected_sequence - 1} to {event.sequence}: "
+                f"{event.sequence - expected_sequence} event(s) missing",
+            )
         if event.previous_hash != previous_hash:
-            return checked, BrokenLink(event.sequence, event.pk, "its previous-hash does not match the event before")
-        digest = event_hash(sequence=event.sequence, previous_hash=event.previous_hash, kind=event.kind,
-                            action=event.action, actor_name=event.actor_name, subject_type=event.subject_type,
-                            subject_id=event.subject_id, payload=event.payload, created_at=event.created_at)
+            return checked, BrokenLink(
+                event.sequence, event.pk, "its previous-hash does not match the event before"
+            )
+        digest = event_hash(
+            sequence=event.sequence,
+            previous_hash=event.previous_hash,
+            kind=event.kind,
+            action=event.action,
+            actor_name=event.actor_name,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            payload=event.payload,
+            created_at=event.created_at,
+        )
         if digest != event.hash:
-            return checked, BrokenLink(event.sequence, event.pk, "its content was changed after it was written")
+            return checked, BrokenLink(
+                event.sequence, event.pk, "its content was changed after it was written"
+            )
         previous_hash = event.hash
         expected_sequence += 1
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.sequence != checked:
-        return checked, BrokenLink(head.sequence, 0, f"the chain head says {head.sequence} events, found {checked}: "
-                                                     "events at the end were removed")
+        return checked, BrokenLink(
+            head.sequence,
+            0,
+            f"the chain head says {head.sequence} events, found {checked}: events at the end were removed",
+        )
     return checked, None
 
 

@@ -50,8 +50,9 @@ def psi(expected_counts: np.ndarray, actual_counts: np.ndarray, *, epsilon: floa
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def demand_bin_counts(reference: np.ndarray, reference_zeros: int, recent: np.ndarray, recent_zeros: int,
-                      bins: int = PSI_BINS) -> tuple[np.ndarray, np.ndarray]:
+def demand_bin_counts(
+    reference: np.ndarray, reference_zeros: int, recent: np.ndarray, recent_zeros: int, bins: int = PSI_BINS
+) -> tuple[np.ndarray, np.ndarray]:
     """Histogram counts of weekly demand: one bin for zero-demand weeks (stored sparsely, so passed as counts),
     then quantile bins of the reference period's positive weeks."""
     reference = np.asarray(reference, dtype=float)
@@ -77,10 +78,20 @@ def lead_time_shift(reference_days: np.ndarray, recent_days: np.ndarray) -> dict
         p_value = 1.0
     else:
         p_value = float(stats.mannwhitneyu(recent, reference, alternative="two-sided").pvalue)
-    flagged = (abs(shift) >= LEAD_TIME_MIN_DAYS and abs(shift) >= LEAD_TIME_MIN_SHARE * max(reference.mean(), 1e-9)
-               and p_value < LEAD_TIME_ALPHA)
-    return {"reference_mean": float(reference.mean()), "recent_mean": float(recent.mean()), "shift_days": shift,
-            "p_value": p_value, "n_reference": len(reference), "n_recent": len(recent), "flagged": bool(flagged)}
+    flagged = (
+        abs(shift) >= LEAD_TIME_MIN_DAYS
+        and abs(shift) >= LEAD_TIME_MIN_SHARE * max(reference.mean(), 1e-9)
+        and p_value < LEAD_TIME_ALPHA
+    )
+    return {
+        "reference_mean": float(reference.mean()),
+        "recent_mean": float(recent.mean()),
+        "shift_days": shift,
+        "p_value": p_value,
+        "n_reference": len(reference),
+        "n_recent": len(recent),
+        "flagged": bool(flagged),
+    }
 
 
 # --- checks against the database ---------------------------------------------------------------------------------
@@ -88,7 +99,9 @@ def lead_time_shift(reference_days: np.ndarray, recent_days: np.ndarray) -> dict
 
 def _category_of_item_locations() -> dict[str, list[int]]:
     by_category: dict[str, list[int]] = defaultdict(list)
-    for pk, category in ItemLocation.objects.values_list("pk", "item__category").order_by("pk").iterator(10_000):
+    for pk, category in (
+        ItemLocation.objects.values_list("pk", "item__category").order_by("pk").iterator(10_000)
+    ):
         by_category[category].append(pk)
     return by_category
 
@@ -102,7 +115,9 @@ def demand_shift_check(*, seed: int = 0) -> list[dict]:
     reference_start = recent_start - timedelta(weeks=REFERENCE_WEEKS)
     rng = np.random.default_rng(seed)
     results = []
-    established = set(ItemLocation.objects.filter(history_start__lte=reference_start).values_list("pk", flat=True))
+    established = set(
+        ItemLocation.objects.filter(history_start__lte=reference_start).values_list("pk", flat=True)
+    )
     for category, ids in sorted(_category_of_item_locations().items()):
         ids = [pk for pk in ids if pk in established]
         if len(ids) < 20:
@@ -112,8 +127,10 @@ def demand_shift_check(*, seed: int = 0) -> list[dict]:
         reference, recent = [], []
         for start in range(0, len(ids), 900):  # SQLite's parameter limit
             rows = DemandHistory.objects.filter(
-                item_location_id__in=ids[start:start + 900], period_start__gte=reference_start,
-                period_start__lte=last_week).values_list("period_start", "quantity")
+                item_location_id__in=ids[start : start + 900],
+                period_start__gte=reference_start,
+                period_start__lte=last_week,
+            ).values_list("period_start", "quantity")
             for week, quantity in rows:
                 (recent if week >= recent_start else reference).append(quantity)
         reference_arr, recent_arr = np.array(reference), np.array(recent)
@@ -121,29 +138,50 @@ def demand_shift_check(*, seed: int = 0) -> list[dict]:
         recent_zeros = len(ids) * RECENT_WEEKS - int((recent_arr > 0).sum())
         expected, actual = demand_bin_counts(reference_arr, reference_zeros, recent_arr, recent_zeros)
         value = psi(expected, actual)
-        results.append({
-            "kind": DriftFinding.Kind.DEMAND_SHIFT, "category": category, "supplier_id": None, "score": value,
-            "flagged": value > PSI_THRESHOLD,
-            "metrics": {"psi": round(value, 4), "series": len(ids), "reference_weeks": REFERENCE_WEEKS,
-                        "recent_weeks": RECENT_WEEKS, "reference_mean": float(reference_arr.sum()) / (
-                            len(ids) * REFERENCE_WEEKS), "recent_mean": float(recent_arr.sum()) / (
-                            len(ids) * RECENT_WEEKS), "last_week": last_week.isoformat()},
-            "message": f"Weekly demand in {category} has shifted: PSI {value:.2f} (> {PSI_THRESHOLD}) between the "
-                       f"last {RECENT_WEEKS} weeks and the {REFERENCE_WEEKS} before.",
-        })
+        results.append(
+            {
+                "kind": DriftFinding.Kind.DEMAND_SHIFT,
+                "category": category,
+                "supplier_id": None,
+                "score": value,
+                "flagged": value > PSI_THRESHOLD,
+                "metrics": {
+                    "psi": round(value, 4),
+                    "series": len(ids),
+                    "reference_weeks": REFERENCE_WEEKS,
+                    "recent_weeks": RECENT_WEEKS,
+                    "reference_mean": float(reference_arr.sum()) / (len(ids) * REFERENCE_WEEKS),
+                    "recent_mean": float(recent_arr.sum()) / (len(ids) * RECENT_WEEKS),
+                    "last_week": last_week.isoformat(),
+                },
+                "message": f"Weekly demand in {category} has shifted: PSI {value:.2f} (> {PSI_THRESHOLD}) between the "
+                f"last {RECENT_WEEKS} weeks and the {REFERENCE_WEEKS} before.",
+            }
+        )
     return results
 
 
 def _category_forecast_stats(run: PlanRun) -> dict[str, dict]:
-    rows = (SkuPlan.objects.filter(run=run, mase__isnull=False).values("item_location__item__category")
-            .annotate(mase=Avg("mase"), bias=Sum("bias"), forecast=Sum("forecast_weekly")))
-    return {r["item_location__item__category"]: {
-        "mase": r["mase"], "bias_pct": 100.0 * r["bias"] / r["forecast"] if r["forecast"] else 0.0} for r in rows}
+    rows = (
+        SkuPlan.objects.filter(run=run, mase__isnull=False)
+        .values("item_location__item__category")
+        .annotate(mase=Avg("mase"), bias=Sum("bias"), forecast=Sum("forecast_weekly"))
+    )
+    return {
+        r["item_location__item__category"]: {
+            "mase": r["mase"],
+            "bias_pct": 100.0 * r["bias"] / r["forecast"] if r["forecast"] else 0.0,
+        }
+        for r in rows
+    }
 
 
 def forecast_drift_check(*, previous_runs: int = 3) -> list[dict]:
-    runs = list(PlanRun.objects.filter(status=PlanRun.Status.COMPLETE, scope=PlanRun.Scope.FULL)
-                .order_by("-finished_at", "-pk")[:previous_runs + 1])
+    runs = list(
+        PlanRun.objects.filter(status=PlanRun.Status.COMPLETE, scope=PlanRun.Scope.FULL).order_by(
+            "-finished_at", "-pk"
+        )[: previous_runs + 1]
+    )
     if len(runs) < 2:
         return []
     now = _category_forecast_stats(runs[0])
@@ -165,13 +203,24 @@ def forecast_drift_check(*, previous_runs: int = 3) -> list[dict]:
             parts.append(f"MASE rose from {mase_before:.2f} to {current['mase']:.2f} ({relative:+.0%})")
         if bias_flag:
             parts.append(f"bias moved from {bias_before:+.1f}% to {current['bias_pct']:+.1f}% of forecast")
-        results.append({
-            "kind": DriftFinding.Kind.FORECAST_ERROR, "category": category, "supplier_id": None,
-            "score": relative, "flagged": mase_flag or bias_flag,
-            "metrics": {"mase_now": current["mase"], "mase_before": mase_before, "bias_pct_now": current["bias_pct"],
-                        "bias_pct_before": bias_before, "run": runs[0].pk, "previous_runs": [r.pk for r in runs[1:]]},
-            "message": f"Forecast error in {category}: " + "; ".join(parts) + "." if parts else "",
-        })
+        results.append(
+            {
+                "kind": DriftFinding.Kind.FORECAST_ERROR,
+                "category": category,
+                "supplier_id": None,
+                "score": relative,
+                "flagged": mase_flag or bias_flag,
+                "metrics": {
+                    "mase_now": current["mase"],
+                    "mase_before": mase_before,
+                    "bias_pct_now": current["bias_pct"],
+                    "bias_pct_before": bias_before,
+                    "run": runs[0].pk,
+                    "previous_runs": [r.pk for r in runs[1:]],
+                },
+                "message": f"Forecast error in {category}: " + "; ".join(parts) + "." if parts else "",
+            }
+        )
     return results
 
 
@@ -182,9 +231,11 @@ def lead_time_check() -> list[dict]:
     recent_start = last - timedelta(weeks=RECENT_WEEKS) + timedelta(days=1)
     reference_start = recent_start - timedelta(weeks=REFERENCE_WEEKS)
     groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
-    rows = (Receipt.objects.filter(received_date__gte=reference_start, received_date__lte=last)
-            .values_list("item__category", "supplier_id", "supplier__code", "order_date", "received_date")
-            .iterator(20_000))
+    rows = (
+        Receipt.objects.filter(received_date__gte=reference_start, received_date__lte=last)
+        .values_list("item__category", "supplier_id", "supplier__code", "order_date", "received_date")
+        .iterator(20_000)
+    )
     codes = {}
     for category, supplier_id, code, ordered, received in rows:
         codes[supplier_id] = code
@@ -196,13 +247,19 @@ def lead_time_check() -> list[dict]:
         if shift is None:
             continue
         direction = "longer" if shift["shift_days"] > 0 else "shorter"
-        results.append({
-            "kind": DriftFinding.Kind.LEAD_TIME_SHIFT, "category": category, "supplier_id": supplier_id,
-            "score": shift["shift_days"], "flagged": shift["flagged"], "metrics": shift,
-            "message": f"Lead times of {codes[supplier_id]} for {category} are {abs(shift['shift_days']):.1f} days "
-                       f"{direction}: {shift['reference_mean']:.1f} -> {shift['recent_mean']:.1f} days "
-                       f"(p = {shift['p_value']:.3g}, {shift['n_recent']} recent receipts).",
-        })
+        results.append(
+            {
+                "kind": DriftFinding.Kind.LEAD_TIME_SHIFT,
+                "category": category,
+                "supplier_id": supplier_id,
+                "score": shift["shift_days"],
+                "flagged": shift["flagged"],
+                "metrics": shift,
+                "message": f"Lead times of {codes[supplier_id]} for {category} are {abs(shift['shift_days']):.1f} days "
+                f"{direction}: {shift['reference_mean']:.1f} -> {shift['recent_mean']:.1f} days "
+                f"(p = {shift['p_value']:.3g}, {shift['n_recent']} recent receipts).",
+            }
+        )
     return results
 
 
@@ -213,32 +270,57 @@ def drift_report_run(*, actor=None) -> DriftReport:
 
     now = timezone.now()
     report = DriftReport.objects.create(run_at=now, triggered_by=actor)
-    checked = {"forecast_error": forecast_drift_check(), "demand_shift": demand_shift_check(),
-               "lead_time_shift": lead_time_check()}
+    checked = {
+        "forecast_error": forecast_drift_check(),
+        "demand_shift": demand_shift_check(),
+        "lead_time_shift": lead_time_check(),
+    }
     opened = refreshed = 0
     for results in checked.values():
         for result in results:
             if not result["flagged"]:
                 continue
-            existing = (DriftFinding.objects.select_for_update()
-                        .filter(kind=result["kind"], category=result["category"], supplier_id=result["supplier_id"],
-                                status=DriftFinding.Status.OPEN).first())
+            existing = (
+                DriftFinding.objects.select_for_update()
+                .filter(
+                    kind=result["kind"],
+                    category=result["category"],
+                    supplier_id=result["supplier_id"],
+                    status=DriftFinding.Status.OPEN,
+                )
+                .first()
+            )
             if existing:
                 existing.report, existing.score, existing.metrics = report, result["score"], result["metrics"]
                 existing.message, existing.last_seen_at = result["message"], now
                 existing.save(update_fields=["report", "score", "metrics", "message", "last_seen_at"])
                 refreshed += 1
             else:
-                DriftFinding.objects.create(report=report, kind=result["kind"], category=result["category"],
-                                            supplier_id=result["supplier_id"], score=result["score"],
-                                            metrics=result["metrics"], message=result["message"], created_at=now,
-                                            last_seen_at=now)
+                DriftFinding.objects.create(
+                    report=report,
+                    kind=result["kind"],
+                    category=result["category"],
+                    supplier_id=result["supplier_id"],
+                    score=result["score"],
+                    metrics=result["metrics"],
+                    message=result["message"],
+                    created_at=now,
+                    last_seen_at=now,
+                )
                 opened += 1
-    report.summary = {kind: {"checked": len(results), "flagged": sum(r["flagged"] for r in results)}
-                      for kind, results in checked.items()} | {"opened": opened, "refreshed": refreshed}
+    report.summary = {
+        kind: {"checked": len(results), "flagged": sum(r["flagged"] for r in results)}
+        for kind, results in checked.items()
+    } | {"opened": opened, "refreshed": refreshed}
     report.save(update_fields=["summary"])
-    audit_record(kind=AuditEvent.Kind.SYSTEM, action="drift_report", actor=actor, subject_type="drift_report",
-                 subject_id=report.pk, payload=report.summary)
+    audit_record(
+        kind=AuditEvent.Kind.SYSTEM,
+        action="drift_report",
+        actor=actor,
+        subject_type="drift_report",
+        subject_id=report.pk,
+        payload=report.summary,
+    )
     return report
 
 

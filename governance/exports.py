@@ -60,7 +60,9 @@ def xlsx_bytes(*, title: str, header: Sequence[str], rows: Iterable[Sequence]) -
     return buffer.getvalue()
 
 
-def xlsx_response(*, filename: str, title: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
+def xlsx_response(
+    *, filename: str, title: str, header: Sequence[str], rows: Iterable[Sequence]
+) -> HttpResponse:
     response = HttpResponse(
         xlsx_bytes(title=title, header=header, rows=rows),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -24,12 +24,27 @@ class AutomationPolicyForm(forms.ModelForm):
 
     class Meta:
         model = AutomationPolicy
-        fields = ["name", "action", "abc_classes", "xyz_classes", "min_supplier_reliability", "max_value",
-                  "min_confidence", "require_no_quality_flags", "effective_from", "effective_to"]
+        fields = [
+            "name",
+            "action",
+            "abc_classes",
+            "xyz_classes",
+            "min_supplier_reliability",
+            "max_value",
+            "min_confidence",
+            "require_no_quality_flags",
+            "effective_from",
+            "effective_to",
+        ]
         widgets = {"effective_from": DATE, "effective_to": DATE}
-        labels = {"abc_classes": "ABC classes", "xyz_classes": "XYZ classes",
-                  "min_supplier_reliability": "Supplier reliability at least", "max_value": "Value at most",
-                  "min_confidence": "Confidence at least", "require_no_quality_flags": "No data-quality flags"}
+        labels = {
+            "abc_classes": "ABC classes",
+            "xyz_classes": "XYZ classes",
+            "min_supplier_reliability": "Supplier reliability at least",
+            "max_value": "Value at most",
+            "min_confidence": "Confidence at least",
+            "require_no_quality_flags": "No data-quality flags",
+        }
 
     def clean_abc_classes(self) -> str:
         return (self.cleaned_data.get("abc_classes") or "").upper().replace(" ", "")

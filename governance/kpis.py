@@ -30,7 +30,9 @@ from replenish.models import (
 
 from .models import KpiSnapshot
 
-WINDOW_DAYS = 28  # trailing window of every rate: four weeks smooths weekly noise, still shows a month's change
+WINDOW_DAYS = (
+    28  # trailing window of every rate: four weeks smooths weekly noise, still shows a month's change
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,10 @@ def _window(on: date, days: int = WINDOW_DAYS) -> tuple[date, date]:
 
 def _aware_range(start: date, end: date) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
-    return (timezone.make_aware(datetime.combine(start, time.min), tz),
-            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz))
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), tz),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+    )
 
 
 def _ratio(numerator, denominator, scale: float = 1.0, dimension: str = "") -> KpiValue:
@@ -96,8 +100,11 @@ HUMAN = ("approve", "override", "reject")
 def plan_run_as_of(on: date) -> PlanRun | None:
     """The last complete plan run finished on or before the day."""
     _, end = _aware_range(on, on)
-    return (PlanRun.objects.filter(status=PlanRun.Status.COMPLETE, finished_at__lt=end)
-            .order_by("-finished_at").first())
+    return (
+        PlanRun.objects.filter(status=PlanRun.Status.COMPLETE, finished_at__lt=end)
+        .order_by("-finished_at")
+        .first()
+    )
 
 
 # --- the KPIs ----------------------------------------------------------------------------------------------------
@@ -106,9 +113,12 @@ def plan_run_as_of(on: date) -> PlanRun | None:
 def fill_rate(on: date) -> list[KpiValue]:
     start, end = _window(on)
     lines = SalesOrderLine.objects.filter(requested_ship_date__range=(start, end)).exclude(
-        status=SalesOrderLine.Status.CANCELLED)
-    totals = lines.aggregate(ordered=Sum("quantity_ordered"),
-                             backordered=Sum("quantity_ordered", filter=Q(status=SalesOrderLine.Status.BACKORDERED)))
+        status=SalesOrderLine.Status.CANCELLED
+    )
+    totals = lines.aggregate(
+        ordered=Sum("quantity_ordered"),
+        backordered=Sum("quantity_ordered", filter=Q(status=SalesOrderLine.Status.BACKORDERED)),
+    )
     ordered = totals["ordered"] or 0
     return [_ratio(ordered - (totals["backordered"] or 0), ordered, 100.0)]
 
@@ -119,17 +129,21 @@ def stockout_frequency(on: date) -> list[KpiValue]:
         return [KpiValue(None)]
     horizon = (run.finished_at or run.started_at).date() + timedelta(days=14)
     totals = SkuPlan.objects.filter(run=run).aggregate(
-        n=Count("pk"), short=Count("pk", filter=Q(projected_stockout_date__lte=horizon)))
+        n=Count("pk"), short=Count("pk", filter=Q(projected_stockout_date__lte=horizon))
+    )
     return [_ratio(totals["short"], totals["n"], 100.0)]
 
 
 def inventory_turns(on: date) -> list[KpiValue]:
     # annual cost of goods sold / inventory value: demand of the last 13 weeks at unit cost, times 4
     demand_cost = DemandHistory.objects.filter(
-        period_start__gt=on - timedelta(weeks=13), period_start__lte=on,
+        period_start__gt=on - timedelta(weeks=13),
+        period_start__lte=on,
     ).aggregate(v=Sum(F("quantity") * F("item_location__item__unit_cost")))["v"] or Decimal(0)
     # on-hand value today: the mirror keeps no on-hand history, so past points use today's stock (proxy)
-    value = ItemLocation.objects.filter(on_hand__gt=0).aggregate(v=Sum(F("on_hand") * F("item__unit_cost")))["v"]
+    value = ItemLocation.objects.filter(on_hand__gt=0).aggregate(v=Sum(F("on_hand") * F("item__unit_cost")))[
+        "v"
+    ]
     return [_ratio(float(demand_cost) * 4, float(value or 0))]
 
 
@@ -137,8 +151,11 @@ def exception_review_time(on: date) -> list[KpiValue]:
     decisions = _decisions(on)
     if decisions is None:
         return [KpiValue(None)]
-    firsts = (decisions.filter(action__in=HUMAN).values("exception_id")
-              .annotate(first=Min("created_at"), opened=Max("exception__created_at")))
+    firsts = (
+        decisions.filter(action__in=HUMAN)
+        .values("exception_id")
+        .annotate(first=Min("created_at"), opened=Max("exception__created_at"))
+    )
     hours = [(row["first"] - row["opened"]).total_seconds() / 3600 for row in firsts if row["opened"]]
     return [KpiValue(sum(hours) / len(hours) if hours else None, sum(hours), len(hours))]
 
@@ -147,8 +164,9 @@ def _approved_actions(on: date, actions: tuple[str, ...]):
     decisions = _decisions(on)
     if decisions is None:
         return None
-    return decisions.filter(action__in=("approve", "override", "auto_execute"),
-                            recommendation__action__in=actions)
+    return decisions.filter(
+        action__in=("approve", "override", "auto_execute"), recommendation__action__in=actions
+    )
 
 
 def expedite_frequency(on: date) -> list[KpiValue]:
@@ -164,13 +182,17 @@ def emergency_freight(on: date) -> list[KpiValue]:
     if urgent is None:
         return [KpiValue(None)]
     rows = urgent.values_list("created_at", "recommendation__due_date")
-    n = sum(1 for created, due in rows if due is not None and (due - timezone.localtime(created).date()).days <= 7)
+    n = sum(
+        1 for created, due in rows if due is not None and (due - timezone.localtime(created).date()).days <= 7
+    )
     return [KpiValue(n / (WINDOW_DAYS / 7), n, WINDOW_DAYS / 7)]
 
 
 def order_cycle_time(on: date) -> list[KpiValue]:
     start, end = _window(on)
-    rows = Receipt.objects.filter(received_date__range=(start, end)).values_list("order_date", "received_date")
+    rows = Receipt.objects.filter(received_date__range=(start, end)).values_list(
+        "order_date", "received_date"
+    )
     days = [(received - ordered).days for ordered, received in rows]
     return [KpiValue(sum(days) / len(days) if days else None, sum(days), len(days))]
 
@@ -178,8 +200,11 @@ def order_cycle_time(on: date) -> list[KpiValue]:
 def transfer_efficiency(on: date) -> list[KpiValue]:
     start, end = _window(on)
     due = TransferOrder.objects.filter(expected_arrival__range=(start, end)).exclude(
-        status=TransferOrder.Status.CANCELLED)
-    totals = due.aggregate(n=Count("pk"), received=Count("pk", filter=Q(status=TransferOrder.Status.RECEIVED)))
+        status=TransferOrder.Status.CANCELLED
+    )
+    totals = due.aggregate(
+        n=Count("pk"), received=Count("pk", filter=Q(status=TransferOrder.Status.RECEIVED))
+    )
     return [_ratio(totals["received"], totals["n"], 100.0)]
 
 
@@ -187,7 +212,9 @@ def acceptance_rate(on: date) -> list[KpiValue]:
     decisions = _decisions(on)
     if decisions is None:
         return [KpiValue(None)]
-    totals = decisions.filter(action__in=HUMAN).aggregate(n=Count("pk"), ok=Count("pk", filter=Q(action="approve")))
+    totals = decisions.filter(action__in=HUMAN).aggregate(
+        n=Count("pk"), ok=Count("pk", filter=Q(action="approve"))
+    )
     return [_ratio(totals["ok"], totals["n"], 100.0)]
 
 
@@ -199,11 +226,14 @@ def override_rate(on: date) -> list[KpiValue]:
     human = decisions.filter(action__in=HUMAN)
     totals = human.aggregate(n=Count("pk"), o=Count("pk", filter=Q(action="override")))
     values = [_ratio(totals["o"], totals["n"], 100.0)]
-    for row in (human.values("actor__username").annotate(n=Count("pk"), o=Count("pk", filter=Q(action="override")))
-                .order_by("actor__username")):
+    for row in (
+        human.values("actor__username")
+        .annotate(n=Count("pk"), o=Count("pk", filter=Q(action="override")))
+        .order_by("actor__username")
+    ):
         values.append(_ratio(row["o"], row["n"], 100.0, f"buyer:{row['actor__username'] or 'system'}"))
     reason = _reason_lookup(Decision)
-    for row in (human.filter(action="override").values(reason).annotate(o=Count("pk")).order_by(reason)):
+    for row in human.filter(action="override").values(reason).annotate(o=Count("pk")).order_by(reason):
         values.append(_ratio(row["o"], totals["n"], 100.0, f"reason:{row[reason] or 'none'}"))
     return values
 
@@ -217,7 +247,9 @@ def _forecast_by_category(on: date, field: str) -> list[KpiValue]:
         overall = plans.aggregate(v=Avg("mase"), n=Count("pk"))
         values = [KpiValue(overall["v"], None, overall["n"])]
         rows = plans.values("item_location__item__category").annotate(v=Avg("mase"), n=Count("pk"))
-        values += [KpiValue(r["v"], None, r["n"], f"category:{r['item_location__item__category']}") for r in rows]
+        values += [
+            KpiValue(r["v"], None, r["n"], f"category:{r['item_location__item__category']}") for r in rows
+        ]
         return values
     # bias as a share of the forecast: sum(forecast - actual) / sum(forecast), in percent (+ = over-forecast)
     overall = plans.aggregate(b=Sum("bias"), f=Sum("forecast_weekly"))
@@ -235,47 +267,128 @@ def forecast_bias(on: date) -> list[KpiValue]:
     return _forecast_by_category(on, "bias")
 
 
-KPI_DEFINITIONS: dict[str, KpiDefinition] = {d.key: d for d in [
-    KpiDefinition("fill_rate", "Fill rate", "%", True,
-                  "Proxy: units on order lines requested in the last 28 days that are not backordered, over all "
-                  "units ordered (the mirror has no ship confirmations per line).", fill_rate),
-    KpiDefinition("stockout_frequency", "Stockout frequency", "%", True,
-                  "Proxy: share of planned SKU-locations whose projected stockout falls within 14 days of the "
-                  "plan run in force that day (no history of actual on-hand zero days).", stockout_frequency,
-                  higher_is_better=False),
-    KpiDefinition("inventory_turns", "Inventory turns", "x/yr", True,
-                  "Proxy: demand of the last 13 weeks at unit cost x 4, over today's on-hand value at unit cost "
-                  "(the mirror keeps no on-hand history, so earlier points divide by today's stock).",
-                  inventory_turns),
-    KpiDefinition("exception_review_time", "Exception review time", "h", False,
-                  "Hours from an exception's creation to its first human decision, for decisions in the last "
-                  "28 days.", exception_review_time, higher_is_better=False),
-    KpiDefinition("expedite_frequency", "Expedite frequency", "/wk", False,
-                  "Expedites approved, overridden or auto-executed per week over the last 28 days.",
-                  expedite_frequency, higher_is_better=False),
-    KpiDefinition("emergency_freight", "Emergency freight", "/wk", True,
-                  "Proxy: approved expedites and transfers due within 7 days of the decision, per week (no freight "
-                  "invoices in the mirror).", emergency_freight, higher_is_better=False),
-    KpiDefinition("order_cycle_time", "Order cycle time", "days", True,
-                  "Proxy: days from purchase-order date to receipt for receipts in the last 28 days (replenishment "
-                  "cycle; customer order-to-ship times are not in the mirror).", order_cycle_time,
-                  higher_is_better=False),
-    KpiDefinition("transfer_efficiency", "Transfer efficiency", "%", True,
-                  "Proxy: share of transfers due in the last 28 days that are received (no receipt dates on "
-                  "transfers in the mirror).", transfer_efficiency),
-    KpiDefinition("acceptance_rate", "Recommendation acceptance rate", "%", False,
-                  "Approvals without change over all human decisions (approve, override, reject) in the last 28 "
-                  "days.", acceptance_rate),
-    KpiDefinition("override_rate", "Override rate", "%", False,
-                  "Overrides over all human decisions in the last 28 days, overall, by buyer, and by reason (share "
-                  "of all decisions).", override_rate, higher_is_better=False, dimensioned=True),
-    KpiDefinition("forecast_error", "Forecast error (MASE)", "MASE", False,
-                  "Mean backtest MASE of the plan run in force, overall and by category (below 1 beats the naive "
-                  "forecast).", forecast_error, higher_is_better=False, dimensioned=True),
-    KpiDefinition("forecast_bias", "Forecast bias", "%", False,
-                  "Sum of backtest bias (forecast - actual) over sum of forecast, by category (+ = over-forecast).",
-                  forecast_bias, higher_is_better=False, dimensioned=True),
-]}
+KPI_DEFINITIONS: dict[str, KpiDefinition] = {
+    d.key: d
+    for d in [
+        KpiDefinition(
+            "fill_rate",
+            "Fill rate",
+            "%",
+            True,
+            "Proxy: units on order lines requested in the last 28 days that are not backordered, over all "
+            "units ordered (the mirror has no ship confirmations per line).",
+            fill_rate,
+        ),
+        KpiDefinition(
+            "stockout_frequency",
+            "Stockout frequency",
+            "%",
+            True,
+            "Proxy: share of planned SKU-locations whose projected stockout falls within 14 days of the "
+            "plan run in force that day (no history of actual on-hand zero days).",
+            stockout_frequency,
+            higher_is_better=False,
+        ),
+        KpiDefinition(
+            "inventory_turns",
+            "Inventory turns",
+            "x/yr",
+            True,
+            "Proxy: demand of the last 13 weeks at unit cost x 4, over today's on-hand value at unit cost "
+            "(the mirror keeps no on-hand history, so earlier points divide by today's stock).",
+            inventory_turns,
+        ),
+        KpiDefinition(
+            "exception_review_time",
+            "Exception review time",
+            "h",
+            False,
+            "Hours from an exception's creation to its first human decision, for decisions in the last "
+            "28 days.",
+            exception_review_time,
+            higher_is_better=False,
+        ),
+        KpiDefinition(
+            "expedite_frequency",
+            "Expedite frequency",
+            "/wk",
+            False,
+            "Expedites approved, overridden or auto-executed per week over the last 28 days.",
+            expedite_frequency,
+            higher_is_better=False,
+        ),
+        KpiDefinition(
+            "emergency_freight",
+            "Emergency freight",
+            "/wk",
+            True,
+            "Proxy: approved expedites and transfers due within 7 days of the decision, per week (no freight "
+            "invoices in the mirror).",
+            emergency_freight,
+            higher_is_better=False,
+        ),
+        KpiDefinition(
+            "order_cycle_time",
+            "Order cycle time",
+            "days",
+            True,
+            "Proxy: days from purchase-order date to receipt for receipts in the last 28 days (replenishment "
+            "cycle; customer order-to-ship times are not in the mirror).",
+            order_cycle_time,
+            higher_is_better=False,
+        ),
+        KpiDefinition(
+            "transfer_efficiency",
+            "Transfer efficiency",
+            "%",
+            True,
+            "Proxy: share of transfers due in the last 28 days that are received (no receipt dates on "
+            "transfers in the mirror).",
+            transfer_efficiency,
+        ),
+        KpiDefinition(
+            "acceptance_rate",
+            "Recommendation acceptance rate",
+            "%",
+            False,
+            "Approvals without change over all human decisions (approve, override, reject) in the last 28 "
+            "days.",
+            acceptance_rate,
+        ),
+        KpiDefinition(
+            "override_rate",
+            "Override rate",
+            "%",
+            False,
+            "Overrides over all human decisions in the last 28 days, overall, by buyer, and by reason (share "
+            "of all decisions).",
+            override_rate,
+            higher_is_better=False,
+            dimensioned=True,
+        ),
+        KpiDefinition(
+            "forecast_error",
+            "Forecast error (MASE)",
+            "MASE",
+            False,
+            "Mean backtest MASE of the plan run in force, overall and by category (below 1 beats the naive "
+            "forecast).",
+            forecast_error,
+            higher_is_better=False,
+            dimensioned=True,
+        ),
+        KpiDefinition(
+            "forecast_bias",
+            "Forecast bias",
+            "%",
+            False,
+            "Sum of backtest bias (forecast - actual) over sum of forecast, by category (+ = over-forecast).",
+            forecast_bias,
+            higher_is_better=False,
+            dimensioned=True,
+        ),
+    ]
+}
 
 
 @transaction.atomic
@@ -286,9 +399,19 @@ def kpi_snapshot_compute(*, on: date | None = None) -> int:
     rows = []
     for definition in KPI_DEFINITIONS.values():
         for v in definition.compute(on):
-            rows.append(KpiSnapshot(on=on, kpi=definition.key, dimension=v.dimension, value=v.value,
-                                    numerator=v.numerator, denominator=v.denominator, unit=definition.unit,
-                                    is_proxy=definition.is_proxy, computed_at=now))
+            rows.append(
+                KpiSnapshot(
+                    on=on,
+                    kpi=definition.key,
+                    dimension=v.dimension,
+                    value=v.value,
+                    numerator=v.numerator,
+                    denominator=v.denominator,
+                    unit=definition.unit,
+                    is_proxy=definition.is_proxy,
+                    computed_at=now,
+                )
+            )
     # Replace the day's rows: a buyer or reason that no longer appears must not keep yesterday's figure.
     KpiSnapshot.objects.filter(on=on).delete()
     KpiSnapshot.objects.bulk_create(rows)

@@ -26,8 +26,9 @@ class AuditEvent(models.Model):
     sequence = models.BigIntegerField(unique=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     action = models.CharField(max_length=48, help_text="approve, override, reject, snooze, create, post, ...")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
     actor_name = models.CharField(max_length=150, help_text="Kept as written, even if the user is renamed.")
     subject_type = models.CharField(max_length=48)
     subject_id = models.CharField(max_length=64)
@@ -107,19 +108,33 @@ class ApprovalTier(models.Model):
         DIRECTOR = "director", "Director"
 
     action = models.CharField(max_length=16, choices=ACTION_CHOICES)
-    value_above = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
-                                      help_text="Lower bound, exclusive; empty = from zero.")
-    value_up_to = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
-                                      help_text="Upper bound, inclusive; empty = no limit.")
+    value_above = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Lower bound, exclusive; empty = from zero.",
+    )
+    value_up_to = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Upper bound, inclusive; empty = no limit.",
+    )
     required_role = models.CharField(max_length=16, choices=Role.choices)
     effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True, help_text="Last day it applies; empty = open-ended.")
+    effective_to = models.DateField(
+        null=True, blank=True, help_text="Last day it applies; empty = open-ended."
+    )
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -131,7 +146,8 @@ class ApprovalTier(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(value_above__isnull=True) | Q(value_up_to__isnull=True)
+                condition=Q(value_above__isnull=True)
+                | Q(value_up_to__isnull=True)
                 | Q(value_up_to__gt=F("value_above")),
                 name="approvaltier_band_ordered",
                 violation_error_message="value up to must be above the lower bound.",
@@ -165,14 +181,21 @@ class ApprovalTier(models.Model):
         """Other active tiers of the same action whose dates and value bands both overlap this one."""
         others = ApprovalTier.objects.filter(action=self.action, active=True).exclude(pk=self.pk)
         return [
-            other for other in others
-            if _dates_overlap(self.effective_from, self.effective_to, other.effective_from, other.effective_to)
+            other
+            for other in others
+            if _dates_overlap(
+                self.effective_from, self.effective_to, other.effective_from, other.effective_to
+            )
             and _ranges_overlap(self.value_above, self.value_up_to, other.value_above, other.value_up_to)
         ]
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.value_above is not None and self.value_up_to is not None and self.value_up_to <= self.value_above:
+        if (
+            self.value_above is not None
+            and self.value_up_to is not None
+            and self.value_up_to <= self.value_above
+        ):
             errors["value_up_to"] = "Value up to must be above the lower bound."
         if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
             errors["effective_to"] = "Effective to cannot precede effective from."
@@ -194,7 +217,9 @@ class AutomationPolicy(models.Model):
 
     name = models.CharField(max_length=80)
     action = models.CharField(max_length=16, choices=ACTION_CHOICES)
-    abc_classes = models.CharField(max_length=3, default="C", help_text="ABC classes allowed, e.g. 'C' or 'BC'.")
+    abc_classes = models.CharField(
+        max_length=3, default="C", help_text="ABC classes allowed, e.g. 'C' or 'BC'."
+    )
     xyz_classes = models.CharField(max_length=3, default="XY", help_text="XYZ classes allowed, e.g. 'XY'.")
     min_supplier_reliability = models.FloatField(default=0.9, help_text="0-1, on-time share of the supplier.")
     max_value = models.DecimalField(max_digits=14, decimal_places=2)
@@ -204,10 +229,12 @@ class AutomationPolicy(models.Model):
     effective_to = models.DateField(null=True, blank=True)
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -264,7 +291,9 @@ class AcceptanceModel(models.Model):
     validation_auc = models.FloatField(null=True, blank=True)
     validation_log_loss = models.FloatField(null=True, blank=True)
     features = models.JSONField(default=list)
-    blob = models.BinaryField(help_text="joblib/pickle of the fitted scikit-learn pipeline (trusted, our own).")
+    blob = models.BinaryField(
+        help_text="joblib/pickle of the fitted scikit-learn pipeline (trusted, our own)."
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -286,8 +315,12 @@ class KpiSnapshot(models.Model):
 
     on = models.DateField()
     kpi = models.CharField(max_length=40)
-    dimension = models.CharField(max_length=120, blank=True, default="",
-                                 help_text="'' = the whole network; 'buyer:<name>', 'reason:<code>', 'category:<x>'")
+    dimension = models.CharField(
+        max_length=120,
+        blank=True,
+        default="",
+        help_text="'' = the whole network; 'buyer:<name>', 'reason:<code>', 'category:<x>'",
+    )
     value = models.FloatField(null=True)
     numerator = models.FloatField(null=True)
     denominator = models.FloatField(null=True)
@@ -297,7 +330,9 @@ class KpiSnapshot(models.Model):
 
     class Meta:
         ordering = ["kpi", "dimension", "on"]
-        constraints = [models.UniqueConstraint(fields=["on", "kpi", "dimension"], name="kpisnapshot_day_kpi_dim")]
+        constraints = [
+            models.UniqueConstraint(fields=["on", "kpi", "dimension"], name="kpisnapshot_day_kpi_dim")
+        ]
         indexes = [models.Index(fields=["kpi", "on"], name="kpisnapshot_kpi_on_idx")]
 
     def __str__(self) -> str:
@@ -308,8 +343,9 @@ class DriftReport(models.Model):
     """One run of the drift checks (monthly on a schedule, or on demand by a manager)."""
 
     run_at = models.DateTimeField()
-    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     summary = models.JSONField(default=dict)
 
     class Meta:
@@ -334,8 +370,9 @@ class DriftFinding(models.Model):
     report = models.ForeignKey(DriftReport, on_delete=models.CASCADE, related_name="findings")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     category = models.CharField(max_length=60)
-    supplier = models.ForeignKey("replenish.Supplier", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    supplier = models.ForeignKey(
+        "replenish.Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     score = models.FloatField(help_text="PSI, relative MASE change, or lead-time shift in days.")
     metrics = models.JSONField(default=dict)
     message = models.TextField()
@@ -343,16 +380,20 @@ class DriftFinding(models.Model):
     created_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     close_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["status", "-score"]
         indexes = [models.Index(fields=["status", "kind"], name="driftfinding_status_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "category", "supplier"], condition=Q(status="open"),
-                                    name="driftfinding_one_open_per_subject"),
+            models.UniqueConstraint(
+                fields=["kind", "category", "supplier"],
+                condition=Q(status="open"),
+                name="driftfinding_one_open_per_subject",
+            ),
         ]
 
     def __str__(self) -> str:

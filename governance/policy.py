@@ -52,11 +52,15 @@ def approval_requirement(*, action: str, value: Decimal, on: date) -> ApprovalRe
     for tier in tiers_in_force(action=action, on=on).order_by("value_above"):
         if _in_band(tier, value):
             return ApprovalRequirement(
-                role=tier.required_role, rank=tier.rank, tier_id=tier.pk,
+                role=tier.required_role,
+                rank=tier.rank,
+                tier_id=tier.pk,
                 label=f"{tier.get_action_display()} {tier.band_label}: {tier.get_required_role_display()}",
             )
     return ApprovalRequirement(
-        role=FALLBACK_ROLE, rank=ROLE_RANK[FALLBACK_ROLE], tier_id=None,
+        role=FALLBACK_ROLE,
+        rank=ROLE_RANK[FALLBACK_ROLE],
+        tier_id=None,
         label=f"No approval tier covers {action} at {value:,.2f} on {on}: a manager decides",
     )
 
@@ -69,8 +73,16 @@ def user_rank(user) -> int:
     return max((ROLE_RANK.get(name, 0) for name in names), default=0)
 
 
-def _policy_failure(policy: AutomationPolicy, *, abc: str, xyz: str, supplier_reliability: float, value: Decimal,
-                    confidence: float, quality_flags: list[str]) -> str | None:
+def _policy_failure(
+    policy: AutomationPolicy,
+    *,
+    abc: str,
+    xyz: str,
+    supplier_reliability: float,
+    value: Decimal,
+    confidence: float,
+    quality_flags: list[str],
+) -> str | None:
     """Why this policy does not cover the action (None = it does)."""
     if (abc or "").upper() not in policy.abc_classes.upper() or not abc:
         return f"ABC class {abc or '?'} is not in {policy.abc_classes}"
@@ -87,23 +99,42 @@ def _policy_failure(policy: AutomationPolicy, *, abc: str, xyz: str, supplier_re
     return None
 
 
-def automation_decide(*, action: str, abc: str, xyz: str, supplier_reliability: float, value: Decimal,
-                      confidence: float, quality_flags: list[str], on: date | None = None) -> AutomationVerdict:
+def automation_decide(
+    *,
+    action: str,
+    abc: str,
+    xyz: str,
+    supplier_reliability: float,
+    value: Decimal,
+    confidence: float,
+    quality_flags: list[str],
+    on: date | None = None,
+) -> AutomationVerdict:
     """May this action run without a person? Yes only if one active policy in force covers every condition."""
     on = on or timezone.localdate()
     value = Decimal(value)
     policies = list(
         AutomationPolicy.objects.filter(action=action, active=True, effective_from__lte=on)
-        .exclude(effective_to__lt=on).order_by("pk")
+        .exclude(effective_to__lt=on)
+        .order_by("pk")
     )
     if not policies:
         return AutomationVerdict(False, None, f"No automation policy for {action}: a person decides")
     reasons = []
     for policy in policies:
-        failure = _policy_failure(policy, abc=abc, xyz=xyz, supplier_reliability=supplier_reliability, value=value,
-                                  confidence=confidence, quality_flags=list(quality_flags or []))
+        failure = _policy_failure(
+            policy,
+            abc=abc,
+            xyz=xyz,
+            supplier_reliability=supplier_reliability,
+            value=value,
+            confidence=confidence,
+            quality_flags=list(quality_flags or []),
+        )
         if failure is None:
-            return AutomationVerdict(True, policy.pk, f"Policy '{policy.name}' covers it: executed automatically")
+            return AutomationVerdict(
+                True, policy.pk, f"Policy '{policy.name}' covers it: executed automatically"
+            )
         reasons.append(f"'{policy.name}': {failure}")
     return AutomationVerdict(False, None, "A person decides: " + "; ".join(reasons))
 

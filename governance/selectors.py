@@ -51,9 +51,11 @@ def approvals_inbox_list(*, user) -> QuerySet:
     roles = [role for role, role_rank in ROLE_RANK.items() if role_rank <= rank]
     if rank < 2:
         return PlanningException.objects.none()
-    return (PlanningException.objects.filter(status="awaiting_approval", required_role__in=roles)
-            .select_related("item_location__item", "location", "supplier", "maker", "recommendation", "buyer")
-            .order_by("-value_at_stake", "pk"))
+    return (
+        PlanningException.objects.filter(status="awaiting_approval", required_role__in=roles)
+        .select_related("item_location__item", "location", "supplier", "maker", "recommendation", "buyer")
+        .order_by("-value_at_stake", "pk")
+    )
 
 
 def approvals_waiting_count(user) -> int:
@@ -83,8 +85,12 @@ class OverrideFilters:
     def from_query(cls, params) -> tuple[OverrideFilters, dict[str, str]]:
         """Parse GET parameters; bad values are reported by field name and ignored."""
         errors: dict[str, str] = {}
-        filters = cls(user=params.get("user", "").strip(), reason=params.get("reason", "").strip(),
-                      type=params.get("type", "").strip(), action=params.get("action", "override") or "override")
+        filters = cls(
+            user=params.get("user", "").strip(),
+            reason=params.get("reason", "").strip(),
+            type=params.get("type", "").strip(),
+            action=params.get("action", "override") or "override",
+        )
         if filters.action not in cls.ACTIONS:
             errors["action"] = f"Decision must be one of {', '.join(cls.ACTIONS)}."
             filters.action = "override"
@@ -113,13 +119,17 @@ def override_history_list(*, user, filters: OverrideFilters) -> QuerySet:
     _, Decision = _exception_models()
     if not can_view_audit(user):
         return Decision.objects.none()
-    qs = Decision.objects.select_related("exception", "actor", "recommendation",
-                                         "exception__item_location__item", "exception__location")
+    qs = Decision.objects.select_related(
+        "exception", "actor", "recommendation", "exception__item_location__item", "exception__location"
+    )
     if filters.action != "all":
         qs = qs.filter(action=filters.action)
     if filters.user:
-        qs = qs.filter(actor__username__iexact=filters.user) if filters.user != "system" else qs.filter(
-            actor__isnull=True)
+        qs = (
+            qs.filter(actor__username__iexact=filters.user)
+            if filters.user != "system"
+            else qs.filter(actor__isnull=True)
+        )
     if filters.reason:
         qs = qs.filter(reason_code=filters.reason)
     if filters.type:
@@ -128,8 +138,11 @@ def override_history_list(*, user, filters: OverrideFilters) -> QuerySet:
     if filters.date_from:
         qs = qs.filter(created_at__gte=timezone.make_aware(datetime.combine(filters.date_from, time.min), tz))
     if filters.date_to:
-        qs = qs.filter(created_at__lt=timezone.make_aware(
-            datetime.combine(filters.date_to + timedelta(days=1), time.min), tz))
+        qs = qs.filter(
+            created_at__lt=timezone.make_aware(
+                datetime.combine(filters.date_to + timedelta(days=1), time.min), tz
+            )
+        )
     if filters.value_min is not None:
         qs = qs.filter(value__gte=filters.value_min)
     if filters.value_max is not None:
@@ -148,16 +161,21 @@ def override_filter_choices() -> dict[str, list]:
     reasons += [(code, code) for code in sorted(used - {code for code, _ in reasons})]
     from django.contrib.auth import get_user_model
 
-    users = list(get_user_model().objects.filter(pk__in=Decision.objects.filter(actor__isnull=False)
-                                                 .values("actor_id")).order_by("username")
-                 .values_list("username", flat=True))
+    users = list(
+        get_user_model()
+        .objects.filter(pk__in=Decision.objects.filter(actor__isnull=False).values("actor_id"))
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
     return {"types": types, "reasons": reasons, "users": users, "actions": list(OverrideFilters.ACTIONS)}
 
 
 # --- audit trail and timelines -------------------------------------------------------------------------------------
 
 
-def audit_event_list(*, kind: str = "", subject_type: str = "", subject_id: str = "", actor: str = "") -> QuerySet:
+def audit_event_list(
+    *, kind: str = "", subject_type: str = "", subject_id: str = "", actor: str = ""
+) -> QuerySet:
     qs = AuditEvent.objects.select_related("actor").order_by("-sequence")
     if kind:
         qs = qs.filter(kind=kind)
@@ -191,34 +209,67 @@ def recommendation_timeline(*, subject_type: str, subject_id: int) -> dict:
         exception_ids = [subject_id]
     elif subject_type == "recommendation":
         recommendation_id = subject_id
-        exception_ids = list(PlanningException.objects.filter(recommendation_id=subject_id)
-                             .values_list("pk", flat=True))
+        exception_ids = list(
+            PlanningException.objects.filter(recommendation_id=subject_id).values_list("pk", flat=True)
+        )
     else:
         raise ValueError(f"unknown subject type {subject_type!r}")
-    messages = list(OutboxMessage.objects.filter(subject_type="exception",
-                                                 subject_id__in=[str(pk) for pk in exception_ids]).order_by("pk"))
+    messages = list(
+        OutboxMessage.objects.filter(
+            subject_type="exception", subject_id__in=[str(pk) for pk in exception_ids]
+        ).order_by("pk")
+    )
     subjects = Q(subject_type="exception", subject_id__in=[str(pk) for pk in exception_ids])
     if recommendation_id:
         subjects |= Q(subject_type="recommendation", subject_id=str(recommendation_id))
     if messages:
-        subjects |= Q(subject_type__in=["outbox", "outboxmessage", "outbox_message"],
-                      subject_id__in=[str(m.pk) for m in messages])
+        subjects |= Q(
+            subject_type__in=["outbox", "outboxmessage", "outbox_message"],
+            subject_id__in=[str(m.pk) for m in messages],
+        )
     events = list(AuditEvent.objects.filter(subjects).order_by("sequence"))
-    entries = [TimelineEntry(at=e.created_at, source="audit", title=f"{e.get_kind_display()}: {e.action}",
-                             actor=e.actor_name, detail=e.payload, sequence=e.sequence) for e in events]
+    entries = [
+        TimelineEntry(
+            at=e.created_at,
+            source="audit",
+            title=f"{e.get_kind_display()}: {e.action}",
+            actor=e.actor_name,
+            detail=e.payload,
+            sequence=e.sequence,
+        )
+        for e in events
+    ]
     for m in messages:
-        entries.append(TimelineEntry(at=m.created_at, source="outbox", title=f"Outbox {m.kind}: queued",
-                                     actor="system", detail={"idempotency_key": m.idempotency_key}))
+        entries.append(
+            TimelineEntry(
+                at=m.created_at,
+                source="outbox",
+                title=f"Outbox {m.kind}: queued",
+                actor="system",
+                detail={"idempotency_key": m.idempotency_key},
+            )
+        )
         if m.delivered_at:
-            entries.append(TimelineEntry(at=m.delivered_at, source="outbox", title=f"Outbox {m.kind}: delivered",
-                                         actor="system", detail={"erp_transaction_id": m.erp_transaction_id}))
+            entries.append(
+                TimelineEntry(
+                    at=m.delivered_at,
+                    source="outbox",
+                    title=f"Outbox {m.kind}: delivered",
+                    actor="system",
+                    detail={"erp_transaction_id": m.erp_transaction_id},
+                )
+            )
     entries.sort(key=lambda e: (e.at, e.sequence or 0))
     from replenish.models import Recommendation
 
     return {
-        "recommendation": Recommendation.objects.select_related("item_location__item", "item_location__location",
-                                                                "supplier").filter(pk=recommendation_id).first()
-        if recommendation_id else None,
+        "recommendation": Recommendation.objects.select_related(
+            "item_location__item", "item_location__location", "supplier"
+        )
+        .filter(pk=recommendation_id)
+        .first()
+        if recommendation_id
+        else None,
         "exceptions": list(PlanningException.objects.filter(pk__in=exception_ids)),
         "outbox_messages": messages,
         "entries": entries,

@@ -14,8 +14,11 @@ urlpatterns = [
     path("governance/policies/tiers/<int:pk>/", views.tier_edit_view, name="tier_edit"),
     path("governance/policies/automation/new/", views.policy_edit_view, name="policy_new"),
     path("governance/policies/automation/<int:pk>/", views.policy_edit_view, name="policy_edit"),
-    path("governance/policies/<str:kind>/<int:pk>/deactivate/", views.policy_deactivate_view,
-         name="policy_deactivate"),
+    path(
+        "governance/policies/<str:kind>/<int:pk>/deactivate/",
+        views.policy_deactivate_view,
+        name="policy_deactivate",
+    ),
     path("governance/kpis/", views.kpi_dashboard_view, name="kpis"),
     path("governance/drift/", views.drift_view, name="drift"),
     path("governance/drift/<int:pk>/close/", views.drift_finding_close_view, name="drift_close"),

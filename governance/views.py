@@ -43,8 +43,14 @@ def _forbidden(request, message: str, *, status: int = 403) -> HttpResponse:
 
 def _refuse_write(request, *, action: str, subject_type: str, subject_id, message: str) -> HttpResponse:
     """Log the refused write on the audit trail, then answer 403 with the reason."""
-    audit_refusal(actor=request.user, action=action, subject_type=subject_type, subject_id=subject_id,
-                  reason=message, payload={"path": request.path})
+    audit_refusal(
+        actor=request.user,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        reason=message,
+        payload={"path": request.path},
+    )
     return _forbidden(request, message)
 
 
@@ -55,11 +61,13 @@ MANAGER_ONLY = "Only a manager can change approval tiers and automation policies
 def _write_gate(request, *, action: str, subject_type: str, subject_id, need_manager: bool = True):
     """None when the user may write here, else the 403 response (the refusal is already logged)."""
     if selectors.is_auditor(request.user):
-        return _refuse_write(request, action=action, subject_type=subject_type, subject_id=subject_id,
-                             message=AUDITOR_WRITE)
+        return _refuse_write(
+            request, action=action, subject_type=subject_type, subject_id=subject_id, message=AUDITOR_WRITE
+        )
     if need_manager and not can_edit_policy(request.user):
-        return _refuse_write(request, action=action, subject_type=subject_type, subject_id=subject_id,
-                             message=MANAGER_ONLY)
+        return _refuse_write(
+            request, action=action, subject_type=subject_type, subject_id=subject_id, message=MANAGER_ONLY
+        )
     return None
 
 
@@ -72,8 +80,12 @@ def _inbox_context(request) -> dict:
         row.made_by_me = row.maker_id == request.user.pk
     ReasonCode = apps.get_model("exceptions", "ReasonCode")
     reasons = ReasonCode.objects.filter(active=True, applies_to__in=["any", "reject"])
-    return {"rows": rows, "reasons": reasons, "currency": settings.DISTOPS_CURRENCY,
-            "rank": user_rank(request.user)}
+    return {
+        "rows": rows,
+        "reasons": reasons,
+        "currency": settings.DISTOPS_CURRENCY,
+        "rank": user_rank(request.user),
+    }
 
 
 @login_required
@@ -98,21 +110,26 @@ def _decision_response(request, exception, message: str, *, status: int = 200) -
     context = {"row": exception, "message": message, "done": status == 200}
     response = render(request, "governance/approvals.html#approval-result", context, status=status)
     waiting = selectors.approvals_waiting_count(request.user)
-    return trigger_client_event(response, "approvals-changed", {"exception": exception.pk, "waiting": waiting})
+    return trigger_client_event(
+        response, "approvals-changed", {"exception": exception.pk, "waiting": waiting}
+    )
 
 
 def _call_decision(request, pk: int, verb: str) -> HttpResponse:
     PlanningException = apps.get_model("exceptions", "PlanningException")
     from exceptions import services as exception_services
 
-    gate = _write_gate(request, action=f"exception_{verb}", subject_type="exception", subject_id=pk,
-                       need_manager=False)
+    gate = _write_gate(
+        request, action=f"exception_{verb}", subject_type="exception", subject_id=pk, need_manager=False
+    )
     if gate:
         return gate
     exception = get_object_or_404(PlanningException, pk=pk)
     form = ApprovalDecisionForm(request.POST)
     if not form.is_valid():
-        return _decision_response(request, exception, "Missing or bad field: " + ", ".join(form.errors), status=400)
+        return _decision_response(
+            request, exception, "Missing or bad field: " + ", ".join(form.errors), status=400
+        )
     data = form.cleaned_data
     try:
         if verb == "approve":
@@ -125,8 +142,13 @@ def _call_decision(request, pk: int, verb: str) -> HttpResponse:
         else:
             if not data["reason_code"]:
                 return _decision_response(request, exception, "Reason: choose why you reject it.", status=400)
-            exception_services.exception_reject(exception=exception, actor=request.user, version=data["version"],
-                                                reason_code=data["reason_code"], comment=data["comment"])
+            exception_services.exception_reject(
+                exception=exception,
+                actor=request.user,
+                version=data["version"],
+                reason_code=data["reason_code"],
+                comment=data["comment"],
+            )
             message = f"Rejected #{exception.pk}."
     except NotAllowed as err:
         return _decision_response(request, exception, str(err), status=403)
@@ -164,12 +186,19 @@ def policy_list_view(request) -> HttpResponse:
         return _forbidden(request, "Approval tiers and automation policies are for managers and auditors.")
     show_all = request.GET.get("all") == "1"
     today = timezone.localdate()
-    examples = [(value, approval_requirement(action="purchase_order", value=value, on=today))
-                for value in (1000, 20000, 80000)]
-    context = {"tiers": selectors.tier_list(include_inactive=show_all),
-               "policies": selectors.policy_list(include_inactive=show_all), "show_all": show_all,
-               "can_edit": can_edit_policy(request.user) and not selectors.is_auditor(request.user),
-               "today": today, "examples": examples, "currency": settings.DISTOPS_CURRENCY}
+    examples = [
+        (value, approval_requirement(action="purchase_order", value=value, on=today))
+        for value in (1000, 20000, 80000)
+    ]
+    context = {
+        "tiers": selectors.tier_list(include_inactive=show_all),
+        "policies": selectors.policy_list(include_inactive=show_all),
+        "show_all": show_all,
+        "can_edit": can_edit_policy(request.user) and not selectors.is_auditor(request.user),
+        "today": today,
+        "examples": examples,
+        "currency": settings.DISTOPS_CURRENCY,
+    }
     return render(request, "governance/policies.html", context)
 
 
@@ -183,16 +212,21 @@ def _editor(request, kind: str, pk: int | None) -> HttpResponse:
     model, form_class, save, id_kwarg, subject_type = EDITORS[kind]
     instance = get_object_or_404(model, pk=pk) if pk else None
     if request.method == "POST":
-        gate = _write_gate(request, action=f"{subject_type}_{'update' if pk else 'create'}",
-                           subject_type=subject_type, subject_id=pk or "new")
+        gate = _write_gate(
+            request,
+            action=f"{subject_type}_{'update' if pk else 'create'}",
+            subject_type=subject_type,
+            subject_id=pk or "new",
+        )
         if gate:
             return gate
         form = form_class(request.POST, instance=instance)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
             try:
-                save(actor=request.user, data=data, version=form.cleaned_data.get("version"),
-                     **{id_kwarg: pk})
+                save(
+                    actor=request.user, data=data, version=form.cleaned_data.get("version"), **{id_kwarg: pk}
+                )
             except InvalidInput as err:
                 for field, message in err.errors.items():
                     form.add_error(field if field in form.fields else None, message)
@@ -237,8 +271,12 @@ def policy_deactivate_view(request, kind: str, pk: int) -> HttpResponse:
         return gate
     obj = get_object_or_404(model, pk=pk)
     try:
-        save(actor=request.user, data={"active": False}, version=int(request.POST.get("version") or obj.version),
-             **{id_kwarg: pk})
+        save(
+            actor=request.user,
+            data={"active": False},
+            version=int(request.POST.get("version") or obj.version),
+            **{id_kwarg: pk},
+        )
     except GovernanceError as err:
         return _forbidden(request, str(err), status=getattr(err, "status", 400))
     if request.htmx:
@@ -270,16 +308,30 @@ def kpi_dashboard_view(request) -> HttpResponse:
         latest = overall[-1][1] if overall else None
         previous = overall[-2][1] if len(overall) > 1 else None
         breakdown = [(dim, points[-1][1]) for dim, points in sorted(dims.items()) if dim and points]
-        cards.append({"definition": definition, "latest": latest, "previous": previous, "breakdown": breakdown,
-                      "points": len(overall)})
+        cards.append(
+            {
+                "definition": definition,
+                "latest": latest,
+                "previous": previous,
+                "breakdown": breakdown,
+                "points": len(overall),
+            }
+        )
     chart_data = {
-        key: {dim or "all": [[day.isoformat(), value] for day, value in points] for dim, points in dims.items()
-              if not dim or len(dims) <= 13}
+        key: {
+            dim or "all": [[day.isoformat(), value] for day, value in points]
+            for dim, points in dims.items()
+            if not dim or len(dims) <= 13
+        }
         for key, dims in series.items()
     }
-    context = {"cards": cards, "chart_data": chart_data, "weeks": weeks,
-               "labels": {k: {"label": d.label, "unit": d.unit} for k, d in KPI_DEFINITIONS.items()},
-               "models": AcceptanceModel.objects.defer("blob")[:5]}
+    context = {
+        "cards": cards,
+        "chart_data": chart_data,
+        "weeks": weeks,
+        "labels": {k: {"label": d.label, "unit": d.unit} for k, d in KPI_DEFINITIONS.items()},
+        "models": AcceptanceModel.objects.defer("blob")[:5],
+    }
     return render(request, "governance/kpis.html", context)
 
 
@@ -299,9 +351,12 @@ def drift_view(request) -> HttpResponse:
     if not _manager_screen(request.user):
         return _forbidden(request, "Drift findings are for managers.")
     status = request.GET.get("status", "open")
-    context = {"findings": selectors.drift_finding_list(status=status)[:500], "status": status,
-               "reports": DriftReport.objects.all()[:6],
-               "can_edit": can_edit_policy(request.user) and not selectors.is_auditor(request.user)}
+    context = {
+        "findings": selectors.drift_finding_list(status=status)[:500],
+        "status": status,
+        "reports": DriftReport.objects.all()[:6],
+        "can_edit": can_edit_policy(request.user) and not selectors.is_auditor(request.user),
+    }
     template = "governance/drift.html"
     if request.htmx and request.htmx.target == "drift-table":
         template += "#drift-table"
@@ -328,19 +383,44 @@ def drift_finding_close_view(request, pk: int) -> HttpResponse:
 
 # --- auditor screens -----------------------------------------------------------------------------------------------
 
-OVERRIDE_HEADER = ["When", "Decision", "By", "Exception", "Type", "Action", "SKU", "Location", "Reason", "Comment",
-                   "Value", "Confidence", "Before", "After"]
+OVERRIDE_HEADER = [
+    "When",
+    "Decision",
+    "By",
+    "Exception",
+    "Type",
+    "Action",
+    "SKU",
+    "Location",
+    "Reason",
+    "Comment",
+    "Value",
+    "Confidence",
+    "Before",
+    "After",
+]
 
 
 def _override_rows(qs):
     for d in qs.iterator(2000):
         exc = d.exception
         il = exc.item_location
-        yield [timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"), d.action,
-               d.actor.username if d.actor else "system (policy)", exc.pk, exc.type,
-               d.recommendation.action if d.recommendation else "", il.item.sku if il else "",
-               exc.location.code if exc.location else "", d.reason_code, d.comment, d.value, d.confidence,
-               json.dumps(d.before, sort_keys=True, default=str), json.dumps(d.after, sort_keys=True, default=str)]
+        yield [
+            timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"),
+            d.action,
+            d.actor.username if d.actor else "system (policy)",
+            exc.pk,
+            exc.type,
+            d.recommendation.action if d.recommendation else "",
+            il.item.sku if il else "",
+            exc.location.code if exc.location else "",
+            d.reason_code,
+            d.comment,
+            d.value,
+            d.confidence,
+            json.dumps(d.before, sort_keys=True, default=str),
+            json.dumps(d.after, sort_keys=True, default=str),
+        ]
 
 
 @login_required
@@ -354,14 +434,25 @@ def override_history_view(request) -> HttpResponse:
     if export in ("csv", "xlsx"):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         if export == "csv":
-            return csv_response(filename=f"override-history-{stamp}.csv", header=OVERRIDE_HEADER,
-                                rows=_override_rows(qs))
-        return xlsx_response(filename=f"override-history-{stamp}.xlsx", title="Override history",
-                             header=OVERRIDE_HEADER, rows=_override_rows(qs))
+            return csv_response(
+                filename=f"override-history-{stamp}.csv", header=OVERRIDE_HEADER, rows=_override_rows(qs)
+            )
+        return xlsx_response(
+            filename=f"override-history-{stamp}.xlsx",
+            title="Override history",
+            header=OVERRIDE_HEADER,
+            rows=_override_rows(qs),
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = filters.as_query()
-    context = {"page": page, "filters": filters, "errors": errors, "choices": selectors.override_filter_choices(),
-               "query": urlencode(query), "currency": settings.DISTOPS_CURRENCY}
+    context = {
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "choices": selectors.override_filter_choices(),
+        "query": urlencode(query),
+        "currency": settings.DISTOPS_CURRENCY,
+    }
     template = "governance/overrides.html"
     if request.htmx and request.htmx.target == "override-table":
         template += "#override-table"
@@ -379,8 +470,13 @@ def audit_trail_view(request) -> HttpResponse:
     if request.GET.get("verify") == "1":
         checked, broken = verify_chain()
         verification = {"checked": checked, "broken": broken, "at": timezone.now()}
-    context = {"page": page, "params": params, "kinds": AuditEvent.Kind.choices, "verification": verification,
-               "query": urlencode({k: v for k, v in params.items() if v})}
+    context = {
+        "page": page,
+        "params": params,
+        "kinds": AuditEvent.Kind.choices,
+        "verification": verification,
+        "query": urlencode({k: v for k, v in params.items() if v}),
+    }
     template = "governance/audit_trail.html"
     if request.htmx and request.htmx.target == "chain-status":
         template += "#chain-status"

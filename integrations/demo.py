@@ -47,8 +47,12 @@ def demo_asn_changes(
     first = orders[chosen[0]][0].order
     supplier = first.supplier
     # One ship notice goes to one destination: the same supplier's open POs for the first PO's location.
-    same_route = sorted(o for o in orders if orders[o][0].order.supplier_id == supplier.pk
-                        and orders[o][0].order.location_id == first.location_id)
+    same_route = sorted(
+        o
+        for o in orders
+        if orders[o][0].order.supplier_id == supplier.pk
+        and orders[o][0].order.location_id == first.location_id
+    )
     chosen = rng.sample(same_route, min(count, len(same_route)))
     today = timezone.localdate()
     parts = dict(

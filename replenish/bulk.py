@@ -74,8 +74,11 @@ FLOAT_DECIMALS = 6  # engine statistics; printing 17-digit floats is 3-4x slower
 
 def _floats_rounded(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
     """FloatField columns rounded to FLOAT_DECIMALS places before they are printed for COPY."""
-    columns = [f.column for f in model._meta.concrete_fields
-               if isinstance(f, models.FloatField) and f.column in frame.columns]
+    columns = [
+        f.column
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.FloatField) and f.column in frame.columns
+    ]
     return frame.round(dict.fromkeys(columns, FLOAT_DECIMALS)) if columns else frame
 
 

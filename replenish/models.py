@@ -563,14 +563,20 @@ class PlanRun(models.Model):
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.FULL)
-    filters = models.JSONField(default=dict, blank=True, help_text="--location / --items of a partial refresh.")
+    filters = models.JSONField(
+        default=dict, blank=True, help_text="--location / --items of a partial refresh."
+    )
     is_current = models.BooleanField(default=False)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     series_count = models.PositiveIntegerField(default=0)
     recommendation_count = models.PositiveIntegerField(default=0)
-    model_version = models.CharField(max_length=40, blank=True, help_text="Engine version and parameters hash.")
-    input_snapshot = models.JSONField(default=dict, blank=True, help_text="Counts and checksums of the inputs.")
+    model_version = models.CharField(
+        max_length=40, blank=True, help_text="Engine version and parameters hash."
+    )
+    input_snapshot = models.JSONField(
+        default=dict, blank=True, help_text="Counts and checksums of the inputs."
+    )
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -583,7 +589,9 @@ class PlanRun(models.Model):
         ordering = ["-started_at"]
         permissions = [("refresh_plan", "Can start a plan refresh")]
         constraints = [
-            models.UniqueConstraint(fields=["is_current"], condition=Q(is_current=True), name="planrun_one_current")
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="planrun_one_current"
+            )
         ]
 
     def __str__(self) -> str:
@@ -650,7 +658,11 @@ class Recommendation(models.Model):
     due_date = models.DateField()
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     source_location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="Where a transfer ships from.",
     )
     po_line = models.ForeignKey(

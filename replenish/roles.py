@@ -48,8 +48,12 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         "replenish.refresh_plan",
     ],
     DIRECTOR: [
-        "exceptions.decide_exception", "exceptions.change_planningexception", "exceptions.view_all_exceptions",
-        "governance.approve_tier", "governance.edit_policy", "replenish.refresh_plan",
+        "exceptions.decide_exception",
+        "exceptions.change_planningexception",
+        "exceptions.view_all_exceptions",
+        "governance.approve_tier",
+        "governance.edit_policy",
+        "replenish.refresh_plan",
     ],
     AUDITOR: ["exceptions.view_all_exceptions", "governance.view_audit"],
     ADMINISTRATOR: [],  # every permission of the planning apps, below

@@ -88,11 +88,16 @@ def item_location_safety_stock_floor_set(*, floors: dict[int, float], actor, rea
     changed = []
     for item_location_id, floor in sorted(floors.items()):
         if floor is None or floor < 0:
-            raise ValueError(f"safety stock floor of SKU-location {item_location_id} must be a non-negative number")
+            raise ValueError(
+                f"safety stock floor of SKU-location {item_location_id} must be a non-negative number"
+            )
         if ItemLocation.objects.filter(pk=item_location_id).update(safety_stock_floor=float(floor)):
             changed.append(item_location_id)
     audit_record(
-        kind="policy_change", action="safety_stock_floor_set", actor=actor, subject_type="item_locations",
+        kind="policy_change",
+        action="safety_stock_floor_set",
+        actor=actor,
+        subject_type="item_locations",
         subject_id=",".join(map(str, changed[:20])) or "-",
         payload={"floors": {str(k): floors[k] for k in changed}, "reason": reason},
     )

@@ -90,7 +90,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 # On PostgreSQL the test database name is fixed so that a Celery worker started outside pytest (by .ci/run) can use
 # it; SQLite tests use an in-memory database unless TEST_DATABASE_NAME names a file.
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or env.str("TEST_DATABASE_NAME", default=""):
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or env.str(
+    "TEST_DATABASE_NAME", default=""
+):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_distops")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -167,8 +169,14 @@ CELERY_TIMEZONE = TIME_ZONE
 # Schedules live in one place.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "replenish.tasks.worker_heartbeat_task", "schedule": 300.0},
-    "plan-refresh-nightly": {"task": "replenish.tasks.plan_refresh_task", "schedule": crontab(hour=2, minute=15)},
-    "plan-runs-prune": {"task": "replenish.tasks.plan_runs_prune_task", "schedule": crontab(hour=5, minute=0)},
+    "plan-refresh-nightly": {
+        "task": "replenish.tasks.plan_refresh_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "plan-runs-prune": {
+        "task": "replenish.tasks.plan_runs_prune_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }
 
 CACHES = {
@@ -200,17 +208,24 @@ DISTOPS_ERP_URL = env.str("ERP_BASE_URL", default="")
 DISTOPS_ERP_TOKEN = env.str("ERP_TOKEN", default="")
 DISTOPS_OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE["integrations-outbox-relay"] = {
-    "task": "integrations.tasks.outbox_relay_task", "schedule": 5.0,
+    "task": "integrations.tasks.outbox_relay_task",
+    "schedule": 5.0,
 }
-CELERY_BEAT_SCHEDULE["integrations-erp-pull"] = {"task": "integrations.tasks.erp_pull_task", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["integrations-erp-pull"] = {
+    "task": "integrations.tasks.erp_pull_task",
+    "schedule": 300.0,
+}
 # Governance: daily KPI snapshot after the nightly plan, weekly acceptance-model retraining, drift checked daily but
 # run once per calendar month (so a missed first-of-month still gets its report).
 CELERY_BEAT_SCHEDULE["governance-kpi-snapshot"] = {
-    "task": "governance.tasks.kpi_snapshot_task", "schedule": crontab(hour=4, minute=30),
+    "task": "governance.tasks.kpi_snapshot_task",
+    "schedule": crontab(hour=4, minute=30),
 }
 CELERY_BEAT_SCHEDULE["governance-acceptance-retrain"] = {
-    "task": "governance.tasks.acceptance_model_train_task", "schedule": crontab(day_of_week="sun", hour=3, minute=0),
+    "task": "governance.tasks.acceptance_model_train_task",
+    "schedule": crontab(day_of_week="sun", hour=3, minute=0),
 }
 CELERY_BEAT_SCHEDULE["governance-drift-monthly"] = {
-    "task": "governance.tasks.drift_report_task", "schedule": crontab(hour=3, minute=30),
+    "task": "governance.tasks.drift_report_task",
+    "schedule": crontab(hour=3, minute=30),
 }

@@ -9,7 +9,11 @@ urlpatterns = [
     path("", views.home_view, name="home"),
     path("skus/", views.item_location_list_view, name="item_location_list"),
     path("simulation/", simulation_views.simulation_report_list_view, name="simulation_report_list"),
-    path("simulation/<int:pk>/", simulation_views.simulation_report_detail_view, name="simulation_report_detail"),
+    path(
+        "simulation/<int:pk>/",
+        simulation_views.simulation_report_detail_view,
+        name="simulation_report_detail",
+    ),
     path(
         "simulation/<int:pk>/export.<str:fmt>",
         simulation_views.simulation_report_export_view,

@@ -40,6 +40,7 @@ def domain_event_on_wms(sender, message, location_days, **kwargs) -> None:
     days = sorted({day for _location, day in location_days})
     day = next((d for d in days if d >= today), days[0])
     domain_event_record_wms(
-        message=message, location_ids=sorted({location for location, _day in location_days}),
+        message=message,
+        location_ids=sorted({location for location, _day in location_days}),
         day=date.fromisoformat(day),
     )

@@ -247,8 +247,10 @@ def workflow_task_approve(*, task: WorkflowTask, actor) -> WorkflowTask:
             from replenish.services import item_location_safety_stock_floor_set
 
             item_location_safety_stock_floor_set(
-                floors={int(c["item_location_id"]): float(c["proposed_safety_stock"])
-                        for c in locked.payload.get("changes", [])},
+                floors={
+                    int(c["item_location_id"]): float(c["proposed_safety_stock"])
+                    for c in locked.payload.get("changes", [])
+                },
                 actor=actor,
                 reason=f"approved {locked.title}",
             )

@@ -321,7 +321,9 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
         return targets, computed
 
     targets, policy_result = timed("policy", policy)
-    policy_result = _with_safety_stock_floor(policy_result, series["safety_stock_floor"].to_numpy(dtype=np.float64))
+    policy_result = _with_safety_stock_floor(
+        policy_result, series["safety_stock_floor"].to_numpy(dtype=np.float64)
+    )
 
     def assemble() -> pd.DataFrame:
         pack = series["pack_size"].to_numpy()

@@ -38,7 +38,9 @@ def read_frame(sql: str, columns: list[str], params: list | None = None) -> pd.D
     """
     with connection.cursor() as cursor:
         if is_postgres():
-            cursor.execute(f"SELECT string_agg(trim(both '()' from q::text), E'\\n') FROM ({sql}) q", params or [])
+            cursor.execute(
+                f"SELECT string_agg(trim(both '()' from q::text), E'\\n') FROM ({sql}) q", params or []
+            )
             text = cursor.fetchone()[0]
             if not text:
                 return pd.DataFrame(columns=columns)

@@ -216,5 +216,7 @@ def test_an_approved_safety_stock_floor_raises_ss_rop_and_order_up_to_by_the_sam
     np.testing.assert_allclose(floored["safety_stock"][:100], plain["safety_stock"][:100] + 7.0, atol=1e-6)
     np.testing.assert_allclose(floored["reorder_point"][:100], plain["reorder_point"][:100] + 7.0, atol=1e-6)
     np.testing.assert_allclose(floored["order_up_to"][:100], plain["order_up_to"][:100] + 7.0, atol=1e-6)
-    assert floored["flag_safety_stock_floor"][:100].all() and not floored["flag_safety_stock_floor"][100:].any()
+    assert (
+        floored["flag_safety_stock_floor"][:100].all() and not floored["flag_safety_stock_floor"][100:].any()
+    )
     np.testing.assert_allclose(floored["reorder_point"][100:], plain["reorder_point"][100:], atol=1e-9)

@@ -220,17 +220,46 @@ def test_transfers_pair_within_items_only():
 def test_defer_or_cancel_excess_open_po_lines():
     # 10 a week (1/0.7 a day); series 0 and 1 are in excess (above order-up-to + 8 weeks), series 2 is not
     plan = plan_rows(
-        {"inventory_position": 500.0, "available": 400.0, "order_up_to": 100.0, "reorder_point": 20.0,
-         "forecast_weekly": 10.0},
-        {"inventory_position": 500.0, "available": 100.0, "order_up_to": 150.0, "reorder_point": 20.0,
-         "forecast_weekly": 10.0, "item_id": 2},
-        {"inventory_position": 150.0, "available": 50.0, "order_up_to": 100.0, "reorder_point": 20.0,
-         "forecast_weekly": 10.0, "item_id": 3},
-        {"inventory_position": 500.0, "available": 40.0, "order_up_to": 150.0, "reorder_point": 20.0,
-         "forecast_weekly": 10.0, "item_id": 4},
+        {
+            "inventory_position": 500.0,
+            "available": 400.0,
+            "order_up_to": 100.0,
+            "reorder_point": 20.0,
+            "forecast_weekly": 10.0,
+        },
+        {
+            "inventory_position": 500.0,
+            "available": 100.0,
+            "order_up_to": 150.0,
+            "reorder_point": 20.0,
+            "forecast_weekly": 10.0,
+            "item_id": 2,
+        },
+        {
+            "inventory_position": 150.0,
+            "available": 50.0,
+            "order_up_to": 100.0,
+            "reorder_point": 20.0,
+            "forecast_weekly": 10.0,
+            "item_id": 3,
+        },
+        {
+            "inventory_position": 500.0,
+            "available": 40.0,
+            "order_up_to": 150.0,
+            "reorder_point": 20.0,
+            "forecast_weekly": 10.0,
+            "item_id": 4,
+        },
     )
-    lines = supply([(0, 1, 100.0, 20, 0, "po"), (1, 2, 400.0, 30, 0, "po"), (2, 3, 100.0, 20, 0, "po"),
-                    (3, 4, 460.0, 20, 0, "po")])
+    lines = supply(
+        [
+            (0, 1, 100.0, 20, 0, "po"),
+            (1, 2, 400.0, 30, 0, "po"),
+            (2, 3, 100.0, 20, 0, "po"),
+            (3, 4, 460.0, 20, 0, "po"),
+        ]
+    )
     result = build_recommendations(plan, lines).set_index("series")
     assert result.loc[0, "action"] == "cancel"  # 500 - 100 = 400 still covers 100
     # without the line: 100 units, 80 above the reorder point, which 10/7 a day uses up in floor(56) days

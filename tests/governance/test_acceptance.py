@@ -26,10 +26,16 @@ def _history(buyers, n_per_cell: int, override_every: int) -> None:
         for exc_type in ("stockout_risk", "inbound_late"):
             for category in ("Pumps", "Valves"):
                 for _ in range(n_per_cell):
-                    exc = f.exception(type=exc_type, category=category, value_at_stake=Decimal(500 + 37 * (i % 50)))
+                    exc = f.exception(
+                        type=exc_type, category=category, value_at_stake=Decimal(500 + 37 * (i % 50))
+                    )
                     action = "override" if i % override_every == 0 else "approve"
-                    f.decision(exception_=exc, action=action, actor=buyer,
-                               reason_code="forecast_too_high" if action == "override" else "")
+                    f.decision(
+                        exception_=exc,
+                        action=action,
+                        actor=buyer,
+                        reason_code="forecast_too_high" if action == "override" else "",
+                    )
                     i += 1
 
 
@@ -41,7 +47,9 @@ def test_training_rows_take_the_first_human_reaction_per_exception():
     buyer, manager = f.user("buyer"), f.user("manager")
     exc = f.exception()
     f.decision(exception_=exc, action="override", actor=buyer, version=1)
-    f.decision(exception_=exc, action="approve", actor=manager, version=2)  # the checker approving the override
+    f.decision(
+        exception_=exc, action="approve", actor=manager, version=2
+    )  # the checker approving the override
     auto = f.exception()
     f.decision(exception_=auto, action="auto_execute", actor=None)
     frame = acceptance_training_frame()
@@ -73,8 +81,13 @@ def test_overrides_of_a_kind_lower_its_acceptance_probability_after_retraining()
     after = _p(b1)
     assert after < before - 0.2, (before, after)
     # the other kinds move much less
-    other = float(acceptance_probability(features=pd.DataFrame([{**KIND, "action": "stockout_risk",
-                                                                 "category": "Valves", "buyer": b2.username}]))[0])
+    other = float(
+        acceptance_probability(
+            features=pd.DataFrame(
+                [{**KIND, "action": "stockout_risk", "category": "Valves", "buyer": b2.username}]
+            )
+        )[0]
+    )
     assert other > after + 0.2
     assert AuditEvent.objects.filter(kind="system", action="acceptance_model_train").count() == 2
 
@@ -84,8 +97,16 @@ def test_fit_reports_auc_on_a_hold_out_that_separates_a_clear_signal():
     n = 400
     confidence = rng.uniform(0, 1, n)
     accepted = (rng.uniform(0, 1, n) < confidence).astype(int)  # P(accept) = confidence
-    frame = pd.DataFrame({"action": "purchase_order", "value": 100.0, "confidence": confidence,
-                          "category": "X", "buyer": "b", "accepted": accepted})
+    frame = pd.DataFrame(
+        {
+            "action": "purchase_order",
+            "value": 100.0,
+            "confidence": confidence,
+            "category": "X",
+            "buyer": "b",
+            "accepted": accepted,
+        }
+    )
     bundle, metrics = acceptance_fit(frame)
     # the best possible AUC here is ~0.83 (P(accept)=confidence); a useful model is well above chance
     assert metrics["auc"] > 0.7

@@ -1,7 +1,6 @@
 """The manager's approvals inbox: approve / reject with a comment through exceptions.services; tier,
 maker-checker and read-only auditors enforced, every refusal answered 403 with the reason and logged."""
 
-
 import pytest
 from django.urls import reverse
 
@@ -16,8 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _post(client, exc, verb="approve", **data):
-    return client.post(reverse(f"governance:approval_{verb}", args=[exc.pk]),
-                       {"version": exc.version, **data}, HTTP_HX_REQUEST="true")
+    return client.post(
+        reverse(f"governance:approval_{verb}", args=[exc.pk]),
+        {"version": exc.version, **data},
+        HTTP_HX_REQUEST="true",
+    )
 
 
 def test_manager_approves_a_tier_2_change_from_the_inbox_with_a_comment(client):
@@ -92,8 +94,11 @@ def test_reject_needs_a_reason_and_stale_versions_answer_409(client):
     exc.refresh_from_db()
     assert exc.status == "rejected"
     client.force_login(m2)
-    stale = client.post(reverse("governance:approval_approve", args=[exc.pk]), {"version": exc_version},
-                        HTTP_HX_REQUEST="true")
+    stale = client.post(
+        reverse("governance:approval_approve", args=[exc.pk]),
+        {"version": exc_version},
+        HTTP_HX_REQUEST="true",
+    )
     assert stale.status_code == 409 and "already decided" in stale.content.decode()
 
 

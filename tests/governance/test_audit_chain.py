@@ -13,8 +13,16 @@ def _record(n: int, actor=None) -> list[AuditEvent]:
     events = []
     for i in range(n):
         with transaction.atomic():
-            events.append(audit_record(kind="decision", action="approve", actor=actor, subject_type="exception",
-                                       subject_id=i, payload={"quantity": i * 10, "reason": "ok"}))
+            events.append(
+                audit_record(
+                    kind="decision",
+                    action="approve",
+                    actor=actor,
+                    subject_type="exception",
+                    subject_id=i,
+                    payload={"quantity": i * 10, "reason": "ok"},
+                )
+            )
     return events
 
 
@@ -25,9 +33,17 @@ def test_chain_links_each_event_to_the_previous_hash():
     assert events[1].previous_hash == events[0].hash and events[2].previous_hash == events[1].hash
     # recompute the first hash independently of the writer
     e = AuditEvent.objects.get(sequence=1)
-    assert e.hash == event_hash(sequence=1, previous_hash=GENESIS, kind="decision", action="approve",
-                                actor_name="system", subject_type="exception", subject_id="0",
-                                payload={"quantity": 0, "reason": "ok"}, created_at=e.created_at)
+    assert e.hash == event_hash(
+        sequence=1,
+        previous_hash=GENESIS,
+        kind="decision",
+        action="approve",
+        actor_name="system",
+        subject_type="exception",
+        subject_id="0",
+        payload={"quantity": 0, "reason": "ok"},
+        created_at=e.created_at,
+    )
     assert verify_chain() == (3, None)
 
 
@@ -65,7 +81,10 @@ def _tamper(sql: str, params: list) -> None:
 def test_verify_audit_names_the_first_edited_event():
     _record(5)
     call_command("verify_audit")  # intact
-    _tamper("UPDATE governance_auditevent SET payload = %s WHERE sequence = 3", ['{"quantity": 999, "reason": "ok"}'])
+    _tamper(
+        "UPDATE governance_auditevent SET payload = %s WHERE sequence = 3",
+        ['{"quantity": 999, "reason": "ok"}'],
+    )
     with pytest.raises(CommandError, match=r"#3 .*changed after it was written"):
         call_command("verify_audit")
 

@@ -34,9 +34,15 @@ def history():
     made = []
     for actor, action, reason, exc_type, value, days_ago in rows:
         exc = f.exception(type=exc_type, value_at_stake=Decimal(value))
-        d = f.decision(exception_=exc, action=action, actor=actor, reason_code=reason,
-                       comment="=HYPERLINK(\"http://evil\")" if value == "800" else "checked",
-                       before={"quantity": 100}, after={"quantity": 60})
+        d = f.decision(
+            exception_=exc,
+            action=action,
+            actor=actor,
+            reason_code=reason,
+            comment='=HYPERLINK("http://evil")' if value == "800" else "checked",
+            before={"quantity": 100},
+            after={"quantity": 60},
+        )
         Decision.objects.filter(pk=d.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
         made.append(d)
     return made
@@ -56,11 +62,14 @@ def test_filters_by_user_reason_type_date_and_value(client, history):
     assert _ids(client.get(url, {"type": "inbound_late"})) == [o2.pk]
     assert _ids(client.get(url, {"value_min": "1000", "value_max": "5000"})) == [o3.pk]
     today = timezone.localdate()
-    assert _ids(client.get(url, {"date_from": (today - timedelta(days=5)).isoformat(),
-                                 "date_to": today.isoformat()})) == [o1.pk, o2.pk]
+    assert _ids(
+        client.get(url, {"date_from": (today - timedelta(days=5)).isoformat(), "date_to": today.isoformat()})
+    ) == [o1.pk, o2.pk]
     assert _ids(client.get(url, {"action": "auto_execute"})) == [auto.pk]  # automation reviewable afterwards
     bad = client.get(url, {"date_from": "yesterday", "value_min": "lots"})
-    assert set(bad.context["errors"]) == {"date_from", "value_min"} and "must be a date" in bad.content.decode()
+    assert (
+        set(bad.context["errors"]) == {"date_from", "value_min"} and "must be a date" in bad.content.decode()
+    )
 
 
 def test_exports_follow_the_filters_and_are_injection_safe(client, history):
@@ -71,37 +80,65 @@ def test_exports_follow_the_filters_and_are_injection_safe(client, history):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert len(rows) == 3 and rows[0][0] == "When"
     comments = {r[9] for r in rows[1:]}
-    assert comments == {"'=HYPERLINK(\"http://evil\")", "checked"}
+    assert comments == {'\'=HYPERLINK("http://evil")', "checked"}
     response = client.get(url, {"user": "alice", "export": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 3
     values = {sheet.cell(row=r, column=10).value for r in (2, 3)}
-    assert values == {"'=HYPERLINK(\"http://evil\")", "checked"}
+    assert values == {'\'=HYPERLINK("http://evil")', "checked"}
     assert {sheet.cell(row=r, column=11).value for r in (2, 3)} == {800.0, 12000.0}
 
 
 def test_timeline_shows_events_and_outbox_state_from_creation_to_erp(client):
     exc = f.exception(status="posted")
     with transaction.atomic():
-        audit_record(kind="recommendation", action="create", actor=None, subject_type="exception",
-                     subject_id=exc.pk, payload={"summary": "Order 240"})
+        audit_record(
+            kind="recommendation",
+            action="create",
+            actor=None,
+            subject_type="exception",
+            subject_id=exc.pk,
+            payload={"summary": "Order 240"},
+        )
     buyer = f.user("buyer")
     with transaction.atomic():
-        audit_record(kind="decision", action="approve", actor=buyer, subject_type="exception", subject_id=exc.pk,
-                     payload={"quantity": 240})
-        message = outbox_enqueue(kind="create_po", idempotency_key=f"exc-{exc.pk}-v1", payload={"q": 240},
-                                 subject_type="exception", subject_id=exc.pk)
+        audit_record(
+            kind="decision",
+            action="approve",
+            actor=buyer,
+            subject_type="exception",
+            subject_id=exc.pk,
+            payload={"quantity": 240},
+        )
+        message = outbox_enqueue(
+            kind="create_po",
+            idempotency_key=f"exc-{exc.pk}-v1",
+            payload={"q": 240},
+            subject_type="exception",
+            subject_id=exc.pk,
+        )
     with transaction.atomic():
-        audit_record(kind="posting", action="delivered", actor=None, subject_type="exception", subject_id=exc.pk,
-                     payload={"erp": "PO-991"})
+        audit_record(
+            kind="posting",
+            action="delivered",
+            actor=None,
+            subject_type="exception",
+            subject_id=exc.pk,
+            payload={"erp": "PO-991"},
+        )
     other = f.exception(type="excess")
     with transaction.atomic():
-        audit_record(kind="decision", action="reject", actor=buyer, subject_type="exception", subject_id=other.pk)
+        audit_record(
+            kind="decision", action="reject", actor=buyer, subject_type="exception", subject_id=other.pk
+        )
     client.force_login(f.user("auditor"))
     response = client.get(reverse("governance:timeline", args=["exception", exc.pk]))
     entries = response.context["entries"]
     assert [e.title for e in entries if e.source == "audit"] == [
-        "Recommendation created: create", "Human decision: approve", "ERP posting outcome: delivered"]
+        "Recommendation created: create",
+        "Human decision: approve",
+        "ERP posting outcome: delivered",
+    ]
     assert any(e.source == "outbox" and "create_po" in e.title for e in entries)
     assert response.context["outbox_messages"] == [message]
     assert "Pending" in response.content.decode()
@@ -110,10 +147,16 @@ def test_timeline_shows_events_and_outbox_state_from_creation_to_erp(client):
 def test_inbox_lists_what_the_managers_rank_covers():
     manager, director = f.user("manager"), f.user("director")
     buyer = f.user("buyer")
-    small = f.exception(status="awaiting_approval", required_role="manager", maker=buyer,
-                        value_at_stake=Decimal("8000"))
-    big = f.exception(status="awaiting_approval", required_role="director", maker=buyer,
-                      value_at_stake=Decimal("90000"), type="excess")
+    small = f.exception(
+        status="awaiting_approval", required_role="manager", maker=buyer, value_at_stake=Decimal("8000")
+    )
+    big = f.exception(
+        status="awaiting_approval",
+        required_role="director",
+        maker=buyer,
+        value_at_stake=Decimal("90000"),
+        type="excess",
+    )
     f.exception(status="open", type="inbound_late")
     assert list(approvals_inbox_list(user=manager)) == [small]
     assert list(approvals_inbox_list(user=director)) == [big, small]

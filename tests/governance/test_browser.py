@@ -15,8 +15,14 @@ from . import factories as f
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "pw-test-12345"
 
 
@@ -30,8 +36,9 @@ def page(live_server, monkeypatch):
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+        )
         context = browser.new_context(accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(10_000)
@@ -72,8 +79,11 @@ def test_manager_approves_a_tier_2_po_change_from_the_inbox(page, live_server):
 
 def test_auditor_filters_override_history_and_exports_it(page, live_server, tmp_path):
     alice, bob = f.user("buyer", username="alice"), f.user("buyer", username="bob")
-    for actor, reason, value in [(alice, "promotion", "900"), (alice, "forecast_too_high", "1200"),
-                                 (bob, "promotion", "300")]:
+    for actor, reason, value in [
+        (alice, "promotion", "900"),
+        (alice, "forecast_too_high", "1200"),
+        (bob, "promotion", "300"),
+    ]:
         exc = f.exception(type="stockout_risk", value_at_stake=Decimal(value))
         d = f.decision(exception_=exc, action="override", actor=actor, reason_code=reason, comment="@risky")
         Decision.objects.filter(pk=d.pk).update(created_at=timezone.now() - timedelta(days=1))

@@ -44,15 +44,22 @@ def test_parallel_appends_keep_one_linear_chain():
         own_connections.add(id(connection.connection) if connection.connection else None)
         for j in range(per_writer):
             with transaction.atomic():
-                audit_record(kind="system", action="concurrency", actor=None, subject_type="writer",
-                             subject_id=i, payload={"n": j})
+                audit_record(
+                    kind="system",
+                    action="concurrency",
+                    actor=None,
+                    subject_type="writer",
+                    subject_id=i,
+                    payload={"n": j},
+                )
                 own_connections.add(id(connection.connection))
 
     errors = _run_threads(append_many, writers)
     assert errors == []
     total = writers * per_writer
     assert list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)) == list(
-        range(1, total + 1))
+        range(1, total + 1)
+    )
     assert verify_chain() == (total, None)
     assert len(own_connections - {None}) >= writers  # each thread really had its own connection
 

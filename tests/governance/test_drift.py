@@ -64,12 +64,22 @@ def test_report_flags_shifted_categories_and_refreshes_open_findings():
     item = base.item(category="Pumps")
     for i in range(30):
         received = LAST_WEEK - timedelta(days=100 + i * 5)
-        f.receipt(item=item, supplier=supplier, location=loc, ordered=received - timedelta(days=10 + i % 2),
-                  received=received)
+        f.receipt(
+            item=item,
+            supplier=supplier,
+            location=loc,
+            ordered=received - timedelta(days=10 + i % 2),
+            received=received,
+        )
     for i in range(8):
         received = LAST_WEEK - timedelta(days=i * 7)
-        f.receipt(item=item, supplier=supplier, location=loc, ordered=received - timedelta(days=16 + i % 2),
-                  received=received)
+        f.receipt(
+            item=item,
+            supplier=supplier,
+            location=loc,
+            ordered=received - timedelta(days=16 + i % 2),
+            received=received,
+        )
     # forecast error in Valves doubled between two full runs
     ils = [base.item_location(item=base.item(category="Valves")) for _ in range(3)]
     old = f.plan_run(finished_at=timezone.now() - timedelta(days=7))
@@ -81,8 +91,11 @@ def test_report_flags_shifted_categories_and_refreshes_open_findings():
     report = drift_report_run()
     # then
     findings = {(x.kind, x.category, x.supplier_id) for x in DriftFinding.objects.filter(status="open")}
-    assert findings == {("demand_shift", "Pumps", None), ("lead_time_shift", "Pumps", supplier.pk),
-                        ("forecast_error", "Valves", None)}
+    assert findings == {
+        ("demand_shift", "Pumps", None),
+        ("lead_time_shift", "Pumps", supplier.pk),
+        ("forecast_error", "Valves", None),
+    }
     pumps = DriftFinding.objects.get(kind="demand_shift")
     assert pumps.score > 0.25 and "PSI" in pumps.message
     lead = DriftFinding.objects.get(kind="lead_time_shift")
@@ -98,8 +111,15 @@ def test_report_flags_shifted_categories_and_refreshes_open_findings():
 @pytest.mark.django_db
 def test_only_a_manager_closes_a_finding_and_refusals_are_logged():
     report = DriftReport.objects.create(run_at=timezone.now())
-    finding = DriftFinding.objects.create(report=report, kind="demand_shift", category="Pumps", score=0.4,
-                                          message="m", created_at=timezone.now(), last_seen_at=timezone.now())
+    finding = DriftFinding.objects.create(
+        report=report,
+        kind="demand_shift",
+        category="Pumps",
+        score=0.4,
+        message="m",
+        created_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
     auditor = f.user("auditor")
     with pytest.raises(NotAllowed):
         drift_finding_close(actor=auditor, finding_id=finding.pk)

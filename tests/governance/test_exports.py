@@ -9,7 +9,7 @@ import pytest
 
 from governance.exports import csv_response, safe_cell, xlsx_bytes
 
-ATTACKS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+ATTACKS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
 
 @pytest.mark.parametrize("text", ATTACKS)
@@ -30,7 +30,9 @@ def test_csv_and_xlsx_hold_the_quoted_text_not_formulas():
     parsed = list(csv.reader(io.StringIO(body)))
     assert [r[0] for r in parsed[1:]] == ["'" + t for t in ATTACKS]
     assert parsed[1][1] == "-5.25"
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(title="t", header=["comment", "value"], rows=rows))).active
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(xlsx_bytes(title="t", header=["comment", "value"], rows=rows))
+    ).active
     cells = [sheet.cell(row=i + 2, column=1) for i in range(len(ATTACKS))]
     # (XML stores a lone CR as LF; what matters is the leading quote)
     assert [c.value for c in cells] == ["'" + t.replace("\r", "\n") for t in ATTACKS]

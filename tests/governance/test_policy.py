@@ -18,10 +18,18 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 6, 1)
 
 
-@pytest.mark.parametrize(("value", "role", "rank"), [
-    ("0", "buyer", 1), ("4999.99", "buyer", 1), ("5000", "buyer", 1), ("5000.01", "manager", 2),
-    ("50000", "manager", 2), ("50000.01", "director", 3), ("2000000", "director", 3),
-])
+@pytest.mark.parametrize(
+    ("value", "role", "rank"),
+    [
+        ("0", "buyer", 1),
+        ("4999.99", "buyer", 1),
+        ("5000", "buyer", 1),
+        ("5000.01", "manager", 2),
+        ("50000", "manager", 2),
+        ("50000.01", "director", 3),
+        ("2000000", "director", 3),
+    ],
+)
 def test_seeded_tiers_route_po_changes_by_value(value, role, rank):
     req = approval_requirement(action="purchase_order", value=Decimal(value), on=TODAY)
     assert (req.role, req.rank) == (role, rank)
@@ -32,16 +40,30 @@ def test_seeded_defaults_cover_every_action_and_one_conservative_policy():
     assert ApprovalTier.objects.filter(active=True).count() == 18
     policy = AutomationPolicy.objects.get()
     assert (policy.action, policy.abc_classes, policy.max_value, policy.min_confidence) == (
-        "purchase_order", "C", Decimal("500.00"), 0.8)
+        "purchase_order",
+        "C",
+        Decimal("500.00"),
+        0.8,
+    )
 
 
 def test_effective_dates_pick_the_tier_in_force():
     f.clear_seeded()
-    old = f.tier(value_up_to=None, required_role="manager", effective_from=date(2025, 1, 1),
-                 effective_to=date(2025, 12, 31))
+    old = f.tier(
+        value_up_to=None,
+        required_role="manager",
+        effective_from=date(2025, 1, 1),
+        effective_to=date(2025, 12, 31),
+    )
     new = f.tier(value_up_to=None, required_role="buyer", effective_from=date(2026, 1, 1))
-    assert approval_requirement(action="purchase_order", value=Decimal(100), on=date(2025, 12, 31)).tier_id == old.pk
-    assert approval_requirement(action="purchase_order", value=Decimal(100), on=date(2026, 1, 1)).tier_id == new.pk
+    assert (
+        approval_requirement(action="purchase_order", value=Decimal(100), on=date(2025, 12, 31)).tier_id
+        == old.pk
+    )
+    assert (
+        approval_requirement(action="purchase_order", value=Decimal(100), on=date(2026, 1, 1)).tier_id
+        == new.pk
+    )
     new.active = False
     new.save()
     fallback = approval_requirement(action="purchase_order", value=Decimal(100), on=date(2026, 1, 1))
@@ -66,45 +88,80 @@ def test_user_rank_by_role():
 def test_overlapping_tier_is_rejected_naming_the_field():
     f.clear_seeded()
     f.tier(value_above=None, value_up_to=Decimal("5000"), effective_from=date(2026, 1, 1))
-    clash = ApprovalTier(action="purchase_order", value_above=Decimal("4000"), value_up_to=Decimal("9000"),
-                         required_role="manager", effective_from=date(2026, 3, 1))
+    clash = ApprovalTier(
+        action="purchase_order",
+        value_above=Decimal("4000"),
+        value_up_to=Decimal("9000"),
+        required_role="manager",
+        effective_from=date(2026, 3, 1),
+    )
     with pytest.raises(ValidationError) as err:
         clash.full_clean()
     assert "value_up_to" in err.value.message_dict
     assert "overlaps" in err.value.message_dict["value_up_to"][0]
     # adjacent bands (5000 up to 9000) and other actions are fine
-    ApprovalTier(action="purchase_order", value_above=Decimal("5000"), value_up_to=Decimal("9000"),
-                 required_role="manager", effective_from=date(2026, 3, 1)).full_clean()
-    ApprovalTier(action="expedite", value_above=Decimal("4000"), value_up_to=Decimal("9000"),
-                 required_role="manager", effective_from=date(2026, 3, 1)).full_clean()
+    ApprovalTier(
+        action="purchase_order",
+        value_above=Decimal("5000"),
+        value_up_to=Decimal("9000"),
+        required_role="manager",
+        effective_from=date(2026, 3, 1),
+    ).full_clean()
+    ApprovalTier(
+        action="expedite",
+        value_above=Decimal("4000"),
+        value_up_to=Decimal("9000"),
+        required_role="manager",
+        effective_from=date(2026, 3, 1),
+    ).full_clean()
     # the same band in a period that does not overlap is fine too
     f.clear_seeded()
     f.tier(effective_from=date(2025, 1, 1), effective_to=date(2025, 12, 31))
-    ApprovalTier(action="purchase_order", value_up_to=Decimal("5000"), required_role="buyer",
-                 effective_from=date(2026, 1, 1)).full_clean()
+    ApprovalTier(
+        action="purchase_order",
+        value_up_to=Decimal("5000"),
+        required_role="buyer",
+        effective_from=date(2026, 1, 1),
+    ).full_clean()
 
 
 def test_band_must_be_ordered():
-    bad = ApprovalTier(action="expedite", value_above=Decimal("900"), value_up_to=Decimal("100"),
-                       required_role="buyer", effective_from=date(2026, 1, 1))
+    bad = ApprovalTier(
+        action="expedite",
+        value_above=Decimal("900"),
+        value_up_to=Decimal("100"),
+        required_role="buyer",
+        effective_from=date(2026, 1, 1),
+    )
     with pytest.raises(ValidationError) as err:
         bad.full_clean()
     assert "value_up_to" in err.value.message_dict
 
 
-GOOD = {"action": "purchase_order", "abc": "C", "xyz": "X", "supplier_reliability": 0.95,
-        "value": Decimal("400"), "confidence": 0.9, "quality_flags": []}
+GOOD = {
+    "action": "purchase_order",
+    "abc": "C",
+    "xyz": "X",
+    "supplier_reliability": 0.95,
+    "value": Decimal("400"),
+    "confidence": 0.9,
+    "quality_flags": [],
+}
 
 
 def test_automation_decides_only_when_every_condition_holds():
     policy = AutomationPolicy.objects.get()
     verdict = automation_decide(**GOOD)
     assert verdict.auto and verdict.policy_id == policy.pk
-    for change, words in [({"abc": "A"}, "ABC class A"), ({"xyz": "Z"}, "XYZ class Z"),
-                          ({"supplier_reliability": 0.85}, "supplier reliability 0.85"),
-                          ({"value": Decimal("500.01")}, "value 500.01"), ({"confidence": 0.79}, "confidence 0.79"),
-                          ({"quality_flags": ["lead_time_default"]}, "lead_time_default"),
-                          ({"action": "expedite"}, "No automation policy for expedite")]:
+    for change, words in [
+        ({"abc": "A"}, "ABC class A"),
+        ({"xyz": "Z"}, "XYZ class Z"),
+        ({"supplier_reliability": 0.85}, "supplier reliability 0.85"),
+        ({"value": Decimal("500.01")}, "value 500.01"),
+        ({"confidence": 0.79}, "confidence 0.79"),
+        ({"quality_flags": ["lead_time_default"]}, "lead_time_default"),
+        ({"action": "expedite"}, "No automation policy for expedite"),
+    ]:
         verdict = automation_decide(**{**GOOD, **change})
         assert not verdict.auto and verdict.policy_id is None, change
         assert words in verdict.reason, (change, verdict.reason)

@@ -26,10 +26,17 @@ def test_manager_changes_a_tier_and_the_change_is_audited_with_before_and_after(
     assert tier.version == 2 and tier.updated_by == manager
     event = AuditEvent.objects.get(kind="policy_change")
     assert (event.action, event.subject_type, event.subject_id, event.actor) == (
-        "approval_tier_update", "approval_tier", str(tier.pk), manager)
+        "approval_tier_update",
+        "approval_tier",
+        str(tier.pk),
+        manager,
+    )
     assert event.payload["before"]["value_up_to"] == "5000.00"
     assert event.payload["after"]["value_up_to"] == "2500"
-    assert approval_requirement(action="purchase_order", value=Decimal("3000"), on=date(2026, 1, 5)).tier_id is None
+    assert (
+        approval_requirement(action="purchase_order", value=Decimal("3000"), on=date(2026, 1, 5)).tier_id
+        is None
+    )
     assert verify_chain() == (1, None)
 
 
@@ -49,21 +56,48 @@ def test_buyer_and_auditor_cannot_edit_and_the_attempt_is_logged():
 def test_overlapping_band_is_refused_by_the_service_naming_the_field():
     manager = f.user("manager")
     with pytest.raises(InvalidInput) as err:
-        tier_save(actor=manager, data={"action": "purchase_order", "value_above": Decimal("1000"),
-                                       "value_up_to": Decimal("3000"), "required_role": "manager",
-                                       "effective_from": date(2026, 7, 1)})
+        tier_save(
+            actor=manager,
+            data={
+                "action": "purchase_order",
+                "value_above": Decimal("1000"),
+                "value_up_to": Decimal("3000"),
+                "required_role": "manager",
+                "effective_from": date(2026, 7, 1),
+            },
+        )
     assert "value_up_to" in err.value.errors and "overlaps tier" in err.value.errors["value_up_to"]
     assert ApprovalTier.objects.count() == 18
     # retiring the seeded band first, then adding a new split, works
     old = ApprovalTier.objects.get(action="purchase_order", required_role="buyer")
     tier_save(actor=manager, tier_id=old.pk, version=1, data={"effective_to": date(2026, 6, 30)})
-    tier_save(actor=manager, data={"action": "purchase_order", "value_up_to": Decimal("1000"),
-                                   "required_role": "buyer", "effective_from": date(2026, 7, 1)})
-    tier_save(actor=manager, data={"action": "purchase_order", "value_above": Decimal("1000"),
-                                   "value_up_to": Decimal("5000"), "required_role": "manager",
-                                   "effective_from": date(2026, 7, 1)})
-    assert approval_requirement(action="purchase_order", value=Decimal("2000"), on=date(2026, 6, 30)).role == "buyer"
-    assert approval_requirement(action="purchase_order", value=Decimal("2000"), on=date(2026, 7, 1)).role == "manager"
+    tier_save(
+        actor=manager,
+        data={
+            "action": "purchase_order",
+            "value_up_to": Decimal("1000"),
+            "required_role": "buyer",
+            "effective_from": date(2026, 7, 1),
+        },
+    )
+    tier_save(
+        actor=manager,
+        data={
+            "action": "purchase_order",
+            "value_above": Decimal("1000"),
+            "value_up_to": Decimal("5000"),
+            "required_role": "manager",
+            "effective_from": date(2026, 7, 1),
+        },
+    )
+    assert (
+        approval_requirement(action="purchase_order", value=Decimal("2000"), on=date(2026, 6, 30)).role
+        == "buyer"
+    )
+    assert (
+        approval_requirement(action="purchase_order", value=Decimal("2000"), on=date(2026, 7, 1)).role
+        == "manager"
+    )
     assert AuditEvent.objects.filter(kind="policy_change").count() == 3
 
 
@@ -82,22 +116,42 @@ def test_deactivating_a_tier_and_a_policy_is_audited():
     policy = AutomationPolicy.objects.get()
     policy_deactivate(actor=manager, policy_id=policy.pk, version=1)
     events = list(AuditEvent.objects.filter(kind="policy_change").order_by("sequence"))
-    assert [(e.payload["before"]["active"], e.payload["after"]["active"]) for e in events] == [(True, False)] * 2
+    assert [(e.payload["before"]["active"], e.payload["after"]["active"]) for e in events] == [
+        (True, False)
+    ] * 2
     assert events[1].subject_type == "automation_policy"
 
 
 def test_policy_validation_names_the_field():
     manager = f.user("manager")
     with pytest.raises(InvalidInput) as err:
-        policy_save(actor=manager, data={"name": "x", "action": "purchase_order", "abc_classes": "CQ",
-                                         "xyz_classes": "X", "max_value": Decimal("100"),
-                                         "min_confidence": 0.9, "min_supplier_reliability": 0.9,
-                                         "effective_from": date(2026, 1, 1)})
+        policy_save(
+            actor=manager,
+            data={
+                "name": "x",
+                "action": "purchase_order",
+                "abc_classes": "CQ",
+                "xyz_classes": "X",
+                "max_value": Decimal("100"),
+                "min_confidence": 0.9,
+                "min_supplier_reliability": 0.9,
+                "effective_from": date(2026, 1, 1),
+            },
+        )
     assert set(err.value.errors) == {"abc_classes"}
-    created = policy_save(actor=manager, data={"name": "B items", "action": "expedite", "abc_classes": "b c",
-                                               "xyz_classes": "x", "max_value": Decimal("100"),
-                                               "min_confidence": 0.9, "min_supplier_reliability": 0.95,
-                                               "effective_from": date(2026, 1, 1)})
+    created = policy_save(
+        actor=manager,
+        data={
+            "name": "B items",
+            "action": "expedite",
+            "abc_classes": "b c",
+            "xyz_classes": "x",
+            "max_value": Decimal("100"),
+            "min_confidence": 0.9,
+            "min_supplier_reliability": 0.95,
+            "effective_from": date(2026, 1, 1),
+        },
+    )
     assert (created.abc_classes, created.xyz_classes, created.created_by) == ("BC", "X", manager)
     assert AuditEvent.objects.get(kind="policy_change").action == "automation_policy_create"
 
@@ -107,9 +161,19 @@ def test_postgres_refuses_overlapping_active_tiers_even_past_the_service():
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError, match="approvaltier_no_overlap"), transaction.atomic():
-        ApprovalTier.objects.create(action="purchase_order", value_above=Decimal("100"),
-                                    value_up_to=Decimal("200"), required_role="manager",
-                                    effective_from=date(2026, 1, 1))
+        ApprovalTier.objects.create(
+            action="purchase_order",
+            value_above=Decimal("100"),
+            value_up_to=Decimal("200"),
+            required_role="manager",
+            effective_from=date(2026, 1, 1),
+        )
     # inactive rows and adjacent bands are allowed
-    ApprovalTier.objects.create(action="purchase_order", value_above=Decimal("100"), value_up_to=Decimal("200"),
-                                required_role="manager", effective_from=date(2026, 1, 1), active=False)
+    ApprovalTier.objects.create(
+        action="purchase_order",
+        value_above=Decimal("100"),
+        value_up_to=Decimal("200"),
+        required_role="manager",
+        effective_from=date(2026, 1, 1),
+        active=False,
+    )

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.django_db
 
 def test_schedules_are_registered_in_the_one_place():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"governance.tasks.kpi_snapshot_task", "governance.tasks.drift_report_task",
-            "governance.tasks.acceptance_model_train_task"} <= tasks
+    assert {
+        "governance.tasks.kpi_snapshot_task",
+        "governance.tasks.drift_report_task",
+        "governance.tasks.acceptance_model_train_task",
+    } <= tasks
 
 
 def test_drift_task_runs_once_a_month_unless_forced():
@@ -44,8 +47,13 @@ def test_dashboard_shows_trend_data_and_names_the_proxies(client):
     item, supplier, loc = base.item(), base.supplier(), base.location()
     today = timezone.localdate()
     f.receipt(item=item, supplier=supplier, location=loc, ordered=today - timedelta(days=9), received=today)
-    f.receipt(item=item, supplier=supplier, location=loc, ordered=today - timedelta(days=40),
-              received=today - timedelta(days=21))
+    f.receipt(
+        item=item,
+        supplier=supplier,
+        location=loc,
+        ordered=today - timedelta(days=40),
+        received=today - timedelta(days=21),
+    )
     kpi_snapshot_compute(on=today - timedelta(days=14))
     kpi_snapshot_compute(on=today)
     client.force_login(f.user("manager"))

@@ -12,8 +12,14 @@ from . import factories as f
 
 pytestmark = pytest.mark.django_db
 
-NEW_TIER = {"action": "purchase_order", "value_above": "1000", "value_up_to": "3000", "required_role": "manager",
-            "effective_from": "2026-07-01", "effective_to": ""}
+NEW_TIER = {
+    "action": "purchase_order",
+    "value_above": "1000",
+    "value_up_to": "3000",
+    "required_role": "manager",
+    "effective_from": "2026-07-01",
+    "effective_to": "",
+}
 
 
 def _client(client, role):
@@ -38,13 +44,19 @@ def test_manager_creates_and_deactivates_a_tier_through_the_screens(client):
     assert response.status_code == 302
     tier = ApprovalTier.objects.get(action="transfer", active=True)
     assert (tier.value_above, tier.value_up_to, tier.effective_from, tier.created_by) == (
-        Decimal("1000"), Decimal("3000"), date(2026, 7, 1), manager)
+        Decimal("1000"),
+        Decimal("3000"),
+        date(2026, 7, 1),
+        manager,
+    )
     response = client.post(reverse("governance:policy_deactivate", args=["tier", tier.pk]), {"version": 1})
     assert response.status_code == 302
     tier.refresh_from_db()
     assert not tier.active
     assert list(AuditEvent.objects.filter(kind="policy_change").values_list("action", flat=True)) == [
-        "approval_tier_create", "approval_tier_update"]
+        "approval_tier_create",
+        "approval_tier_update",
+    ]
     page = client.get(reverse("governance:policies") + "?all=1").content.decode()
     assert f'id="tier-{tier.pk}" class="inactive"' in page
 
@@ -52,9 +64,18 @@ def test_manager_creates_and_deactivates_a_tier_through_the_screens(client):
 def test_manager_edits_a_policy(client):
     _client(client, "manager")
     policy = AutomationPolicy.objects.get()
-    form = {"name": policy.name, "action": "purchase_order", "abc_classes": "c", "xyz_classes": "x",
-            "min_supplier_reliability": "0.95", "max_value": "250", "min_confidence": "0.85",
-            "require_no_quality_flags": "on", "effective_from": "2020-01-01", "version": "1"}
+    form = {
+        "name": policy.name,
+        "action": "purchase_order",
+        "abc_classes": "c",
+        "xyz_classes": "x",
+        "min_supplier_reliability": "0.95",
+        "max_value": "250",
+        "min_confidence": "0.85",
+        "require_no_quality_flags": "on",
+        "effective_from": "2020-01-01",
+        "version": "1",
+    }
     assert client.post(reverse("governance:policy_edit", args=[policy.pk]), form).status_code == 302
     policy.refresh_from_db()
     assert (policy.max_value, policy.xyz_classes, policy.version) == (Decimal("250"), "X", 2)
@@ -86,8 +107,9 @@ def test_auditor_verifies_the_chain_from_the_audit_trail(client):
     client.post(reverse("governance:tier_new"), NEW_TIER)  # refused? no: overlap error, nothing written
     client.post(reverse("governance:policy_deactivate", args=["policy", AutomationPolicy.objects.get().pk]))
     _client(client, "auditor")
-    response = client.get(reverse("governance:audit_trail") + "?verify=1", HTTP_HX_REQUEST="true",
-                          HTTP_HX_TARGET="chain-status")
+    response = client.get(
+        reverse("governance:audit_trail") + "?verify=1", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chain-status"
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "Chain intact" in html and "1 event verified" in html
     assert 'id="chain-status"' in html and "<table" not in html  # just the partial
@@ -119,7 +141,9 @@ def test_chain_page_names_the_first_broken_event(client):
 
     for i in range(3):
         with transaction.atomic():
-            audit_record(kind="system", action="x", actor=None, subject_type="t", subject_id=i, payload={"i": i})
+            audit_record(
+                kind="system", action="x", actor=None, subject_type="t", subject_id=i, payload={"i": i}
+            )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")

@@ -33,7 +33,9 @@ class Command(BaseCommand):
 
                 asn = demo_asn_changes()
                 if asn is not None:
-                    self.stdout.write(f"  ASN changes loaded through EDI: inbox message {asn.pk} ({asn.status})")
+                    self.stdout.write(
+                        f"  ASN changes loaded through EDI: inbox message {asn.pk} ({asn.status})"
+                    )
             except Exception as error:  # noqa: BLE001 - the demo still runs without them
                 self.stderr.write(f"ASN changes were not loaded through EDI: {error}")
         else:
