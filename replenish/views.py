@@ -1,8 +1,6 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django_htmx.http import HttpResponseClientRedirect  # noqa: F401  (re-exported for later screens)
 
 from .models import Item
 from .selectors import item_location_list, location_list
@@ -24,7 +22,6 @@ def item_location_list_view(request: HttpRequest) -> HttpResponse:
         "below_min": request.GET.get("below_min") == "1",
     }
     qs = item_location_list(user=request.user, **filters)
-    paginator = Paginator(qs, PAGE_SIZE, allow_empty_first_page=True)
     # No COUNT(*) over 900,000 rows: pages are fetched one row past the page size to know if there is a next one.
     number = max(int(request.GET.get("page", "1") or 1), 1)
     rows = list(qs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
@@ -37,7 +34,6 @@ def item_location_list_view(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "locations": location_list(),
         "categories": Item.objects.order_by().values_list("category", flat=True).distinct(),
-        "paginator": paginator,
     }
     template = "replenish/item_location_list.html"
     if request.htmx:

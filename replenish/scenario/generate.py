@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -245,13 +246,19 @@ class ScenarioGenerator:
             ]
         )
 
-    def customers(self) -> pd.DataFrame:
-        spec = self.spec
-        rng = rng_for(spec.seed, "customers")
-        n = spec.n_customers
+    @cached_property
+    def _customer_draws(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each customer's service tier (1-based id) and home location (0-based index, its region's)."""
+        rng = rng_for(self.spec.seed, "customers")
+        n = self.spec.n_customers
         shares = np.array([t[6] for t in TIERS])
         tier = rng.choice(len(TIERS), size=n, p=shares / shares.sum()) + 1
-        ids = np.arange(1, n + 1)
+        return tier, rng.integers(self.spec.locations, size=n)
+
+    def customers(self) -> pd.DataFrame:
+        spec = self.spec
+        tier, home = self._customer_draws
+        ids = np.arange(1, spec.n_customers + 1)
         regions = np.array([r for r, _ in REGIONS[: spec.locations]])
         return pd.DataFrame(
             {
@@ -261,17 +268,17 @@ class ScenarioGenerator:
                 "code": [f"C{i:05d}" for i in ids],
                 "name": [f"Customer {i:05d}" for i in ids],
                 "service_tier_id": tier,
-                "region": regions[rng.integers(spec.locations, size=n)],
+                "region": regions[home],
             }
         )
 
     def customer_location(self) -> np.ndarray:
         """Each customer orders from the location of its region (0-based location index)."""
-        rng = rng_for(self.spec.seed, "customers")
-        n = self.spec.n_customers
-        shares = np.array([t[6] for t in TIERS])
-        rng.choice(len(TIERS), size=n, p=shares / shares.sum())
-        return rng.integers(self.spec.locations, size=n)
+        return self._customer_draws[1]
+
+    @cached_property
+    def _contracted_lead_times(self) -> np.ndarray:
+        return self.suppliers()["contracted_lead_time_days"].to_numpy()
 
     def _next_ids(self, counter: str, n: int) -> np.ndarray:
         first = getattr(self, counter)
@@ -469,7 +476,7 @@ class ScenarioGenerator:
         avg_weekly_first_year = demand[:, :, :first_year].sum(axis=2) / np.maximum(
             np.minimum(params["history_weeks"], first_year), 1
         )
-        contracted = self.suppliers()["contracted_lead_time_days"].to_numpy()[primary_supplier - 1]
+        contracted = self._contracted_lead_times[primary_supplier - 1]
         static_min = np.ceil(1.5 * avg_weekly_first_year / 7 * contracted[:, None])
         static_max = static_min + np.ceil(8 * avg_weekly_first_year)
         recent_weekly = demand[:, :, -13:].mean(axis=2)
@@ -550,13 +557,11 @@ class ScenarioGenerator:
             }
         )
         # Allocate open (not backordered) lines from on hand; backlog counts as backordered.
-        allocated = np.zeros((n_items, n_loc))
         backordered = np.zeros((n_items, n_loc))
         np.add.at(backordered, (line_item[backlog], line_loc[backlog]), qty[backlog])
         wanted = np.zeros((n_items, n_loc))
         np.add.at(wanted, (line_item[~backlog], line_loc[~backlog]), qty[~backlog])
-        allocated = np.minimum(wanted, on_hand)
-        sales_order_lines.loc[~backlog, "quantity_allocated"] = 0  # line-level allocation is the ERP's detail
+        allocated = np.minimum(wanted, on_hand)  # per SKU-location; line-level allocation is the ERP's detail
 
         item_locations = pd.DataFrame(
             {

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pandas as pd
 from django.apps import apps
 from django.db import connection, models, transaction
 
@@ -151,7 +150,3 @@ def _load_chunks(
         ]:
             summary.add(model._meta.db_table, bulk_insert_frame(model, frame))
         say(f"chunk {number}: items up to {chunk['items']['id'].iloc[-1]:,}")
-
-
-def frame_counts(summary: LoadSummary) -> pd.Series:
-    return pd.Series(summary.counts).sort_index()
