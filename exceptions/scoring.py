@@ -156,7 +156,7 @@ def value_from_parts(parts: dict) -> Decimal:
 
 LEAD_TIME_SOURCE_QUALITY = {"supplier_item": 1.0, "supplier": 0.9, "contracted": 0.75, "default": 0.5}
 BENIGN_FLAGS = frozenset(
-    {"capacity_limited", "eoq_fallback", "static_min_max_used"}
+    {"capacity_limited", "eoq_fallback", "static_min_max_used", "supplied_from_hub", "pooled_hub"}
 )  # choices, not data faults
 ACCEPTANCE_WEIGHT = 0.3
 

@@ -20,6 +20,7 @@ from .forecast import (
     pooled_forecast_sd,
 )
 from .leadtime import LeadTimeSettings, learn_lead_times
+from .network import PoolingSettings, pooled_hub_demand, pooled_supply
 from .panel import clean_demand
 from .policy import PolicySettings, compute_policy, horizon_demand, service_targets
 from .projection import clean_open_supply, project_inventory
@@ -96,6 +97,8 @@ class PlanOptions:
         True  # combine each series' backtest sd with its segment's pooled sd(forecast) fit
     )
     pool_errors_by_category: bool = True  # pool the sd fit and the error growth by segment x category
+    # MOQ pooling: branches whose supplier lot is many weeks of their demand are supplied from the item's hub
+    pooling: PoolingSettings = field(default_factory=PoolingSettings)
 
 
 @dataclass
@@ -110,6 +113,9 @@ class PlanInputs:
     policy_table: pd.DataFrame | None = None  # abc, xyz, target_type, target (None: DEFAULT_POLICY_TABLE)
     transfer_days: float | pd.DataFrame = 2.0  # scalar, or matrix: index = from location_id, columns = to
     promo_next: np.ndarray | None = None  # (n,) bool: promotion planned for the next period
+    # (n,) int: a fixed supply assignment (row of the hub each series is supplied from, -1 = its supplier) instead
+    # of the pooling rule's (e.g. kept from an earlier plan); None: the rule decides (PlanOptions.pooling)
+    supply_from: np.ndarray | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
 
 
@@ -153,6 +159,73 @@ def _with_safety_stock_floor(policy: pd.DataFrame, floor: np.ndarray) -> pd.Data
         policy[column] = policy[column].to_numpy() + raise_by
     policy["flag_safety_stock_floor"] = raise_by > 0
     return policy
+
+
+def _transfer_days_to(series: pd.DataFrame, rows: np.ndarray, hubs: np.ndarray, transfer_days) -> np.ndarray:
+    """Transfer lead time in days from each hub's location to each row's location (scalar or matrix)."""
+    if not isinstance(transfer_days, pd.DataFrame):
+        return np.full(rows.size, float(transfer_days))
+    location = series["location_id"].to_numpy()
+    matrix = transfer_days.to_numpy(dtype=np.float64)
+    source = transfer_days.index.get_indexer(location[hubs])
+    target = transfer_days.columns.get_indexer(location[rows])
+    known = (source >= 0) & (target >= 0)
+    days = np.full(rows.size, np.nan)
+    days[known] = matrix[source[known], target[known]]
+    return np.where(np.isfinite(days), days, 2.0)
+
+
+def _pooled_policy(
+    frame: pd.DataFrame,
+    computed: pd.DataFrame,
+    supply_from: np.ndarray,
+    horizon: np.ndarray,
+    series: pd.DataFrame,
+    transfer_days: float | pd.DataFrame,
+    settings: PolicySettings,
+) -> pd.DataFrame:
+    """Re-plan the pooled series (network.py): a hub covers its own and its pooled branches' demand over the
+    supplier lead time at the highest target among them; a branch covers its own demand over the transfer lead time
+    from its hub, in eaches (no MOQ or pack rounding, which the hub's supplier order carries)."""
+    branches = np.flatnonzero(supply_from >= 0)
+    hubs = np.unique(supply_from[branches])
+    total, total_sd, total_horizon = pooled_hub_demand(
+        supply_from, frame["forecast_weekly"].to_numpy(), frame["forecast_sd_weekly"].to_numpy(), horizon
+    )
+    target = frame["service_target"].to_numpy(dtype=np.float64).copy()
+    np.maximum.at(target, supply_from[branches], target[branches])
+    lead = frame["lead_time_days"].to_numpy(dtype=np.float64)
+
+    hub_frame = frame.iloc[hubs].copy()
+    hub_frame["forecast_weekly"] = total[hubs]
+    hub_frame["forecast_sd_weekly"] = total_sd[hubs]
+    hub_frame["service_target"] = target[hubs]
+    assert total_horizon is not None
+    hub_frame["protection_demand_mean"] = horizon_demand(
+        total_horizon[hubs], lead[hubs] + settings.review_days
+    )
+    hub_frame["lead_demand_mean"] = horizon_demand(total_horizon[hubs], lead[hubs])
+
+    days = _transfer_days_to(series, branches, supply_from[branches], transfer_days)
+    branch_frame = frame.iloc[branches].copy()
+    branch_frame["lead_time_days"] = days
+    branch_frame["lead_time_sd_days"] = 0.0
+    branch_frame["moq"] = 0.0
+    branch_frame["pack_size"] = 1.0
+    branch_frame["protection_demand_mean"] = horizon_demand(horizon[branches], days + settings.review_days)
+    branch_frame["lead_demand_mean"] = horizon_demand(horizon[branches], days)
+    for column in ("protection_error_growth", "lead_error_growth"):
+        if column in branch_frame:
+            branch_frame[column] = 1.0
+
+    computed = computed.copy()
+    for rows, part in ((hubs, hub_frame), (branches, branch_frame)):
+        replanned = compute_policy(part.reset_index(drop=True), settings)
+        for column in replanned.columns:
+            values = computed[column].to_numpy().copy()
+            values[rows] = replanned[column].to_numpy()
+            computed[column] = values
+    return computed
 
 
 def run_plan(inputs: PlanInputs) -> PlanResult:
@@ -318,12 +391,39 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
             policy_frame["lead_error_growth"] = error_growth_at(growth, segment, lead_time_days / 7.0)
         computed = compute_policy(policy_frame, policy_settings)
         computed["forecast_sd_planning"] = policy_frame["forecast_sd_weekly"].to_numpy()
+        if inputs.supply_from is not None:
+            supply_from = np.asarray(inputs.supply_from, dtype=np.int64)
+            if supply_from.shape != (n_series,) or (supply_from >= n_series).any():
+                raise ValueError("supply_from must give one row (or -1) per series")
+        else:
+            supply_from = pooled_supply(
+                series["item_id"].to_numpy(),
+                series["location_id"].to_numpy(),
+                policy_frame["forecast_weekly"].to_numpy(),
+                series["moq"].to_numpy(),
+                series["pack_size"].to_numpy(),
+                eligible=~clean.flag_no_history,
+                settings=options.pooling,
+            )
+        if (supply_from >= 0).any():
+            computed = _pooled_policy(
+                policy_frame,
+                computed,
+                supply_from,
+                forecast.horizon,
+                series,
+                inputs.transfer_days,
+                policy_settings,
+            )
+        computed["supply_from_series"] = supply_from
         return targets, computed
 
     targets, policy_result = timed("policy", policy)
     policy_result = _with_safety_stock_floor(
         policy_result, series["safety_stock_floor"].to_numpy(dtype=np.float64)
     )
+
+    supply_from_series = policy_result["supply_from_series"].to_numpy(dtype=np.int64)
 
     def assemble() -> pd.DataFrame:
         pack = series["pack_size"].to_numpy()
@@ -399,6 +499,14 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "flag_no_policy_match": targets["flag_no_policy_match"].to_numpy(),
                 "flag_static_min_max_used": policy_result["flag_static_min_max_used"].to_numpy(),
                 "flag_safety_stock_floor": policy_result["flag_safety_stock_floor"].to_numpy(),
+                "flag_supplied_from_hub": supply_from_series >= 0,
+                "flag_pooled_hub": np.isin(np.arange(n_series), supply_from_series[supply_from_series >= 0]),
+                "supply_from_series": supply_from_series,
+                "supply_location_id": np.where(
+                    supply_from_series >= 0,
+                    series["location_id"].to_numpy()[np.maximum(supply_from_series, 0)],
+                    None,
+                ),
             }
         )
 
@@ -417,6 +525,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "forecast_weekly",
                 "projected_stockout_day",
                 "flag_no_history",
+                "supply_from_series",
             ]
         ].assign(
             lead_time_days=lead_time_days,

@@ -297,6 +297,7 @@ class PolicySettings:
     min_cover_weeks: float = 1.0
     max_cover_weeks: float = 13.0
     min_safety_factor: float = 0.0  # floor for k under the normal (negative k = negative safety stock)
+    review_undershoot: bool = True  # cover the undershoot of s at a review (see compute_policy)
 
 
 def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) -> pd.DataFrame:
@@ -376,8 +377,6 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
     )
     slow = (protection_mean < settings.slow_mover_mean_threshold) | np.isin(labels, [INTERMITTENT, LUMPY])
     discrete = slow & (protection_mean <= settings.discrete_max_mean)
-    variance = protection_sd**2
-    _, _, is_poisson = negative_binomial_parameters(protection_mean, variance)
 
     # Demand per replenishment cycle of an (s, S) policy reviewed each period: S - s plus the expected undershoot
     # of s when the reorder is triggered, E[U] ~ (E[X^2] / E[X] - 1) / 2 for demand occurrences of size X
@@ -387,22 +386,45 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
     size_mean = np.nan_to_num(column("demand_size_mean", 1.0), nan=1.0)
     size_cv2 = np.nan_to_num(column("demand_size_cv2", 0.0), nan=0.0)
     undershoot = np.maximum((np.maximum(size_mean, 1.0) * (1.0 + np.maximum(size_cv2, 0.0)) - 1.0) / 2.0, 0.0)
+    # Every series is reviewed once per review period (at least daily): the position crosses s by a period's
+    # demand D, so E[U] ~ (E[D^2] / E[D] - 1) / 2 with E[D^2] / E[D] = var(D) / E[D] + E[D]; the weekly index of
+    # dispersion stands for the period's (independent days). A fast mover ordered in large lines undershoots by
+    # tens of units, a real share of its safety stock.
+    period_days = max(float(settings.review_days), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dispersion = np.where(weekly > 0, weekly_sd**2 / weekly, 0.0)
+    period_undershoot = np.maximum((dispersion + weekly * period_days / DAYS_PER_WEEK - 1.0) / 2.0, 0.0)
+    if settings.review_undershoot:
+        undershoot = np.where(
+            discrete, undershoot, np.maximum(undershoot, np.where(weekly > 0, period_undershoot, 0.0))
+        )
     cycle_demand = np.where(order_quantity > 0, order_quantity + undershoot, order_quantity)
+    # The order is placed at s - U, so the lead-time demand the reorder point must cover is X + U (Silver-Pyke-
+    # Thomas 7.5): its mean grows by E[U] and its variance by var(U) ~ E[U]^2 / 3 (U spread over [0, 2 E[U]]).
+    # Slow movers (the discrete rows below) keep the size-based undershoot in the cycle demand only: measured with
+    # the policy simulator, shifting their reorder point too over-served B and C items by 2-4 points.
+    cover_mean, cover_sd = protection_mean, protection_sd
+    if settings.review_undershoot:
+        cover_mean = np.where(discrete, protection_mean, protection_mean + undershoot)
+        cover_sd = np.where(discrete, protection_sd, np.sqrt(protection_sd**2 + undershoot**2 / 3.0))
+    variance = cover_sd**2
+    _, _, is_poisson = negative_binomial_parameters(cover_mean, variance)
 
     # normal: cycle k = z_alpha; fill rate G(k) = (Q + E[U]) (1 - beta) / sd (Silver-Pyke-Thomas eq. 6.23)
     with np.errstate(invalid="ignore", divide="ignore"):
-        loss_target = cycle_demand * (1.0 - target) / protection_sd
+        loss_target = cycle_demand * (1.0 - target) / cover_sd
     k_cycle = stats.norm.ppf(target)
     k_fill = inverse_normal_loss(np.where(np.isfinite(loss_target), loss_target, 1.0))
     k = np.where(fill & (order_quantity > 0), k_fill, k_cycle)
     k = np.maximum(k, settings.min_safety_factor)
-    safety_stock = np.where(protection_sd > 0, k * protection_sd, 0.0)
-    reorder_point = protection_mean + safety_stock
+    reorder_point = cover_mean + np.where(cover_sd > 0, k * cover_sd, 0.0)
+    # safety stock: the reorder point above the mean lead-time demand (so it includes the undershoot allowance)
+    safety_stock = reorder_point - protection_mean
 
     discrete_rows = np.flatnonzero(discrete)
     if discrete_rows.size:
         discrete_rop, resolved = discrete_reorder_point(
-            protection_mean[discrete_rows],
+            cover_mean[discrete_rows],
             variance[discrete_rows],
             fill_rate=fill[discrete_rows],
             target=target[discrete_rows],

@@ -192,7 +192,8 @@ def build_recommendations(
 
     ``plan`` columns: item_id, location_id, supplier_id, inventory_position, available, reorder_point,
     order_up_to, moq, pack_size, capacity, forecast_weekly, lead_time_days, projected_stockout_day,
-    ordering_cost, and optionally flag_no_history (no excess action on a series without history).
+    ordering_cost, and optionally flag_no_history (no excess action on a series without history) and
+    supply_from_series (the hub row a series is supplied from, -1 = its supplier: no purchase order for it).
     ``open_supply``: series, po_line_id, quantity, arrival_day, expedite_days, kind ("po" | "transfer").
     Returns columns: series, action, quantity, due_day, supplier_id, from_series, po_line_id, factors, reason.
     """
@@ -272,7 +273,13 @@ def build_recommendations(
         )
 
     remainder = need - transferred
-    po_rows = np.flatnonzero(needer & (remainder > 0))
+    # a series supplied from its hub (network.py) gets its stock by transfer only: the hub's order covers it
+    from_hub = (
+        plan["supply_from_series"].to_numpy(dtype=np.int64) >= 0
+        if "supply_from_series" in plan
+        else np.zeros(n_series, dtype=bool)
+    )
+    po_rows = np.flatnonzero(needer & (remainder > 0) & ~from_hub)
     if po_rows.size:
         quantity, limited = bound_order_quantity(
             remainder[po_rows],

@@ -26,6 +26,10 @@ calendar day. `lead_time_index="day"` switches to calendar indexing (`lead_times
 day t), which keeps a supplier's slow weeks aligned across policies instead. Transfers use a fixed lead time and
 consume no draws; initial open orders consume no draws either.
 
+A series may be supplied from a hub (`InventoryPolicy.supply_from`): at step 3 its order is pulled from the hub's
+on hand first (most urgent first), then the hubs and the other series place their supplier orders on the position
+left. Pulls are counted as transfers (in at the series, out at the hub).
+
 A policy may be revised during the horizon (`InventoryPolicy.revisions`, e.g. the plan re-run every few weeks):
 from the start of a revision's first day its levels replace the previous ones.
 """
@@ -83,6 +87,12 @@ class InventoryPolicy:
     review_period_days: ArrayLike = 1
     review_offset_days: ArrayLike = 0
     revisions: tuple[PolicyRevision, ...] = ()
+    # Supplied from another series (a hub) instead of a supplier: per series the index of the series it pulls from,
+    # -1 = orders from its supplier. A series pulling from a hub orders like any other (same s, S) but its order is
+    # a transfer: it ships at once from the hub's on hand (what the hub has, the rest is asked again at the next
+    # review), in eaches (no MOQ, no pack rounding), and is usable `hub_lead_time_days` + 1 days later.
+    supply_from: ArrayLike | None = None
+    hub_lead_time_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -506,6 +516,20 @@ def simulate(
     review_offset = _per_series(policy.review_offset_days, n, "review_offset_days", np.int64)
     if (review_period < 1).any():
         raise ValueError("review_period_days must be >= 1")
+    supply_from = None
+    if policy.supply_from is not None:
+        supply_from = _per_series(policy.supply_from, n, "supply_from", np.int64)
+        if (supply_from >= n).any() or (supply_from < -1).any():
+            raise ValueError("supply_from must be -1 (supplier) or a series index")
+        pulling = supply_from >= 0
+        if (supply_from[pulling] == np.flatnonzero(pulling)).any():
+            raise ValueError("a series cannot be supplied from itself")
+        if pulling.any() and (supply_from[supply_from[pulling]] >= 0).any():
+            raise ValueError("a hub must order from its supplier (supply_from of a hub must be -1)")
+        if policy.hub_lead_time_days < 0:
+            raise ValueError("hub_lead_time_days must be >= 0")
+        if not pulling.any():
+            supply_from = None
 
     # scenario data
     unit_cost = _per_series(scenario.unit_cost, n, "unit_cost")
@@ -617,7 +641,24 @@ def simulate(
             if opts.record_orders and moved[0].size:
                 log.append(_log_entry(moved[0], day, "transfer", moved[1], opts.transfers.lead_time_days))
         position = on_hand - backlog + on_order
-        rows = np.flatnonzero(review & (position <= reorder_point + _EPS))
+        if supply_from is not None:
+            moved = _hub_pulls(
+                day, review, position, on_hand, on_order, reorder_point, target, fixed_quantity,
+                supply_from, pipeline, policy.hub_lead_time_days,
+            )  # fmt: skip
+            if measured:
+                pulled_rows, pulled_qty, hub_rows, hub_qty = moved
+                acc["transfers_in"][pulled_rows] += 1
+                acc["transfer_units_in"][pulled_rows] += pulled_qty
+                acc["transfers_out"][hub_rows] += 1
+                acc["transfer_units_out"][hub_rows] += hub_qty
+            if opts.record_orders and moved[0].size:
+                log.append(_log_entry(moved[0], day, "hub", moved[1], policy.hub_lead_time_days))
+            position = on_hand - backlog + on_order
+        due_for_order = review & (position <= reorder_point + _EPS)
+        if supply_from is not None:
+            due_for_order &= supply_from < 0
+        rows = np.flatnonzero(due_for_order)
         if rows.size:
             if fixed_quantity is None:
                 quantity = order_up_to[rows] - position[rows]
@@ -740,6 +781,45 @@ def _load_open_orders(pipeline: _Pipeline, on_order: FloatArray, open_orders: Op
     pipeline.kind[series, rank] = _SUPPLIER
     pipeline.reindex()
     on_order += np.bincount(series, weights=quantity, minlength=n)
+
+
+def _hub_pulls(
+    day: int,
+    review: npt.NDArray[np.bool_],
+    position: FloatArray,
+    on_hand: FloatArray,
+    on_order: FloatArray,
+    reorder_point: FloatArray,
+    target: FloatArray,
+    fixed_quantity: FloatArray | None,
+    supply_from: IntArray,
+    pipeline: _Pipeline,
+    lead_time_days: int,
+) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+    """Series supplied from a hub pull their order from the hub's on hand (in place); most urgent first."""
+    empty = (np.empty(0, dtype=np.int64), np.empty(0))
+    rows = np.flatnonzero(review & (supply_from >= 0) & (position <= reorder_point + _EPS))
+    if rows.size == 0:
+        return empty + empty
+    if fixed_quantity is None:
+        wanted = target[rows] - position[rows]
+    else:
+        multiples = np.floor((reorder_point[rows] - position[rows]) / fixed_quantity[rows] + _EPS) + 1
+        wanted = multiples * fixed_quantity[rows]
+    hubs = supply_from[rows]
+    order = np.lexsort((position[rows] - reorder_point[rows], hubs))
+    rows, wanted, hubs = rows[order], np.maximum(wanted[order], 0.0), hubs[order]
+    got = np.clip(np.maximum(on_hand[hubs], 0.0) - _group_exclusive_cumsum(hubs, wanted), 0.0, wanted)
+    keep = got > _EPS
+    rows, got, hubs = rows[keep], got[keep], hubs[keep]
+    if rows.size == 0:
+        return empty + empty
+    given = np.bincount(hubs, weights=got, minlength=on_hand.size)
+    on_hand -= given
+    pipeline.add(rows, np.full(rows.size, day + lead_time_days + 1, dtype=np.int64), got, _TRANSFER)
+    on_order[rows] += got
+    hub_rows = np.flatnonzero(given > _EPS)
+    return rows, got, hub_rows, given[hub_rows]
 
 
 def _transfers(

@@ -56,10 +56,14 @@ def plan_schedule(
     seconds: list[float] = []
     first_plan = None
     forecast = None
+    supply_from = None  # the first plan's supply assignment (network.py), kept by the re-plans
+    if window.period == MONTH:  # the monthly policy is recomputed per series below: no pooling
+        supply_from = np.full(window.n_series, -1, dtype=np.int64)
     for k in range(0, total, step):
         started = time.perf_counter()
-        inputs = _inputs_at(window, k, review_days)
+        inputs = replace(_inputs_at(window, k, review_days), supply_from=supply_from)
         result = run_plan(inputs)
+        supply_from = result.plan["supply_from_series"].to_numpy(dtype=np.int64)
         plan = result.plan
         if window.period == MONTH:
             plan = _monthly_policy(plan, window, review_days)

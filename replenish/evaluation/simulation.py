@@ -70,7 +70,8 @@ ACCEPTANCE_TARGET_TOLERANCE = 0.015
 METRICS = (
     "n_series", "demand_units", "demand_lines", "unit_fill_rate", "line_fill_rate", "stockout_week_rate",
     "stockout_day_rate", "cycle_service_level", "avg_on_hand_units", "avg_on_hand_value", "turns", "orders",
-    "expedites", "emergency_freight", "transfers_in", "transfer_units_in", "transfer_cost", "exceptions",
+    "expedites", "emergency_freight", "transfers_in", "transfers_out", "transfer_units_in", "transfer_cost",
+    "exceptions",
     "exception_days", "ending_backorder_units",
 )  # fmt: skip
 
@@ -247,6 +248,8 @@ def policy_setup(
             order_up_to=order_up_to,
             moq=moq,
             pack_size=pack,
+            supply_from=schedule.plan["supply_from_series"].to_numpy(dtype=np.int64),
+            hub_lead_time_days=TRANSFER_LEAD_TIME_DAYS,
             revisions=tuple(
                 sim.PolicyRevision(level.first_day, level.reorder_point, order_up_to=level.order_up_to)
                 for level in later

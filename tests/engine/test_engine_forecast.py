@@ -210,14 +210,16 @@ def test_forecast_panel_scores_ses_exactly_as_computed_by_hand():
         )
 
 
-def test_method_choice_is_the_lowest_mase_among_the_class_methods():
+def test_method_choice_by_mase_is_the_lowest_mase_among_the_class_methods():
     rng = np.random.default_rng(11)
     occurs = rng.random((60, 60)) < 0.3
     intermittent = np.where(occurs, rng.integers(1, 6, (60, 60)), 0).astype(float)
     smooth = rng.poisson(30, (40, 60)).astype(float)
     demand = np.vstack([intermittent, smooth])
     labels = pd.Series(["intermittent"] * 60 + ["smooth"] * 40)
-    result = forecast_panel(demand, labels, settings=ForecastSettings(use_global_model=False))
+    result = forecast_panel(
+        demand, labels, settings=ForecastSettings(use_global_model=False, selection_metric="mase")
+    )
     allowed = {
         "intermittent": {"croston_sba", "tsb", "ses"},
         "smooth": {"ses", "holt_damped", "holt_winters"},
@@ -314,3 +316,31 @@ def test_global_model_features_by_period_slices_equal_the_gathered_ones():
     assert sliced[row, 0] == pytest.approx(demand[54, 4] / 10)
     assert sliced[row, 5] == pytest.approx(demand[51:55, 4].mean() / 10, rel=1e-6)
     assert sliced[row, 7] == pytest.approx(demand[42:55, 4].std() / 10, rel=1e-4)
+
+
+def test_method_choice_by_rmse_never_has_a_larger_backtest_rmse_than_the_choice_by_mase():
+    # given lumpy and smooth series, where absolute error favours low forecasts (the median) and squared error the mean
+    rng = np.random.default_rng(12)
+    occurs = rng.random((80, 60)) < 0.3
+    lumpy = np.where(occurs, rng.negative_binomial(1, 0.15, (80, 60)) + 1, 0).astype(float)
+    smooth = rng.negative_binomial(2, 2 / 32, (40, 60)).astype(float)
+    demand = np.vstack([lumpy, smooth])
+    labels = pd.Series(["lumpy"] * 80 + ["erratic"] * 40)
+
+    # when the method is chosen by RMSE (the default) and by MASE
+    by_rmse = forecast_panel(demand, labels, settings=ForecastSettings(use_global_model=False))
+    by_mase = forecast_panel(
+        demand, labels, settings=ForecastSettings(use_global_model=False, selection_metric="mase")
+    )
+
+    # then, recomputed from each choice's backtest forecasts, the RMSE choice is never worse in RMSE
+    def rmse(result):
+        error = result.backtest_forecast.astype(float) - result.backtest_actual.astype(float)
+        return np.sqrt(np.nanmean(error**2, axis=0))
+
+    assert ForecastSettings().selection_metric == "rmse"
+    assert (rmse(by_rmse) <= rmse(by_mase) + 1e-6).all()
+    differ = by_rmse.frame["method"].astype(str) != by_mase.frame["method"].astype(str)
+    assert differ.sum() > 0
+    # and where they differ the squared-error choice forecasts a higher level on average (MAE pulls to the median)
+    assert by_rmse.frame.loc[differ, "forecast"].mean() > by_mase.frame.loc[differ, "forecast"].mean()

@@ -195,12 +195,13 @@ def test_default_plan_protects_the_lead_time_plus_one_nightly_review():
         PlanInputs(series=series, demand=np.full((1, 60), 70.0, dtype=np.float32), receipts=receipts)
     ).plan.iloc[0]
 
-    # then the reorder point covers L + R = 3 + 1 days of demand, with no safety stock: 10 x 4 = 40; the order
-    # quantity is the EOQ sqrt(2 x 3640 x 25 / (0.25 x 10)) = 269.8, rounded up to packs of 20: 280
+    # then the reorder point covers L + R = 3 + 1 days of demand, 10 x 4 = 40, plus the undershoot of a daily
+    # review, (0 + 10 - 1) / 2 = 4.5 (a day's 10 units cross s by 0 to 9 units), with no safety stock: 44.5; the
+    # order quantity is the EOQ sqrt(2 x 3640 x 25 / (0.25 x 10)) = 269.8, rounded up to packs of 20: 280
     assert PlanOptions().review_days == 1.0
-    assert row["reorder_point"] == pytest.approx(40.0)
+    assert row["reorder_point"] == pytest.approx(44.5)
     assert row["order_quantity"] == 280.0
-    assert row["order_up_to"] == pytest.approx(320.0)
+    assert row["order_up_to"] == pytest.approx(324.5)
 
 
 def test_an_approved_safety_stock_floor_raises_ss_rop_and_order_up_to_by_the_same_units():

@@ -150,6 +150,10 @@ def test_zero_unit_cost_has_no_eoq():
     assert np.isnan(economic_order_quantity(1200.0, 50.0, 0.25, 0.0))
 
 
+# the textbook forms without the review-undershoot allowance (tested on its own below)
+TEXTBOOK = PolicySettings(review_undershoot=False)
+
+
 def _policy_frame(**overrides):
     row = {
         "forecast_weekly": 140.0,
@@ -172,7 +176,7 @@ def _policy_frame(**overrides):
 
 
 def test_cycle_service_policy_uses_z_times_sd():
-    result = compute_policy(_policy_frame()).iloc[0]
+    result = compute_policy(_policy_frame(), TEXTBOOK).iloc[0]
     mean, sd = 20.0 * 14, np.sqrt(14 * 35**2 / 7 + 20**2 * 3**2)
     assert result["lead_time_demand_distribution"] == "normal"
     assert result["safety_stock"] == pytest.approx(stats.norm.ppf(0.95) * sd)
@@ -184,7 +188,7 @@ def test_cycle_service_policy_uses_z_times_sd():
 
 
 def test_fill_rate_policy_meets_the_expected_shortage_target():
-    result = compute_policy(_policy_frame(target_type="fill_rate", service_target=0.99)).iloc[0]
+    result = compute_policy(_policy_frame(target_type="fill_rate", service_target=0.99), TEXTBOOK).iloc[0]
     sd = result["lead_time_demand_sd"]
     k = result["safety_stock"] / sd
     shortage, _ = integrate.quad(lambda z: (z - k) * stats.norm.pdf(z), k, np.inf)
@@ -251,3 +255,32 @@ def test_service_targets_join_the_policy_table_and_overrides_win():
     assert list(result["target_type"]) == ["fill_rate", "cycle", "cycle", "cycle"]
     assert list(result["service_target"]) == [0.98, 0.995, 0.9, 0.95]
     assert list(result["flag_no_policy_match"]) == [False, False, False, True]
+
+
+def test_reorder_point_covers_the_undershoot_of_a_daily_review_measured_by_simulation():
+    # given daily demand in order lines: D ~ negative binomial with mean 12 and variance 60 (weekly mean 84,
+    # weekly sd sqrt(7 x 60)), reviewed once a day, and a 50% cycle target (k = 0: no safety stock)
+    mean_d, var_d = 12.0, 60.0
+    frame = _policy_frame(
+        forecast_weekly=7 * mean_d, forecast_sd_weekly=np.sqrt(7 * var_d), lead_time_days=5.0,
+        lead_time_sd_days=0.0, target_type="cycle", service_target=0.5, demand_class="smooth",
+    )  # fmt: skip
+    result = compute_policy(frame, PolicySettings(review_days=1.0)).iloc[0]
+
+    # when an (s, S) position is run down by such days, far from s at each start
+    rng = np.random.default_rng(5)
+    p = mean_d / var_d
+    r = mean_d * p / (1 - p)
+    undershoots = []
+    for _ in range(20_000):
+        position = 1_000.0 + rng.integers(0, 400)
+        while position > 0:
+            position -= rng.negative_binomial(r, p)
+        undershoots.append(-position)
+
+    # then the reorder point sits above the mean demand over L + R by the measured mean undershoot (2%)
+    allowance = result["reorder_point"] - result["lead_time_demand_mean"]
+    assert allowance == pytest.approx(np.mean(undershoots), rel=0.02)
+    assert allowance == pytest.approx((var_d / mean_d + mean_d - 1) / 2)
+    without = compute_policy(frame, PolicySettings(review_days=1.0, review_undershoot=False)).iloc[0]
+    assert without["reorder_point"] == pytest.approx(result["lead_time_demand_mean"])

@@ -119,7 +119,7 @@ def test_policy_uses_the_given_protection_demand_and_the_design_sd_form():
             "lead_demand_mean": [117.0],
         }
     )
-    out = compute_policy(frame, PolicySettings(review_days=1.0)).iloc[0]
+    out = compute_policy(frame, PolicySettings(review_days=1.0, review_undershoot=False)).iloc[0]
     assert out["lead_time_demand_mean"] == pytest.approx(130.0)
     expected_sd = np.sqrt(10 * 14**2 / 7 + 13.0**2 * 2.0**2)  # sqrt((L+R) sd_d^2 + dbar^2 sd_L^2)
     assert out["lead_time_demand_sd"] == pytest.approx(expected_sd)
@@ -239,7 +239,7 @@ def test_fill_rate_reorder_point_allows_the_shortage_of_q_plus_the_expected_unde
             "demand_size_cv2": [1.0],
         }
     )
-    out = compute_policy(frame, PolicySettings(review_days=1.0)).iloc[0]
+    out = compute_policy(frame, PolicySettings(review_days=1.0, review_undershoot=False)).iloc[0]
     mean = 0.5 / 7 * 15
     variance = 15 * 1.5**2 / 7
     undershoot = (5.0 * (1 + 1.0) - 1) / 2  # 4.5

@@ -50,9 +50,10 @@ def test_simulate_command_compares_policies_on_the_same_generated_weeks_and_save
             totals[name]["demand_units"]
         )
         assert sum(row["n_series"] for row in data["by_abc"].values()) == 300
-    # only the third policy transfers and expedites
+    # only the third policy expedites; DistOps transfers only to the branches it supplies from their item's hub
     assert totals["static"]["expedites"] == totals["dynamic"]["expedites"] == 0
-    assert totals["static"]["transfers_in"] == totals["dynamic"]["transfers_in"] == 0
+    assert totals["static"]["transfers_in"] == 0
+    assert totals["dynamic"]["transfers_in"] == totals["dynamic"]["transfers_out"]
     assert set(report["acceptance"]) == {"dynamic", "dynamic_plus"}
     # stored, with its audit event
     row = SimulationReport.objects.get(pk=report["report_id"])

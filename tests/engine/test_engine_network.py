@@ -1,0 +1,134 @@
+"""MOQ pooling: the hub buys for the network, branches pull from it (engine/network.py, the simulator's hub pulls)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from replenish.engine import PlanInputs, run_plan
+from replenish.engine import simulate as sim
+from replenish.engine.network import PoolingSettings, hub_of_item, pooled_supply, supplier_lot
+
+
+def test_supplier_lot_is_the_moq_in_whole_packs_and_at_least_one_pack():
+    assert supplier_lot(np.array([0.0, 30.0, 25.0]), np.array([12.0, 12.0, 1.0])).tolist() == [
+        12.0,
+        36.0,
+        25.0,
+    ]
+
+
+def test_a_branch_is_pooled_when_its_lot_is_more_than_13_weeks_of_its_demand():
+    # item 1: hub at location 2 (10 a week); location 1 sells 1 a week, location 3 sells 8 a week; lot 24
+    # item 2: every location sells 5 a week, lot 24 (under 13 weeks everywhere)
+    item = np.array([1, 1, 1, 2, 2])
+    location = np.array([1, 2, 3, 1, 2])
+    forecast = np.array([1.0, 10.0, 8.0, 5.0, 5.0])
+    moq = np.full(5, 24.0)
+    pack = np.full(5, 6.0)
+
+    assert hub_of_item(item, location, forecast).tolist() == [1, 1, 1, 3, 3]  # ties: the lowest location id
+    supply = pooled_supply(item, location, forecast, moq, pack)
+
+    # then only location 1 of item 1 (24 units = 24 weeks) is supplied from the hub; 24 / 8 = 3 weeks is not pooled
+    assert supply.tolist() == [1, -1, -1, -1, -1]
+    lower = pooled_supply(item, location, forecast, moq, pack, settings=PoolingSettings(min_lot_weeks=2.0))
+    assert lower.tolist() == [1, -1, 1, -1, 3]  # 24 / 8 = 3 and 24 / 5 = 4.8 weeks exceed 2
+    assert (
+        pooled_supply(item, location, forecast, moq, pack, settings=PoolingSettings(enabled=False)).tolist()
+        == [-1] * 5
+    )
+
+
+def test_the_hub_plans_for_its_pooled_branch_and_the_branch_for_the_transfer_lead_time():
+    # given one item at two locations: 14 a week at the hub, 0.7 a week at the branch, constant; MOQ 100 in packs
+    # of 10; every supplier receipt took 10 days; transfers take 2 days
+    weeks = 60
+    series = pd.DataFrame(
+        {"item_id": [1, 1], "location_id": [1, 2], "supplier_id": [1, 1], "unit_cost": [10.0, 10.0],
+         "unit_price": [15.0, 15.0], "pack_size": [10.0, 10.0], "moq": [100.0, 100.0],
+         "ordering_cost": [25.0, 25.0], "holding_rate": [0.25, 0.25]}
+    )  # fmt: skip
+    demand = np.vstack(
+        [np.full(weeks, 14.0), np.tile([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], 6) * 1.0]
+    )
+    receipts = pd.DataFrame(
+        {"supplier_id": [1] * 5, "item_id": [1] * 5, "lead_time_days": [10.0] * 5,
+         "received_date": pd.to_datetime(["2026-01-05"] * 5)}
+    )  # fmt: skip
+
+    # when planned
+    result = run_plan(
+        PlanInputs(series=series, demand=demand.astype(np.float32), receipts=receipts, transfer_days=2.0)
+    )
+    plan = result.plan
+
+    # then the branch (lot 100 = 143 weeks of 0.7) is supplied from the hub at location 1
+    assert plan["supply_from_series"].tolist() == [-1, 0]
+    assert plan["supply_location_id"].tolist()[1] == 1
+    assert plan["flag_supplied_from_hub"].tolist() == [False, True]
+    assert plan["flag_pooled_hub"].tolist() == [True, False]
+    hub_weekly = plan["forecast_weekly"].iloc[0] + plan["forecast_weekly"].iloc[1]
+    # the hub covers both locations' demand over its supplier lead time + the nightly review: (10 + 1) days
+    assert plan["lead_time_demand_mean"].iloc[0] == pytest.approx(hub_weekly / 7 * 11, rel=1e-3)
+    # the branch covers its own demand over the 2-day transfer + 1 day, and orders no MOQ
+    assert plan["lead_time_demand_mean"].iloc[1] == pytest.approx(
+        plan["forecast_weekly"].iloc[1] / 7 * 3, rel=1e-3
+    )
+    assert plan["order_quantity"].iloc[1] < 100
+    # and the branch never gets a purchase order of its own
+    recs = result.recommendations
+    assert not ((recs["series"] == 1) & (recs["action"] == "purchase_order")).any()
+
+
+def _hub_and_branch(hub_on_hand: float) -> tuple[sim.Scenario, sim.InventoryPolicy]:
+    scenario = sim.Scenario(
+        demand=np.array([[0.0] * 9, [1.0] * 9]),
+        lead_times=np.full((2, 9), 5),
+        initial_on_hand=np.array([hub_on_hand, 5.0]),
+    )
+    policy = sim.InventoryPolicy(
+        reorder_point=np.array([-1.0, 2.0]),
+        order_up_to=np.array([-1.0, 5.0]),
+        moq=np.array([0.0, 10.0]),  # the branch's supplier MOQ does not apply to pulls from the hub
+        supply_from=np.array([-1, 0]),
+        hub_lead_time_days=2,
+    )
+    return scenario, policy
+
+
+def test_simulated_branch_pulls_from_its_hub_in_eaches_after_the_transfer_lead_time():
+    # given a hub with 100 units and no demand, a branch selling 1 a day with s = 2, S = 5, 2-day transfers
+    scenario, policy = _hub_and_branch(100.0)
+
+    # when simulated 9 days
+    result = sim.simulate(scenario, policy)
+
+    # then the branch pulls 3 on days 2, 5, 8 (usable 3 days later), ends days at 4 3 2 1 0 2 1 0 2, never short;
+    # the hub ends at 100 100 97 97 97 94 94 94 91
+    series = result.per_series
+    assert series.loc[1, "unit_fill_rate"] == 1.0
+    assert series.loc[1, "on_hand_unit_days"] == 4 + 3 + 2 + 1 + 0 + 2 + 1 + 0 + 2
+    assert series.loc[0, "on_hand_unit_days"] == 200 + 3 * 97 + 3 * 94 + 91
+    assert series.loc[1, "transfers_in"] == 3 and series.loc[1, "transfer_units_in"] == 9
+    assert series.loc[0, "transfers_out"] == 3 and series.loc[0, "transfer_units_out"] == 9
+    assert series["orders"].sum() == 0  # no supplier order: the hub stays above its reorder point
+
+
+def test_a_pull_takes_what_the_hub_has_and_asks_again_later():
+    # given a hub with 4 units only
+    scenario, policy = _hub_and_branch(4.0)
+
+    # when simulated: day 2 pulls 3 (hub 1 left), day 5 wants 3 and gets 1, day 8 wants 5 and gets nothing
+    result = sim.simulate(scenario, policy, sim.SimulationOptions(record_orders=True))
+
+    pulls = result.orders[result.orders["kind"] == "hub"]
+    assert pulls["day"].tolist() == [2, 5]
+    assert pulls["quantity"].tolist() == [3.0, 1.0]
+    assert result.per_series.loc[1, "filled_on_time_units"] == 9  # 5 + 3 + 1 cover the 9 days' demand
+    assert result.per_series.loc[0, "on_hand_unit_days"] == 4 + 4 + 1 + 1 + 1 + 0 + 0 + 0 + 0
+
+
+def test_a_hub_must_order_from_its_supplier():
+    scenario, policy = _hub_and_branch(10.0)
+    with pytest.raises(ValueError, match="hub must order from its supplier"):
+        sim.simulate(scenario, sim.InventoryPolicy(**{**policy.__dict__, "supply_from": np.array([1, 0])}))
