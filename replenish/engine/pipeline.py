@@ -116,6 +116,9 @@ class PlanInputs:
     # (n,) int: a fixed supply assignment (row of the hub each series is supplied from, -1 = its supplier) instead
     # of the pooling rule's (e.g. kept from an earlier plan); None: the rule decides (PlanOptions.pooling)
     supply_from: np.ndarray | None = None
+    # (n,) float: service calibration, a factor c on the shortage each target allows (planning target =
+    # 1 - (1 - target) x c; evaluation/calibration.py learns it from history); None: c = 1
+    target_calibration: np.ndarray | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
 
 
@@ -325,6 +328,15 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
             override=series["service_target"],
             override_type=series.get("service_target_type"),
         )
+        planning_target = targets["service_target"].to_numpy(dtype=np.float64)
+        if inputs.target_calibration is not None:
+            factor = np.asarray(inputs.target_calibration, dtype=np.float64)
+            if factor.shape != (n_series,):
+                raise ValueError("target_calibration must give one factor per series")
+            planning_target = np.clip(
+                1.0 - (1.0 - planning_target) * np.nan_to_num(factor, nan=1.0), 0.5, 0.9999
+            )
+        targets["planning_target"] = planning_target
         policy_frame = pd.DataFrame(
             {
                 "forecast_weekly": forecast.frame["forecast"].to_numpy(),
@@ -333,7 +345,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "lead_time_days": lead_time_days,
                 "lead_time_sd_days": series_lead_times["lead_time_sd"].to_numpy(dtype=np.float64),
                 "target_type": targets["target_type"].to_numpy(),
-                "service_target": targets["service_target"].to_numpy(),
+                "service_target": planning_target,
                 "unit_cost": series["unit_cost"].to_numpy(),
                 "ordering_cost": series["ordering_cost"].to_numpy(),
                 "holding_rate": series["holding_rate"].to_numpy(),
@@ -456,6 +468,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "lead_time_source": series_lead_times["source"].to_numpy(),
                 "lead_time_unstable": series_lead_times["unstable"].to_numpy(dtype=bool),
                 "service_target": targets["service_target"].to_numpy(),
+                "planning_target": targets["planning_target"].to_numpy(),
                 "target_type": targets["target_type"].to_numpy(),
                 **{
                     name: policy_result[name].to_numpy()

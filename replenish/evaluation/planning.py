@@ -46,6 +46,7 @@ def plan_schedule(
     replan_periods: int | None,
     review_days: float = SIMULATED_REVIEW_DAYS,
     progress=None,
+    calibration_factors=None,
 ) -> PlanSchedule:
     """The first plan and its re-plans every `replan_periods` simulated periods (None or 0: plan once)."""
     say = progress or (lambda _message: None)
@@ -59,9 +60,16 @@ def plan_schedule(
     supply_from = None  # the first plan's supply assignment (network.py), kept by the re-plans
     if window.period == MONTH:  # the monthly policy is recomputed per series below: no pooling
         supply_from = np.full(window.n_series, -1, dtype=np.int64)
+    factors = None
+    if calibration_factors is not None:
+        # each series takes its group's factor from the uncalibrated first plan; kept by the re-plans
+        uncalibrated = run_plan(replace(_inputs_at(window, 0, review_days), supply_from=supply_from)).plan
+        factors = calibration_factors(uncalibrated)
     for k in range(0, total, step):
         started = time.perf_counter()
-        inputs = replace(_inputs_at(window, k, review_days), supply_from=supply_from)
+        inputs = replace(
+            _inputs_at(window, k, review_days), supply_from=supply_from, target_calibration=factors
+        )
         result = run_plan(inputs)
         supply_from = result.plan["supply_from_series"].to_numpy(dtype=np.int64)
         plan = result.plan

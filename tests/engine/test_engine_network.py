@@ -132,3 +132,24 @@ def test_a_hub_must_order_from_its_supplier():
     scenario, policy = _hub_and_branch(10.0)
     with pytest.raises(ValueError, match="hub must order from its supplier"):
         sim.simulate(scenario, sim.InventoryPolicy(**{**policy.__dict__, "supply_from": np.array([1, 0])}))
+
+
+def test_target_calibration_plans_for_the_corrected_target_and_keeps_the_business_target():
+    # given a smooth series with a 98% fill target (class AX), calibrated with c = 0.5 on the allowed shortage
+    rng = np.random.default_rng(3)
+    demand = rng.poisson(50, (1, 60)).astype(np.float32)
+    series = pd.DataFrame(
+        {"item_id": [1], "unit_cost": [10.0], "unit_price": [15.0], "ordering_cost": [25.0], "holding_rate": [0.25]}
+    )  # fmt: skip
+    calibrated = run_plan(PlanInputs(series=series, demand=demand, target_calibration=np.array([0.5]))).plan
+    # when the same series is planned for a 99% target directly
+    direct = run_plan(PlanInputs(series=series.assign(service_target=0.99), demand=demand)).plan
+
+    # then the calibrated plan is the 99% plan (1 - 0.02 x 0.5), while the business target stays 98%
+    assert calibrated["service_target"].iloc[0] == pytest.approx(0.98)
+    assert calibrated["planning_target"].iloc[0] == pytest.approx(0.99)
+    assert calibrated["reorder_point"].iloc[0] == pytest.approx(direct["reorder_point"].iloc[0])
+    assert (
+        calibrated["reorder_point"].iloc[0]
+        > run_plan(PlanInputs(series=series, demand=demand)).plan["reorder_point"].iloc[0]
+    )

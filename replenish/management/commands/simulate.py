@@ -66,6 +66,11 @@ class Command(BaseCommand):
             action="store_true",
             help="skip the static min-max frontier (its min scaled x0.5 ... x3 on the same draws)",
         )
+        parser.add_argument(
+            "--no-calibration",
+            action="store_true",
+            help="skip the service calibration on the last 39 weeks of training history",
+        )
         parser.add_argument("--json", action="store_true", help="print the report as JSON (for machines)")
         parser.add_argument("--no-save", action="store_true", help="do not store the report in the app")
         parser.add_argument("--png", metavar="FILE", help="also write the trade-off chart as a PNG")
@@ -85,6 +90,7 @@ class Command(BaseCommand):
                 replan_weeks=options["replan_weeks"],
                 day_spread=options["day_spread"],
                 frontier=not options["no_frontier"],
+                calibration=not options["no_calibration"],
                 progress=(lambda message: self.stderr.write(f"  {message}")) if verbose else None,
             )
         except (EvaluationError, ValueError) as error:

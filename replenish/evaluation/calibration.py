@@ -1,0 +1,166 @@
+"""Service calibration: learn from the training history how far the plan's achieved fill rate falls from its targets,
+and correct the target the plan is computed for, per segment.
+
+The fill-rate formulas behind the reorder point rest on approximations (normal or negative binomial lead-time
+demand, independent days, a backtest sd from 13 weeks). Rather than trust them blindly, DistOps replays the last
+weeks of the training history it already holds: the plan as of `CALIBRATION_WEEKS` before the planner's today,
+re-planned on the same cadence, simulated against the actual demand of those weeks and the recorded supplier lead
+times. Per group (ABC-XYZ segment x supply role: own supplier, hub, pooled branch) it measures the achieved fill
+rate and derives a factor on the allowed shortage:
+
+    planning target = 1 - (1 - target) x c,  c = (1 - target) / (1 - achieved)   (clipped to [1/4, 4])
+
+the first-order correction when shortages scale with the shortage allowed per cycle. The held-out weeks are never
+seen: calibration reads only history before the planner's today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from replenish.engine import LeadTimeSettings
+from replenish.engine import simulate as sim
+
+from .days import DAYS_PER_WEEK, empirical_quantile, gamma_quantile, spread_periods_to_days
+from .planning import plan_schedule
+from .window import WEEK, EvaluationWindow
+
+CALIBRATION_WEEKS = 39  # replayed weeks of training history: 13 warm-up + 26 measured
+CALIBRATION_WARMUP_WEEKS = 13
+CALIBRATION_REPLAN_WEEKS = 4
+MIN_GROUP_SERIES = 20  # smaller groups keep c = 1
+FACTOR_BOUNDS = (0.25, 4.0)
+
+
+@dataclass
+class Calibration:
+    groups: dict[
+        str, dict[str, Any]
+    ]  # per group: series, target, achieved, factor (c on the allowed shortage)
+    weeks: int
+
+    def summary(self) -> dict[str, Any]:
+        return {"weeks": self.weeks, "warmup_weeks": CALIBRATION_WARMUP_WEEKS, "groups": self.groups}
+
+
+def supply_role(supply_from: np.ndarray) -> np.ndarray:
+    supply_from = np.asarray(supply_from, dtype=np.int64)
+    hubs = np.isin(np.arange(supply_from.size), supply_from[supply_from >= 0])
+    return np.where(supply_from >= 0, "branch", np.where(hubs, "hub", "own"))
+
+
+def calibrate(window: EvaluationWindow, *, seed: int, progress=None) -> Calibration | None:
+    """Replay the last `CALIBRATION_WEEKS` of the training history and return the per-series factor (None when
+    the history is too short or not weekly)."""
+    say = progress or (lambda _message: None)
+    history = window.inputs.demand
+    n, n_weeks = history.shape
+    if window.period != WEEK or n_weeks < CALIBRATION_WEEKS + 26:
+        return None
+    cut = n_weeks - CALIBRATION_WEEKS
+    replayed = np.nan_to_num(history[:, cut:]).astype(np.float32)
+    promo = window.inputs.promo
+    inputs = replace(
+        window.inputs,
+        demand=history[:, :cut],
+        promo=None if promo is None else promo[:, :cut],
+        open_supply=None,
+        series=window.inputs.series.assign(on_hand=0.0, allocated=0.0, backordered=0.0),
+    )
+    receipts = window.inputs.receipts
+    series = window.inputs.series
+    settings = LeadTimeSettings()
+    contracted = series["contracted_lead_time_days"].to_numpy(dtype=float)
+    fallback = np.where(
+        np.isfinite(contracted) & (contracted > 0), contracted, settings.default_lead_time_days
+    )
+    quantile = empirical_quantile(
+        receipts["lead_time_days"].to_numpy(dtype=float) if receipts is not None else [],
+        receipts["supplier_id"].to_numpy(dtype=np.int64) if receipts is not None else [],
+        series["supplier_id"].to_numpy(dtype=np.int64),
+        gamma_quantile(fallback, settings.contracted_sd_fraction * fallback),
+    )
+    past = replace(
+        window,
+        inputs=inputs,
+        future=replayed,
+        future_promo=np.zeros_like(replayed, dtype=bool) if promo is None else promo[:, cut:],
+        period_days=np.full(CALIBRATION_WEEKS, int(DAYS_PER_WEEK)),
+        warmup_periods=CALIBRATION_WARMUP_WEEKS,
+        lead_time_quantile=quantile,
+        initial_on_hand=None,
+        open_orders=None,
+    )
+    schedule = plan_schedule(past, replan_periods=CALIBRATION_REPLAN_WEEKS)
+    plan = schedule.plan
+    rng = np.random.default_rng([seed, 20_271])
+    daily, lines = spread_periods_to_days(replayed, past.period_days, rng=rng, line_size=window.line_size)
+    first, *later = schedule.levels
+    supply_from = plan["supply_from_series"].to_numpy(dtype=np.int64)
+    policy = sim.InventoryPolicy(
+        reorder_point=first.reorder_point,
+        order_up_to=first.order_up_to,
+        moq=np.nan_to_num(series["moq"].to_numpy(dtype=float)),
+        pack_size=np.nan_to_num(series["pack_size"].to_numpy(dtype=float), nan=1.0),
+        supply_from=supply_from,
+        revisions=tuple(
+            sim.PolicyRevision(level.first_day, level.reorder_point, order_up_to=level.order_up_to)
+            for level in later
+        ),
+    )
+    start = np.ceil(first.reorder_point + (first.order_up_to - first.reorder_point) / 2.0)
+    scenario = sim.Scenario(
+        demand=daily,
+        order_lines=lines,
+        lead_times=sim.seeded_lead_time_sampler(quantile, seed + 1),
+        initial_on_hand=start,
+    )
+    warmup_days = CALIBRATION_WARMUP_WEEKS * int(DAYS_PER_WEEK)
+    result = sim.simulate(scenario, policy, sim.SimulationOptions(warmup_days=warmup_days))
+    group = _groups(plan, supply_from)
+    frame = pd.DataFrame(
+        {
+            "group": group,
+            "target": plan["service_target"].to_numpy(dtype=float),
+            "fill_target": plan["target_type"].astype(str).to_numpy() == "fill_rate",
+            "demand": result.per_series["demand_units"].to_numpy(),
+            "filled": result.per_series["filled_on_time_units"].to_numpy(),
+        }
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for name, rows in frame.groupby("group", sort=True):
+        demand = rows["demand"].sum()
+        target = float(np.average(rows["target"], weights=rows["demand"])) if demand > 0 else float("nan")
+        achieved = float(rows["filled"].sum() / demand) if demand > 0 else float("nan")
+        factor = 1.0
+        if len(rows) >= MIN_GROUP_SERIES and demand > 0 and rows["fill_target"].all() and target < 1.0:
+            factor = float(np.clip((1.0 - target) / max(1.0 - achieved, 1e-6), *FACTOR_BOUNDS))
+        groups[str(name)] = {
+            "series": len(rows),
+            "target": round(target, 4),
+            "achieved": round(achieved, 4),
+            "factor": round(factor, 3),
+        }
+    say(f"service calibration on {CALIBRATION_WEEKS} weeks of history: {len(groups)} groups")
+    return Calibration(groups=groups, weeks=CALIBRATION_WEEKS)
+
+
+def _groups(plan: pd.DataFrame, supply_from: np.ndarray) -> np.ndarray:
+    segment = np.char.add(
+        plan["abc"].astype(str).to_numpy().astype(str), plan["xyz"].astype(str).to_numpy().astype(str)
+    )
+    return np.char.add(np.char.add(segment, "|"), supply_role(supply_from).astype(str))
+
+
+def factors_for(calibration: Calibration, plan: pd.DataFrame) -> np.ndarray:
+    """Per series of a plan: the factor of its group (1 where the group was not calibrated)."""
+    group = _groups(plan, plan["supply_from_series"].to_numpy(dtype=np.int64))
+    lookup = {name: row["factor"] for name, row in calibration.groups.items()}
+    return np.array([lookup.get(str(g), 1.0) for g in group])
+
+
+__all__ = ["Calibration", "calibrate", "factors_for"]
