@@ -26,6 +26,9 @@ class PoolingSettings:
     # a branch is supplied from its hub when its supplier lot (MOQ in whole packs) exceeds this many weeks of its
     # forecast demand: a quarter's supply bought per location is what pooling saves
     min_lot_weeks: float = 13.0
+    # the cost of one transfer line from the hub (pick, shuttle, receive), in place of a purchase order's ordering
+    # cost in a pooled branch's EOQ: small, frequent transfers keep the branch's stock and the hub's demand smooth
+    transfer_ordering_cost: float = 5.0
 
 
 def supplier_lot(moq: np.ndarray, pack_size: np.ndarray) -> np.ndarray:

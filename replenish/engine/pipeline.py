@@ -186,6 +186,7 @@ def _pooled_policy(
     series: pd.DataFrame,
     transfer_days: float | pd.DataFrame,
     settings: PolicySettings,
+    pooling: PoolingSettings,
 ) -> pd.DataFrame:
     """Re-plan the pooled series (network.py): a hub covers its own and its pooled branches' demand over the
     supplier lead time at the highest target among them; a branch covers its own demand over the transfer lead time
@@ -215,6 +216,7 @@ def _pooled_policy(
     branch_frame["lead_time_sd_days"] = 0.0
     branch_frame["moq"] = 0.0
     branch_frame["pack_size"] = 1.0
+    branch_frame["ordering_cost"] = pooling.transfer_ordering_cost
     branch_frame["protection_demand_mean"] = horizon_demand(horizon[branches], days + settings.review_days)
     branch_frame["lead_demand_mean"] = horizon_demand(horizon[branches], days)
     for column in ("protection_error_growth", "lead_error_growth"):
@@ -273,7 +275,10 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
 
     def segment() -> pd.DataFrame:
         recent = clean.demand_by_period[max(n_periods - options.revenue_weeks, 0) :]  # time-major
-        units = np.nansum(recent, axis=0, dtype=np.float64)
+        # at its run rate: a SKU-location that started selling 10 weeks ago is ranked on 10 weeks x 52 / 10, not
+        # on the 10 weeks alone (which would file a new fast mover under C, with a C target and C's pooled error)
+        observed = np.isfinite(recent).sum(axis=0)
+        units = np.nansum(recent, axis=0, dtype=np.float64) * recent.shape[0] / np.maximum(observed, 1)
         price = series["unit_price"].to_numpy()
         revenue = units * np.where(np.isfinite(price) & (price > 0), price, 0.0)
         return abc_xyz(
@@ -426,6 +431,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 series,
                 inputs.transfer_days,
                 policy_settings,
+                options.pooling,
             )
         computed["supply_from_series"] = supply_from
         return targets, computed

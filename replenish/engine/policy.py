@@ -296,8 +296,11 @@ class PolicySettings:
     # cost per line can be a year of supply (obsolescence, cash) and a cheap fast mover's a day or two. NaN: none.
     min_cover_weeks: float = 1.0
     max_cover_weeks: float = 13.0
-    min_safety_factor: float = 0.0  # floor for k under the normal (negative k = negative safety stock)
+    # floor for k under the normal: a fill-rate target on a large order quantity can ask for a negative k (the
+    # order quantity alone gives most of the fill), as the discrete rows already may; 0 would over-serve those
+    min_safety_factor: float = -2.0
     review_undershoot: bool = True  # cover the undershoot of s at a review (see compute_policy)
+    discrete_undershoot_shift: bool = True  # slow movers too (their lumps)
 
 
 def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) -> pd.DataFrame:
@@ -405,8 +408,9 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
     # the policy simulator, shifting their reorder point too over-served B and C items by 2-4 points.
     cover_mean, cover_sd = protection_mean, protection_sd
     if settings.review_undershoot:
-        cover_mean = np.where(discrete, protection_mean, protection_mean + undershoot)
-        cover_sd = np.where(discrete, protection_sd, np.sqrt(protection_sd**2 + undershoot**2 / 3.0))
+        shift = discrete & ~settings.discrete_undershoot_shift
+        cover_mean = np.where(shift, protection_mean, protection_mean + undershoot)
+        cover_sd = np.where(shift, protection_sd, np.sqrt(protection_sd**2 + undershoot**2 / 3.0))
     variance = cover_sd**2
     _, _, is_poisson = negative_binomial_parameters(cover_mean, variance)
 

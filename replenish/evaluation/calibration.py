@@ -8,9 +8,10 @@ re-planned on the same cadence, simulated against the actual demand of those wee
 times. Per group (ABC-XYZ segment x supply role: own supplier, hub, pooled branch) it measures the achieved fill
 rate and derives a factor on the allowed shortage:
 
-    planning target = 1 - (1 - target) x c,  c = (1 - target) / (1 - achieved)   (clipped to [1/4, 4])
+    planning target = 1 - (1 - target) x c,  c = (1 - target) / (1 - achieved)   (clipped to [0.1, 10])
 
-the first-order correction when shortages scale with the shortage allowed per cycle. The held-out weeks are never
+the first-order correction when shortages scale with the shortage allowed per cycle. A second pass replays the
+weeks again with those factors and multiplies in its own correction (shortages do not scale exactly). The held-out weeks are never
 seen: calibration reads only history before the planner's today.
 """
 
@@ -32,8 +33,10 @@ from .window import WEEK, EvaluationWindow
 CALIBRATION_WEEKS = 39  # replayed weeks of training history: 13 warm-up + 26 measured
 CALIBRATION_WARMUP_WEEKS = 13
 CALIBRATION_REPLAN_WEEKS = 4
+CALIBRATION_ITERATIONS = 2  # the second pass measures the first pass's factors and refines them
 MIN_GROUP_SERIES = 20  # smaller groups keep c = 1
-FACTOR_BOUNDS = (0.25, 4.0)
+MIN_HISTORY_WEEKS = 26
+FACTOR_BOUNDS = (0.1, 10.0)
 
 
 @dataclass
@@ -72,6 +75,12 @@ def calibrate(window: EvaluationWindow, *, seed: int, progress=None) -> Calibrat
         series=window.inputs.series.assign(on_hand=0.0, allocated=0.0, backordered=0.0),
     )
     receipts = window.inputs.receipts
+    if receipts is not None and len(
+        receipts
+    ):  # the replayed plan sees the receipts before its own today only
+        cut_day = pd.Timestamp(window.plan_as_of) - pd.Timedelta(weeks=CALIBRATION_WEEKS)
+        receipts = receipts[pd.to_datetime(receipts["received_date"]) < cut_day].reset_index(drop=True)
+        inputs = replace(inputs, receipts=receipts)
     series = window.inputs.series
     settings = LeadTimeSettings()
     contracted = series["contracted_lead_time_days"].to_numpy(dtype=float)
@@ -95,10 +104,36 @@ def calibrate(window: EvaluationWindow, *, seed: int, progress=None) -> Calibrat
         initial_on_hand=None,
         open_orders=None,
     )
-    schedule = plan_schedule(past, replan_periods=CALIBRATION_REPLAN_WEEKS)
-    plan = schedule.plan
     rng = np.random.default_rng([seed, 20_271])
     daily, lines = spread_periods_to_days(replayed, past.period_days, rng=rng, line_size=window.line_size)
+    calibration = Calibration(groups={}, weeks=CALIBRATION_WEEKS)
+    for iteration in range(CALIBRATION_ITERATIONS):
+        calibration = _replay(
+            past, daily, lines, quantile, seed, history[:, :cut], calibration, iteration > 0
+        )
+    say(f"service calibration on {CALIBRATION_WEEKS} weeks of history: {len(calibration.groups)} groups")
+    return calibration
+
+
+def _replay(
+    past: EvaluationWindow,
+    daily: np.ndarray,
+    lines: np.ndarray | None,
+    quantile,
+    seed: int,
+    history: np.ndarray,
+    previous: Calibration,
+    apply_previous: bool,
+) -> Calibration:
+    """One calibration pass: plan (with the previous pass's factors, if asked), simulate the replayed weeks and
+    update each group's factor by how far it still falls from its target."""
+    schedule = plan_schedule(
+        past,
+        replan_periods=CALIBRATION_REPLAN_WEEKS,
+        calibration_factors=(lambda plan: factors_for(previous, plan)) if apply_previous else None,
+    )
+    plan = schedule.plan
+    series = past.inputs.series
     first, *later = schedule.levels
     supply_from = plan["supply_from_series"].to_numpy(dtype=np.int64)
     policy = sim.InventoryPolicy(
@@ -121,7 +156,9 @@ def calibrate(window: EvaluationWindow, *, seed: int, progress=None) -> Calibrat
     )
     warmup_days = CALIBRATION_WARMUP_WEEKS * int(DAYS_PER_WEEK)
     result = sim.simulate(scenario, policy, sim.SimulationOptions(warmup_days=warmup_days))
-    group = _groups(plan, supply_from)
+    # series with under half a year of history at the cut are launches, not what the targets' formulas misjudge
+    established = np.isfinite(history).sum(axis=1) >= MIN_HISTORY_WEEKS
+    group = np.where(established, _groups(plan, supply_from), "new")
     frame = pd.DataFrame(
         {
             "group": group,
@@ -136,16 +173,16 @@ def calibrate(window: EvaluationWindow, *, seed: int, progress=None) -> Calibrat
         demand = rows["demand"].sum()
         target = float(np.average(rows["target"], weights=rows["demand"])) if demand > 0 else float("nan")
         achieved = float(rows["filled"].sum() / demand) if demand > 0 else float("nan")
-        factor = 1.0
-        if len(rows) >= MIN_GROUP_SERIES and demand > 0 and rows["fill_target"].all() and target < 1.0:
-            factor = float(np.clip((1.0 - target) / max(1.0 - achieved, 1e-6), *FACTOR_BOUNDS))
+        factor = previous.groups.get(str(name), {}).get("factor", 1.0) if apply_previous else 1.0
+        calibrated = name != "new" and len(rows) >= MIN_GROUP_SERIES and rows["fill_target"].all()
+        if calibrated and demand > 0 and target < 1.0:
+            factor = float(np.clip(factor * (1.0 - target) / max(1.0 - achieved, 1e-6), *FACTOR_BOUNDS))
         groups[str(name)] = {
             "series": len(rows),
             "target": round(target, 4),
-            "achieved": round(achieved, 4),
+            "achieved": round(achieved, 4),  # in this pass, with the previous pass's factor
             "factor": round(factor, 3),
         }
-    say(f"service calibration on {CALIBRATION_WEEKS} weeks of history: {len(groups)} groups")
     return Calibration(groups=groups, weeks=CALIBRATION_WEEKS)
 
 

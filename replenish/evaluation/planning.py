@@ -87,10 +87,17 @@ def plan_schedule(
 
 def policy_levels(plan: pd.DataFrame, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(s, S) from a plan: the reorder point and the order-up-to level (reorder point + order quantity), with S
-    capped by the storage capacity (and s by S)."""
+    capped by the storage capacity (and s by S).
+
+    S is an inventory position (on hand + on order - backorders); what the bin must hold is the on hand when the
+    order arrives, about S minus the demand over the lead time and review. So S is capped at capacity + that mean
+    demand: the expected peak on hand fits the bin. (Capping the position itself at a bin smaller than the lead-time
+    demand would starve the series: it could never have enough on order.)
+    """
     reorder_point = np.nan_to_num(plan["reorder_point"].to_numpy(dtype=float))
     order_up_to = np.maximum(np.nan_to_num(plan["order_up_to"].to_numpy(dtype=float)), reorder_point)
-    room = np.where(np.isfinite(capacity), capacity, np.inf)
+    cover = np.nan_to_num(plan["lead_time_demand_mean"].to_numpy(dtype=float))
+    room = np.where(np.isfinite(capacity), capacity + cover, np.inf)
     order_up_to = np.minimum(order_up_to, room)
     return np.minimum(reorder_point, order_up_to), order_up_to
 

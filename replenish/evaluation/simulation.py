@@ -167,7 +167,15 @@ def evaluate(
     for name in policies:
         started = time.perf_counter()
         policy, options, start = policy_setup(name, window, schedule, scenario, warmup_days=warmup_days)
-        results[name] = sim.simulate(replace(scenario, initial_on_hand=start), policy, options)
+        results[name] = sim.simulate(
+            replace(
+                scenario,
+                initial_on_hand=start,
+                initial_pipeline=open_orders_for(name, scenario.initial_pipeline, schedule),
+            ),
+            policy,
+            options,
+        )
         timings[f"simulate.{name}"] = _lap(started)
         say(f"{name}: simulated in {timings[f'simulate.{name}']:.1f} s")
     measured_days = next(iter(results.values())).measured_days
@@ -295,6 +303,25 @@ def policy_setup(
         # No recorded stock at the start of held-out history: each policy starts at its own average position.
         start = np.ceil(reorder_point + (order_up_to - reorder_point) / 2.0)
     return policy, options, start
+
+
+def open_orders_for(
+    name: str, open_orders: sim.OpenOrders | None, schedule: PlanSchedule
+) -> sim.OpenOrders | None:
+    """The open purchase orders at the start as each policy holds them. The ERP's orders for SKU-locations that
+    DistOps supplies from their item's hub (network.py) are redirected to the hub: DistOps proposes the ship-to
+    change at once (the goods then serve the whole network instead of one branch's slow demand)."""
+    if name == STATIC or open_orders is None:
+        return open_orders
+    supply_from = schedule.plan["supply_from_series"].to_numpy(dtype=np.int64)
+    series = np.asarray(open_orders.series, dtype=np.int64)
+    if series.size == 0 or not (supply_from[series] >= 0).any():
+        return open_orders
+    return sim.OpenOrders(
+        series=np.where(supply_from[series] >= 0, supply_from[series], series),
+        available_day=open_orders.available_day,
+        quantity=open_orders.quantity,
+    )
 
 
 def expedite_worthwhile(plan: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:

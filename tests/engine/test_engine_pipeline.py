@@ -196,12 +196,14 @@ def test_default_plan_protects_the_lead_time_plus_one_nightly_review():
     ).plan.iloc[0]
 
     # then the reorder point covers L + R = 3 + 1 days of demand, 10 x 4 = 40, plus the undershoot of a daily
-    # review, (0 + 10 - 1) / 2 = 4.5 (a day's 10 units cross s by 0 to 9 units), with no safety stock: 44.5; the
-    # order quantity is the EOQ sqrt(2 x 3640 x 25 / (0.25 x 10)) = 269.8, rounded up to packs of 20: 280
+    # review, (0 + 10 - 1) / 2 = 4.5 (a day's 10 units cross s by 0 to 9 units, variance 4.5^2 / 3); the order
+    # quantity is the EOQ sqrt(2 x 3640 x 25 / (0.25 x 10)) = 269.8, rounded up to packs of 20: 280, so large that
+    # the 98% fill target asks for a negative k, floored at -2: 44.5 - 2 x 4.5 / sqrt(3)
     assert PlanOptions().review_days == 1.0
-    assert row["reorder_point"] == pytest.approx(44.5)
+    rop = 44.5 - 2 * 4.5 / np.sqrt(3)
+    assert row["reorder_point"] == pytest.approx(rop)
     assert row["order_quantity"] == 280.0
-    assert row["order_up_to"] == pytest.approx(324.5)
+    assert row["order_up_to"] == pytest.approx(rop + 280)
 
 
 def test_an_approved_safety_stock_floor_raises_ss_rop_and_order_up_to_by_the_same_units():
