@@ -189,15 +189,22 @@ def _pooled_policy(
     pooling: PoolingSettings,
 ) -> pd.DataFrame:
     """Re-plan the pooled series (network.py): a hub covers its own and its pooled branches' demand over the
-    supplier lead time at the highest target among them; a branch covers its own demand over the transfer lead time
+    supplier lead time at their demand-weighted target; a branch covers its own demand over the transfer lead time
     from its hub, in eaches (no MOQ or pack rounding, which the hub's supplier order carries)."""
     branches = np.flatnonzero(supply_from >= 0)
     hubs = np.unique(supply_from[branches])
     total, total_sd, total_horizon = pooled_hub_demand(
         supply_from, frame["forecast_weekly"].to_numpy(), frame["forecast_sd_weekly"].to_numpy(), horizon
     )
-    target = frame["service_target"].to_numpy(dtype=np.float64).copy()
-    np.maximum.at(target, supply_from[branches], target[branches])
+    # the hub's target: its members' (own and pooled branches') targets weighted by their demand
+    own_target = frame["service_target"].to_numpy(dtype=np.float64)
+    weight = np.maximum(np.nan_to_num(frame["forecast_weekly"].to_numpy(dtype=np.float64)), 0.0)
+    n = len(frame)
+    weighted = own_target * weight + np.bincount(
+        supply_from[branches], weights=own_target[branches] * weight[branches], minlength=n
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        target = np.where(total > 0, weighted / total, own_target)
     lead = frame["lead_time_days"].to_numpy(dtype=np.float64)
 
     hub_frame = frame.iloc[hubs].copy()

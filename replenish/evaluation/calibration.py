@@ -30,7 +30,7 @@ from .days import DAYS_PER_WEEK, empirical_quantile, gamma_quantile, spread_peri
 from .planning import plan_schedule
 from .window import WEEK, EvaluationWindow
 
-CALIBRATION_WEEKS = 39  # replayed weeks of training history: 13 warm-up + 26 measured
+CALIBRATION_WEEKS = 26  # replayed weeks of training history: 13 warm-up + 13 measured
 CALIBRATION_WARMUP_WEEKS = 13
 CALIBRATION_REPLAN_WEEKS = 4
 CALIBRATION_ITERATIONS = 2  # the second pass measures the first pass's factors and refines them
@@ -56,9 +56,12 @@ def supply_role(supply_from: np.ndarray) -> np.ndarray:
     return np.where(supply_from >= 0, "branch", np.where(hubs, "hub", "own"))
 
 
-def calibrate(window: EvaluationWindow, *, seed: int, progress=None) -> Calibration | None:
-    """Replay the last `CALIBRATION_WEEKS` of the training history and return the per-series factor (None when
-    the history is too short or not weekly)."""
+def calibrate(
+    window: EvaluationWindow, *, seed: int, replan_periods: int | None = None, progress=None
+) -> Calibration | None:
+    """Replay the last `CALIBRATION_WEEKS` of the training history, re-planned every `replan_periods` weeks as the
+    evaluation will be (default `CALIBRATION_REPLAN_WEEKS`), and return the factors per group (None when the
+    history is too short or not weekly)."""
     say = progress or (lambda _message: None)
     history = window.inputs.demand
     n, n_weeks = history.shape
@@ -109,8 +112,9 @@ def calibrate(window: EvaluationWindow, *, seed: int, progress=None) -> Calibrat
     calibration = Calibration(groups={}, weeks=CALIBRATION_WEEKS)
     for iteration in range(CALIBRATION_ITERATIONS):
         calibration = _replay(
-            past, daily, lines, quantile, seed, history[:, :cut], calibration, iteration > 0
-        )
+            past, daily, lines, quantile, seed, history[:, :cut], calibration, iteration > 0,
+            replan_periods or CALIBRATION_REPLAN_WEEKS,
+        )  # fmt: skip
     say(f"service calibration on {CALIBRATION_WEEKS} weeks of history: {len(calibration.groups)} groups")
     return calibration
 
@@ -124,12 +128,13 @@ def _replay(
     history: np.ndarray,
     previous: Calibration,
     apply_previous: bool,
+    replan_periods: int,
 ) -> Calibration:
     """One calibration pass: plan (with the previous pass's factors, if asked), simulate the replayed weeks and
     update each group's factor by how far it still falls from its target."""
     schedule = plan_schedule(
         past,
-        replan_periods=CALIBRATION_REPLAN_WEEKS,
+        replan_periods=replan_periods,
         calibration_factors=(lambda plan: factors_for(previous, plan)) if apply_previous else None,
     )
     plan = schedule.plan

@@ -143,13 +143,13 @@ def evaluate(
     timings["load"] = _lap(started)
     say(f"{window.n_series:,} SKU-locations, {window.future.shape[1]} {window.period}s to simulate")
 
+    replan_periods = _periods(window, replan_weeks)
     learned = None
     if calibration and any(p != STATIC for p in policies):
         started = time.perf_counter()
-        learned = calibrate(window, seed=seed, progress=say)
+        learned = calibrate(window, seed=seed, replan_periods=replan_periods or None, progress=say)
         timings["calibration"] = _lap(started)
     started = time.perf_counter()
-    replan_periods = _periods(window, replan_weeks)
     schedule = plan_schedule(
         window,
         replan_periods=replan_periods,
