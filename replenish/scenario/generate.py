@@ -483,8 +483,11 @@ class ScenarioGenerator:
         draw = rng.random((n_items, n_loc))
         on_hand = np.floor(static_min + rng.random((n_items, n_loc)) * (static_max - static_min + 1))
         on_hand = np.where(draw < 0.06, 0, np.where(draw > 0.95, on_hand * 3 + 5 * recent_weekly, on_hand))
+        # 30% of SKU-locations sit in a bin sized by the warehouse on the larger of the ERP's max and 8 weeks of
+        # recent movement (a SKU launched after the ERP's first year has a max of 0 but is slotted as it sells)
+        bin_basis = np.maximum(static_max, np.ceil(8 * recent_weekly))
         capacity = np.where(
-            rng.random((n_items, n_loc)) < 0.3, np.ceil(np.maximum(static_max, 1) * 4 + 20), np.nan
+            rng.random((n_items, n_loc)) < 0.3, np.ceil(np.maximum(bin_basis, 1) * 4 + 20), np.nan
         )
         on_hand = np.where(np.isnan(capacity), on_hand, np.minimum(on_hand, capacity))
         buyer_slot = category % BUYERS_PER_NETWORK  # buyers own categories
