@@ -24,8 +24,10 @@ from .policy import round_up_to_pack
 class PoolingSettings:
     enabled: bool = True
     # a branch is supplied from its hub when its supplier lot (MOQ in whole packs) exceeds this many weeks of its
-    # forecast demand: a quarter's supply bought per location is what pooling saves
-    min_lot_weeks: float = 13.0
+    # forecast demand. Measured with the policy simulator (20,000 x 5, re-planned every 4 weeks, calibrated):
+    # 13 weeks pooled 48% of the SKU-locations for 16.1% less inventory than static, 8 weeks 16.9%, 4 weeks 18.2%,
+    # every class within 1.5 points of its target each time
+    min_lot_weeks: float = 4.0
     # the cost of one transfer line from the hub (pick, shuttle, receive), in place of a purchase order's ordering
     # cost in a pooled branch's EOQ: small, frequent transfers keep the branch's stock and the hub's demand smooth
     transfer_ordering_cost: float = 5.0

@@ -17,12 +17,12 @@ def test_supplier_lot_is_the_moq_in_whole_packs_and_at_least_one_pack():
     ]
 
 
-def test_a_branch_is_pooled_when_its_lot_is_more_than_13_weeks_of_its_demand():
+def test_a_branch_is_pooled_when_its_lot_is_more_than_4_weeks_of_its_demand():
     # item 1: hub at location 2 (10 a week); location 1 sells 1 a week, location 3 sells 8 a week; lot 24
-    # item 2: every location sells 5 a week, lot 24 (under 13 weeks everywhere)
+    # item 2: both locations sell 8 a week, lot 24 (3 weeks at each)
     item = np.array([1, 1, 1, 2, 2])
     location = np.array([1, 2, 3, 1, 2])
-    forecast = np.array([1.0, 10.0, 8.0, 5.0, 5.0])
+    forecast = np.array([1.0, 10.0, 8.0, 8.0, 8.0])
     moq = np.full(5, 24.0)
     pack = np.full(5, 6.0)
 
@@ -30,9 +30,10 @@ def test_a_branch_is_pooled_when_its_lot_is_more_than_13_weeks_of_its_demand():
     supply = pooled_supply(item, location, forecast, moq, pack)
 
     # then only location 1 of item 1 (24 units = 24 weeks) is supplied from the hub; 24 / 8 = 3 weeks is not pooled
+    assert PoolingSettings().min_lot_weeks == 4.0
     assert supply.tolist() == [1, -1, -1, -1, -1]
     lower = pooled_supply(item, location, forecast, moq, pack, settings=PoolingSettings(min_lot_weeks=2.0))
-    assert lower.tolist() == [1, -1, 1, -1, 3]  # 24 / 8 = 3 and 24 / 5 = 4.8 weeks exceed 2
+    assert lower.tolist() == [1, -1, 1, -1, 3]  # 24 / 8 = 3 weeks exceeds 2
     assert (
         pooled_supply(item, location, forecast, moq, pack, settings=PoolingSettings(enabled=False)).tolist()
         == [-1] * 5
