@@ -168,13 +168,7 @@ def evaluate(
         started = time.perf_counter()
         policy, options, start = policy_setup(name, window, schedule, scenario, warmup_days=warmup_days)
         results[name] = sim.simulate(
-            replace(
-                scenario,
-                initial_on_hand=start,
-                initial_pipeline=open_orders_for(name, scenario.initial_pipeline, schedule),
-            ),
-            policy,
-            options,
+            replace(scenario_for(name, scenario, schedule), initial_on_hand=start), policy, options
         )
         timings[f"simulate.{name}"] = _lap(started)
         say(f"{name}: simulated in {timings[f'simulate.{name}']:.1f} s")
@@ -303,6 +297,23 @@ def policy_setup(
         # No recorded stock at the start of held-out history: each policy starts at its own average position.
         start = np.ceil(reorder_point + (order_up_to - reorder_point) / 2.0)
     return policy, options, start
+
+
+def scenario_for(name: str, scenario: sim.Scenario, schedule: PlanSchedule) -> sim.Scenario:
+    """The shared scenario as one policy sees it: for DistOps, the open POs of the SKU-locations it supplies from
+    their hub go to the hub (`open_orders_for`), and those SKU-locations plan on the transfer lead time (the
+    exception count projects their stock over it, not over the supplier's)."""
+    if name == STATIC:
+        return scenario
+    supplied = schedule.plan["supply_from_series"].to_numpy(dtype=np.int64) >= 0
+    planned = scenario.planning_lead_time_days
+    if planned is not None and supplied.any():
+        planned = np.where(supplied, float(TRANSFER_LEAD_TIME_DAYS), np.asarray(planned, dtype=float))
+    return replace(
+        scenario,
+        initial_pipeline=open_orders_for(name, scenario.initial_pipeline, schedule),
+        planning_lead_time_days=planned,
+    )
 
 
 def open_orders_for(
