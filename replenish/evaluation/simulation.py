@@ -302,13 +302,15 @@ def policy_setup(
 def scenario_for(name: str, scenario: sim.Scenario, schedule: PlanSchedule) -> sim.Scenario:
     """The shared scenario as one policy sees it: for DistOps, the open POs of the SKU-locations it supplies from
     their hub go to the hub (`open_orders_for`), and those SKU-locations plan on the transfer lead time (the
-    exception count projects their stock over it, not over the supplier's)."""
+    exception count projects their stock over it and the day the pull takes to land, not over the supplier's)."""
     if name == STATIC:
         return scenario
     supplied = schedule.plan["supply_from_series"].to_numpy(dtype=np.int64) >= 0
     planned = scenario.planning_lead_time_days
     if planned is not None and supplied.any():
-        planned = np.where(supplied, float(TRANSFER_LEAD_TIME_DAYS), np.asarray(planned, dtype=float))
+        # a pull placed today is usable after the transfer and one day (the simulator's timing): the projection
+        # over that horizon sees it
+        planned = np.where(supplied, float(TRANSFER_LEAD_TIME_DAYS + 1), np.asarray(planned, dtype=float))
     return replace(
         scenario,
         initial_pipeline=open_orders_for(name, scenario.initial_pipeline, schedule),

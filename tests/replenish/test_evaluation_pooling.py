@@ -29,4 +29,4 @@ def test_dynamic_sees_pooled_branches_open_orders_at_their_hub_and_plans_them_on
     assert list(dynamic.initial_pipeline.series) == [0, 1]
     assert list(dynamic.initial_pipeline.quantity) == [48.0, 12.0]
     assert list(dynamic.initial_pipeline.available_day) == [5, 3]
-    assert dynamic.planning_lead_time_days.tolist() == [20.0, 25.0, float(TRANSFER_LEAD_TIME_DAYS)]
+    assert dynamic.planning_lead_time_days.tolist() == [20.0, 25.0, float(TRANSFER_LEAD_TIME_DAYS + 1)]
