@@ -2,7 +2,7 @@
 
 For every series each eligible method produces one-step-ahead forecasts over the last ``H`` periods (the
 smoothing parameters are fixed, so running the recursion once gives exactly the rolling-origin one-step
-forecasts; the global model is trained on periods before the window only). The method with the lowest MASE
+forecasts; the global model is trained on periods before the window only). The method with the lowest RMSE
 among those eligible for the series' demand class is kept. ``forecast_sd`` is the RMSE of that method's
 backtest residuals (the lead-time demand uses it, as the design asks, not the raw history's sd).
 """
@@ -230,7 +230,8 @@ def forecast_panel(
     settings: ForecastSettings | None = None,
     seasonal: SeasonalIndex | None = None,
 ) -> ForecastResult:
-    """Backtest every eligible method per series, choose by lowest MASE, forecast the next periods.
+    """Backtest every eligible method per series, choose by the lowest RMSE (``settings.selection_metric``),
+    forecast the next periods.
 
     ``seasonal`` (optional) is a pooled seasonal index covering the history and the next ``horizon_weeks``
     periods (``seasonality.pooled_seasonal_indices``): every method then runs on the deseasonalized demand

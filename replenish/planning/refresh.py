@@ -164,9 +164,15 @@ def plan_chunk_compute(*, chunk_id: int) -> None:
     started = time.perf_counter()
     as_of = date.fromisoformat(run.filters["as_of"])
     try:
+        touched = None
         if run.scope == m.PlanRun.Scope.PARTIAL:
+            # the engine sees every location of the touched items (MOQ pooling and transfers are decided per
+            # item), and only the touched SKU-locations are written
+            touched = np.array(run.filters["item_location_ids"], dtype=np.int64)
+            items = m.ItemLocation.objects.filter(pk__in=touched.tolist()).values("item_id")
+            context = m.ItemLocation.objects.filter(item_id__in=items).values_list("pk", flat=True)
             loaded = load_plan_inputs(
-                as_of=as_of, item_location_ids=np.array(run.filters["item_location_ids"])
+                as_of=as_of, item_location_ids=np.array(sorted(context), dtype=np.int64)
             )
         else:
             loaded = load_plan_inputs(as_of=as_of, item_range=(chunk.item_id_low, chunk.item_id_high))
@@ -176,11 +182,19 @@ def plan_chunk_compute(*, chunk_id: int) -> None:
         raise
     plans = _plan_rows(run, loaded, result)
     recommendations = _recommendation_rows(run, loaded, result)
+    ids = loaded.item_location_ids.tolist()
+    if touched is not None:
+        ids = touched.tolist()
+        if len(plans):
+            plans = plans[plans["item_location_id"].isin(ids)].reset_index(drop=True)
+        if len(recommendations):
+            recommendations = recommendations[recommendations["item_location_id"].isin(ids)].reset_index(
+                drop=True
+            )
     with transaction.atomic():
         locked = m.PlanChunk.objects.select_for_update().get(pk=chunk.pk)
         if locked.status == m.PlanChunk.Status.DONE:
             return
-        ids = loaded.item_location_ids.tolist()
         m.SkuPlan.objects.filter(run=run, item_location_id__in=ids).delete()
         m.Recommendation.objects.filter(run=run, item_location_id__in=ids).delete()
         bulk_insert_frame(m.SkuPlan, plans)

@@ -108,6 +108,28 @@ def test_partial_refresh_swaps_only_the_touched_rows(network):
     assert positions.filter(inventory_position__gt=1e6).count() == 0
 
 
+def test_partial_refresh_of_a_location_keeps_the_item_level_pooling_of_the_full_plan(network):
+    # given a full plan in which some WH2 SKU-locations are supplied from their item's hub (MOQ pooling)
+    full = plan_refresh(as_of=AS_OF)
+    location = m.Location.objects.get(code="WH2")
+
+    def pooled(run):
+        rows = m.SkuPlan.objects.filter(run=run, item_location__location=location)
+        return {p.item_location_id: p.reorder_point for p in rows if "supplied_from_hub" in p.flags}
+
+    before = pooled(full)
+    assert len(before) > 10
+
+    # when only WH2 is re-planned, with nothing changed
+    plan_refresh(location_code="WH2", as_of=AS_OF)
+
+    # then the same SKU-locations are still supplied from their hub, with the same reorder points (a WH2-only plan
+    # would have seen one location per item and bought each one its own supplier lot)
+    after = pooled(full)
+    assert after.keys() == before.keys()
+    assert all(after[i] == pytest.approx(before[i]) for i in before)
+
+
 def test_unknown_location_or_sku_is_refused(network):
     from replenish.planning.refresh import RefreshError
 
