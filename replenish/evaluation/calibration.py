@@ -11,8 +11,9 @@ rate and derives a factor on the allowed shortage:
     planning target = 1 - (1 - target) x c,  c = (1 - target) / (1 - achieved)   (clipped to [0.1, 10])
 
 the first-order correction when shortages scale with the shortage allowed per cycle. A second pass replays the
-weeks again with those factors and multiplies in its own correction (shortages do not scale exactly). The held-out weeks are never
-seen: calibration reads only history before the planner's today.
+weeks again with those factors and multiplies in its own correction (shortages do not scale exactly). Launches
+(under `MIN_HISTORY_WEEKS` of history at the replay's start) and groups under `MIN_GROUP_SERIES` keep c = 1. The
+held-out weeks are never seen: calibration reads only history before the planner's today.
 """
 
 from __future__ import annotations
@@ -41,9 +42,8 @@ FACTOR_BOUNDS = (0.1, 10.0)
 
 @dataclass
 class Calibration:
-    groups: dict[
-        str, dict[str, Any]
-    ]  # per group: series, target, achieved, factor (c on the allowed shortage)
+    # per group: series, target, achieved (in the last pass), factor (c on the allowed shortage)
+    groups: dict[str, dict[str, Any]]
     weeks: int
 
     def summary(self) -> dict[str, Any]:

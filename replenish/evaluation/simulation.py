@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from replenish.engine import simulate as sim
+from replenish.engine.network import PoolingSettings
 
 from .calibration import calibrate, factors_for
 from .days import spread_periods_to_days
@@ -202,7 +203,8 @@ def evaluate(
     }
     report["parameters"]["calibration"] = learned is not None
     report["calibration"] = None if learned is None else learned.summary()
-    report["notes"] = window.notes + _policy_notes(policies, replan_weeks)
+    pooled = int((schedule.plan["supply_from_series"].to_numpy(dtype=np.int64) >= 0).sum())
+    report["notes"] = window.notes + _policy_notes(policies, replan_weeks, pooled)
     if learned is not None:
         report["notes"].append(
             f"Service calibration: before the held-out weeks, DistOps replayed the last {learned.weeks} weeks of "
@@ -577,7 +579,7 @@ def _periods(window: EvaluationWindow, weeks: int) -> int:
     return weeks
 
 
-def _policy_notes(policies: Sequence[str], replan_weeks: int) -> list[str]:
+def _policy_notes(policies: Sequence[str], replan_weeks: int, pooled: int = 0) -> list[str]:
     notes = [
         "Every policy orders under the same MOQ and pack-size rules with daily review; unfilled demand is "
         "backordered; all policies see the same daily demand and the same lead-time draws (the k-th order of a "
@@ -593,7 +595,14 @@ def _policy_notes(policies: Sequence[str], replan_weeks: int) -> list[str]:
         )
         notes.append(
             f"DistOps re-plans {cadence} on the demand seen so far (the production engine); its order-up-to level "
-            "is the reorder point plus the economic order quantity, capped by the bin capacity."
+            "is the reorder point plus the economic order quantity, capped so the on hand at arrival fits the bin."
+        )
+    if pooled and any(p != STATIC for p in policies):
+        notes.append(
+            f"MOQ pooling: {pooled:,} SKU-locations whose supplier lot is over "
+            f"{PoolingSettings().min_lot_weeks:g} weeks of their demand are supplied from their item's hub (the "
+            f"location with the most demand) by transfer, in eaches, {TRANSFER_LEAD_TIME_DAYS} days away; the hub "
+            "buys for them. The ERP's open POs for those SKU-locations are redirected to the hub at the start."
         )
     if DYNAMIC_PLUS in policies:
         notes.append(
