@@ -24,7 +24,12 @@ from .network import PoolingSettings, pooled_hub_demand, pooled_supply
 from .panel import clean_demand
 from .policy import PolicySettings, compute_policy, horizon_demand, service_targets
 from .projection import clean_open_supply, project_inventory
-from .recommend import RECOMMENDATION_COLUMNS, RecommendSettings, build_recommendations
+from .recommend import (
+    RECOMMENDATION_COLUMNS,
+    RecommendSettings,
+    build_recommendations,
+    transfer_days_between,
+)
 from .seasonality import SeasonalitySettings, pooled_seasonal_indices
 
 SERIES_DEFAULTS: dict[str, Any] = {
@@ -164,20 +169,6 @@ def _with_safety_stock_floor(policy: pd.DataFrame, floor: np.ndarray) -> pd.Data
     return policy
 
 
-def _transfer_days_to(series: pd.DataFrame, rows: np.ndarray, hubs: np.ndarray, transfer_days) -> np.ndarray:
-    """Transfer lead time in days from each hub's location to each row's location (scalar or matrix)."""
-    if not isinstance(transfer_days, pd.DataFrame):
-        return np.full(rows.size, float(transfer_days))
-    location = series["location_id"].to_numpy()
-    matrix = transfer_days.to_numpy(dtype=np.float64)
-    source = transfer_days.index.get_indexer(location[hubs])
-    target = transfer_days.columns.get_indexer(location[rows])
-    known = (source >= 0) & (target >= 0)
-    days = np.full(rows.size, np.nan)
-    days[known] = matrix[source[known], target[known]]
-    return np.where(np.isfinite(days), days, 2.0)
-
-
 def _pooled_policy(
     frame: pd.DataFrame,
     computed: pd.DataFrame,
@@ -187,6 +178,7 @@ def _pooled_policy(
     transfer_days: float | pd.DataFrame,
     settings: PolicySettings,
     pooling: PoolingSettings,
+    default_transfer_days: float,
 ) -> pd.DataFrame:
     """Re-plan the pooled series (network.py): a hub covers its own and its pooled branches' demand over the
     supplier lead time at their demand-weighted target; a branch covers its own demand over the transfer lead time
@@ -217,7 +209,10 @@ def _pooled_policy(
     )
     hub_frame["lead_demand_mean"] = horizon_demand(total_horizon[hubs], lead[hubs])
 
-    days = _transfer_days_to(series, branches, supply_from[branches], transfer_days)
+    location = series["location_id"].to_numpy()
+    days = transfer_days_between(
+        transfer_days, location[supply_from[branches]], location[branches], default_transfer_days
+    )
     branch_frame = frame.iloc[branches].copy()
     branch_frame["lead_time_days"] = days
     branch_frame["lead_time_sd_days"] = 0.0
@@ -439,6 +434,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 inputs.transfer_days,
                 policy_settings,
                 options.pooling,
+                options.recommend.default_transfer_days,
             )
         computed["supply_from_series"] = supply_from
         return targets, computed

@@ -76,9 +76,11 @@ def _units(quantity: np.ndarray) -> list[str]:
     return [f"{text} unit" if text == "1" else f"{text} units" for text in _texts(quantity, 0)]
 
 
-def _transfer_days(
+def transfer_days_between(
     transfer_days: float | pd.DataFrame, from_location: np.ndarray, to_location: np.ndarray, default: float
 ) -> np.ndarray:
+    """Transfer lead time in days for each (from, to) location pair: a scalar, or a matrix (index = from location,
+    columns = to) with `default` for pairs it does not know."""
     if not isinstance(transfer_days, pd.DataFrame):
         value = float(transfer_days) if transfer_days is not None else default
         return np.full(from_location.shape[0], value if np.isfinite(value) else default)
@@ -161,7 +163,7 @@ def _transfers(
     from_series = pairs["from_series"].to_numpy(dtype=np.int64)
     quantity = np.minimum(pairs["need"].to_numpy(), pairs["surplus"].to_numpy())
     location = plan["location_id"].to_numpy()
-    days = _transfer_days(
+    days = transfer_days_between(
         transfer_days, location[from_series], location[to_series], settings.default_transfer_days
     )
     supplier_lead_time = plan["lead_time_days"].to_numpy(dtype=np.float64)[to_series]

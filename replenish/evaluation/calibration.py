@@ -24,12 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from replenish.engine import LeadTimeSettings
 from replenish.engine import simulate as sim
 
-from .days import DAYS_PER_WEEK, empirical_quantile, gamma_quantile, spread_periods_to_days
-from .planning import plan_schedule
-from .window import WEEK, EvaluationWindow
+from .days import DAYS_PER_WEEK, spread_periods_to_days
+from .planning import average_position, dynamic_policy, plan_schedule
+from .window import WEEK, EvaluationWindow, recorded_lead_time_quantile
 
 CALIBRATION_WEEKS = 26  # replayed weeks of training history: 13 warm-up + 13 measured
 CALIBRATION_WARMUP_WEEKS = 13
@@ -78,24 +77,11 @@ def calibrate(
         series=window.inputs.series.assign(on_hand=0.0, allocated=0.0, backordered=0.0),
     )
     receipts = window.inputs.receipts
-    if receipts is not None and len(
-        receipts
-    ):  # the replayed plan sees the receipts before its own today only
+    if receipts is not None and len(receipts):
+        # the replayed plan sees the receipts before its own today only
         cut_day = pd.Timestamp(window.plan_as_of) - pd.Timedelta(weeks=CALIBRATION_WEEKS)
         receipts = receipts[pd.to_datetime(receipts["received_date"]) < cut_day].reset_index(drop=True)
         inputs = replace(inputs, receipts=receipts)
-    series = window.inputs.series
-    settings = LeadTimeSettings()
-    contracted = series["contracted_lead_time_days"].to_numpy(dtype=float)
-    fallback = np.where(
-        np.isfinite(contracted) & (contracted > 0), contracted, settings.default_lead_time_days
-    )
-    quantile = empirical_quantile(
-        receipts["lead_time_days"].to_numpy(dtype=float) if receipts is not None else [],
-        receipts["supplier_id"].to_numpy(dtype=np.int64) if receipts is not None else [],
-        series["supplier_id"].to_numpy(dtype=np.int64),
-        gamma_quantile(fallback, settings.contracted_sd_fraction * fallback),
-    )
     past = replace(
         window,
         inputs=inputs,
@@ -103,7 +89,7 @@ def calibrate(
         future_promo=np.zeros_like(replayed, dtype=bool) if promo is None else promo[:, cut:],
         period_days=np.full(CALIBRATION_WEEKS, int(DAYS_PER_WEEK)),
         warmup_periods=CALIBRATION_WARMUP_WEEKS,
-        lead_time_quantile=quantile,
+        lead_time_quantile=recorded_lead_time_quantile(window.inputs.series, receipts),
         initial_on_hand=None,
         open_orders=None,
     )
@@ -112,7 +98,7 @@ def calibrate(
     calibration = Calibration(groups={}, weeks=CALIBRATION_WEEKS)
     for iteration in range(CALIBRATION_ITERATIONS):
         calibration = _replay(
-            past, daily, lines, quantile, seed, history[:, :cut], calibration, iteration > 0,
+            past, daily, lines, seed, calibration, iteration > 0,
             replan_periods or CALIBRATION_REPLAN_WEEKS,
         )  # fmt: skip
     say(f"service calibration on {CALIBRATION_WEEKS} weeks of history: {len(calibration.groups)} groups")
@@ -123,9 +109,7 @@ def _replay(
     past: EvaluationWindow,
     daily: np.ndarray,
     lines: np.ndarray | None,
-    quantile,
     seed: int,
-    history: np.ndarray,
     previous: Calibration,
     apply_previous: bool,
     replan_periods: int,
@@ -138,31 +122,18 @@ def _replay(
         calibration_factors=(lambda plan: factors_for(previous, plan)) if apply_previous else None,
     )
     plan = schedule.plan
-    series = past.inputs.series
-    first, *later = schedule.levels
     supply_from = plan["supply_from_series"].to_numpy(dtype=np.int64)
-    policy = sim.InventoryPolicy(
-        reorder_point=first.reorder_point,
-        order_up_to=first.order_up_to,
-        moq=np.nan_to_num(series["moq"].to_numpy(dtype=float)),
-        pack_size=np.nan_to_num(series["pack_size"].to_numpy(dtype=float), nan=1.0),
-        supply_from=supply_from,
-        revisions=tuple(
-            sim.PolicyRevision(level.first_day, level.reorder_point, order_up_to=level.order_up_to)
-            for level in later
-        ),
-    )
-    start = np.ceil(first.reorder_point + (first.order_up_to - first.reorder_point) / 2.0)
+    policy = dynamic_policy(schedule, past.inputs.series)
     scenario = sim.Scenario(
         demand=daily,
         order_lines=lines,
-        lead_times=sim.seeded_lead_time_sampler(quantile, seed + 1),
-        initial_on_hand=start,
+        lead_times=sim.seeded_lead_time_sampler(past.lead_time_quantile, seed + 1),
+        initial_on_hand=average_position(policy),
     )
     warmup_days = CALIBRATION_WARMUP_WEEKS * int(DAYS_PER_WEEK)
     result = sim.simulate(scenario, policy, sim.SimulationOptions(warmup_days=warmup_days))
     # series with under half a year of history at the cut are launches, not what the targets' formulas misjudge
-    established = np.isfinite(history).sum(axis=1) >= MIN_HISTORY_WEEKS
+    established = np.isfinite(past.inputs.demand).sum(axis=1) >= MIN_HISTORY_WEEKS
     group = np.where(established, _groups(plan, supply_from), "new")
     frame = pd.DataFrame(
         {

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from replenish.engine import PolicySettings, compute_policy, run_plan
+from replenish.engine import simulate as sim
 from replenish.engine.forecast import ForecastResult
 
 from .days import DAYS_PER_WEEK
@@ -23,6 +24,7 @@ from .window import MONTH, EvaluationWindow
 # The simulator reviews every day (an order can be placed at the end of any day), so the plan's protection interval
 # is lead time + 1 day: the review period R of the textbook L + R (Silver-Pyke-Thomas 6.7).
 SIMULATED_REVIEW_DAYS = 1.0
+TRANSFER_LEAD_TIME_DAYS = 2  # as the plan assumes (PlanInputs.transfer_days): transfers and pulls from a hub
 
 
 @dataclass
@@ -83,6 +85,30 @@ def plan_schedule(
         say(f"plan {len(levels)} (period {k}) in {seconds[-1]:.1f} s")
     assert first_plan is not None
     return PlanSchedule(plan=first_plan, forecast=forecast, levels=levels, seconds=seconds)
+
+
+def dynamic_policy(schedule: PlanSchedule, series: pd.DataFrame) -> sim.InventoryPolicy:
+    """The simulated DistOps policy of a plan schedule: its first levels, the re-plans as revisions, the pooled
+    SKU-locations pulling from their hub, under the series' MOQ and pack sizes."""
+    first, *later = schedule.levels
+    return sim.InventoryPolicy(
+        reorder_point=first.reorder_point,
+        order_up_to=first.order_up_to,
+        moq=np.nan_to_num(series["moq"].to_numpy(dtype=float)),
+        pack_size=np.nan_to_num(series["pack_size"].to_numpy(dtype=float), nan=1.0),
+        supply_from=schedule.plan["supply_from_series"].to_numpy(dtype=np.int64),
+        hub_lead_time_days=TRANSFER_LEAD_TIME_DAYS,
+        revisions=tuple(
+            sim.PolicyRevision(level.first_day, level.reorder_point, order_up_to=level.order_up_to)
+            for level in later
+        ),
+    )
+
+
+def average_position(policy: sim.InventoryPolicy) -> np.ndarray:
+    """A policy's own average position, s + (S - s) / 2 rounded up: the start when no stock is recorded."""
+    reorder_point = np.asarray(policy.reorder_point, dtype=float)
+    return np.ceil(reorder_point + (np.asarray(policy.order_up_to, dtype=float) - reorder_point) / 2.0)
 
 
 def policy_levels(plan: pd.DataFrame, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from replenish.engine.network import PoolingSettings
 
 from .calibration import calibrate, factors_for
 from .days import spread_periods_to_days
-from .planning import PlanSchedule, plan_schedule
+from .planning import TRANSFER_LEAD_TIME_DAYS, PlanSchedule, average_position, dynamic_policy, plan_schedule
 from .window import DAYS_PER_MONTH, GENERATED, MONTH, EvaluationError, EvaluationWindow, evaluation_window
 
 STATIC = "static"
@@ -49,7 +49,6 @@ DEFAULT_POLICIES = (STATIC, DYNAMIC, DYNAMIC_PLUS)
 EXPEDITE_DAYS_SAVED = 5  # a supplier pulls an open order in by about a week's worth of working days
 EXPEDITE_FEE = 75.0  # per expedited order line: the supplier's rush charge and the buyer's time
 EXPEDITE_FREIGHT_RATE = 0.08  # premium freight, as a share of the value of the goods expedited
-TRANSFER_LEAD_TIME_DAYS = 2  # as the plan assumes (PlanInputs.transfer_days)
 TRANSFER_COST = 40.0  # per transfer: picking, a shuttle truck slot, receiving
 
 RANDOM = "random"  # each period's units fall on days (and order lines) at random, seeded
@@ -267,20 +266,7 @@ def policy_setup(
             reorder_point=reorder_point, order_up_to=order_up_to, moq=moq, pack_size=pack
         )
     else:
-        first, *later = schedule.levels
-        reorder_point, order_up_to = first.reorder_point, first.order_up_to
-        policy = sim.InventoryPolicy(
-            reorder_point=reorder_point,
-            order_up_to=order_up_to,
-            moq=moq,
-            pack_size=pack,
-            supply_from=schedule.plan["supply_from_series"].to_numpy(dtype=np.int64),
-            hub_lead_time_days=TRANSFER_LEAD_TIME_DAYS,
-            revisions=tuple(
-                sim.PolicyRevision(level.first_day, level.reorder_point, order_up_to=level.order_up_to)
-                for level in later
-            ),
-        )
+        policy = dynamic_policy(schedule, series)
         if name == DYNAMIC_PLUS:
             options = replace(
                 options,
@@ -297,7 +283,7 @@ def policy_setup(
     start: np.ndarray | float = scenario.initial_on_hand  # type: ignore[assignment]
     if window.initial_on_hand is None:
         # No recorded stock at the start of held-out history: each policy starts at its own average position.
-        start = np.ceil(reorder_point + (order_up_to - reorder_point) / 2.0)
+        start = average_position(policy)
     return policy, options, start
 
 

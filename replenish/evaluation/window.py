@@ -245,15 +245,10 @@ def _actuals_window(weeks: int, warmup_weeks: int, location_id: int | None) -> E
 
     settings = LeadTimeSettings()
     contracted = series["contracted_lead_time_days"].to_numpy(dtype=float)
-    has_contract = np.isfinite(contracted) & (contracted > 0)
-    fallback_days = np.where(has_contract, contracted, settings.default_lead_time_days)
-    receipts = loaded.inputs.receipts
-    lead_time_quantile = empirical_quantile(
-        receipts["lead_time_days"].to_numpy(dtype=float) if receipts is not None else [],
-        receipts["supplier_id"].to_numpy(dtype=np.int64) if receipts is not None else [],
-        series["supplier_id"].to_numpy(dtype=np.int64),
-        gamma_quantile(fallback_days, settings.contracted_sd_fraction * fallback_days),
+    fallback_days = np.where(
+        np.isfinite(contracted) & (contracted > 0), contracted, settings.default_lead_time_days
     )
+    lead_time_quantile = recorded_lead_time_quantile(series, loaded.inputs.receipts)
     static_min = series["static_min"].to_numpy(dtype=float)
     static_max = series["static_max"].to_numpy(dtype=float)
     notes = [
@@ -289,6 +284,22 @@ def _actuals_window(weeks: int, warmup_weeks: int, location_id: int | None) -> E
         static_max=static_max,
         notes=notes,
         description={"data_end": data_end.isoformat(), "held_out_periods": held_out},
+    )
+
+
+def recorded_lead_time_quantile(series: pd.DataFrame, receipts: pd.DataFrame | None) -> Quantile:
+    """Each series' lead time bootstrapped from its supplier's recorded receipts; without receipts, the contracted
+    lead time (or the default) with the contracted sd fraction, as the engine assumes."""
+    settings = LeadTimeSettings()
+    contracted = series["contracted_lead_time_days"].to_numpy(dtype=float)
+    fallback = np.where(
+        np.isfinite(contracted) & (contracted > 0), contracted, settings.default_lead_time_days
+    )
+    return empirical_quantile(
+        receipts["lead_time_days"].to_numpy(dtype=float) if receipts is not None else [],
+        receipts["supplier_id"].to_numpy(dtype=np.int64) if receipts is not None else [],
+        series["supplier_id"].to_numpy(dtype=np.int64),
+        gamma_quantile(fallback, settings.contracted_sd_fraction * fallback),
     )
 
 
