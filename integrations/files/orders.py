@@ -39,6 +39,21 @@ def _header_consistency(frame: pd.DataFrame, problems: Problems, number: str, co
                 )
 
 
+def _not_before_order_date(frame, problems, column: str, label: str) -> None:
+    """A problem on every row whose `column` date falls before its order date."""
+    before = (
+        frame[column].notna()
+        & frame["order_date"].notna()
+        & (pd.to_datetime(frame[column]) < pd.to_datetime(frame["order_date"]))
+    )
+    for row in frame.index[before.to_numpy()]:
+        problems.add(
+            row,
+            column,
+            f"{label} {frame.loc[row, column]} is before the order date {frame.loc[row, 'order_date']}",
+        )
+
+
 def prepare_open_purchase_orders(frame, ctx, problems):
     resolve_items(frame, ctx, problems)
     resolve_locations(frame, ctx, problems)
@@ -46,18 +61,7 @@ def prepare_open_purchase_orders(frame, ctx, problems):
     _unknown(problems, frame, frame["supplier_id"], "supplier", "supplier")
     base_quantities(frame, ctx, problems, ["quantity", "quantity_received"])
     _header_consistency(frame, problems, "po_number", ["supplier", "location", "order_date"])
-    late = (
-        frame["promised_date"].notna()
-        & frame["order_date"].notna()
-        & (pd.to_datetime(frame["promised_date"]) < pd.to_datetime(frame["order_date"]))
-    )
-    for row in frame.index[late.to_numpy()]:
-        problems.add(
-            row,
-            "promised_date",
-            f"promised date {frame.loc[row, 'promised_date']} is before the order "
-            f"date {frame.loc[row, 'order_date']}",
-        )
+    _not_before_order_date(frame, problems, "promised_date", "promised date")
     over = frame["quantity_received"].fillna(0) > frame["quantity"].fillna(0) * 2
     for row in frame.index[over.fillna(False).to_numpy()]:
         problems.add(
@@ -154,18 +158,7 @@ def prepare_open_sales_orders(frame, ctx, problems):
     _unknown(problems, frame, frame["customer_id"], "customer", "customer")
     base_quantities(frame, ctx, problems, ["quantity", "quantity_shipped"])
     _header_consistency(frame, problems, "order_number", ["customer", "location", "order_date"])
-    early = (
-        frame["requested_date"].notna()
-        & frame["order_date"].notna()
-        & (pd.to_datetime(frame["requested_date"]) < pd.to_datetime(frame["order_date"]))
-    )
-    for row in frame.index[early.to_numpy()]:
-        problems.add(
-            row,
-            "requested_date",
-            f"requested date {frame.loc[row, 'requested_date']} is before the order "
-            f"date {frame.loc[row, 'order_date']}",
-        )
+    _not_before_order_date(frame, problems, "requested_date", "requested date")
 
 
 def apply_open_sales_orders(frame, ctx):
