@@ -12,6 +12,7 @@ from replenish.planning.inputs import load_plan_inputs
 from replenish.planning.refresh import plan_chunk_compute, plan_refresh, plan_refresh_start
 from replenish.scenario.generate import ScenarioSpec
 from replenish.scenario.load import scenario_load
+from tests.live_worker import wait_until_worker_idle
 
 AS_OF = date(2026, 11, 23)
 
@@ -181,3 +182,4 @@ def test_refresh_chunks_run_on_the_live_worker():
     assert run.status == "complete", run.error
     assert run.chunks_done == 4 and run.is_current
     assert m.SkuPlan.objects.filter(run=run).count() == 400
+    wait_until_worker_idle()  # the exceptions refresh the run queued, before the database is flushed

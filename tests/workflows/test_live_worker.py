@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from integrations.edi_ingest import edi_ingest
+from tests.live_worker import wait_until_worker_idle
 from workflows.models import CustomerServiceTask, DomainEvent
 
 from . import factories as wf
@@ -32,17 +33,4 @@ def test_asn_slip_reaches_the_service_queue_through_the_live_worker():
     assert event is not None and event.status == DomainEvent.Status.PROCESSED, event and event.error
     task = CustomerServiceTask.objects.get(sales_order_line=line)
     assert task.short_units == 10 and task.new_promise_date == wf.today() + timedelta(days=10)
-    _wait_until_idle()
-
-
-def _wait_until_idle(timeout: float = 30) -> None:
-    """Let the worker finish the exceptions refresh the re-plan queued, so the test database flush does not race it."""
-    from replenish.celery import app
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        active = app.control.inspect(timeout=1).active() or {}
-        reserved = app.control.inspect(timeout=1).reserved() or {}
-        if not any(active.values()) and not any(reserved.values()):
-            return
-        time.sleep(0.2)
+    wait_until_worker_idle()
