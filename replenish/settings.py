@@ -123,7 +123,7 @@ DISTOPS_CURRENCY = env.str("DISTOPS_CURRENCY", default="USD")
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -185,12 +185,16 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# Production runs behind a TLS-terminating proxy that sets X-Forwarded-Proto (README, "Production"). SERVE_PLAIN_HTTP=1
+# serves plain HTTP on a trusted network instead (no redirect to https, cookies not marked Secure, no HSTS): off by
+# default, and `check --deploy` warns about it when on.
+SERVE_PLAIN_HTTP = env.bool("SERVE_PLAIN_HTTP", default=False)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not SERVE_PLAIN_HTTP)
+    SESSION_COOKIE_SECURE = not SERVE_PLAIN_HTTP
+    CSRF_COOKIE_SECURE = not SERVE_PLAIN_HTTP
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if SERVE_PLAIN_HTTP else 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 

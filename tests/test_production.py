@@ -1,0 +1,47 @@
+"""The production path: the manifest static storage accepts every vendored file; TLS settings by default."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+from django.test import override_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_collectstatic_with_the_manifest_storage(tmp_path):
+    """Finding 1 of issue 13: a vendored file referencing a missing source map broke collectstatic."""
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path):
+        call_command("collectstatic", "--noinput", verbosity=0)
+    manifest = (tmp_path / "staticfiles.json").read_text()
+    assert "vendor/chart-4.6.1.umd.min.js" in manifest
+    assert "js/queue.js" in manifest
+
+
+def _settings_value(names: str, **env) -> list[str]:
+    code = f"from replenish import settings as s; print(*[getattr(s, n) for n in {names.split()!r}])"
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SERVE_PLAIN_HTTP", "SECURE_SSL_REDIRECT"}
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "SECRET_KEY": "x", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
+
+
+def test_tls_behind_proxy_by_default_plain_http_only_when_asked():
+    names = "SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE SECURE_HSTS_SECONDS"
+    assert _settings_value(names) == ["True", "True", "True", "31536000"]
+    assert _settings_value("SECURE_PROXY_SSL_HEADER") == ["('HTTP_X_FORWARDED_PROTO',", "'https')"]
+    assert _settings_value(names, SERVE_PLAIN_HTTP="1") == ["False", "False", "False", "0"]
