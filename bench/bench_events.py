@@ -58,9 +58,9 @@ def _prepare(pairs, tag: str):
     """A bench supplier (EDI id BENCHEV), one PO per SKU-location and an initial 856 (arrival tomorrow)."""
     from django.utils import timezone
 
+    from exceptions.workflows.models import DomainEvent
     from integrations.edi_ingest import edi_ingest
     from replenish import models as m
-    from workflows.models import DomainEvent
 
     supplier, _ = m.Supplier.objects.get_or_create(
         code="BENCHEV",
@@ -178,9 +178,9 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     from django.utils import timezone
 
+    from exceptions.workflows.models import DomainEvent
     from integrations.edi_ingest import edi_ingest
     from replenish import models as m
-    from workflows.models import DomainEvent
 
     if not m.Item.objects.exists():
         from replenish.scenario.generate import ScenarioSpec

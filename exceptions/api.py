@@ -19,7 +19,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from replenish import models as rm
-from replenish import roles
+from replenish.core import roles
 
 from . import selectors, services
 from .errors import InvalidInput, NotAllowed, StaleVersion

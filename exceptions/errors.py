@@ -5,10 +5,10 @@ They extend the governance errors, so a caller that handles those handles these 
 
 from __future__ import annotations
 
-from governance import errors as governance_errors
+from replenish.core import errors as core_errors
 
 
-class StaleVersion(governance_errors.StaleVersion):
+class StaleVersion(core_errors.StaleVersion):
     """Someone else decided or the refresh changed the exception since it was read (409).
 
     `current` is the fresh exception, so the caller can show the row as it now is.
@@ -19,9 +19,9 @@ class StaleVersion(governance_errors.StaleVersion):
         super().__init__(message)
 
 
-class NotAllowed(governance_errors.NotAllowed):
+class NotAllowed(core_errors.NotAllowed):
     """Refused (403); the attempt has been written to the audit trail (kind "refused")."""
 
 
-class InvalidInput(governance_errors.InvalidInput):
+class InvalidInput(core_errors.InvalidInput):
     """Field-level messages {field: message}; nothing was changed."""

@@ -21,7 +21,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from replenish import models as rm
-from replenish import roles
+from replenish.core import roles
 
 from .models import (
     DECIDED,
@@ -313,7 +313,7 @@ def open_count(user) -> int:
 
 def exception_detail(*, exception: PlanningException) -> dict:
     """What the detail panel shows beside the exception: plan, open supply, orders at risk, history, audit."""
-    from governance.models import AuditEvent
+    from replenish.core.models import AuditEvent
 
     from .charts import projection_chart
 

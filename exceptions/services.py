@@ -16,9 +16,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from governance.services import audit_record, audit_refusal
 from replenish import models as rm
-from replenish.roles import WAREHOUSE_SUPERVISOR
+from replenish.core.audit import audit_record, audit_refusal
+from replenish.core.ports import decision_policy
+from replenish.core.roles import MANAGER_RANK, ROLE_RANK, WAREHOUSE_SUPERVISOR, user_rank
 
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .inputs import _new_proposal, _parse_date, _reason, _validated
@@ -140,17 +141,15 @@ def _refuse(*, actor, action: str, exc: PlanningException, reason: str, payload:
 
 
 def _requirement(exc: PlanningException, proposal: dict):
-    from governance.policy import approval_requirement
-
     action = (proposal or {}).get("action")
     if not action:
         return None
-    return approval_requirement(action=action, value=exc.value_at_stake, on=timezone.localdate())
+    return decision_policy().approval_requirement(
+        action=action, value=exc.value_at_stake, on=timezone.localdate()
+    )
 
 
 def _rank(actor) -> int:
-    from governance.policy import user_rank
-
     return user_rank(actor)
 
 
@@ -264,9 +263,7 @@ def exception_approve(
             refusal = "You made or changed this proposal: someone else must approve it (maker-checker)."
         if refusal is None:
             if exc.status == Status.AWAITING_APPROVAL:
-                from governance.models import ROLE_RANK
-
-                needed = ROLE_RANK.get(exc.required_role, 2)
+                needed = ROLE_RANK.get(exc.required_role, MANAGER_RANK)
                 if _rank(actor) < needed:
                     refusal = f"This request needs a {exc.required_role or 'manager'}'s approval."
             elif exc.status in DECIDABLE:
@@ -361,11 +358,9 @@ def exception_reject(
             refusal is None
             and exc.status == Status.AWAITING_APPROVAL
             and exc.maker_id != getattr(actor, "pk", None)
+            and _rank(actor) < ROLE_RANK.get(exc.required_role, MANAGER_RANK)
         ):
-            from governance.models import ROLE_RANK
-
-            if _rank(actor) < ROLE_RANK.get(exc.required_role, 2):
-                refusal = f"This request needs a {exc.required_role or 'manager'} to decide it."
+            refusal = f"This request needs a {exc.required_role or 'manager'} to decide it."
         if refusal is None:
             before = _snapshot(exc)
             exc.required_role = ""

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from replenish import models as rm
+from replenish.core.roles import MANAGER_RANK, ROLE_RANK, user_rank
 
 from . import selectors, services
 from .errors import InvalidInput, NotAllowed, StaleVersion
@@ -126,10 +127,7 @@ def _can_approve_request(user, exc: PlanningException) -> bool:
     """An approver of the required rank, other than the maker, may decide an awaiting-approval request here."""
     if exc.status != "awaiting_approval" or exc.maker_id == user.pk or not selectors.can_decide(user):
         return False
-    from governance.models import ROLE_RANK
-    from governance.policy import user_rank
-
-    return user_rank(user) >= ROLE_RANK.get(exc.required_role, 2)
+    return user_rank(user) >= ROLE_RANK.get(exc.required_role, MANAGER_RANK)
 
 
 def _detail_context(request: HttpRequest, exc: PlanningException, **extra) -> dict:

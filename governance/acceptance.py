@@ -21,6 +21,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from exceptions.models import Decision
+from replenish.models import SkuPlan
+
+from .models import AcceptanceModel
+
 CATEGORICAL = ["action", "abc", "xyz", "lead_time_source", "supplier", "category"]
 RATE_KEYS = ["buyer", "category", "action"]  # override history features: smoothed override rate of each
 NUMERIC = ["log_value", "confidence", *[f"{key}_override_rate" for key in RATE_KEYS]]
@@ -153,8 +158,6 @@ _CACHE: dict[tuple, AcceptanceBundle] = {}
 
 def current_bundle() -> AcceptanceBundle | None:
     """The newest active model, unpickled once per process per version (one small query per call)."""
-    from .models import AcceptanceModel
-
     row = (
         AcceptanceModel.objects.filter(active=True)
         .order_by("-version")
@@ -182,11 +185,6 @@ def acceptance_training_frame() -> pd.DataFrame:
     Label accepted = 1 when that first reaction was an approval without change. Later decisions on the same
     recommendation (a manager approving an overridden proposal) say nothing about the engine's proposal.
     """
-    from django.apps import apps
-
-    from replenish.models import SkuPlan
-
-    Decision = apps.get_model("exceptions", "Decision")
     rows = list(
         Decision.objects.filter(action__in=list(LABELS), actor__isnull=False)
         .order_by("created_at", "pk")

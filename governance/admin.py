@@ -1,36 +1,8 @@
 from django.contrib import admin
 
-from .models import AcceptanceModel, ApprovalTier, AuditEvent, AutomationPolicy, DriftFinding, KpiSnapshot
+from replenish.core.admin import ReadOnlyAdmin
 
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["sequence", "created_at", "kind", "action", "actor_name", "subject_type", "subject_id"]
-    list_filter = ["kind", "action"]
-    search_fields = ["subject_id", "actor_name", "action"]
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Visible in the admin, changed only through the audited screens and services."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from .models import AcceptanceModel, ApprovalTier, AutomationPolicy, DriftFinding, KpiSnapshot
 
 
 @admin.register(ApprovalTier)

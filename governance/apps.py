@@ -1,20 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
-MANAGERS = frozenset({"manager", "director"})
-AUDITORS = frozenset({"auditor"})
-AUDIT_READERS = frozenset({"auditor", "manager", "director"})
-
-
-def _director_role_ensure(sender, **kwargs) -> None:
-    """The director group (approval rank 3) holds the manager's permissions."""
-    from django.contrib.auth.models import Group
-
-    manager = Group.objects.filter(name="manager").first()
-    if manager is None:
-        return
-    director, _ = Group.objects.get_or_create(name="director")
-    director.permissions.set(manager.permissions.all())
+from replenish.core.roles import AUDITORS, MANAGERS
 
 
 def _approvals_count(user) -> int:
@@ -28,9 +14,13 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from replenish.core.ports import decision_policy_provide
         from replenish.templatetags.nav import NavLink, register_nav_link
 
-        post_migrate.connect(_director_role_ensure, dispatch_uid="governance.director_role_ensure")
+        from . import policy
+
+        decision_policy_provide(policy)  # the exceptions services ask governance through this port
+
         register_nav_link(
             NavLink(
                 "approvals", "governance:approvals", "Approvals", roles=MANAGERS, counter=_approvals_count

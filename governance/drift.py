@@ -20,9 +20,10 @@ from django.db.models import Avg, Max, Sum
 from django.utils import timezone
 from scipy import stats
 
+from replenish.core.models import AuditEvent
 from replenish.models import DemandHistory, ItemLocation, PlanRun, Receipt, SkuPlan
 
-from .models import AuditEvent, DriftFinding, DriftReport
+from .models import DriftFinding, DriftReport
 
 PSI_THRESHOLD = 0.25
 PSI_BINS = 10

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Avg, Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
+from exceptions.models import Decision
 from replenish.models import (
     DemandHistory,
     ItemLocation,
@@ -73,23 +73,12 @@ def _ratio(numerator, denominator, scale: float = 1.0, dimension: str = "") -> K
     return KpiValue(num / den * scale if den else None, num, den, dimension)
 
 
-def decision_model():
-    """exceptions.Decision, or None while the exceptions app has no such model."""
-    try:
-        return apps.get_model("exceptions", "Decision")
-    except LookupError:
-        return None
-
-
 def _reason_lookup(model) -> str:
     field = model._meta.get_field("reason_code")
     return "reason_code__code" if field.is_relation else "reason_code"
 
 
 def _decisions(on: date):
-    Decision = decision_model()
-    if Decision is None:
-        return None
     start, end = _aware_range(*_window(on))
     return Decision.objects.filter(created_at__gte=start, created_at__lt=end)
 
@@ -149,8 +138,6 @@ def inventory_turns(on: date) -> list[KpiValue]:
 
 def exception_review_time(on: date) -> list[KpiValue]:
     decisions = _decisions(on)
-    if decisions is None:
-        return [KpiValue(None)]
     firsts = (
         decisions.filter(action__in=HUMAN)
         .values("exception_id")
@@ -162,8 +149,6 @@ def exception_review_time(on: date) -> list[KpiValue]:
 
 def _approved_actions(on: date, actions: tuple[str, ...]):
     decisions = _decisions(on)
-    if decisions is None:
-        return None
     return decisions.filter(
         action__in=("approve", "override", "auto_execute"), recommendation__action__in=actions
     )
@@ -210,8 +195,6 @@ def transfer_efficiency(on: date) -> list[KpiValue]:
 
 def acceptance_rate(on: date) -> list[KpiValue]:
     decisions = _decisions(on)
-    if decisions is None:
-        return [KpiValue(None)]
     totals = decisions.filter(action__in=HUMAN).aggregate(
         n=Count("pk"), ok=Count("pk", filter=Q(action="approve"))
     )
@@ -220,9 +203,6 @@ def acceptance_rate(on: date) -> list[KpiValue]:
 
 def override_rate(on: date) -> list[KpiValue]:
     decisions = _decisions(on)
-    if decisions is None:
-        return [KpiValue(None)]
-    Decision = decision_model()
     human = decisions.filter(action__in=HUMAN)
     totals = human.aggregate(n=Count("pk"), o=Count("pk", filter=Q(action="override")))
     values = [_ratio(totals["o"], totals["n"], 100.0)]

@@ -1,77 +1,16 @@
-"""Governance: the append-only, hash-chained audit trail (policies and approval tiers live beside it)."""
+"""Governance: approval tiers, automation policies, the acceptance model, KPIs and drift (the audit chain is in
+replenish.core)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-
-class AuditEvent(models.Model):
-    """One audited fact. Append-only: UPDATE and DELETE are refused by database triggers (see migration 0002).
-
-    `hash` = SHA-256 over the canonical JSON of (sequence, previous hash, the event's fields); each event stores
-    the hash of the one before it, so editing or removing any row breaks every later link.
-    """
-
-    class Kind(models.TextChoices):
-        RECOMMENDATION = "recommendation", "Recommendation created"
-        DECISION = "decision", "Human decision"
-        AUTO_EXECUTION = "auto_execution", "Automatic execution"
-        POLICY_CHANGE = "policy_change", "Policy or tier change"
-        POSTING = "posting", "ERP posting outcome"
-        REFUSED = "refused", "Refused attempt"
-        INGESTION = "ingestion", "Inbound data applied"
-        SYSTEM = "system", "System event"
-
-    sequence = models.BigIntegerField(unique=True)
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    action = models.CharField(max_length=48, help_text="approve, override, reject, snooze, create, post, ...")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
-    )
-    actor_name = models.CharField(max_length=150, help_text="Kept as written, even if the user is renamed.")
-    subject_type = models.CharField(max_length=48)
-    subject_id = models.CharField(max_length=64)
-    payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField()
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    class Meta:
-        ordering = ["sequence"]
-        indexes = [
-            models.Index(fields=["subject_type", "subject_id", "sequence"], name="audit_subject_idx"),
-            models.Index(fields=["kind", "created_at"], name="audit_kind_time_idx"),
-            models.Index(fields=["actor", "created_at"], name="audit_actor_time_idx"),
-        ]
-        permissions = [("view_audit", "Can view the audit trail and export it")]
-
-    def __str__(self) -> str:
-        return f"#{self.sequence} {self.kind}/{self.action} {self.subject_type}:{self.subject_id}"
-
-
-class AuditChainHead(models.Model):
-    """A single row holding the chain's tip; writers lock it (SELECT ... FOR UPDATE) so the chain cannot fork."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    sequence = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
-
-    def __str__(self) -> str:
-        return f"head #{self.sequence}"
-
+from replenish.core import roles
+from replenish.core.roles import ROLE_RANK
 
 # --- approval tiers and automation policies (data, edited by managers, every change audited) ----------------------
 
-# Rank needed to approve: planners 1, manager 2, director 3 (administrators and auditors are not approvers).
-ROLE_RANK = {
-    "buyer": 1,
-    "warehouse_supervisor": 1,
-    "customer_service": 1,
-    "transportation_planner": 1,
-    "manager": 2,
-    "director": 3,
-}
 
 ACTION_CHOICES = [
     ("purchase_order", "New purchase order"),
@@ -103,9 +42,9 @@ class ApprovalTier(models.Model):
     """
 
     class Role(models.TextChoices):
-        BUYER = "buyer", "Buyer (any planner)"
-        MANAGER = "manager", "Manager"
-        DIRECTOR = "director", "Director"
+        BUYER = roles.BUYER, "Buyer (any planner)"
+        MANAGER = roles.MANAGER, roles.ROLE_LABELS[roles.MANAGER]
+        DIRECTOR = roles.DIRECTOR, roles.ROLE_LABELS[roles.DIRECTOR]
 
     action = models.CharField(max_length=16, choices=ACTION_CHOICES)
     value_above = models.DecimalField(

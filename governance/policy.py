@@ -1,12 +1,12 @@
 """Governance policy: who must approve (approval tiers), what may run without a person (automation policies),
 and how likely a planner is to accept a recommendation (the acceptance model).
 
-These are the contract functions the exceptions services call; they only read.
+These are the contract functions the exceptions services call through `replenish.core.ports.decision_policy()`
+(this module is the provider, registered in GovernanceConfig.ready()); they only read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -14,25 +14,23 @@ import numpy as np
 import pandas as pd
 from django.utils import timezone
 
-from .models import ROLE_RANK, ApprovalTier, AutomationPolicy
+from replenish.core.ports import ApprovalRequirement, AutomationVerdict
+from replenish.core.roles import MANAGER, ROLE_RANK, user_rank
+
+from .models import ApprovalTier, AutomationPolicy
+
+__all__ = [
+    "ApprovalRequirement",
+    "AutomationVerdict",
+    "acceptance_probability",
+    "approval_requirement",
+    "automated_actions",
+    "automation_decide",
+    "user_rank",
+]
 
 # When no tier covers an action/value, a manager decides (the conservative default; seeded tiers cover every action).
-FALLBACK_ROLE = "manager"
-
-
-@dataclass(frozen=True)
-class ApprovalRequirement:
-    role: str | None
-    rank: int
-    tier_id: int | None
-    label: str
-
-
-@dataclass(frozen=True)
-class AutomationVerdict:
-    auto: bool
-    policy_id: int | None
-    reason: str
+FALLBACK_ROLE = MANAGER
 
 
 def _in_band(tier: ApprovalTier, value: Decimal) -> bool:
@@ -63,14 +61,6 @@ def approval_requirement(*, action: str, value: Decimal, on: date) -> ApprovalRe
         tier_id=None,
         label=f"No approval tier covers {action} at {value:,.2f} on {on}: a manager decides",
     )
-
-
-def user_rank(user) -> int:
-    """Highest approval rank among the user's roles; 0 for auditors, administrators and anonymous users."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return 0
-    names = set(user.groups.values_list("name", flat=True))
-    return max((ROLE_RANK.get(name, 0) for name in names), default=0)
 
 
 def _policy_failure(
@@ -137,6 +127,11 @@ def automation_decide(
             )
         reasons.append(f"'{policy.name}': {failure}")
     return AutomationVerdict(False, None, "A person decides: " + "; ".join(reasons))
+
+
+def automated_actions() -> set[str]:
+    """The actions with at least one active automation policy (any other action always needs a person)."""
+    return set(AutomationPolicy.objects.filter(active=True).values_list("action", flat=True).distinct())
 
 
 def acceptance_probability(*, features: pd.DataFrame) -> np.ndarray:

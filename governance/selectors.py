@@ -6,39 +6,36 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import ROLE_RANK, ApprovalTier, AuditEvent, AutomationPolicy, DriftFinding
-from .policy import user_rank
+from exceptions.models import Decision, PlanningException, ReasonCode
+from integrations.models import OutboxMessage
+from replenish.core.models import AuditEvent
+from replenish.core.roles import ADMINISTRATOR, AUDITOR, MANAGER_RANK, ROLE_RANK, has_role, user_rank
 
-AUDITOR = "auditor"
+from .models import ApprovalTier, AutomationPolicy, DriftFinding
 
 
 def is_auditor(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.groups.filter(name=AUDITOR).exists()
+    return has_role(user, AUDITOR)
 
 
 def can_view_audit(user) -> bool:
     """Auditors, managers and directors (and administrators) read the audit screens.
 
-    By group, not by the governance.view_audit permission: roles_ensure() grants every role all view_* codenames of
+    By group, not by the core.view_audit permission: roles_ensure() grants every role all view_* codenames of
     the planning apps, which includes view_audit.
     """
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_superuser or user_rank(user) >= 2:
+    if user.is_superuser or user_rank(user) >= MANAGER_RANK:
         return True
-    return user.groups.filter(name__in=[AUDITOR, "administrator"]).exists()
+    return has_role(user, AUDITOR, ADMINISTRATOR)
 
 
 def can_approve_tiers(user) -> bool:
-    return user_rank(user) >= 2 and not is_auditor(user)
-
-
-def _exception_models():
-    return apps.get_model("exceptions", "PlanningException"), apps.get_model("exceptions", "Decision")
+    return user_rank(user) >= MANAGER_RANK and not is_auditor(user)
 
 
 # --- approvals inbox -----------------------------------------------------------------------------------------------
@@ -46,10 +43,9 @@ def _exception_models():
 
 def approvals_inbox_list(*, user) -> QuerySet:
     """Exceptions awaiting approval whose required role this user's rank covers, largest value first."""
-    PlanningException, _ = _exception_models()
     rank = user_rank(user)
     roles = [role for role, role_rank in ROLE_RANK.items() if role_rank <= rank]
-    if rank < 2:
+    if rank < MANAGER_RANK:
         return PlanningException.objects.none()
     return (
         PlanningException.objects.filter(status="awaiting_approval", required_role__in=roles)
@@ -116,7 +112,6 @@ class OverrideFilters:
 
 def override_history_list(*, user, filters: OverrideFilters) -> QuerySet:
     """Decisions (overrides by default) with who, why, when, what and how much, newest first."""
-    _, Decision = _exception_models()
     if not can_view_audit(user):
         return Decision.objects.none()
     qs = Decision.objects.select_related(
@@ -151,8 +146,6 @@ def override_history_list(*, user, filters: OverrideFilters) -> QuerySet:
 
 
 def override_filter_choices() -> dict[str, list]:
-    PlanningException, Decision = _exception_models()
-    ReasonCode = apps.get_model("exceptions", "ReasonCode")
     from replenish.models import Recommendation
 
     types = [*PlanningException._meta.get_field("type").choices, *Recommendation.Action.choices]
@@ -201,8 +194,6 @@ class TimelineEntry:
 def recommendation_timeline(*, subject_type: str, subject_id: int) -> dict:
     """Everything that happened to one recommendation (or exception) from creation to the ERP's answer:
     audit events about the recommendation, its exceptions and their outbox messages, and the messages' state."""
-    PlanningException, _ = _exception_models()
-    OutboxMessage = apps.get_model("integrations", "OutboxMessage")
     if subject_type == "exception":
         exception = PlanningException.objects.select_related("recommendation").filter(pk=subject_id).first()
         recommendation_id = exception.recommendation_id if exception else None

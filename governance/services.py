@@ -4,38 +4,10 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from . import audit
-from .models import AuditEvent
-
-
-def audit_record(
-    *, kind: str, action: str, actor, subject_type: str, subject_id: str | int, payload: dict | None = None
-) -> AuditEvent:
-    """Record an audit event; call it inside the transaction that makes the change."""
-    return audit.append(
-        kind=kind,
-        action=action,
-        actor=actor,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        payload=payload or {},
-    )
-
-
-def audit_refusal(
-    *, actor, action: str, subject_type: str, subject_id: str | int, reason: str, payload: dict | None = None
-) -> AuditEvent:
-    """Log a refused attempt in its own transaction (the refused change itself is rolled back)."""
-    with transaction.atomic():
-        return audit.append(
-            kind=AuditEvent.Kind.REFUSED,
-            action=action,
-            actor=actor,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            payload={"reason": reason, **(payload or {})},
-        )
-
+from replenish.core import audit
+from replenish.core.audit import audit_record, audit_refusal
+from replenish.core.models import AuditEvent
+from replenish.core.roles import AUDITOR, MANAGER_RANK, has_role, user_rank
 
 # --- policy and tier editing (managers only; every change is a policy_change audit event with before/after) --------
 
@@ -64,18 +36,16 @@ POLICY_FIELDS = [
 
 
 def can_edit_policy(user) -> bool:
-    from .policy import user_rank
-
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if user.groups.filter(name="auditor").exists():
+    if has_role(user, AUDITOR):
         return False
-    return user_rank(user) >= 2 or user.has_perm("governance.edit_policy")
+    return user_rank(user) >= MANAGER_RANK or user.has_perm("governance.edit_policy")
 
 
 def require_policy_editor(*, actor, action: str, subject_type: str, subject_id: str | int) -> None:
     """Refuse (and log the refusal) unless the actor may edit policies and tiers."""
-    from .errors import NotAllowed
+    from replenish.core.errors import NotAllowed
 
     if not can_edit_policy(actor):
         reason = "Only a manager can change approval tiers and automation policies."
@@ -92,7 +62,7 @@ def _snapshot(obj, fields: list[str]) -> dict:
 def _validate(obj) -> None:
     from django.core.exceptions import ValidationError
 
-    from .errors import InvalidInput
+    from replenish.core.errors import InvalidInput
 
     try:
         obj.full_clean(exclude=["created_by", "updated_by", "version"])
@@ -113,7 +83,7 @@ def _save_audited(
     data: dict,
     lock_fields: list[str] | None = None,
 ):
-    from .errors import InvalidInput, StaleVersion
+    from replenish.core.errors import InvalidInput, StaleVersion
 
     if obj_id is None:
         obj = model(created_by=actor, updated_by=actor)
@@ -288,7 +258,8 @@ def drift_finding_close(*, actor, finding_id: int, note: str = ""):
 def _drift_finding_close(*, actor, finding_id: int, note: str):
     from django.utils import timezone
 
-    from .errors import InvalidInput
+    from replenish.core.errors import InvalidInput
+
     from .models import DriftFinding
 
     finding = DriftFinding.objects.select_for_update().get(pk=finding_id)

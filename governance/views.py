@@ -11,7 +11,6 @@ import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -21,15 +20,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from exceptions import services as exception_services
+from exceptions.models import PlanningException, ReasonCode
+from replenish.core.audit import audit_refusal, verify_chain
+from replenish.core.errors import InvalidInput, NotAllowed, ServiceError, StaleVersion
+from replenish.core.models import AuditEvent
+from replenish.core.roles import user_rank
+
 from . import selectors
-from .audit import verify_chain
-from .errors import GovernanceError, InvalidInput, NotAllowed, StaleVersion
 from .exports import csv_response, xlsx_response
 from .forms import ApprovalDecisionForm, ApprovalTierForm, AutomationPolicyForm
 from .kpis import KPI_DEFINITIONS, kpi_series
-from .models import AcceptanceModel, ApprovalTier, AuditEvent, AutomationPolicy, DriftFinding, DriftReport
-from .policy import approval_requirement, user_rank
-from .services import audit_refusal, can_edit_policy, drift_finding_close, policy_save, tier_save
+from .models import AcceptanceModel, ApprovalTier, AutomationPolicy, DriftFinding, DriftReport
+from .policy import approval_requirement
+from .services import can_edit_policy, drift_finding_close, policy_save, tier_save
 
 PAGE_SIZE = 50
 
@@ -78,7 +82,6 @@ def _inbox_context(request) -> dict:
     rows = list(selectors.approvals_inbox_list(user=request.user)[:200])
     for row in rows:
         row.made_by_me = row.maker_id == request.user.pk
-    ReasonCode = apps.get_model("exceptions", "ReasonCode")
     reasons = ReasonCode.objects.filter(active=True, applies_to__in=["any", "reject"])
     return {
         "rows": rows,
@@ -116,9 +119,6 @@ def _decision_response(request, exception, message: str, *, status: int = 200) -
 
 
 def _call_decision(request, pk: int, verb: str) -> HttpResponse:
-    PlanningException = apps.get_model("exceptions", "PlanningException")
-    from exceptions import services as exception_services
-
     gate = _write_gate(
         request, action=f"exception_{verb}", subject_type="exception", subject_id=pk, need_manager=False
     )
@@ -230,7 +230,7 @@ def _editor(request, kind: str, pk: int | None) -> HttpResponse:
             except InvalidInput as err:
                 for field, message in err.errors.items():
                     form.add_error(field if field in form.fields else None, message)
-            except GovernanceError as err:
+            except ServiceError as err:
                 form.add_error(None, str(err))
             else:
                 if request.htmx:
@@ -277,7 +277,7 @@ def policy_deactivate_view(request, kind: str, pk: int) -> HttpResponse:
             version=int(request.POST.get("version") or obj.version),
             **{id_kwarg: pk},
         )
-    except GovernanceError as err:
+    except ServiceError as err:
         return _forbidden(request, str(err), status=getattr(err, "status", 400))
     if request.htmx:
         response = HttpResponse(status=204)
@@ -373,7 +373,7 @@ def drift_finding_close_view(request, pk: int) -> HttpResponse:
         finding = drift_finding_close(actor=request.user, finding_id=pk, note=request.POST.get("note", ""))
     except DriftFinding.DoesNotExist:
         return _forbidden(request, f"Drift finding #{pk} does not exist.", status=404)
-    except GovernanceError as err:
+    except ServiceError as err:
         return _forbidden(request, str(err), status=getattr(err, "status", 400))
     if not request.htmx:
         return redirect("governance:drift")

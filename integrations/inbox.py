@@ -22,7 +22,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from governance.services import audit_record
+from replenish.core.audit import audit_record
 
 from . import signals
 from .models import InboxMessage

@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from governance.services import audit_record
+from replenish.core.audit import audit_record
 from replenish.models import ItemLocation, Location, PurchaseOrderLine, Supplier
 
 from . import conf, signals

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.services import audit_record
+from replenish.core.audit import audit_record
 from replenish.models import Item, Supplier, SupplierItem, UomConversion
 
 from . import conf

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Q, QuerySet
 
-from replenish import roles
+from replenish.core import roles
 from replenish.models import ItemLocation, SupplierItem
 
 from .models import (

@@ -24,7 +24,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from governance.services import audit_record
+from replenish.core.audit import audit_record
 
 from .erp.base import ENTITY_KINDS
 from .files.apply import ImportContext

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from . import roles
+from .core import roles
 
 
 def navigation(request) -> dict:

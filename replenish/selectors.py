@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import F, QuerySet
 
-from . import roles
+from .core import roles
 from .models import ItemLocation, Location
 
 

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from . import roles
+from .core import roles
+from .core.services import roles_ensure
 
 DEMO_PASSWORD = "distops-demo"
 
@@ -32,7 +33,7 @@ def _demo_users_spec(locations: int, buyers: int) -> list[tuple[str, str, str, s
 def demo_users_ensure(*, locations: int, buyers: int, password: str = DEMO_PASSWORD) -> dict[str, list]:
     """Create the demo users of every role (idempotent). Returns them by role key: 'buyers', 'supervisors', ..."""
     User = get_user_model()
-    groups = roles.roles_ensure()
+    groups = roles_ensure()
     result: dict[str, list] = {"buyers": [], "supervisors": [], "others": []}
     for username, role, first, last in _demo_users_spec(locations, buyers):
         user, created = User.objects.get_or_create(
@@ -81,7 +82,7 @@ def worker_heartbeat_record(*, hostname: str):
 def item_location_safety_stock_floor_set(*, floors: dict[int, float], actor, reason: str) -> list[int]:
     """Set approved safety-stock floors (units) and re-plan those SKU-locations after commit. The caller has
     checked the approval; the change is audited here, in the same transaction."""
-    from governance.services import audit_record
+    from replenish.core.audit import audit_record
 
     from .models import ItemLocation
 

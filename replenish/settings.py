@@ -41,11 +41,12 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "guardian",
+    "replenish.core",
     "replenish",
     "exceptions",
     "governance",
     "integrations",
-    "workflows",
+    "exceptions.workflows",
 ]
 
 MIDDLEWARE = [

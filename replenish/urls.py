@@ -25,7 +25,7 @@ urlpatterns = [
     path("", include("exceptions.urls")),
     path("", include("governance.urls")),
     path("", include("integrations.urls")),
-    path("", include("workflows.urls")),
+    path("", include("exceptions.workflows.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
 ]

@@ -91,7 +91,7 @@ def _audit_triggers(request: pytest.FixtureRequest):
     marker = request.node.get_closest_marker("django_db")
     transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from governance.audit import install_immutability, remove_immutability_sqlite
+    from replenish.core.audit import install_immutability, remove_immutability_sqlite
 
     install_immutability()
     yield

@@ -41,7 +41,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from replenish import models as rm
-from replenish.roles import WAREHOUSE_SUPERVISOR
+from replenish.core.roles import WAREHOUSE_SUPERVISOR
 
 from .. import detectors
 from ..models import LIVE, SUPPLIER_LEVEL_TYPES, LocationUserObjectPermission, PlanningException

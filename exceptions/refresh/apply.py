@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 from django.db.models import F
 
-from governance.services import audit_record
+from replenish.core.audit import audit_record
+from replenish.core.ports import decision_policy
 
 from .. import scoring
 from ..bulk import insert_exceptions, update_exceptions
@@ -209,18 +210,14 @@ def _apply(rows: list[dict], existing: list[dict], ctx: Context) -> None:
 
 
 def _automation(rows: list[dict], ctx: Context) -> list:
-    """governance.policy.automation_decide for each new exception with a proposed action.
+    """The decision policy's automation_decide (governance) for each new exception with a proposed action.
 
     One shortcut, exact by construction: an action with no active automation policy at all cannot be automated
     whatever the other arguments, so its verdict is asked once and shared (automation_decide reads the policies of
     the action on every call; at 900,000 SKU-locations that is hundreds of thousands of identical queries).
     """
-    from governance.models import AutomationPolicy
-    from governance.policy import automation_decide
-
-    with_policy = set(
-        AutomationPolicy.objects.filter(active=True).values_list("action", flat=True).distinct()
-    )
+    policy = decision_policy()
+    with_policy = policy.automated_actions()
     shared: dict[str, object] = {}
     verdicts = []
     for row in rows:
@@ -233,7 +230,7 @@ def _automation(rows: list[dict], ctx: Context) -> list:
             verdicts.append(shared[action])
             continue
         reliability = ctx.reliability.get(row["supplier_id"]) if row["supplier_id"] else None
-        verdict = automation_decide(
+        verdict = policy.automation_decide(
             action=action,
             abc=row["_abc"] or "",
             xyz=row["_xyz"] or "",

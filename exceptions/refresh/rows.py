@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from replenish import models as rm
+from replenish.core.ports import decision_policy
 
 from .. import detectors, scoring
 from ..models import (
@@ -225,8 +226,6 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
 def _confidence(rows: list[dict], ctx: Context) -> None:
     if not rows:
         return
-    from governance.policy import acceptance_probability
-
     features = pd.DataFrame(
         {
             "action": [(r["proposal"] or {}).get("action") or r["type"] for r in rows],
@@ -251,7 +250,7 @@ def _confidence(rows: list[dict], ctx: Context) -> None:
         acceptance=np.full(len(rows), 0.5),
     )
     features["confidence"] = parts["forecast"] * parts["data_quality"] * parts["lead_time"]
-    accept = np.asarray(acceptance_probability(features=features), dtype=np.float64)
+    accept = np.asarray(decision_policy().acceptance_probability(features=features), dtype=np.float64)
     total, parts = scoring.confidence(
         mase=[r["_mase"] for r in rows],
         flags=[r["_flags"] for r in rows],

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from governance.audit import install_immutability
+    from replenish.core.audit import install_immutability
 
     install_immutability(schema_editor)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.services import audit_record
+from replenish.core.audit import audit_record
 
 from .. import conf
 from ..models import ConnectorState

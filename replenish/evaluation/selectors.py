@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.http import Http404
 
-from replenish import roles
+from replenish.core import roles
 from replenish.models import SimulationReport
 
 # Buyers and their managers ask for the evidence; auditors review it.

@@ -14,7 +14,7 @@ def simulation_report_create(
     *, report: dict[str, Any], actor=None, source: str = "command"
 ) -> SimulationReport:
     """Store a simulation or backtest report (the dict `simulation_run` / `backtest_run` return)."""
-    from governance.services import audit_record
+    from replenish.core.audit import audit_record
 
     kind = report.get("kind", SimulationReport.Kind.SIMULATION)
     if kind not in SimulationReport.Kind.values:

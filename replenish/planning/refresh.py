@@ -240,7 +240,7 @@ def plan_run_fail(*, run_id: int, error: str) -> None:
 
 def _finalize(run: m.PlanRun) -> None:
     """Make the run's results visible in one step (called inside the last chunk's transaction)."""
-    from governance.services import audit_record
+    from replenish.core.audit import audit_record
 
     current = m.PlanRun.objects.select_for_update().filter(is_current=True).exclude(pk=run.pk).first()
     touched: list[int] | None = None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from replenish import roles
+from replenish.core import roles
 
 register = template.Library()
 

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from exceptions.models import Decision, PlanningException, RoutingRule, Status
 from exceptions.services import exception_approve, exception_reject, exceptions_refresh
-from governance.audit import verify_chain
-from governance.models import AuditEvent, AutomationPolicy
+from governance.models import AutomationPolicy
 from integrations.models import OutboxMessage
 from integrations.signals import posting_completed
 from replenish import models as m
+from replenish.core.audit import verify_chain
+from replenish.core.models import AuditEvent
 from replenish.signals import plan_run_completed
 from tests import factories as f
 from tests.exceptions import factories as xf

@@ -17,8 +17,8 @@ from exceptions.services import (
     exception_snooze,
     exceptions_bulk_approve,
 )
-from governance.models import AuditEvent
 from integrations.models import OutboxMessage
+from replenish.core.models import AuditEvent
 from tests.exceptions import factories as xf
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ def user(role: str | None = None, **kw):
             "auditor",
             "administrator",
         }:
-            from replenish.roles import roles_ensure
+            from replenish.core.services import roles_ensure
 
             if not Group.objects.filter(name=role).exists():
                 roles_ensure()

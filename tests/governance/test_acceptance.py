@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from governance.acceptance import acceptance_fit, acceptance_predict, acceptance_training_frame
-from governance.models import AcceptanceModel, AuditEvent
+from governance.models import AcceptanceModel
 from governance.policy import acceptance_probability
 from governance.services import acceptance_model_train
+from replenish.core.models import AuditEvent
 
 from . import factories as f
 

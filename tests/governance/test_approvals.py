@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from exceptions.models import Decision, PlanningException
-from governance.models import AuditEvent
 from integrations.models import OutboxMessage
+from replenish.core.models import AuditEvent
 
 from . import factories as f
 from .factories import awaiting_exception as awaiting

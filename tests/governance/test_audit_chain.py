@@ -2,9 +2,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from governance.audit import GENESIS, event_hash, verify_chain
-from governance.models import AuditEvent
-from governance.services import audit_record
+from replenish.core.audit import GENESIS, audit_record, event_hash, verify_chain
+from replenish.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +72,7 @@ def _tamper(sql: str, params: list) -> None:
             cursor.execute("DROP TRIGGER governance_auditevent_no_update")
             cursor.execute("DROP TRIGGER governance_auditevent_no_delete")
             cursor.execute(sql, params)
-            from governance.audit import install_immutability
+            from replenish.core.audit import install_immutability
 
             install_immutability()
 

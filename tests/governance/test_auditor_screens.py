@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from exceptions.models import Decision
 from governance.selectors import approvals_inbox_list
-from governance.services import audit_record
 from integrations.services import outbox_enqueue
+from replenish.core.audit import audit_record
 
 from . import factories as f
 

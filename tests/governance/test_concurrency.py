@@ -5,9 +5,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from governance.audit import verify_chain
-from governance.models import AuditEvent
-from governance.services import audit_record
+from replenish.core.audit import audit_record, verify_chain
+from replenish.core.models import AuditEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

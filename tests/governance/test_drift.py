@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from governance.drift import demand_bin_counts, drift_due, drift_report_run, lead_time_shift, psi
-from governance.errors import NotAllowed
-from governance.models import AuditEvent, DriftFinding, DriftReport
+from governance.models import DriftFinding, DriftReport
 from governance.services import drift_finding_close
+from replenish.core.errors import NotAllowed
+from replenish.core.models import AuditEvent
 from replenish.models import DemandHistory
 from tests import factories as base
 

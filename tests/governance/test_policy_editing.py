@@ -5,11 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from governance.audit import verify_chain
-from governance.errors import InvalidInput, NotAllowed, StaleVersion
-from governance.models import ApprovalTier, AuditEvent, AutomationPolicy
+from governance.models import ApprovalTier, AutomationPolicy
 from governance.policy import approval_requirement
 from governance.services import policy_deactivate, policy_save, tier_deactivate, tier_save
+from replenish.core.audit import verify_chain
+from replenish.core.errors import InvalidInput, NotAllowed, StaleVersion
+from replenish.core.models import AuditEvent
 
 from . import factories as f
 

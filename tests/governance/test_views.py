@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from governance.models import ApprovalTier, AuditEvent, AutomationPolicy
+from governance.models import ApprovalTier, AutomationPolicy
+from replenish.core.models import AuditEvent
 
 from . import factories as f
 
@@ -136,8 +137,7 @@ def test_navigation_by_role(client):
 def test_chain_page_names_the_first_broken_event(client):
     from django.db import connection, transaction
 
-    from governance.audit import install_immutability
-    from governance.services import audit_record
+    from replenish.core.audit import audit_record, install_immutability
 
     for i in range(3):
         with transaction.atomic():

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from replenish import models as m
-from replenish.roles import roles_ensure
+from replenish.core.services import roles_ensure
 from tests import factories as f
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 
 from integrations.models import InboxMessage
 from replenish import models as m
-from replenish.roles import roles_ensure
+from replenish.core.services import roles_ensure
 from tests import factories as f
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -10,10 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from governance.models import AuditEvent
 from integrations.files.importers import file_import
 from integrations.models import DataQualityIssue, InboxMessage
 from replenish import models as m
+from replenish.core.models import AuditEvent
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

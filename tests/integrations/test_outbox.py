@@ -10,12 +10,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from governance.models import AuditEvent
 from integrations import conf
 from integrations.models import ConnectorState, OutboxMessage, PostingAttempt
 from integrations.outbox import backoff_delay, outbox_relay, outbox_requeue
 from integrations.services import outbox_enqueue
 from integrations.signals import posting_completed
+from replenish.core.models import AuditEvent
 from tests import factories as f
 from tests.integrations import factories as ff
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from governance.models import AuditEvent
 from integrations.files.importers import file_import
 from integrations.models import DataQualityIssue
 from integrations.quality import data_quality_issue_resolve
 from integrations.selectors import quality_flags_for
 from replenish import models as m
+from replenish.core.models import AuditEvent
 from tests import factories as f
 from tests.integrations import factories as ff
 

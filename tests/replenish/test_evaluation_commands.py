@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from governance.models import AuditEvent
+from replenish.core.models import AuditEvent
 from replenish.evaluation.simulation import simulation_run
 from replenish.models import SimulationReport
 from replenish.scenario.generate import ScenarioSpec

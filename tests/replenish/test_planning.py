@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from django.db.models import Count
 
-from governance.models import AuditEvent
 from replenish import models as m
+from replenish.core.models import AuditEvent
 from replenish.planning.inputs import load_plan_inputs
 from replenish.planning.refresh import plan_chunk_compute, plan_refresh, plan_refresh_start
 from replenish.scenario.generate import ScenarioSpec

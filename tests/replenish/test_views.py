@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from replenish import roles
+from replenish.core import roles
 from replenish.services import demo_users_ensure
 from tests import factories as f
 
@@ -84,5 +84,5 @@ def test_custom_view_permissions_are_not_granted_to_every_role(users):
     buyer = get_user_model().objects.get(username="buyer1")
     auditor = get_user_model().objects.get(username="auditor1")
     assert buyer.has_perm("replenish.view_itemlocation")
-    assert not buyer.has_perm("governance.view_audit")
-    assert auditor.has_perm("governance.view_audit")
+    assert not buyer.has_perm("core.view_audit")
+    assert auditor.has_perm("core.view_audit")

@@ -4,9 +4,9 @@ import os
 
 import pytest
 
+from exceptions.workflows.models import CustomerServiceTask
 from integrations.edi_ingest import edi_ingest
 from tests.integrations import factories as ff
-from workflows.models import CustomerServiceTask
 
 from . import factories as wf
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from scipy.stats import norm
 
-from workflows import engine
+from exceptions.workflows import engine
 
 T = date(2026, 11, 27)
 

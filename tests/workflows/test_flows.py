@@ -10,19 +10,20 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from governance.errors import NotAllowed
-from governance.models import AuditEvent, AutomationPolicy
+from exceptions.workflows.allocation import allocation_run
+from exceptions.workflows.labor import labor_check
+from exceptions.workflows.models import AllocationLine, CustomerServiceTask, DomainEvent, WorkflowTask
+from exceptions.workflows.stockout import stockout_tasks_refresh
+from exceptions.workflows.supplier import supplier_decline_review, workflow_task_approve
+from governance.models import AutomationPolicy
 from integrations.edi_ingest import edi_ingest
 from integrations.files.importers import file_import
 from integrations.models import InboxMessage
 from replenish import models as m
+from replenish.core.errors import NotAllowed
+from replenish.core.models import AuditEvent
 from tests import factories as f
 from tests.integrations import factories as ff
-from workflows.allocation import allocation_run
-from workflows.labor import labor_check
-from workflows.models import AllocationLine, CustomerServiceTask, DomainEvent, WorkflowTask
-from workflows.stockout import stockout_tasks_refresh
-from workflows.supplier import supplier_decline_review, workflow_task_approve
 
 from . import factories as wf
 

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from governance.models import AuditEvent
+from exceptions.workflows.events import domain_event_record
+from exceptions.workflows.models import CustomerServiceTask, DomainEvent
+from exceptions.workflows.services import domain_event_process
 from integrations.edi_ingest import edi_ingest
 from integrations.models import InboxMessage
 from replenish import models as m
-from workflows.events import domain_event_record
-from workflows.models import CustomerServiceTask, DomainEvent
-from workflows.services import domain_event_process
+from replenish.core.models import AuditEvent
 
 from . import factories as wf
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from exceptions.workflows.models import CustomerServiceTask, DomainEvent
 from integrations.edi_ingest import edi_ingest
 from tests.live_worker import wait_until_worker_idle
-from workflows.models import CustomerServiceTask, DomainEvent
 
 from . import factories as wf
 

@@ -7,10 +7,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from exceptions.workflows.models import CustomerServiceTask, DomainEvent, WorkflowTask
 from integrations.models import InboxMessage
 from replenish.scenario.generate import ScenarioSpec
 from replenish.scenario.load import scenario_load
-from workflows.models import CustomerServiceTask, DomainEvent, WorkflowTask
 
 from . import factories as wf
 

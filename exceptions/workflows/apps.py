@@ -1,8 +1,11 @@
 from django.apps import AppConfig
 
+from replenish.core import roles
+
 
 class WorkflowsConfig(AppConfig):
-    name = "workflows"
+    name = "exceptions.workflows"
+    label = "workflows"  # the label predates the move into exceptions: migrations and tables keep it
     verbose_name = "Event-driven workflows"
     default_auto_field = "django.db.models.BigAutoField"
 
@@ -17,7 +20,7 @@ class WorkflowsConfig(AppConfig):
                 "workflows_service",
                 "workflows:service_queue",
                 "At-risk orders",
-                roles=frozenset({"customer_service", "manager", "auditor"}),
+                roles=frozenset({roles.CUSTOMER_SERVICE, roles.MANAGER, roles.AUDITOR}),
                 counter=customer_service_open_count,
             ),
             before="skus",
@@ -27,13 +30,16 @@ class WorkflowsConfig(AppConfig):
                 "workflows_tasks",
                 "workflows:task_list",
                 "Workflow tasks",
-                roles=frozenset({"buyer", "warehouse_supervisor", "manager", "auditor"}),
+                roles=frozenset({roles.BUYER, roles.WAREHOUSE_SUPERVISOR, roles.MANAGER, roles.AUDITOR}),
             ),
             before="skus",
         )
         register_nav_link(
             NavLink(
-                "workflows_events", "workflows:event_list", "Events", roles=frozenset({"manager", "auditor"})
+                "workflows_events",
+                "workflows:event_list",
+                "Events",
+                roles=frozenset({roles.MANAGER, roles.AUDITOR}),
             ),
             before="skus",
         )

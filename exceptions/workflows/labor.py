@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Sum
 
-from governance.services import audit_record
 from integrations.models import LaborCapacity, WmsTask
 from replenish import models as m
+from replenish.core.audit import audit_record
 
 from . import engine
 from .atp import OPEN_SO, OPEN_SO_LINE, is_tiered

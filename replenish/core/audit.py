@@ -1,4 +1,8 @@
-"""The audit chain: canonical hashing, appending under a lock, and verification."""
+"""The audit chain: canonical hashing, appending under a lock, and verification.
+
+Every app records through `audit_record` (inside the transaction that makes the change) and `audit_refusal` (a
+refused attempt, in its own transaction).
+"""
 
 from __future__ import annotations
 
@@ -104,6 +108,35 @@ def append(
     )
     AuditChainHead.objects.filter(pk=1).update(sequence=sequence, hash=digest)
     return event
+
+
+def audit_record(
+    *, kind: str, action: str, actor, subject_type: str, subject_id: str | int, payload: dict | None = None
+) -> AuditEvent:
+    """Record an audit event; call it inside the transaction that makes the change."""
+    return append(
+        kind=kind,
+        action=action,
+        actor=actor,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=payload or {},
+    )
+
+
+def audit_refusal(
+    *, actor, action: str, subject_type: str, subject_id: str | int, reason: str, payload: dict | None = None
+) -> AuditEvent:
+    """Log a refused attempt in its own transaction (the refused change itself is rolled back)."""
+    with transaction.atomic():
+        return append(
+            kind=AuditEvent.Kind.REFUSED,
+            action=action,
+            actor=actor,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload={"reason": reason, **(payload or {})},
+        )
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from governance.errors import NotAllowed, StaleVersion
-from governance.services import audit_record
 from replenish import models as m
+from replenish.core.audit import audit_record
+from replenish.core.errors import NotAllowed, StaleVersion
 
 from .events import CLOSED_PO_STATUSES, domain_event_claim, domain_event_finish, newer_event_for
 from .models import CustomerServiceTask, DomainEvent

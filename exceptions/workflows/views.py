@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from governance.errors import NotAllowed, StaleVersion
-from replenish.roles import role_of
+from replenish.core import roles
+from replenish.core.errors import NotAllowed, StaleVersion
+from replenish.core.roles import role_of
 
 from . import selectors
 from .labor import sequence_csv
@@ -28,7 +29,7 @@ def service_queue_view(request):
     context = {
         "rows": rows,
         "status": status,
-        "can_act": role_of(request.user) in ("customer_service", "manager"),
+        "can_act": role_of(request.user) in selectors.SERVICE_ACTORS,
     }
     template = "workflows/service_queue.html#service-rows" if request.htmx else "workflows/service_queue.html"
     return render(request, template, context)
@@ -41,7 +42,7 @@ def service_task_contact_view(request, pk: int):
         task = selectors.service_task_get(user=request.user, pk=pk)
     except CustomerServiceTask.DoesNotExist as exc:
         raise Http404 from exc
-    if role_of(request.user) not in ("customer_service", "manager"):
+    if role_of(request.user) not in selectors.SERVICE_ACTORS:
         raise PermissionDenied("Only customer service records a customer contact.")
     error = ""
     try:
@@ -114,7 +115,7 @@ def task_sequence_csv_view(request, pk: int):
 
 @login_required
 def event_list_view(request):
-    if role_of(request.user) not in ("manager", "auditor", "administrator", "director"):
+    if role_of(request.user) not in roles.OVERSEERS:
         raise PermissionDenied("The event log is for managers and auditors.")
     status = request.GET.get("status", "")
     rows = list(selectors.domain_event_list(status=status)[:200])
@@ -124,7 +125,7 @@ def event_list_view(request):
 @login_required
 def allocation_detail_view(request, key: str):
     """One constrained-supply allocation: every demand line, what it got, from where, and why."""
-    if not selectors.can_see_service_queue(request.user) and role_of(request.user) not in ("buyer",):
+    if not selectors.can_see_service_queue(request.user) and role_of(request.user) != roles.BUYER:
         raise PermissionDenied("Allocations are for customer service, buyers and managers.")
     rows = list(
         AllocationLine.objects.filter(allocation_key=key)

@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from governance.services import audit_record
 from replenish import models as m
+from replenish.core.audit import audit_record
 
 from . import engine
 from .atp import OPEN_SO, OPEN_SO_LINE, is_tiered

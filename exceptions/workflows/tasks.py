@@ -6,7 +6,8 @@ from celery import shared_task
 from django.db import IntegrityError, OperationalError
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+# Task names predate the move into exceptions/: queued messages and schedules keep working.
+@shared_task(name="workflows.tasks.domain_event_process_task", bind=True, acks_late=True, max_retries=3)
 def domain_event_process_task(self, event_id: int) -> dict:
     """Process one domain event (idempotent: an event already taken returns at once)."""
     from .models import DomainEvent
@@ -28,7 +29,7 @@ def domain_event_process_task(self, event_id: int) -> dict:
     return {"event_id": event_id, "status": event.status, "results": event.results}
 
 
-@shared_task(acks_late=True)
+@shared_task(name="workflows.tasks.labor_check_task", acks_late=True)
 def labor_check_task(location_id: int, day: str) -> int | None:
     from datetime import date
 

@@ -1,14 +1,12 @@
-"""Roles are groups with permissions. `roles_ensure()` creates or updates them (run after every migrate).
+"""Roles, defined once: names, labels, approval ranks and the permissions each holds. Roles are groups;
+`replenish.core.services.roles_ensure()` creates or updates them (run after every migrate). This module imports no
+model, so app configs may read it at import time.
 
 Object-level scope (which suppliers, categories or locations a buyer or supervisor owns) is granted per user with
 django-guardian by the services that assign ownership; the model-level permissions below say what a role may do.
 """
 
 from __future__ import annotations
-
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Q, Value
-from django.db.models.functions import Concat
 
 BUYER = "buyer"
 WAREHOUSE_SUPERVISOR = "warehouse_supervisor"
@@ -30,7 +28,24 @@ ROLE_LABELS = {
     ADMINISTRATOR: "Administrator",
 }
 
-PLANNING_APPS = ("replenish", "exceptions", "governance", "integrations")
+# Rank needed to approve: planners 1, manager 2, director 3 (administrators and auditors are not approvers).
+ROLE_RANK = {
+    BUYER: 1,
+    WAREHOUSE_SUPERVISOR: 1,
+    CUSTOMER_SERVICE: 1,
+    TRANSPORTATION_PLANNER: 1,
+    MANAGER: 2,
+    DIRECTOR: 3,
+}
+MANAGER_RANK = ROLE_RANK[MANAGER]
+
+# Role sets the screens are shown to.
+MANAGERS = frozenset({MANAGER, DIRECTOR})
+AUDITORS = frozenset({AUDITOR})
+OVERSEERS = frozenset({MANAGER, AUDITOR, ADMINISTRATOR, DIRECTOR})  # see every queue, act on none by default
+
+# "core" holds the audit chain (its view_auditevent permission, as when it lived in governance).
+PLANNING_APPS = ("core", "replenish", "exceptions", "governance", "integrations")
 
 # Extra permission codenames each role holds beyond viewing; the models that declare them live in their apps.
 # A codename that does not exist yet (its app not migrated) is skipped, so roles_ensure() is safe to run any time.
@@ -47,17 +62,10 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         "governance.edit_policy",
         "replenish.refresh_plan",
     ],
-    DIRECTOR: [
-        "exceptions.decide_exception",
-        "exceptions.change_planningexception",
-        "exceptions.view_all_exceptions",
-        "governance.approve_tier",
-        "governance.edit_policy",
-        "replenish.refresh_plan",
-    ],
-    AUDITOR: ["exceptions.view_all_exceptions", "governance.view_audit"],
+    AUDITOR: ["exceptions.view_all_exceptions", "core.view_audit"],
     ADMINISTRATOR: [],  # every permission of the planning apps, below
 }
+ROLE_ACTIONS[DIRECTOR] = ROLE_ACTIONS[MANAGER]  # the director holds the manager's permissions, with rank 3
 
 
 def role_of(user) -> str | None:
@@ -73,25 +81,14 @@ def role_of(user) -> str | None:
     return None
 
 
-def roles_ensure() -> dict[str, Group]:
-    # Only the default view_<model> permissions: custom ones such as governance.view_audit are granted explicitly.
-    view_perms = Permission.objects.filter(
-        content_type__app_label__in=PLANNING_APPS, codename=Concat(Value("view_"), "content_type__model")
-    )
-    groups = {}
-    for role in ROLE_LABELS:
-        group, _ = Group.objects.get_or_create(name=role)
-        if role == ADMINISTRATOR:
-            perms = Permission.objects.filter(
-                Q(content_type__app_label__in=PLANNING_APPS)
-                | Q(content_type__app_label__in=("auth", "authtoken"))
-            )
-        else:
-            wanted = Q(pk__in=[])
-            for dotted in ROLE_ACTIONS[role]:
-                app_label, codename = dotted.split(".")
-                wanted |= Q(content_type__app_label=app_label, codename=codename)
-            perms = view_perms | Permission.objects.filter(wanted)
-        group.permissions.set(perms.distinct())
-        groups[role] = group
-    return groups
+def user_rank(user) -> int:
+    """Highest approval rank among the user's roles; 0 for auditors, administrators and anonymous users."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return 0
+    names = set(user.groups.values_list("name", flat=True))
+    return max((ROLE_RANK.get(name, 0) for name in names), default=0)
+
+
+def has_role(user, *names: str) -> bool:
+    """Whether the user is in one of these role groups."""
+    return bool(getattr(user, "is_authenticated", False)) and user.groups.filter(name__in=names).exists()

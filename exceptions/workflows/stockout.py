@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from governance.policy import automation_decide
-from governance.services import audit_record
 from replenish import models as m
+from replenish.core.audit import audit_record
+from replenish.core.ports import decision_policy
 
 from . import engine
 from .atp import OPEN_PO, OPEN_PO_LINE, OPEN_SO, OPEN_SO_LINE
@@ -111,7 +111,7 @@ def stockout_tasks_refresh(
             )
             value = Decimal(str(round(risk.score, 2))).quantize(CENT)
             supplier_id = po_line.order.supplier_id if po_line else None
-            verdict = automation_decide(
+            verdict = decision_policy().automation_decide(
                 action=ACTION[risk.action],
                 abc=plan.abc,
                 xyz=plan.xyz,

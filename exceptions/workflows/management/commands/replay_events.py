@@ -16,8 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--pause", type=float, default=0.0, help="Seconds between events (live demo).")
 
     def handle(self, *args, days, seed, per_day, pause, **options):
-        from workflows.models import DomainEvent
-        from workflows.replay import replay_events
+        from exceptions.workflows.models import DomainEvent
+        from exceptions.workflows.replay import replay_events
 
         if days < 1 or days > 60:
             raise CommandError("--days must be between 1 and 60")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from replenish.roles import role_of
+from replenish.core import roles
+from replenish.core.roles import role_of
 
 from .models import CustomerServiceTask, DomainEvent, WorkflowTask
 
-SERVICE_ROLES = {"customer_service", "manager", "auditor", "administrator", "director"}
+SERVICE_ROLES = {roles.CUSTOMER_SERVICE, *roles.OVERSEERS}
+SERVICE_ACTORS = frozenset({roles.CUSTOMER_SERVICE, roles.MANAGER})  # may act on the customer-service queue
 TASK_TEAMS = {
-    "buyer": {"procurement"},
-    "warehouse_supervisor": {"warehouse_control"},
-    "transportation_planner": {"transportation_planning"},
-    "customer_service": set(),
+    roles.BUYER: {"procurement"},
+    roles.WAREHOUSE_SUPERVISOR: {"warehouse_control"},
+    roles.TRANSPORTATION_PLANNER: {"transportation_planning"},
+    roles.CUSTOMER_SERVICE: set(),
 }
 LIVE_SERVICE = (CustomerServiceTask.Status.OPEN, CustomerServiceTask.Status.CONTACTED)
 
@@ -68,7 +70,7 @@ def customer_service_open_count(user) -> int:
 def workflow_task_list(*, user, kind: str = "", status: str = "live") -> QuerySet[WorkflowTask]:
     role = role_of(user)
     qs = WorkflowTask.objects.select_related("item_location__item", "location", "supplier")
-    if role not in ("manager", "auditor", "administrator", "director"):
+    if role not in roles.OVERSEERS:
         teams = TASK_TEAMS.get(role or "", set())
         qs = qs.filter(owner_team__in=teams)
     if kind:

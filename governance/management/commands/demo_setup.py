@@ -1,7 +1,10 @@
+"""The demo assembles every app (the network, the EDI inbox, plans, exceptions), so it lives in the top layer."""
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from integrations.demo import demo_asn_changes
 from replenish.models import Item
 from replenish.scenario.generate import BUYERS_PER_NETWORK, ScenarioSpec, monday_of
 from replenish.scenario.load import scenario_load
@@ -29,8 +32,6 @@ class Command(BaseCommand):
             summary = scenario_load(spec)
             self.stdout.write(f"  done in {summary.seconds:.1f} s")
             try:  # the demo's ASN changes arrive through the EDI inbox (integrations)
-                from integrations.demo import demo_asn_changes
-
                 asn = demo_asn_changes()
                 if asn is not None:
                     self.stdout.write(

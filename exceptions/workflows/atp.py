@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.services import audit_record
 from replenish import models as m
+from replenish.core.audit import audit_record
 
 from . import engine
 from .models import CustomerServiceTask, DomainEvent

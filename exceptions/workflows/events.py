@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from governance.services import audit_record
+from replenish.core.audit import audit_record
 
 from .models import DomainEvent
 

@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from governance.errors import NotAllowed
-from governance.policy import approval_requirement, user_rank
-from governance.services import audit_record, audit_refusal
 from replenish import models as m
+from replenish.core.audit import audit_record, audit_refusal
+from replenish.core.errors import NotAllowed
+from replenish.core.ports import decision_policy
+from replenish.core.roles import user_rank
 
 from . import engine
 from .models import DomainEvent, WorkflowTask
@@ -144,7 +145,7 @@ def supplier_decline_review(
             }
         )
     impact.sort(key=lambda r: r["predicted_service"] - r["service_target"])
-    requirement = approval_requirement(action=APPROVAL_ACTION, value=added_value, on=today)
+    requirement = decision_policy().approval_requirement(action=APPROVAL_ACTION, value=added_value, on=today)
     supplier = m.Supplier.objects.get(pk=supplier_id)
     at_risk = sum(1 for r in impact if r["predicted_service"] < r["service_target"])
     with transaction.atomic():
