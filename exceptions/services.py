@@ -13,7 +13,6 @@ import re
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from replenish import models as rm
@@ -35,6 +34,7 @@ from .refresh import (
     OUTBOX_KINDS,
     RefreshResult,
     exceptions_refresh,
+    exceptions_wake,
     idempotency_key,
     outbox_payload,
     proposal_key,
@@ -505,29 +505,6 @@ def exception_mark_posted(*, exception_id: int, outcome: dict, ok: bool = True) 
     return exc
 
 
-def exceptions_wake(*, today: date | None = None) -> int:
-    """Reopen the snoozed exceptions whose date has come (the refresh does it too; this keeps the queue exact daily)."""
-    today = today or timezone.localdate()
-    with transaction.atomic():
-        woken = PlanningException.objects.filter(status=Status.SNOOZED, snoozed_until__lte=today).update(
-            status=Status.OPEN, snoozed_until=None, version=F("version") + 1, updated_at=timezone.now()
-        )
-        if woken:
-            audit_record(
-                kind="system",
-                action="snooze_wake",
-                actor=None,
-                subject_type="exceptions",
-                subject_id="snoozed",
-                payload={"count": woken, "on": today.isoformat()},
-            )
-    if woken:
-        from .selectors import queue_counts_invalidate
-
-        queue_counts_invalidate()
-    return woken
-
-
 def exception_audit_first_view(*, exception: PlanningException, actor) -> bool:
     """Write the per-exception creation event of an exception that a large refresh audited in a batch."""
     if exception.creation_audited:
@@ -571,7 +548,8 @@ SUPERVISOR_NAME = re.compile(r"^supervisor(\d+)$")
 def supervisor_scopes_ensure() -> int:
     """Grant each warehouse supervisor (demo users supervisor<N>) replenish.view_location on location WH<N>.
 
-    Idempotent and cheap (three small queries when nothing is missing). Real deployments grant locations in the admin.
+    Demo seeding, run by `demo_setup` only (never by a refresh). Idempotent. Real deployments grant locations in
+    the admin.
     """
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission

@@ -9,6 +9,10 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from replenish.templatetags.nav import NavLink, register_nav_link
 
+        # The inbound handlers register themselves (integrations.inbound.register) when imported.
+        from . import edi_ingest, webhooks  # noqa: F401
+        from .erp import sync  # noqa: F401
+        from .files import importers  # noqa: F401
         from .selectors import SCREEN_ROLES, dead_letter_count
 
         register_nav_link(

@@ -16,7 +16,7 @@ from replenish import models as m
 from . import conf
 from .edi.documents import Asn, FunctionalAcknowledgement, InventoryAdvice, PurchaseOrderAcknowledgement
 from .edi.x12 import Interchange
-from .inbox import IssueSpec, Rejected
+from .inbound import IssueSpec, Rejected
 from .models import CodeMapping, EdiDocument, InboxMessage, SupplierAvailability
 from .quality import unmapped_code_issue
 

@@ -19,7 +19,8 @@ from .edi import EdiError
 from .edi.x12 import Interchange, TransactionSet, parse_x12
 from .edi_apply import APPLIERS, EDI_SOURCE, EdiContext
 from .edi_outbound import acknowledge_group
-from .inbox import IssueSpec, Outcome, Rejected, inbox_ingest, register
+from .inbound import IssueSpec, Outcome, Rejected, register
+from .inbox import inbox_ingest
 from .models import EdiTransaction, InboxMessage
 
 __all__ = ["EDI_SOURCE", "edi_ingest", "handle_x12"]

@@ -5,7 +5,7 @@ Every source (ERP pages, webhook events, files, EDI interchanges) goes through h
     message, new = inbox_receive(source=..., external_id=..., kind=..., payload=...)   # replay -> (old, False)
     message = inbox_process(message_id=message.pk)                                   # one transaction
 
-A handler (registered per `kind`) parses, normalizes and validates the payload and applies it with upserts; it
+A handler (registered per `kind` in `integrations.inbound`, imported by IntegrationsConfig.ready()) parses, normalizes and validates the payload and applies it with upserts; it
 raises `Rejected` for bad input, and then nothing it wrote survives: the message becomes a dead letter with its
 reason and every problem found, which a person can fix (edit the payload) and retry (`inbox_retry`).
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
@@ -25,82 +23,13 @@ from django.utils import timezone
 from replenish.core.audit import audit_record
 
 from . import signals
+from .inbound import NotRetryable, Outcome, Rejected, handler_for
 from .models import InboxMessage
+from .quality import issues_open
 
 logger = logging.getLogger(__name__)
 
 AUDIT_ERRORS_KEPT = 5  # the audit payload names the first few problems; the message row keeps all of them
-
-
-@dataclass
-class IssueSpec:
-    """A data-quality issue to open along with a rejection or an application (see integrations.quality)."""
-
-    code: str
-    message: str
-    fingerprint: str
-    item_id: int | None = None
-    location_id: int | None = None
-    supplier_id: int | None = None
-    item_location_id: int | None = None
-    details: dict = field(default_factory=dict)
-
-
-class Rejected(Exception):  # noqa: N818 - a verdict, not a crash
-    """Bad input: nothing of the message is applied; it becomes a dead letter with this reason."""
-
-    def __init__(self, reason: str, errors: list[dict] | None = None, issues: list[IssueSpec] | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.errors = errors or []
-        self.issues = issues or []
-
-
-class NotRetryable(Exception):  # noqa: N818
-    pass
-
-
-@dataclass
-class Outcome:
-    status: str = InboxMessage.Status.APPLIED
-    summary: dict = field(default_factory=dict)
-    reason: str = ""
-    errors: list[dict] = field(default_factory=list)
-    item_location_ids: set[int] = field(default_factory=set)
-    wms_location_days: set[tuple[int, str]] = field(default_factory=set)  # WMS tasks / labor capacity applied
-    issues: list[IssueSpec] = field(default_factory=list)
-
-
-Handler = Callable[[InboxMessage, object], Outcome]
-_HANDLERS: dict[str, Handler] = {}
-
-
-def register(*kinds: str) -> Callable[[Handler], Handler]:
-    """Register a handler for message kinds; a kind ending in '.' is a prefix ('file.' handles 'file.items')."""
-
-    def wrap(fn: Handler) -> Handler:
-        for kind in kinds:
-            _HANDLERS[kind] = fn
-        return fn
-
-    return wrap
-
-
-def handler_for(kind: str) -> Handler:
-    _load_handlers()
-    if kind in _HANDLERS:
-        return _HANDLERS[kind]
-    prefix = kind.split(".", 1)[0] + "."
-    if prefix in _HANDLERS:
-        return _HANDLERS[prefix]
-    raise KeyError(f"no handler for inbound messages of kind '{kind}'")
-
-
-def _load_handlers() -> None:
-    # handlers register themselves on import
-    from . import edi_ingest, webhooks  # noqa: F401
-    from .erp import sync  # noqa: F401
-    from .files import importers  # noqa: F401
 
 
 def payload_hash(payload: str) -> str:
@@ -187,8 +116,6 @@ def inbox_process(*, message_id: int, actor=None, context: object | None = None)
 
 
 def _finish(message: InboxMessage, outcome: Outcome, actor) -> None:
-    from .quality import issues_open
-
     now = timezone.now()
     message.status = outcome.status
     message.summary = outcome.summary
@@ -221,8 +148,6 @@ def _finish(message: InboxMessage, outcome: Outcome, actor) -> None:
 
 
 def _reject(message_id: int, rejection: Rejected, actor) -> InboxMessage:
-    from .quality import issues_open
-
     with transaction.atomic():
         message = InboxMessage.objects.select_for_update().get(pk=message_id)
         message.status = InboxMessage.Status.REJECTED

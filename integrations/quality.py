@@ -19,7 +19,7 @@ from replenish.core.audit import audit_record
 from replenish.models import Item, Supplier, SupplierItem, UomConversion
 
 from . import conf
-from .inbox import IssueSpec
+from .inbound import IssueSpec
 from .models import DataQualityIssue, InboxMessage
 
 Code = DataQualityIssue.Code

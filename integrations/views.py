@@ -21,7 +21,8 @@ from .erp.breaker import breaker_reset
 from .files.importers import FORMATS, file_import
 from .files.specs import SPECS
 from .files.validate import describe
-from .inbox import NotRetryable, inbox_retry
+from .inbound import NotRetryable
+from .inbox import inbox_retry
 from .models import DataQualityIssue, EdiDocument, InboxMessage, OutboxMessage
 from .outbox import outbox_requeue
 from .quality import data_quality_issue_resolve

@@ -31,7 +31,8 @@ from .files.apply import ImportContext
 from .files.importers import import_table
 from .files.reader import FileFormatError, records_table
 from .files.specs import SPECS
-from .inbox import Outcome, Rejected, inbox_ingest, register
+from .inbound import Outcome, Rejected, register
+from .inbox import inbox_ingest
 from .models import EntityVersion, InboxMessage, WebhookEndpoint
 from .normalize import Resolver
 

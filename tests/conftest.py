@@ -15,6 +15,16 @@ import pytest
 
 SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "browser")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Browser tests drive the live server from the test thread through Playwright's sync API (an event loop).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -97,3 +107,32 @@ def _audit_triggers(request: pytest.FixtureRequest):
     yield
     if transactional:
         remove_immutability_sqlite()
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    """A headless Debian chromium page (1500 x 950, downloads accepted) for the tests marked `browser`."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # The live server's request threads must close their connections after each request (CONN_MAX_AGE=0), or
+    # PostgreSQL cannot drop the test database at the end of the run.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        context.close()
+        browser.close()
+        connections.close_all()  # ORM calls made inside the Playwright context hold their own connection
+
+
+def browser_login(page, live_server, username: str, password: str) -> None:
+    """Log in through the login form and wait until the page after it has loaded."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

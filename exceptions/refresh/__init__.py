@@ -51,6 +51,7 @@ from .context import Chunk, RefreshResult, audit_each_max, run_as_of
 from .load import _load_chunk, supplier_statistics
 from .outbox import OUTBOX_KINDS, idempotency_key, outbox_payload
 from .rows import Context, _rows, _supplier_rows, proposal_key
+from .wake import exceptions_wake
 
 __all__ = [
     "OUTBOX_KINDS",
@@ -58,6 +59,7 @@ __all__ = [
     "RefreshResult",
     "audit_each_max",
     "exceptions_refresh",
+    "exceptions_wake",
     "idempotency_key",
     "outbox_payload",
     "proposal_key",
@@ -137,13 +139,8 @@ def _refresh_chunk(chunk: Chunk, ctx: Context) -> None:
 def exceptions_refresh(*, run: rm.PlanRun, item_location_ids=None) -> RefreshResult:
     """Detect, score, route and upsert the exceptions of a plan run (whole network when item_location_ids is None)."""
     started = time.perf_counter()
-    from ..services import supervisor_scopes_ensure
-
-    supervisor_scopes_ensure()
     as_of = run_as_of(run)
     if item_location_ids is None:
-        from ..services import exceptions_wake
-
         exceptions_wake(today=as_of)
     stats = supplier_statistics(as_of)
     full = item_location_ids is None

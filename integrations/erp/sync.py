@@ -22,7 +22,8 @@ from .. import conf
 from ..files.apply import ImportContext
 from ..files.importers import import_table
 from ..files.reader import FileFormatError, records_table
-from ..inbox import Outcome, Rejected, inbox_ingest, register
+from ..inbound import Outcome, Rejected, register
+from ..inbox import inbox_ingest
 from ..models import ConnectorState, InboxMessage
 from ..normalize import Resolver
 from . import get_adapter

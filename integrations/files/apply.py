@@ -23,7 +23,7 @@ from django.db import models
 from replenish import models as m
 
 from .. import quality
-from ..inbox import IssueSpec
+from ..inbound import IssueSpec
 from ..normalize import Resolver
 from .validate import Problems, whole_units
 

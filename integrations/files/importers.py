@@ -16,7 +16,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from ..inbox import Outcome, Rejected, inbox_ingest, register
+from ..inbound import Outcome, Rejected, register
+from ..inbox import inbox_ingest
 from ..models import InboxMessage
 from ..normalize import Resolver
 from . import apply as appliers

@@ -11,34 +11,10 @@ from exceptions.models import Decision, PlanningException, Status
 from exceptions.services import exceptions_refresh
 from replenish.services import demo_users_ensure
 from tests import factories as f
+from tests.conftest import browser_login
 from tests.exceptions import factories as xf
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1500, "height": 950})
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        context.close()
-        browser.close()
 
 
 @pytest.fixture
@@ -72,10 +48,7 @@ def queue_data(transactional_db):
 
 
 def login(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "distops-demo")
-    page.click("button[type=submit]")
+    browser_login(page, live_server, username, "distops-demo")
     page.wait_for_url(re.compile(r".*/(queue|skus)/.*"))
 
 

@@ -1,7 +1,6 @@
 """Browser: a manager approves a tier-2 PO change from the inbox; an auditor filters override history and exports it."""
 
 import csv
-import os
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,51 +8,17 @@ import pytest
 from django.utils import timezone
 
 from exceptions.models import Decision, PlanningException
+from tests.conftest import browser_login
 
 from . import factories as f
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "pw-test-12345"
 
 
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    # The live server's request threads must close their connections after each request (CONN_MAX_AGE=0), or
-    # PostgreSQL cannot drop the test database at the end of the run.
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        context.close()
-        browser.close()
-        connections.close_all()  # ORM calls made inside the Playwright context hold their own connection
-
-
 def _login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, live_server, username, PASSWORD)
 
 
 def test_manager_approves_a_tier_2_po_change_from_the_inbox(page, live_server):

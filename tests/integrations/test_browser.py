@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,38 +10,11 @@ from integrations.models import InboxMessage
 from replenish import models as m
 from replenish.core.services import roles_ensure
 from tests import factories as f
+from tests.conftest import browser_login
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "pw-test-12345"
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        context = browser.new_context()
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        context.close()
-        browser.close()
-        connections.close_all()
 
 
 def test_upload_report_then_fix_and_retry_the_dead_letter(page, live_server, tmp_path):
@@ -55,10 +26,7 @@ def test_upload_report_then_fix_and_retry_the_dead_letter(page, live_server, tmp
     bad = tmp_path / "balances.csv"
     bad.write_text("sku;location;on_hand\nSKU-A;DC1;=40+2\n")
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "mgr")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "mgr", PASSWORD)
     page.click(".mainnav >> text=Integrations")
     page.click(".int-tabs >> text=File upload")
     page.select_option("select[name=kind]", "balances")

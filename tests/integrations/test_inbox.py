@@ -6,15 +6,8 @@ import json
 
 import pytest
 
-from integrations.inbox import (
-    NotRetryable,
-    Outcome,
-    inbox_ingest,
-    inbox_process,
-    inbox_receive,
-    inbox_retry,
-    register,
-)
+from integrations.inbound import NotRetryable, Outcome, register
+from integrations.inbox import inbox_ingest, inbox_process, inbox_receive, inbox_retry
 from integrations.models import InboxMessage
 from integrations.signals import inbound_applied
 from replenish import models as m
@@ -103,3 +96,23 @@ def test_inbound_applied_is_sent_on_commit_with_the_touched_sku_locations():
         inbound_applied.disconnect(dispatch_uid="test-inbound")
 
     assert seen == [[42]]
+
+
+def test_every_inbound_handler_is_registered_when_the_app_is_ready():
+    # the handler modules are imported by IntegrationsConfig.ready(), not by the inbox on first use
+    from integrations import edi_ingest, webhooks
+    from integrations.erp import sync
+    from integrations.files import importers
+    from integrations.inbound import handler_for
+
+    assert handler_for("edi.x12") is edi_ingest.handle_x12
+    assert handler_for("webhook.event").__module__ == webhooks.__name__
+    assert handler_for("erp.items").__module__ == sync.__name__
+    assert handler_for("file.items").__module__ == importers.__name__
+    with pytest.raises(KeyError, match="no handler for inbound messages of kind 'nope'"):
+        handler_for("nope")
+
+
+def test_an_outcome_is_applied_unless_said_otherwise():
+    # integrations.inbound is a leaf (no model import), so its default is the status's value, held equal here
+    assert Outcome().status == InboxMessage.Status.APPLIED

@@ -1,52 +1,29 @@
 """Browser: a customer-service agent sees the at-risk line an ASN slip created and records the contact (HTMX)."""
 
-import os
-
 import pytest
 
 from exceptions.workflows.models import CustomerServiceTask
 from integrations.edi_ingest import edi_ingest
+from tests.conftest import browser_login
 from tests.integrations import factories as ff
 
 from . import factories as wf
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
-def test_agent_records_contact_on_the_at_risk_line(live_server):
-    from playwright.sync_api import sync_playwright
-
+def test_agent_records_contact_on_the_at_risk_line(page, live_server):
     ff.user("customer_service", username="service1")
     net = wf.network(on_hand=5, inbound=20, promised_in=3)
     wf.sales_line(net, customer=net.gold, quantity=15, requested_in=5, number="SO-B1")
     edi_ingest(data=wf.asn_856(net, arrival_in=10), filename="slip.x12")
     task = CustomerServiceTask.objects.get()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        page = browser.new_page()
-        page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "service1")
-        page.fill("#id_password", "pw")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        page.goto(f"{live_server.url}/workflows/service/")
-        row = page.locator(f"#service-{task.pk}")
-        assert "SO-B1/1" in row.inner_text() and "215.00" in row.inner_text()
-        row.get_by_role("button", name="Customer contacted").click()
-        page.wait_for_function(f"!document.querySelector('#service-{task.pk} button')")
-        browser.close()
+    browser_login(page, live_server, "service1", "pw")
+    page.goto(f"{live_server.url}/workflows/service/")
+    row = page.locator(f"#service-{task.pk}")
+    assert "SO-B1/1" in row.inner_text() and "215.00" in row.inner_text()
+    row.get_by_role("button", name="Customer contacted").click()
+    page.wait_for_function(f"!document.querySelector('#service-{task.pk} button')")
     task.refresh_from_db()
     assert task.status == CustomerServiceTask.Status.CONTACTED
     assert task.handled_by.username == "service1"

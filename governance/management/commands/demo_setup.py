@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from exceptions.services import supervisor_scopes_ensure
 from integrations.demo import demo_asn_changes
 from replenish.models import Item
 from replenish.scenario.generate import BUYERS_PER_NETWORK, ScenarioSpec, monday_of
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("The database already holds a network: keeping it.")
         demo_users_ensure(locations=locations, buyers=BUYERS_PER_NETWORK)
+        supervisor_scopes_ensure()  # demo seeding: supervisor<N> sees warehouse WH<N> (never in a refresh)
         try:
             call_command("plan_refresh", stdout=self.stdout)
         except Exception as error:  # noqa: BLE001 - the demo still serves the network without plans
