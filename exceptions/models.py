@@ -1,7 +1,7 @@
 """Exceptions: what needs a person's attention, scored in money, routed to an owner, decided in a work queue.
 
 A PlanningException is found by a detector over the current plan (see `detectors.py`), carries its value at stake
-and every part of it (`value_parts`, see `scoring.py`), the source figures behind it (`explanation`), and the
+and every part of it (`value_parts`, see replenish/engine/value.py), the source figures behind it (`explanation`), and the
 proposed action (`proposal`, from the linked engine Recommendation until a person overrides it). There is at most one
 live (not closed) exception per type and SKU-location (supplier-level types: per type and supplier); a refresh
 updates it in place and closes what no longer holds.

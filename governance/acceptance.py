@@ -195,6 +195,7 @@ def acceptance_training_frame() -> pd.DataFrame:
             "value",
             "confidence",
             "actor__username",
+            "exception__explanation__confidence_parts__data",
             "recommendation__action",
             "exception__type",
             "exception__category",
@@ -231,7 +232,13 @@ def acceptance_training_frame() -> pd.DataFrame:
         {
             "action": frame["recommendation__action"].fillna(frame["exception__type"]),
             "value": frame["value"].astype(float),
-            "confidence": frame["confidence"].astype(float),
+            # the same feature as at prediction (exceptions.refresh.rows._confidence): the data part of
+            # confidence (replenish.engine.confidence), not the blend that already contains P(accept)
+            "confidence": pd.to_numeric(
+                frame["exception__explanation__confidence_parts__data"], errors="coerce"
+            )
+            .fillna(frame["confidence"])
+            .astype(float),
             "abc": frame.get("abc", pd.Series("", index=frame.index)).fillna(""),
             "xyz": frame.get("xyz", pd.Series("", index=frame.index)).fillna(""),
             "lead_time_source": frame.get("lead_time_source", pd.Series("", index=frame.index)).fillna(""),

@@ -118,6 +118,15 @@ USE_TZ = True
 # Planning economics: cost of placing one order line, yearly holding cost as a share of unit cost.
 DISTOPS_ORDERING_COST = env.float("DISTOPS_ORDERING_COST", default=25.0)
 DISTOPS_HOLDING_RATE = env.float("DISTOPS_HOLDING_RATE", default=0.25)
+# The value at stake (replenish/engine/value.py): the review period of the decision horizon (lead time + review),
+# the obsolescence write-down at risk that caps the holding cost of excess (share of its capital), and the freight
+# of an expedite or a transfer (flat + share of the goods' value).
+DISTOPS_REVIEW_DAYS = env.float("DISTOPS_REVIEW_DAYS", default=1.0)
+DISTOPS_OBSOLESCENCE_SHARE = env.float("DISTOPS_OBSOLESCENCE_SHARE", default=0.5)
+DISTOPS_EXPEDITE_FEE_FLAT = env.float("DISTOPS_EXPEDITE_FEE_FLAT", default=75.0)
+DISTOPS_EXPEDITE_FEE_RATE = env.float("DISTOPS_EXPEDITE_FEE_RATE", default=0.04)
+DISTOPS_TRANSFER_FREIGHT_FLAT = env.float("DISTOPS_TRANSFER_FREIGHT_FLAT", default=40.0)
+DISTOPS_TRANSFER_FREIGHT_RATE = env.float("DISTOPS_TRANSFER_FREIGHT_RATE", default=0.03)
 
 # The company currency: money is Decimal in the database, shown with this code.
 DISTOPS_CURRENCY = env.str("DISTOPS_CURRENCY", default="USD")

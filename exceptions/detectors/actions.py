@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..scoring import (
-    ScoringSettings,
-    arrival_feasibility,
-)
+from replenish.engine import value as v
+
 from .common import EXCESS, EXCESS_ACTIONS, INBOUND_LATE, REORDER_DUE, STOCKOUT_RISK, SUPPLY_ACTIONS, _num
 
 
@@ -40,8 +38,8 @@ def _assign_recommendations(recs: pd.DataFrame, stockout_ids: set, late_ids: set
     return frame.drop(columns="_pref")
 
 
-def _action_terms(rows: pd.DataFrame, settings: ScoringSettings) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Action cost, feasibility and their basis for rows carrying rec_* and plan columns."""
+def action_terms(rows: pd.DataFrame, settings: v.ValueSettings) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Action cost, feasibility and their basis for rows carrying rec_* and plan columns (value module)."""
     n = len(rows)
     action = (
         rows["rec_action"].fillna("").to_numpy(dtype=object)
@@ -59,41 +57,36 @@ def _action_terms(rows: pd.DataFrame, settings: ScoringSettings) -> tuple[np.nda
     transfer_days = np.nan_to_num(_num(rows, "rec_transfer_days"), nan=2.0)
     stockout = _num(rows, "stockout_day")
 
-    cost = np.zeros(n)
+    goods = quantity * np.where(action == v.EXPEDITE, line_cost, unit_cost)
+    cost = v.action_cost(action, goods, settings)
+    is_po, is_exp, is_tr = action == v.PURCHASE_ORDER, action == v.EXPEDITE, action == v.TRANSFER
     arrival = np.full(n, np.nan)
-    arrival_sd = np.full(n, settings.min_arrival_sd_days)
-    is_po = action == "purchase_order"
-    is_exp = action == "expedite"
-    is_tr = action == "transfer"
     arrival[is_po] = due[is_po] + lead[is_po]
-    arrival_sd[is_po] = lead_sd[is_po]
-    exp_value = quantity * line_cost
-    cost[is_exp] = settings.expedite_fee_flat + settings.expedite_fee_rate * exp_value[is_exp]
     arrival[is_exp] = np.where(np.isfinite(new_day[is_exp]), new_day[is_exp], due[is_exp] + lead[is_exp])
-    arrival_sd[is_exp] = lead_sd[is_exp]
-    tr_value = quantity * unit_cost
-    cost[is_tr] = settings.transfer_freight_flat + settings.transfer_freight_rate * tr_value[is_tr]
     arrival[is_tr] = due[is_tr] + transfer_days[is_tr]
-    feasibility = arrival_feasibility(stockout, arrival, arrival_sd, min_sd=settings.min_arrival_sd_days)
-    feasibility = np.where(np.isin(action, SUPPLY_ACTIONS), feasibility, 1.0)
+    arrival_sd = np.where(is_po | is_exp, lead_sd, settings.min_arrival_sd_days)
+    feasibility = np.where(
+        np.isin(action, SUPPLY_ACTIONS), v.arrival_feasibility(stockout, arrival, arrival_sd, settings), 1.0
+    )
     basis = []
     for i in range(n):
         entry: dict = {}
-        if action[i] == "expedite":
+        if is_exp[i]:
             entry = {
                 "expedite_fee_flat": settings.expedite_fee_flat,
                 "expedite_fee_rate": settings.expedite_fee_rate,
-                "line_value": round(float(exp_value[i]), 2),
             }
-        elif action[i] == "transfer":
+        elif is_tr[i]:
             entry = {
                 "transfer_freight_flat": settings.transfer_freight_flat,
                 "transfer_freight_rate": settings.transfer_freight_rate,
-                "goods_value": round(float(tr_value[i]), 2),
             }
+        elif is_po[i]:
+            entry = {"ordering_cost": settings.ordering_cost}
         if action[i] in SUPPLY_ACTIONS:
             entry.update(
                 {
+                    "goods_value": round(float(goods[i]), 2),
                     "arrival_day": None if not np.isfinite(arrival[i]) else round(float(arrival[i]), 2),
                     "arrival_sd_days": round(float(max(arrival_sd[i], settings.min_arrival_sd_days)), 3),
                     "stockout_day": None if not np.isfinite(stockout[i]) else float(stockout[i]),

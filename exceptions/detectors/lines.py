@@ -5,22 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..scoring import (
-    clean_flag,
-)
+from replenish.engine.confidence import clean_flag
+
 from .common import _num
 
 
 def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame:
-    """Per SKU-location: open order lines at risk within the lead time (revenue, penalties, counts)."""
+    """Per SKU-location: open order lines at risk within the decision horizon (their unallocated units, the margin of
+    those units at each line's own price, tier penalties, counts), and the tiered customers' lines at risk."""
     columns = [
         "item_location_id",
-        "revenue",
+        "margin",
         "penalties",
         "lines",
         "units",
         "tiered_lines",
-        "tiered_revenue",
+        "tiered_margin",
         "tiered_penalties",
         "tiered_units",
         "backordered_tiered",
@@ -30,15 +30,17 @@ def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame
     if so_lines is None or so_lines.empty:
         return pd.DataFrame(columns=columns)
     lines = so_lines.merge(
-        plans[["item_location_id", "lead_time_mean", "stockout_day"]], on="item_location_id", how="inner"
+        plans[["item_location_id", "horizon_days", "stockout_day", "unit_cost"]],
+        on="item_location_id",
+        how="inner",
     )
     unallocated = _num(lines, "quantity_unallocated")
     requested = _num(lines, "requested_day")
     backordered = lines["backordered"].to_numpy(dtype=bool)
-    lead = np.nan_to_num(_num(lines, "lead_time_mean"), nan=14.0)
+    horizon = np.nan_to_num(_num(lines, "horizon_days"), nan=15.0)
     stockout = _num(lines, "stockout_day")
-    # At risk within the lead time: unallocated and backordered, or due before replenishment can arrive.
-    at_risk = (unallocated > 0) & (backordered | (requested <= lead))
+    # At risk within the horizon: unallocated and backordered, or due before replenishment can arrive.
+    at_risk = (unallocated > 0) & (backordered | (requested <= horizon))
     # A tiered customer's line is at risk for the order-at-risk detector when it is backordered, past due, or due on
     # or after the projected stockout (the stock it would ship from is gone by then).
     tiered = lines["tiered"].to_numpy(dtype=bool)
@@ -48,11 +50,15 @@ def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame
         & (backordered | (requested < 0) | (np.isfinite(stockout) & (requested >= stockout)))
     )
     value = unallocated * _num(lines, "unit_price")
+    margin = unallocated * np.maximum(
+        _num(lines, "unit_price") - np.nan_to_num(_num(lines, "unit_cost")), 0.0
+    )
     penalty = np.where(tiered, _num(lines, "penalty_per_line") + _num(lines, "penalty_rate") * value, 0.0)
     lines = lines.assign(
         _risk=at_risk,
         _tiered_risk=tiered_risk,
         _value=value,
+        _margin=margin,
         _penalty=penalty,
         _units=unallocated,
         _backordered_tiered=tiered_risk & backordered,
@@ -62,24 +68,24 @@ def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame
     if risky.empty:
         return pd.DataFrame(columns=columns)
     g = risky.assign(
-        revenue=np.where(risky["_risk"], risky["_value"], 0.0),
+        margin=np.where(risky["_risk"], risky["_margin"], 0.0),
         penalties=np.where(risky["_risk"], risky["_penalty"], 0.0),
         lines=risky["_risk"].astype(int),
         units=np.where(risky["_risk"], risky["_units"], 0.0),
         tiered_lines=risky["_tiered_risk"].astype(int),
-        tiered_revenue=np.where(risky["_tiered_risk"], risky["_value"], 0.0),
+        tiered_margin=np.where(risky["_tiered_risk"], risky["_margin"], 0.0),
         tiered_penalties=np.where(risky["_tiered_risk"], risky["_penalty"], 0.0),
         tiered_units=np.where(risky["_tiered_risk"], risky["_units"], 0.0),
         backordered_tiered=risky["_backordered_tiered"].astype(int),
         first_day=np.where(risky["_tiered_risk"], risky["_requested"], np.inf),
     ).groupby("item_location_id", sort=False)
     summary = g.agg(
-        revenue=("revenue", "sum"),
+        margin=("margin", "sum"),
         penalties=("penalties", "sum"),
         lines=("lines", "sum"),
         units=("units", "sum"),
         tiered_lines=("tiered_lines", "sum"),
-        tiered_revenue=("tiered_revenue", "sum"),
+        tiered_margin=("tiered_margin", "sum"),
         tiered_penalties=("tiered_penalties", "sum"),
         tiered_units=("tiered_units", "sum"),
         backordered_tiered=("backordered_tiered", "sum"),

@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..scoring import (
-    expected_shortage,
-    lead_time_demand,
-)
+from replenish.engine import value as v
+
 from .common import _derived, _num
 
 # Supplier decline: recent window vs the year before it (receipts), thresholds on the drift.
@@ -46,14 +44,19 @@ def supplier_decline(stats_frame: pd.DataFrame) -> pd.DataFrame:
     return s[drift | fill_drop].reset_index(drop=True)
 
 
-def supplier_exposure(plans: pd.DataFrame, declining: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
+def supplier_exposure(
+    plans: pd.DataFrame,
+    declining: pd.DataFrame,
+    po_lines: pd.DataFrame,
+    settings: v.ValueSettings = v.DEFAULT_SETTINGS,
+) -> pd.DataFrame:
     """Per declining supplier, within one chunk: extra expected short units (and their margin) if the recent lead
     time and fill rate hold, from the loss function at the plan's position (longer lead time) plus the open PO
     quantity that the lower fill rate would not deliver."""
     columns = ["supplier_id", "delta_short", "lost_margin", "sku_locations", "open_units", "fill_short"]
     if plans.empty or declining.empty:
         return pd.DataFrame(columns=columns)
-    p = _derived(plans)
+    p = _derived(plans, settings)
     p = p.merge(
         declining[["supplier_id", "drift_days", "recent_sd", "fill_shortfall"]], on="supplier_id", how="inner"
     )
@@ -63,10 +66,14 @@ def supplier_exposure(plans: pd.DataFrame, declining: pd.DataFrame, po_lines: pd
     lead = np.nan_to_num(_num(p, "lead_time_mean"))
     lead_sd = np.nan_to_num(_num(p, "lead_time_sd"))
     new_sd = np.fmax(lead_sd, np.nan_to_num(_num(p, "recent_sd")))
-    mean2, sd2 = lead_time_demand(
-        _num(p, "forecast_weekly"), _num(p, "forecast_sd_weekly"), lead + _num(p, "drift_days"), new_sd
+    mean2, sd2 = v.horizon_demand(
+        _num(p, "forecast_weekly"),
+        _num(p, "forecast_sd_weekly"),
+        lead + _num(p, "drift_days"),
+        new_sd,
+        settings,
     )
-    delta = np.maximum(expected_shortage(position, mean2, sd2) - p["short_lt"].to_numpy(), 0.0)
+    delta = np.maximum(v.expected_short_units(position, mean2, sd2) - p["short_h"].to_numpy(), 0.0)
     p["delta_short"] = delta
     open_units = pd.Series(dtype=float)
     if po_lines is not None and len(po_lines):

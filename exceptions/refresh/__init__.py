@@ -2,7 +2,7 @@
 
 Per chunk of SKU-locations (a range of item ids, so PO and order lines are read through their item index), in one
 transaction: read the run's SkuPlan and Recommendation rows, the open PO lines with their ASNs and the open order
-lines into DataFrames; detect (detectors.py); score (scoring.py); route (routing.py); then
+lines into DataFrames; detect (detectors/); value (replenish/engine/value.py); route (routing.py); then
 - create what is new and update in place the undecided exceptions that still hold (COPY on PostgreSQL, see bulk.py;
   unchanged rows are not rewritten), and close what no longer holds (one UPDATE per batch of ids);
 - audit every new recommendation-bearing exception (kind "recommendation"), and apply the automation policy to each:
@@ -46,6 +46,7 @@ from replenish.core.roles import WAREHOUSE_SUPERVISOR
 from .. import detectors
 from ..models import LIVE, SUPPLIER_LEVEL_TYPES, LocationUserObjectPermission, PlanningException
 from ..routing import rules_load
+from ..scoring import value_settings
 from .apply import EXISTING_FIELDS, _apply
 from .context import Chunk, RefreshResult, audit_each_max, run_as_of
 from .load import _load_chunk, supplier_statistics
@@ -121,13 +122,14 @@ def _refresh_chunk(chunk: Chunk, ctx: Context) -> None:
                 po_lines=data["po_lines"],
                 so_lines=data["so_lines"],
                 as_of=ctx.as_of,
+                settings=ctx.value_settings,
             )
             started = timer("detect", started)
             rows = _rows(det, data, ctx) if len(det) else []
             started = timer("score", started)
             if len(ctx.declining):
                 ctx.supplier_exposure.append(
-                    detectors.supplier_exposure(plans, ctx.declining, data["po_lines"])
+                    detectors.supplier_exposure(plans, ctx.declining, data["po_lines"], ctx.value_settings)
                 )
                 ctx.supplier_buyers.append(
                     plans.groupby(["supplier_id", "buyer_id"]).size().rename("n").reset_index()
@@ -168,9 +170,11 @@ def exceptions_refresh(*, run: rm.PlanRun, item_location_ids=None) -> RefreshRes
         reliability={
             int(s): float(r) for s, r in zip(stats["supplier_id"], stats["reliability"]) if np.isfinite(r)
         },
+        receipts={int(s): float(n) for s, n in zip(stats["supplier_id"], stats["n"]) if np.isfinite(n)},
         declining=detectors.supplier_decline(stats) if full and len(stats) else pd.DataFrame(),
         result=RefreshResult(run_id=run.pk),
         check_current=run.is_current,
+        value_settings=value_settings(),
     )
     try:
         for chunk in _chunks(run, item_location_ids):

@@ -10,8 +10,8 @@ from django.db.models import F
 
 from replenish.core.audit import audit_record
 from replenish.core.ports import decision_policy
+from replenish.engine.confidence import fault_flags
 
-from .. import scoring
 from ..bulk import insert_exceptions, update_exceptions
 from ..models import (
     AWAITING_POSTING,
@@ -239,7 +239,7 @@ def _automation(rows: list[dict], ctx: Context) -> list:
             else 0.0,
             value=row["value_at_stake"],
             confidence=row["confidence"],
-            quality_flags=[scoring.clean_flag(f) for f in (row["_flags"] or [])],
+            quality_flags=fault_flags(row["_flags"]),
             on=ctx.as_of,
         )
         if action not in with_policy:

@@ -10,6 +10,8 @@ import pandas as pd
 
 from replenish import models as rm
 from replenish.core.ports import decision_policy
+from replenish.engine import confidence as conf
+from replenish.engine import value as v
 
 from .. import detectors, scoring
 from ..models import (
@@ -37,6 +39,8 @@ class Context:
     supplier_exposure: list = field(default_factory=list)
     supplier_buyers: list = field(default_factory=list)
     check_current: bool = False
+    receipts: dict[int, float] = field(default_factory=dict)  # per supplier: receipts behind its lead time
+    value_settings: v.ValueSettings = v.DEFAULT_SETTINGS
 
 
 def _iso(as_of: date, day) -> str | None:
@@ -169,19 +173,22 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
             "lead_time_unstable",
         )
     }
+    composed = v.compose(
+        **{name: det[name].to_numpy(dtype=np.float64) for name in detectors.common.VALUE_INPUTS}
+    )
     out: list[dict] = []
     for i, row in enumerate(det.itertuples(index=False)):
         rec = rec_by_id.get(int(rec_ids[i])) if np.isfinite(rec_ids[i]) else None
-        value, parts = scoring.value_parts(
-            expected_short_units=row.expected_short_units,
-            unit_margin=row.unit_margin,
-            revenue_at_risk=row.revenue_at_risk,
-            tier_penalties=row.tier_penalties,
-            action_cost=row.action_cost,
-            feasibility=row.feasibility,
-            working_capital=row.working_capital,
-            lost_margin=None if not np.isfinite(row.lost_margin) else row.lost_margin,
-            basis=_clean(row.basis if isinstance(row.basis, dict) else {}),
+        value, parts = scoring.stored_parts(
+            composed,
+            i,
+            facts={
+                "expected_short_units": _clean(round(float(row.expected_short_units), 3)),
+                "named_short_units": _clean(round(float(row.named_short_units), 3)),
+                "unit_margin": _clean(round(float(row.unit_margin), 4)),
+                "horizon_days": _clean(round(float(row.horizon_days), 2)),
+                "basis": _clean(row.basis if isinstance(row.basis, dict) else {}),
+            },
         )
         proposal = _proposal(rec, ctx, po_numbers)
         explanation = {
@@ -224,13 +231,24 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
 
 
 def _confidence(rows: list[dict], ctx: Context) -> None:
+    """Confidence of each row (replenish.engine.confidence): the data part, P(accept) from the acceptance model
+    (whose `confidence` feature is that same data part), and the blend."""
     if not rows:
         return
+    data = conf.data_confidence(
+        mase=[r["_mase"] for r in rows],
+        flags=[r["_flags"] for r in rows],
+        lead_time_source=[r["_lt_source"] for r in rows],
+        lead_time_unstable=[r["_lt_unstable"] for r in rows],
+        lead_time_samples=[
+            ctx.receipts.get(r["supplier_id"], np.nan) if r["supplier_id"] else np.nan for r in rows
+        ],
+    )
     features = pd.DataFrame(
         {
             "action": [(r["proposal"] or {}).get("action") or r["type"] for r in rows],
             "value": [float(r["value_at_stake"]) for r in rows],
-            "confidence": 0.5,
+            "confidence": data["data"],
             "abc": [r["_abc"] or "" for r in rows],
             "xyz": [r["_xyz"] or "" for r in rows],
             "lead_time_source": [r["_lt_source"] or "" for r in rows],
@@ -241,26 +259,17 @@ def _confidence(rows: list[dict], ctx: Context) -> None:
             "buyer": [ctx.usernames.get(r["buyer_id"], "") if r["buyer_id"] else "" for r in rows],
         }
     )
-    # The data part first (the acceptance model takes it as a feature), then the blend.
-    _, parts = scoring.confidence(
-        mase=[r["_mase"] for r in rows],
-        flags=[r["_flags"] for r in rows],
-        lead_time_source=[r["_lt_source"] for r in rows],
-        lead_time_unstable=[r["_lt_unstable"] for r in rows],
-        acceptance=np.full(len(rows), 0.5),
-    )
-    features["confidence"] = parts["forecast"] * parts["data_quality"] * parts["lead_time"]
     accept = np.asarray(decision_policy().acceptance_probability(features=features), dtype=np.float64)
-    total, parts = scoring.confidence(
-        mase=[r["_mase"] for r in rows],
-        flags=[r["_flags"] for r in rows],
-        lead_time_source=[r["_lt_source"] for r in rows],
-        lead_time_unstable=[r["_lt_unstable"] for r in rows],
-        acceptance=accept,
-    )
+    total = conf.confidence(data["data"], accept)
     for i, r in enumerate(rows):
         r["confidence"] = float(total[i])
-        r["explanation"]["confidence_parts"] = {k: round(float(v[i]), 4) for k, v in parts.items()}
+        r["explanation"]["confidence_parts"] = {
+            "forecast": round(float(data["forecast"][i]), 4),
+            "data_quality": round(float(data["data_quality"][i]), 4),
+            "lead_time": round(float(data["lead_time"][i]), 4),
+            "data": round(float(data["data"][i]), 4),
+            "acceptance": round(float(accept[i]), 4),
+        }
 
 
 def _supplier_rows(ctx: Context) -> list[dict]:
@@ -315,17 +324,17 @@ def _supplier_rows(ctx: Context) -> list[dict]:
         e = exposure.loc[supplier_id] if supplier_id in exposure.index else None
         short = float(e["delta_short"] + e["fill_short"]) if e is not None else 0.0
         lost = float(e["lost_margin"]) if e is not None else 0.0
-        value, parts = scoring.value_parts(
-            expected_short_units=short,
-            unit_margin=lost / short if short > 0 else 0.0,
-            revenue_at_risk=0.0,
-            tier_penalties=0.0,
-            action_cost=0.0,
-            feasibility=1.0,
-            lost_margin=lost,
-            basis={
-                "drift_days": round(float(s.drift_days), 3),
-                "fill_shortfall": round(float(s.fill_shortfall), 4),
+        value, parts = scoring.stored_parts(
+            v.compose(lost_margin=[lost]),
+            0,
+            facts={
+                "expected_short_units": round(short, 3),
+                "named_short_units": 0.0,
+                "unit_margin": round(lost / short, 4) if short > 0 else 0.0,
+                "basis": {
+                    "drift_days": round(float(s.drift_days), 3),
+                    "fill_shortfall": round(float(s.fill_shortfall), 4),
+                },
             },
         )
         code, name = ctx.suppliers.get(supplier_id, ("", ""))
@@ -370,10 +379,10 @@ def _supplier_rows(ctx: Context) -> list[dict]:
                     "summary": f"{name or code}: " + "; ".join(reasons) + ".",
                     "as_of": ctx.as_of.isoformat(),
                     "facts": facts,
-                    "confidence_parts": {"sample": round(n_recent / (n_recent + 10), 4)},
+                    "confidence_parts": {"sample": float(conf.supplier_sample_confidence(n_recent))},
                 },
                 "proposal": {},
-                "confidence": round(n_recent / (n_recent + 10), 3),
+                "confidence": float(conf.supplier_sample_confidence(n_recent)),
             }
         )
     return rows

@@ -106,98 +106,95 @@ def get(mapping, key):
         return None
 
 
-@register.simple_tag
-def waterfall(parts: dict) -> list[dict]:
-    """Steps of the value: each part with its sign and a bar width relative to the largest magnitude."""
-    if not parts:
-        return []
+def _money_note(value, decimals: int = 2) -> str:
+    number = _decimal(value)
+    return "?" if number is None else f"{number:,.{decimals}f}"
 
-    def d(key: str) -> Decimal:
-        return _decimal(parts.get(key, "0")) or Decimal(0)
 
-    feasibility = Decimal(str(parts.get("feasibility", 1)))
-    net = d("lost_margin") + d("revenue_at_risk") + d("tier_penalties") - d("action_cost")
-    after = (max(net, Decimal(0)) * feasibility).quantize(Decimal("0.01"))
-    steps = [
-        {
-            "label": "Lost margin",
-            "note": f"{parts.get('expected_short_units', 0):,.1f} short units × "
-            f"{money(parts.get('unit_margin'), 2)} margin",
-            "amount": d("lost_margin"),
-            "sign": "+",
-            "key": "lost_margin",
-        },
-        {
-            "label": "Revenue at risk",
-            "note": "open order lines at risk",
-            "amount": d("revenue_at_risk"),
-            "sign": "+",
-            "key": "revenue_at_risk",
-        },
-        {
-            "label": "Tier penalties",
-            "note": "service-tier penalties of those lines",
-            "amount": d("tier_penalties"),
-            "sign": "+",
-            "key": "tier_penalties",
-        },
-        {
-            "label": "Action cost",
-            "note": "expedite fee / transfer freight",
-            "amount": -d("action_cost"),
-            "sign": "−",
-            "key": "action_cost",
-        },
-        {
-            "label": "Feasibility",
-            "note": f"× {float(feasibility):.0%} chance it arrives before the stockout",
-            "amount": after - max(net, Decimal(0)),
-            "sign": "×",
-            "key": "feasibility",
-        },
-        {
-            "label": "Working capital",
-            "note": "excess units × unit cost",
-            "amount": d("working_capital"),
-            "sign": "+",
-            "key": "working_capital",
-        },
-    ]
+def _step_notes(parts: dict) -> dict[str, str]:
+    """The source figures behind each stored part, in words (no amount is computed here)."""
     basis = parts.get("basis") or {}
-    if basis.get("tied_up") is not None:
-        capital = steps[-1]
-        if basis.get("holding_rate"):
-            capital.update(
-                label="Carrying cost",
-                note=f"{basis.get('excess_units', 0):,.0f} excess units × "
-                f"{basis.get('unit_cost', 0):,.2f} × {basis['holding_rate']:.0%} a year (no action to take)",
-            )
+    short = float(parts.get("expected_short_units") or 0)
+    named = float(parts.get("named_short_units") or 0)
+    horizon = parts.get("horizon_days")
+    over = f" over {float(horizon):.0f} days (lead time + review)" if horizon else ""
+    notes = {
+        "lost_margin": f"{max(short - named, 0):,.1f} expected short units{over} × "
+        f"{_money_note(parts.get('unit_margin'))} margin",
+        "order_exposure": f"margin of {named:,.1f} units of named customer order lines at risk",
+        "tier_penalties": "contractual service-tier penalties of those lines",
+        "holding_cost": "",
+        "feasibility_adjustment": f"× {float(parts.get('feasibility') or 0):.0%} chance the action lands before the "
+        "stockout",
+        "action_cost": "",
+        "floor": "the action costs more than it is worth: value 0",
+    }
+    if basis.get("capital") is not None:
+        cover = basis.get("weeks_of_cover")
+        cover_text = f"{cover:,.0f} weeks of cover" if cover is not None else "no demand to sell it"
+        if basis.get("action") == "defer":
+            what = f"{basis.get('released_units', 0):,.0f} units deferred {basis.get('defer_days') or 0:,.0f} days"
+        elif basis.get("action") == "cancel":
+            what = f"{basis.get('released_units', 0):,.0f} units not bought, {cover_text}"
         else:
-            capital["note"] = (
-                f"{basis.get('released_units', 0):,.0f} units not bought × {basis.get('unit_cost', 0):,.2f}"
-                f" (of {basis['tied_up']:,.2f} tied up)"
-            )
-    if basis.get("expedite_fee_flat") is not None:
-        steps[3]["note"] = (
-            f"expedite fee {basis['expedite_fee_flat']:,.0f} + {basis['expedite_fee_rate']:.0%} of "
-            f"{basis.get('line_value', 0):,.2f}"
+            what = "the excess held one more decision horizon (no open PO line to stop)"
+        notes["holding_cost"] = (
+            f"{what} × {basis.get('unit_cost', 0):,.2f} × {basis.get('holding_rate', 0):.0%} a year, at most "
+            f"{basis.get('obsolescence_share', 0):.0%} write-down (capital {basis['capital']:,.2f}, a fact)"
         )
-    elif basis.get("transfer_freight_flat") is not None:
-        steps[3]["note"] = (
-            f"freight {basis['transfer_freight_flat']:,.0f} + {basis['transfer_freight_rate']:.0%} of "
+    if basis.get("expedite_fee_flat") is not None:
+        notes["action_cost"] = (
+            f"expedite freight {basis['expedite_fee_flat']:,.0f} + {basis['expedite_fee_rate']:.0%} of "
             f"{basis.get('goods_value', 0):,.2f}"
         )
-    steps = [s for s in steps if s["amount"] != 0]
-    biggest = max([abs(s["amount"]) for s in steps] + [d("value"), Decimal("0.01")])
+    elif basis.get("transfer_freight_flat") is not None:
+        notes["action_cost"] = (
+            f"transfer freight {basis['transfer_freight_flat']:,.0f} + {basis['transfer_freight_rate']:.0%} of "
+            f"{basis.get('goods_value', 0):,.2f}"
+        )
+    elif basis.get("ordering_cost") is not None:
+        notes["action_cost"] = f"ordering cost of a PO line {basis['ordering_cost']:,.2f}"
+    return notes
+
+
+WATERFALL_STEPS = [
+    ("lost_margin", "Lost margin", "+"),
+    ("order_exposure", "Customer orders", "+"),
+    ("tier_penalties", "Tier penalties", "+"),
+    ("holding_cost", "Holding cost", "+"),
+    ("feasibility_adjustment", "Feasibility", "×"),
+    ("action_cost", "Action cost", "−"),
+    ("floor", "Not worth acting", "+"),
+]
+
+
+@register.simple_tag
+def waterfall(parts: dict) -> list[dict]:
+    """The stored parts of the value as waterfall steps (bar widths relative to the largest): the parts are read,
+    never recomputed, and add up to the stored value (replenish.engine.value.compose)."""
+    if not parts:
+        return []
+    notes = _step_notes(parts)
+    steps = []
+    for key, label, sign in WATERFALL_STEPS:
+        amount = _decimal(parts.get(key, "0")) or Decimal(0)
+        if amount != 0:
+            steps.append(
+                {"key": key, "label": label, "sign": sign, "amount": amount, "note": notes.get(key, "")}
+            )
+    total = _decimal(parts.get("value", "0")) or Decimal(0)
+    biggest = max([abs(s["amount"]) for s in steps] + [total, Decimal("0.01")])
     for step in steps:
         step["width"] = float(abs(step["amount"]) / biggest * 100)
+    horizon = parts.get("horizon_days")
+    note = f"over the next {float(horizon):.0f} days" if horizon else ""
     return steps + [
         {
             "label": "Value at stake",
-            "note": "",
-            "amount": d("value"),
+            "note": note,
+            "amount": total,
             "sign": "=",
             "key": "value",
-            "width": float(d("value") / biggest * 100),
+            "width": float(total / biggest * 100),
         }
     ]

@@ -8,9 +8,21 @@ import pytest
 from scipy import stats
 
 from exceptions import detectors
-from exceptions.scoring import DEFAULT_SETTINGS, expected_shortage, lead_time_demand
+from replenish.engine.value import DEFAULT_SETTINGS
 
 AS_OF = date(2026, 11, 23)
+REVIEW = 1.0  # the review period of the decision horizon (days)
+
+
+def lead_time_demand(weekly, weekly_sd, lead, lead_sd, review=REVIEW):
+    """Mean and sd of demand over lead time + review (Silver-Pyke-Thomas 6.14-6.15), computed here by hand."""
+    days = lead + review
+    return weekly / 7 * days, np.sqrt(days * weekly_sd**2 / 7 + (weekly / 7) ** 2 * lead_sd**2)
+
+
+def expected_shortage(position, mean, sd):
+    k = (position - mean) / sd
+    return sd * (stats.norm.pdf(k) - k * stats.norm.sf(k))
 
 
 def plan(il: int, **kw) -> dict:
@@ -137,8 +149,9 @@ def test_recommendations_are_linked_once_and_priced():
     assert linked.loc[12, "type"] == "reorder_due"  # the second supply action of the same SKU-location
     assert linked.loc[13, "type"] == "reorder_due"
     assert linked.loc[14, "type"] == "excess"
-    # deferring the 500-unit line keeps min(excess, 500) x cost free: excess = 2000 - (400 + 560) = 1040
-    assert linked.loc[14, "working_capital"] == pytest.approx(500 * 10.0)
+    # deferring the 500-unit line (day 20 -> 60: 40 days) avoids holding min(excess, 500) units 40 days:
+    # excess = 2000 - (400 + 8 x 70) = 1040 units; 500 x 10.00 x 25 % x 40 / 365, under the 50 % write-down cap
+    assert linked.loc[14, "holding_cost"] == pytest.approx(500 * 10.0 * 0.25 * (40 / 7) / 52)
     assert linked.loc[14, "due_day"] == 7.0  # due in on day 20: defer within the week
     assert det["recommendation_id"].dropna().is_unique
     # expedite: fee 75 + 4 % of 100 x 9.00; arrives day 4 ~ N(4, 3) before the stockout on day 5
@@ -168,13 +181,14 @@ def test_inbound_late_when_the_asn_or_acknowledgement_is_after_the_need_date():
     rows = by_type(detect(plans, po=po), "inbound_late")
     assert sorted(rows.index) == [1, 3]
     assert rows.loc[1, "has_asn"] and not rows.loc[3, "has_asn"]
-    # short units = min(late units, daily demand x days late) = min(80, 10 x 5)
-    assert rows.loc[1, "expected_short_units"] == pytest.approx(50.0)
-    assert rows.loc[3, "expected_short_units"] == pytest.approx(20.0)
+    # short units = min(late units, daily demand x days late) x P(stockout) = min(80, 10 x 5) x 0.1
+    assert rows.loc[1, "expected_short_units"] == pytest.approx(50.0 * 0.1)
+    assert rows.loc[3, "expected_short_units"] == pytest.approx(20.0 * 0.1)
+    assert rows.loc[1, "lost_margin"] == pytest.approx(50.0 * 0.1 * 6.0)
     assert rows.loc[1, "facts"]["lines"][0]["po_number"] == "PO-LATE"
 
 
-def test_tiered_orders_at_risk_carry_their_revenue_and_penalties():
+def test_tiered_orders_at_risk_carry_their_margin_and_penalties():
     plans = [plan(1, stockout_day=4.0), plan(2)]
     so = [
         (1, 1, "Platinum Co", True, 150.0, 0.10, 20.0, 15.0, 6.0, False),  # due after the stockout
@@ -184,12 +198,13 @@ def test_tiered_orders_at_risk_carry_their_revenue_and_penalties():
     ]
     rows = by_type(detect(plans, so=so), "order_at_risk")
     assert sorted(rows.index) == [1, 2]
-    assert rows.loc[1, "revenue_at_risk"] == pytest.approx(20 * 15.0)
+    # the units at the line's own margin (15.00 - 10.00 cost), never the revenue
+    assert rows.loc[1, "order_exposure"] == pytest.approx(20 * 5.0)
     assert rows.loc[1, "tier_penalties"] == pytest.approx(150 + 0.10 * 300)
     assert rows.loc[2, "tier_penalties"] == pytest.approx(50 + 0.05 * 75)
 
 
-def test_excess_working_capital_and_master_data_faults():
+def test_excess_holding_cost_and_master_data_faults():
     plans = [
         plan(1, inventory_position=1500.0),  # 1500 - (400 + 8 x 70) = 540 units over
         plan(2, inventory_position=900.0),  # 900 < 960: not excess
@@ -199,14 +214,18 @@ def test_excess_working_capital_and_master_data_faults():
     det = detect(plans)
     excess = by_type(det, "excess")
     assert list(excess.index) == [1]
-    # no action to take: a year's carrying cost of the 540 excess units
-    assert excess.loc[1, "working_capital"] == pytest.approx(540 * 10.0 * 0.25)
-    assert excess.loc[1, "basis"]["tied_up"] == pytest.approx(5400.0)
+    # no PO line to stop: waiting one decision horizon (14 + 1 days) holds the 540 excess units that long
+    assert excess.loc[1, "holding_cost"] == pytest.approx(540 * 10.0 * 0.25 * (15 / 7) / 52)
+    # the capital is a fact beside it, with the holding over the whole cover (540 / 70 weeks)
+    assert excess.loc[1, "basis"]["capital"] == pytest.approx(5400.0)
+    assert excess.loc[1, "basis"]["holding_over_cover"] == pytest.approx(
+        5400.0 * 0.25 * (540 / 70) / 52, abs=0.01
+    )
     faults = by_type(det, "master_data")
     assert list(faults.index) == [4]
     assert faults.loc[4, "facts"]["faults"] == ["missing_lead_time", "uom_mismatch", "zero_cost"]
     mean, _ = lead_time_demand(70.0, 14.0, 14.0, 3.0)
-    assert faults.loc[4, "revenue_at_risk"] == pytest.approx(mean * 16.0)
+    assert faults.loc[4, "lost_margin"] == pytest.approx(mean * 16.0)  # zero cost: the whole price is margin
 
 
 def test_supplier_decline_needs_enough_receipts_and_a_real_drift():
@@ -239,3 +258,18 @@ def test_supplier_decline_needs_enough_receipts_and_a_real_drift():
 
 def test_settings_are_the_engine_defaults():
     assert DEFAULT_SETTINGS.excess_weeks == 8.0
+    assert DEFAULT_SETTINGS.review_days == REVIEW
+
+
+def test_a_detector_registry_entry_can_be_run_alone():
+    plans = [plan(1, stockout_day=9.0, inventory_position=100.0), plan(2, inventory_position=1500.0)]
+    only = {"excess": detectors.DETECTORS["excess"]}
+    det = detectors.detect_chunk(
+        plans=pd.DataFrame(plans),
+        recs=pd.DataFrame(columns=REC_COLUMNS),
+        po_lines=pd.DataFrame(columns=PO_COLUMNS),
+        so_lines=pd.DataFrame(columns=SO_COLUMNS),
+        as_of=AS_OF,
+        detectors=only,
+    )
+    assert list(det["type"]) == ["excess"] and list(det["item_location_id"]) == [2]

@@ -32,6 +32,7 @@ def order_lines(il):
         status__in=["open", "backordered"],
         order__status__in=["open", "partial"],
     ).select_related("order__customer__service_tier")
+    cost = float(il.item.unit_cost)
     out = []
     for line in lines:
         tier = line.order.customer.service_tier
@@ -42,7 +43,7 @@ def order_lines(il):
         out.append(
             {
                 "unallocated": unallocated,
-                "value": value,
+                "margin": unallocated * max(float(line.unit_price) - cost, 0.0),
                 "penalty": penalty,
                 "tiered": tiered,
                 "backordered": line.status == "backordered",
@@ -52,16 +53,23 @@ def order_lines(il):
     return out
 
 
+def holding(units, cost, weeks):
+    """capital x 25 % x weeks / 52, capped by the 50 % write-down."""
+    capital = units * cost
+    return min(capital * 0.25 * weeks / 52, capital * 0.5) if capital > 0 else 0.0
+
+
 def independent_parts(exc) -> dict:
-    """The documented formulas, computed from the database rows with scipy (not with exceptions.scoring)."""
+    """The documented formulas (README, "Priority is money"), computed here from the database rows with scipy."""
     il = exc.item_location
     if il is None:  # supplier level: checked in test_refresh
         return {}
     plan = m.SkuPlan.objects.get(run__is_current=True, item_location=il)
     cost, price = float(il.item.unit_cost), float(il.item.unit_price)
     daily, lead, lead_sd = plan.forecast_weekly / 7, plan.lead_time_mean, plan.lead_time_sd
-    mean = daily * lead
-    sd = np.sqrt(lead * plan.forecast_sd_weekly**2 / 7 + daily**2 * lead_sd**2)
+    horizon = lead + 1.0  # lead time + the review period
+    mean = daily * horizon
+    sd = np.sqrt(horizon * plan.forecast_sd_weekly**2 / 7 + daily**2 * lead_sd**2)
     k = (plan.inventory_position - mean) / sd if sd > 0 else 0.0
     short = (
         sd * (stats.norm.pdf(k) - k * stats.norm.sf(k)) if sd > 0 else max(mean - plan.inventory_position, 0)
@@ -69,22 +77,24 @@ def independent_parts(exc) -> dict:
     margin = max(price - cost, 0.0)
     stockout = (plan.projected_stockout_date - AS_OF).days if plan.projected_stockout_date else None
     rec = exc.recommendation
-    parts = {"lost": 0.0, "revenue": 0.0, "penalties": 0.0, "cost": 0.0, "feasibility": 1.0, "capital": 0.0}
+    parts = {"lost": 0.0, "orders": 0.0, "penalties": 0.0, "holding": 0.0, "cost": 0.0, "feasibility": 1.0}
     if exc.type in ("stockout_risk", "reorder_due"):
         risky = [
             x
             for x in order_lines(il)
-            if x["unallocated"] > 0 and (x["backordered"] or x["requested"] <= lead)
+            if x["unallocated"] > 0 and (x["backordered"] or x["requested"] <= horizon)
         ]
         p = plan.stockout_probability
+        named = sum(x["unallocated"] for x in risky) * p
         parts.update(
-            lost=short * margin,
-            revenue=sum(x["value"] for x in risky) * p,
+            lost=max(short - named, 0.0) * margin,
+            orders=sum(x["margin"] for x in risky) * p,
             penalties=sum(x["penalty"] for x in risky) * p,
         )
         if rec is not None:
             due = max((rec.due_date - AS_OF).days, 0)
             if rec.action == "purchase_order":
+                parts["cost"] = 25.0
                 arrival, arrival_sd = due + lead, max(lead_sd, 1.0)
             elif rec.action == "expedite":
                 parts["cost"] = 75 + 0.04 * rec.quantity * float(rec.po_line.unit_cost)
@@ -100,10 +110,15 @@ def independent_parts(exc) -> dict:
         if units <= 0 and rec is not None:
             units = min(rec.quantity, max(plan.inventory_position - plan.order_up_to, 0.0))
         units = np.floor(units)
+        cover = units / plan.forecast_weekly if plan.forecast_weekly > 0 else np.inf
         if rec is not None and rec.action in ("defer", "cancel"):
-            parts["capital"] = min(units, rec.quantity) * cost
+            released = min(units, rec.quantity)
+            weeks = cover
+            if rec.action == "defer":
+                weeks = min((rec.new_date - rec.po_line.promised_date).days / 7, cover)
+            parts["holding"] = holding(released, cost, weeks)
         else:
-            parts["capital"] = units * cost * 0.25
+            parts["holding"] = holding(units, cost, min(horizon / 7, cover))
     elif exc.type == "order_at_risk":
         risky = [
             x
@@ -116,23 +131,23 @@ def independent_parts(exc) -> dict:
                 or (stockout is not None and x["requested"] >= stockout)
             )
         ]
-        parts.update(revenue=sum(x["value"] for x in risky), penalties=sum(x["penalty"] for x in risky))
+        parts.update(orders=sum(x["margin"] for x in risky), penalties=sum(x["penalty"] for x in risky))
     elif exc.type == "master_data":
-        parts["revenue"] = mean * price
+        parts["lost"] = mean * margin
     else:
         return {}
-    net = cents(parts["lost"]) + cents(parts["revenue"]) + cents(parts["penalties"]) - cents(parts["cost"])
-    feasibility = Decimal(repr(round(float(parts["feasibility"]), 4)))
-    value = (max(net, Decimal(0)) * feasibility + cents(parts["capital"])).quantize(
-        CENT, rounding=ROUND_HALF_UP
+    benefit = (
+        cents(parts["lost"]) + cents(parts["orders"]) + cents(parts["penalties"]) + cents(parts["holding"])
     )
+    reached = (benefit * Decimal(repr(float(parts["feasibility"])))).quantize(CENT, rounding=ROUND_HALF_UP)
+    value = max(reached - cents(parts["cost"]), Decimal(0))
     return {
         "lost_margin": cents(parts["lost"]),
-        "revenue_at_risk": cents(parts["revenue"]),
+        "order_exposure": cents(parts["orders"]),
         "tier_penalties": cents(parts["penalties"]),
-        "action_cost": cents(parts["cost"]),
-        "working_capital": cents(parts["capital"]),
-        "feasibility": feasibility,
+        "holding_cost": cents(parts["holding"]),
+        "action_cost": -cents(parts["cost"]),
+        "feasibility": parts["feasibility"],
         "value": value,
     }
 
@@ -162,19 +177,15 @@ def test_top_of_the_queue_is_the_largest_value_at_stake_and_every_value_recomput
             candidates.append(first)
     for exc in candidates:
         stored = exc.value_parts
-        # the parts shown add up to the value
-        net = sum(Decimal(stored[k]) for k in ("lost_margin", "revenue_at_risk", "tier_penalties")) - Decimal(
-            stored["action_cost"]
-        )
-        total = max(net, Decimal(0)) * Decimal(repr(stored["feasibility"])) + Decimal(
-            stored["working_capital"]
-        )
-        assert total.quantize(CENT, rounding=ROUND_HALF_UP) == exc.value_at_stake, exc.pk
+        # the parts shown add up to the value, exactly
+        parts = ("lost_margin", "order_exposure", "tier_penalties", "holding_cost")
+        parts += ("feasibility_adjustment", "action_cost", "floor")
+        assert sum(Decimal(stored[k]) for k in parts) == exc.value_at_stake, exc.pk
         expected = independent_parts(exc)
         if not expected:
             continue
         checked_types.add(exc.type)
-        for key in ("lost_margin", "revenue_at_risk", "tier_penalties", "action_cost", "working_capital"):
+        for key in ("lost_margin", "order_exposure", "tier_penalties", "holding_cost", "action_cost"):
             assert abs(Decimal(stored[key]) - expected[key]) <= CENT, (
                 exc.pk,
                 exc.type,
@@ -183,7 +194,7 @@ def test_top_of_the_queue_is_the_largest_value_at_stake_and_every_value_recomput
                 expected[key],
             )
         assert float(stored["feasibility"]) == pytest.approx(float(expected["feasibility"]), abs=1e-4)
-        assert abs(exc.value_at_stake - expected["value"]) <= CENT, (exc.pk, exc.type)
+        assert abs(exc.value_at_stake - expected["value"]) <= 2 * CENT, (exc.pk, exc.type)
     assert {"stockout_risk", "excess"} <= checked_types
     top = rows[0]
     assert top.pk in {c.pk for c in candidates}

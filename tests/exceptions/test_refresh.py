@@ -206,7 +206,9 @@ def test_routing_rules_and_default_teams(users):
     assert at_risk.owner_team == "customer_service" and at_risk.owner_id is None
     # penalties: 150 per late line + 0 % of the line's value
     assert Decimal(at_risk.value_parts["tier_penalties"]) == Decimal("150.00")
-    assert Decimal(at_risk.value_parts["revenue_at_risk"]) == Decimal("320.00")
+    # the 20 backordered units at the line's margin (16.00 - the item's cost), never its revenue
+    margin = Decimal("16") - other.item.unit_cost
+    assert Decimal(at_risk.value_parts["order_exposure"]) == (20 * margin).quantize(Decimal("0.01"))
 
 
 def test_plan_run_signal_refreshes_after_commit_and_posting_signal_marks_posted(
@@ -230,7 +232,15 @@ def test_plan_run_signal_refreshes_after_commit_and_posting_signal_marks_posted(
 
 
 def test_supplier_decline_is_one_supplier_level_exception_with_its_exposure(users, client):
-    from exceptions.scoring import expected_shortage, lead_time_demand
+    from scipy import stats
+
+    def lead_time_demand(weekly, weekly_sd, lead, lead_sd, review=1.0):  # over lead time + review, by hand
+        days = lead + review
+        return weekly / 7 * days, (days * weekly_sd**2 / 7 + (weekly / 7) ** 2 * lead_sd**2) ** 0.5
+
+    def expected_shortage(position, mean, sd):
+        k = (position - mean) / sd
+        return sd * (stats.norm.pdf(k) - k * stats.norm.sf(k))
 
     run = xf.plan_run()
     buyer = users["buyer1"]

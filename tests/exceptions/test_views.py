@@ -269,3 +269,42 @@ def test_an_approver_decides_a_request_in_the_detail_and_the_maker_cannot(client
     assert response.status_code == 200 and "Approved #" in response.content.decode()
     big.refresh_from_db()
     assert big.status == Status.APPROVED
+
+
+def test_the_waterfall_shows_the_stored_parts_and_recomputes_nothing():
+    from decimal import Decimal
+
+    from exceptions.templatetags.exceptions_tags import waterfall
+
+    # stored parts of an expedite (see replenish.engine.value.compose): they add up to the stored value
+    parts = {
+        "lost_margin": "80.00",
+        "order_exposure": "360.00",
+        "tier_penalties": "225.00",
+        "holding_cost": "0.00",
+        "feasibility_adjustment": "-33.25",
+        "action_cost": "-155.00",
+        "floor": "0.00",
+        "value": "476.75",
+        "feasibility": 0.95,
+        "expected_short_units": 44.0,
+        "named_short_units": 36.0,
+        "unit_margin": 10.0,
+        "horizon_days": 15.0,
+        "basis": {"expedite_fee_flat": 75.0, "expedite_fee_rate": 0.04, "goods_value": 2000.0},
+    }
+    steps = waterfall(parts)
+    shown = {s["key"]: s["amount"] for s in steps}
+    assert shown == {
+        "lost_margin": Decimal("80.00"),
+        "order_exposure": Decimal("360.00"),
+        "tier_penalties": Decimal("225.00"),
+        "feasibility_adjustment": Decimal("-33.25"),
+        "action_cost": Decimal("-155.00"),
+        "value": Decimal("476.75"),
+    }
+    assert sum(a for k, a in shown.items() if k != "value") == shown["value"]
+    assert "8.0 expected short units over 15 days" in steps[0]["note"]
+    assert "expedite freight 75 + 4% of 2,000.00" in steps[4]["note"]
+    # a stored value is shown as stored, even one that no formula would give
+    assert waterfall({**parts, "value": "1.00"})[-1]["amount"] == Decimal("1.00")

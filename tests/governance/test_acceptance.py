@@ -57,6 +57,16 @@ def test_training_rows_take_the_first_human_reaction_per_exception():
     assert len(frame) == 1 and frame.iloc[0]["accepted"] == 0 and frame.iloc[0]["buyer"] == buyer.username
 
 
+def test_the_confidence_feature_is_the_data_part_at_training_as_at_prediction():
+    # the stored confidence (0.7) blends in P(accept); the model's feature is the data part alone (0.42)
+    exc = f.exception(explanation={"confidence_parts": {"data": 0.42, "acceptance": 0.5}})
+    f.decision(exception_=exc, action="approve", actor=f.user("buyer"))
+    old = f.exception()  # an exception stored before the parts existed: its confidence as it was
+    f.decision(exception_=old, action="reject", actor=f.user("buyer"))
+    frame = acceptance_training_frame().sort_values("accepted")
+    assert list(frame["confidence"]) == pytest.approx([0.7, 0.42])
+
+
 def test_no_model_means_half_and_too_few_decisions_train_nothing():
     assert _p(f.user("buyer")) == 0.5
     assert acceptance_model_train() is None
