@@ -21,6 +21,11 @@ class GovernanceConfig(AppConfig):
 
         decision_policy_provide(policy)  # the exceptions services ask governance through this port
 
+        from axes.signals import user_locked_out
+
+        from .lockout import on_user_locked_out
+
+        user_locked_out.connect(on_user_locked_out, dispatch_uid="governance.login_lockout")
         register_nav_link(
             NavLink(
                 "approvals", "governance:approvals", "Approvals", roles=MANAGERS, counter=_approvals_count

@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from exceptions import selectors as exception_selectors
 from exceptions import services as exception_services
-from exceptions.models import PlanningException, ReasonCode
+from exceptions.models import ReasonCode
 from replenish.core.audit import audit_refusal, verify_chain
 from replenish.core.errors import InvalidInput, NotAllowed, ServiceError, StaleVersion
 from replenish.core.models import AuditEvent
@@ -124,7 +125,8 @@ def _call_decision(request, pk: int, verb: str) -> HttpResponse:
     )
     if gate:
         return gate
-    exception = get_object_or_404(PlanningException, pk=pk)
+    # Scoped lookup: another team's id answers 404 like a missing one, so an id's existence is not revealed.
+    exception = get_object_or_404(exception_selectors.exception_base(user=request.user), pk=pk)
     form = ApprovalDecisionForm(request.POST)
     if not form.is_valid():
         return _decision_response(

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
+from rest_framework.throttling import SimpleRateThrottle
 
 from . import selectors
 from .edi_ingest import edi_ingest
@@ -315,10 +316,27 @@ def quality_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("integrations:quality")
 
 
+class WebhookThrottle(SimpleRateThrottle):
+    """REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["webhook"] requests per source and sending address (DRF's counter)."""
+
+    scope = "webhook"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": f"{view}:{self.get_ident(request)}"}
+
+
 @csrf_exempt
 @require_POST
 def webhook_view(request: HttpRequest, source: str) -> HttpResponse:
     """Signed by HMAC (see integrations/webhooks.py): no session, no CSRF token, no cookies."""
+    throttle = WebhookThrottle()
+    if not throttle.allow_request(request, source):
+        wait = int(throttle.wait() or 1)
+        response = JsonResponse(
+            {"error": f"too many requests from this sender: retry in {wait} s"}, status=429
+        )
+        response["Retry-After"] = str(wait)
+        return response
     result = webhook_receive(
         source=source,
         timestamp=request.headers.get(TIMESTAMP_HEADER),

@@ -7,6 +7,11 @@ class ReplenishConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import session_touch_on_login
+
+        user_logged_in.connect(session_touch_on_login, dispatch_uid="replenish.session_touch_on_login")
         _register_simulation_link()
 
 

@@ -4,10 +4,12 @@ Embedded defaults: SQLite in the project folder and Celery tasks run in-process,
 Python. Production: DATABASE_URL (PostgreSQL) and REDIS_URL (Celery broker), DEBUG off, SECRET_KEY required.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "guardian",
     "replenish.core",
+    "axes",
+    "csp",
     "replenish",
     "exceptions",
     "governance",
@@ -58,7 +62,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "replenish.middleware.SessionIdleTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "replenish.urls"
@@ -98,6 +105,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or env.str(
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account before checking the password
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -108,6 +116,47 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT bad passwords for one username lock that account, admin
+# included, for LOGIN_LOCKOUT_MINUTES (0: until an administrator runs `axes_reset_username NAME`). A lockout is an
+# audit event and a message to the managers and administrators (governance/lockout.py). A success resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Per account, not per address: behind the TLS proxy every request has the proxy's address, so an address lock would
+# lock everyone out after 30 failures anywhere (axes.W006 warns about exactly that trade-off).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+_lockout_minutes = env.int("LOGIN_LOCKOUT_MINUTES", default=60)
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes else None
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Sessions end after SESSION_IDLE_MINUTES without a request (replenish/middleware.py) and after SESSION_COOKIE_AGE
+# in any case (12 hours: one working day).
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_HOURS", default=12) * 3600
+
+# Mail: lockout notices to managers and administrators. EMAIL_URL e.g. smtp://user:pass@mail:587 (django-environ);
+# unset: printed to the log.
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="distops@localhost")
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script, no eval); the inline
+# style attributes of the screens (bar widths) need 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 # The company's home time zone; each Location carries its own for dates shown and cut-offs.
@@ -154,12 +203,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per-user and per-address request rates (429 with Retry-After past them); webhooks: per source and address.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_RATE_ANON", default="60/min"),
+        "user": env.str("API_RATE_USER", default="1200/min"),
+        "webhook": env.str("WEBHOOK_RATE", default="600/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "DistOps API",
     "DESCRIPTION": "Exceptions, recommendations and plans of the DistOps replenishment workbench.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Celery: REDIS_URL unset -> tasks run in-process (eager); set -> real broker, workers and beat.

@@ -9,6 +9,12 @@ PAGE_SIZE = 50
 
 
 @login_required
+def api_docs_view(request: HttpRequest) -> HttpResponse:
+    """Swagger UI over /api/schema/, vendored under static/ (no CDN), behind login like the schema itself."""
+    return render(request, "api_docs.html")
+
+
+@login_required
 def home_view(request: HttpRequest) -> HttpResponse:
     return redirect("item_location_list")
 

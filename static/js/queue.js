@@ -14,6 +14,15 @@
     ];
   }
 
+  // A decision form in the detail panel sends the row's current rank (data-rank-row names the row), so the answer
+  // can render the row in place. An event listener, not hx-vals="js:...": the CSP allows no eval.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const form = event.detail.elt.closest("[data-rank-row]");
+    if (!form) return;
+    const cell = document.querySelector(`#row-${form.dataset.rankRow} td.rank`);
+    event.detail.parameters.rank = cell ? cell.textContent : "";
+  });
+
   const rows = () => Array.from(document.querySelectorAll("#queue-table tr.qrow"));
   const current = () => document.querySelector("#queue-table tr.qrow.current");
   let openTimer = null;

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from exceptions.models import Decision, PlanningException, Status
 from exceptions.services import exceptions_refresh
@@ -69,7 +70,9 @@ def test_buyer_works_the_queue(page, live_server, queue_data):
     # filter by location: the table swaps and the URL keeps the filter
     page.select_option("select[name=location]", "WA")
     page.wait_for_url(re.compile(r".*location=WA.*"))
-    page.wait_for_function("document.querySelectorAll('#queue-table tr.qrow').length === 2")
+    expect(page.locator("#queue-table tr.qrow")).to_have_count(
+        2
+    )  # locators, not wait_for_function: the CSP bans eval
     page.goto(f"{live_server.url}/queue/")
 
     # the first row is current on load; j/k move, Enter opens the detail
@@ -80,7 +83,7 @@ def test_buyer_works_the_queue(page, live_server, queue_data):
     panel = page.locator("#detail-panel")
     panel.locator("table.waterfall").wait_for()
     assert "Value at stake" in panel.inner_text()
-    page.wait_for_function("document.querySelector('#projection-chart') !== null")
+    page.locator("#projection-chart").wait_for(state="attached")
 
     # approve the first row with "a"
     first_id = rows.nth(0).get_attribute("data-id")
@@ -115,7 +118,7 @@ def test_buyer_works_the_queue(page, live_server, queue_data):
     page.locator("#flash", has_text="Approved 2 of 2.").wait_for()
     # the counts follow: the queue tab and the navigation badge
     page.locator("#queue-tabs a.active .n", has_text="0").wait_for()
-    page.wait_for_function("document.querySelector('[data-count=\"queue\"]').textContent.trim() === '0'")
+    expect(page.locator('[data-count="queue"]')).to_have_text("0")
     if os.environ.get("QUEUE_SCREENSHOT"):
         page.screenshot(path=os.environ["QUEUE_SCREENSHOT"], full_page=False)
 
