@@ -578,6 +578,11 @@ class PlanRun(models.Model):
         default=dict, blank=True, help_text="Counts and checksums of the inputs."
     )
     timings = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The engine settings the run planned with (policy, forecast methods).",
+    )
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -629,6 +634,44 @@ class SkuPlan(models.Model):
     stockout_probability = models.FloatField()
     projected_stockout_date = models.DateField(null=True)
     flags = models.JSONField(default=list, blank=True, help_text="Data-quality fallbacks applied, by name.")
+    # Every input the policy computed this row from, as it used them (a pooled hub's network demand, a branch's
+    # transfer lead time), so that its figures can be re-derived from the stored row (governance/explain).
+    # Null on rows planned before these were kept.
+    forecast_sd_planning = models.FloatField(null=True, help_text="Weekly sd after pooling with the segment.")
+    backtest = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per-method rmse/mase/bias (run.options methods order), fit, path.",
+    )
+    lead_time_long_run_mean = models.FloatField(null=True)
+    lead_time_recent_mean = models.FloatField(null=True)
+    lead_time_n_samples = models.IntegerField(null=True)
+    policy_forecast_weekly = models.FloatField(null=True)
+    policy_forecast_sd_weekly = models.FloatField(null=True)
+    policy_lead_time_days = models.FloatField(null=True)
+    policy_lead_time_sd_days = models.FloatField(null=True)
+    policy_target = models.FloatField(null=True)
+    error_growth = models.FloatField(
+        null=True, help_text="Forecast error growth over L + R (x the weekly sd)."
+    )
+    demand_size_mean = models.FloatField(null=True)
+    demand_size_cv2 = models.FloatField(null=True)
+    undershoot = models.FloatField(null=True, help_text="Expected undershoot of the reorder point (units).")
+    lead_time_demand_mean = models.FloatField(null=True, help_text="Mean demand over L + R (units).")
+    lead_time_demand_sd = models.FloatField(null=True)
+    lead_time_demand_distribution = models.CharField(max_length=24, blank=True)
+    safety_factor = models.FloatField(null=True)
+    eoq = models.FloatField(null=True, help_text="EOQ within its weeks-of-cover bounds, before MOQ and pack.")
+    unit_cost = models.FloatField(null=True)
+    ordering_cost = models.FloatField(null=True)
+    holding_rate = models.FloatField(null=True)
+    moq = models.FloatField(null=True)
+    pack_size = models.FloatField(null=True)
+    capacity = models.FloatField(null=True)
+    safety_stock_floor = models.FloatField(null=True)
+    supply_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -3,11 +3,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from governance.explain import api as explain_api
+from governance.explain import views as explain_views
+
 from . import simulation_views, views
 
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("skus/", views.item_location_list_view, name="item_location_list"),
+    path("skus/<str:location>/<path:sku>/", explain_views.sku_location_view, name="sku_location"),
+    path(
+        "api/sku-locations/<str:location>/<path:sku>/",
+        explain_api.SkuLocationExplainView.as_view(),
+        name="api_sku_location",
+    ),
     path("simulation/", simulation_views.simulation_report_list_view, name="simulation_report_list"),
     path(
         "simulation/<int:pk>/",

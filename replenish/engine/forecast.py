@@ -79,6 +79,8 @@ class ForecastResult:
     horizon: np.ndarray  # (n, horizon_weeks) float32 weekly forecasts of the chosen method
     mase_by_method: pd.DataFrame  # (n, methods) MASE of every evaluated method, NaN where not evaluated
     bias_by_method: pd.DataFrame
+    # (n, methods) RMSE of every evaluated method (the selection criterion by default), NaN where not evaluated
+    rmse_by_method: pd.DataFrame | None = None
     global_model: HistGradientBoostingRegressor | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds: global model, smoothing + backtest
     # (backtest periods, n) the chosen method's one-step forecasts over the backtest window (NaN: none) and the
@@ -297,6 +299,7 @@ def forecast_panel(
     method_position = {name: i for i, name in enumerate(METHODS)}
     mase_all = np.full((n_series, len(METHODS)), np.nan, dtype=np.float32)
     bias_all = np.full((n_series, len(METHODS)), np.nan, dtype=np.float32)
+    rmse_all = np.full((n_series, len(METHODS)), np.nan, dtype=np.float32)
     method_labels = [*METHODS, ZERO, NONE]
     zero_code, none_code = method_labels.index(ZERO), method_labels.index(NONE)
     chosen_method = np.full(n_series, none_code, dtype=np.int8)
@@ -380,6 +383,7 @@ def forecast_panel(
 
         mase_all[start:stop] = scores.mase
         bias_all[start:stop] = scores.bias
+        rmse_all[start:stop] = scores.rmse
         next_forecast, rmse, count = scores.next_forecast, scores.rmse, scores.count
         # choose: lowest error among the evaluated (= eligible) methods, ties to the earlier method in METHODS
         criterion = scores.rmse if settings.selection_metric == "rmse" else scores.mase
@@ -462,6 +466,7 @@ def forecast_panel(
         horizon=horizon,
         mase_by_method=pd.DataFrame(mase_all, columns=list(METHODS)),
         bias_by_method=pd.DataFrame(bias_all, columns=list(METHODS)),
+        rmse_by_method=pd.DataFrame(rmse_all, columns=list(METHODS)),
         global_model=model,
         timings=timings,
         backtest_forecast=backtest_forecast,

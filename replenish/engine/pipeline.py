@@ -22,6 +22,7 @@ from .forecast import (
 from .leadtime import LeadTimeSettings, learn_lead_times
 from .network import PoolingSettings, pooled_hub_demand, pooled_supply
 from .panel import clean_demand
+from .plan_record import POLICY_INPUT_COLUMNS, policy_settings_of
 from .policy import PolicySettings, compute_policy, horizon_demand, service_targets
 from .projection import clean_open_supply, project_inventory
 from .recommend import (
@@ -179,10 +180,11 @@ def _pooled_policy(
     settings: PolicySettings,
     pooling: PoolingSettings,
     default_transfer_days: float,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Re-plan the pooled series (network.py): a hub covers its own and its pooled branches' demand over the
     supplier lead time at their demand-weighted target; a branch covers its own demand over the transfer lead time
-    from its hub, in eaches (no MOQ or pack rounding, which the hub's supplier order carries)."""
+    from its hub, in eaches (no MOQ or pack rounding, which the hub's supplier order carries).
+    Returns the policy and the inputs it was computed from (``frame`` with the hubs' and branches' rows replaced)."""
     branches = np.flatnonzero(supply_from >= 0)
     hubs = np.unique(supply_from[branches])
     total, total_sd, total_horizon = pooled_hub_demand(
@@ -226,13 +228,15 @@ def _pooled_policy(
             branch_frame[column] = 1.0
 
     computed = computed.copy()
+    effective = frame.copy()
     for rows, part in ((hubs, hub_frame), (branches, branch_frame)):
         replanned = compute_policy(part.reset_index(drop=True), settings)
-        for column in replanned.columns:
-            values = computed[column].to_numpy().copy()
-            values[rows] = replanned[column].to_numpy()
-            computed[column] = values
-    return computed
+        for target_frame, source in ((computed, replanned), (effective, part)):
+            for column in source.columns:
+                values = target_frame[column].to_numpy().copy()
+                values[rows] = source[column].to_numpy()
+                target_frame[column] = values
+    return computed, effective
 
 
 def run_plan(inputs: PlanInputs) -> PlanResult:
@@ -365,7 +369,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "flag_no_history": clean.flag_no_history,
             }
         )
-        policy_settings = options.policy or PolicySettings(review_days=options.review_days)
+        policy_settings = policy_settings_of(options)
         # sizes of the non-zero demands (mean, and CV2 from the classification) for the undershoot of s
         nonzero = np.where(np.isfinite(demand_by_series) & (demand_by_series > 0), demand_by_series, 0.0)
         nonzero_count = (nonzero > 0).sum(axis=1)
@@ -424,8 +428,9 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 eligible=~clean.flag_no_history,
                 settings=options.pooling,
             )
+        effective = policy_frame
         if (supply_from >= 0).any():
-            computed = _pooled_policy(
+            computed, effective = _pooled_policy(
                 policy_frame,
                 computed,
                 supply_from,
@@ -437,6 +442,12 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 options.recommend.default_transfer_days,
             )
         computed["supply_from_series"] = supply_from
+        for column, name in POLICY_INPUT_COLUMNS.items():
+            computed[name] = (
+                effective[column].to_numpy(dtype=np.float64)
+                if column in effective
+                else np.full(n_series, np.nan)
+            )
         return targets, computed
 
     targets, policy_result = timed("policy", policy)
@@ -486,6 +497,8 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                         "lead_time_demand_sd",
                         "lead_time_demand_distribution",
                         "safety_factor",
+                        "undershoot",
+                        *POLICY_INPUT_COLUMNS.values(),
                         "safety_stock",
                         "reorder_point",
                         "eoq",
@@ -497,6 +510,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "on_order": projected["on_order"].to_numpy(),
                 "inventory_position": projected["inventory_position"].to_numpy(),
                 "stockout_probability": policy_result["stockout_probability"].to_numpy(),
+                "safety_stock_floor": series["safety_stock_floor"].to_numpy(),
                 "projected_stockout_day": projected["projected_stockout_day"].to_numpy(),
                 "projected_at_lead_time": projected["projected_at_lead_time"].to_numpy(),
                 "static_min": series["static_min"].to_numpy(),

@@ -472,6 +472,7 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
             "lead_time_demand_sd": protection_sd,
             "lead_time_demand_distribution": distribution,
             "safety_factor": k,
+            "undershoot": undershoot,  # E[U], the expected undershoot of s at a review (explain recomputes from it)
             "safety_stock": safety_stock,
             "reorder_point": reorder_point,
             "eoq": base_quantity,  # the weeks-of-cover fallback where flag_eoq_fallback

@@ -28,6 +28,7 @@ from django.utils import timezone
 from replenish import models as m
 from replenish.bulk import bulk_insert_frame
 from replenish.engine import PlanOptions, run_plan
+from replenish.engine.plan_record import POLICY_INPUT_COLUMNS, plan_options_snapshot
 from replenish.signals import plan_run_completed
 
 from .inputs import load_plan_inputs
@@ -94,6 +95,7 @@ def plan_refresh_start(
         scope=scope,
         filters=filters,
         model_version=model_version(),
+        options=plan_options_snapshot(PlanOptions()),
         triggered_by=actor if getattr(actor, "pk", None) else None,
     )
     if scope == m.PlanRun.Scope.PARTIAL:
@@ -361,8 +363,66 @@ def _plan_rows(run: m.PlanRun, loaded, result) -> pd.DataFrame:
             "stockout_probability": finite("stockout_probability"),
             "projected_stockout_date": stockout_date,
             "flags": [json.dumps(f) for f in flags],
+            "forecast_sd_planning": nullable("forecast_sd_planning"),
+            "backtest": _backtest_json(result),
+            "lead_time_long_run_mean": nullable("lead_time_long_run_mean"),
+            "lead_time_recent_mean": nullable("lead_time_recent_mean"),
+            "lead_time_n_samples": pd.array(
+                pd.to_numeric(plan["lead_time_n_samples"], errors="coerce"), dtype="Int64"
+            ),
+            **{name: nullable(name) for name in POLICY_STORED_COLUMNS},
+            "lead_time_demand_distribution": plan["lead_time_demand_distribution"].astype(str).to_numpy(),
+            "supply_location_id": pd.array(
+                pd.to_numeric(plan["supply_location_id"], errors="coerce"), dtype="Int64"
+            ),
         }
     )
+
+
+# the policy's inputs and intermediate figures, stored as the engine computed them (explain re-derives from these)
+POLICY_STORED_COLUMNS = (
+    *POLICY_INPUT_COLUMNS.values(),
+    "undershoot",
+    "lead_time_demand_mean",
+    "lead_time_demand_sd",
+    "safety_factor",
+    "eoq",
+    "safety_stock_floor",
+)
+
+
+def _json_rows(values: np.ndarray, digits: int = 4) -> list[str]:
+    """One JSON array per row of a 2-d array (NaN -> null), printed by pandas' C writer: a Python json.dumps per
+    row of 900,000 would cost seconds per chunk."""
+    n_rows = values.shape[0]
+    if n_rows == 0:
+        return []
+    if values.ndim != 2 or values.shape[1] == 0:
+        return ["[]"] * n_rows
+    text = pd.DataFrame(values.astype(np.float64)).to_json(orient="values", double_precision=digits)
+    return ["[" + part + "]" for part in text[2:-2].split("],[")]
+
+
+def _backtest_json(result) -> list[str]:
+    """Per row: the backtest RMSE, MASE and bias of every candidate method (PlanRun.options["forecast_methods"]
+    order, null where not eligible), the chosen method's one-step forecasts over the backtest weeks ("fit") and its
+    forecast of the next weeks ("path")."""
+    forecast = result.forecast
+    n_rows = len(result.plan)
+    if forecast is None:
+        return ["{}"] * n_rows
+    empty = np.full((n_rows, 0), np.nan)
+    rmse = forecast.rmse_by_method.to_numpy() if forecast.rmse_by_method is not None else empty
+    fit = forecast.backtest_forecast.T if forecast.backtest_forecast is not None else empty
+    parts = zip(
+        _json_rows(rmse),
+        _json_rows(forecast.mase_by_method.to_numpy()),
+        _json_rows(forecast.bias_by_method.to_numpy()),
+        _json_rows(fit, 3),
+        _json_rows(np.asarray(forecast.horizon), 3),
+        strict=True,
+    )
+    return [f'{{"rmse":{r},"mase":{m},"bias":{b},"fit":{f},"path":{h}}}' for r, m, b, f, h in parts]
 
 
 _DAY = re.compile(r"\bday (\d+)\b")

@@ -1,0 +1,1 @@
+"""The SKU-location explanation: one page, one command (`manage.py explain`) and one API endpoint, one source."""
