@@ -22,6 +22,7 @@ from replenish import models as rm
 from replenish.core import roles
 
 from . import selectors, services
+from .approval import queue_approvals
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .models import ExceptionType, LocationUserObjectPermission, PlanningException, Status
 from .wording import action_words
@@ -84,6 +85,12 @@ class ExceptionSerializer(serializers.ModelSerializer):
     supplier = serializers.CharField(source="supplier.code", default=None, read_only=True)
     owner = serializers.CharField(source="owner.username", default=None, read_only=True)
     recommended_action = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField(
+        help_text="What the proposed action spends: quantity x unit cost + freight"
+    )
+    needs_approval = serializers.SerializerMethodField(
+        help_text="Above your approval limit: send it for approval"
+    )
 
     class Meta:
         model = PlanningException
@@ -108,6 +115,8 @@ class ExceptionSerializer(serializers.ModelSerializer):
             "explanation",
             "proposal",
             "recommended_action",
+            "amount",
+            "needs_approval",
             "version",
             "maker",
             "required_role",
@@ -117,6 +126,19 @@ class ExceptionSerializer(serializers.ModelSerializer):
             "decided_at",
         ]
         read_only_fields = fields
+
+    def _approval(self, obj):
+        if not hasattr(obj, "needs_approval"):
+            request = self.context.get("request")
+            queue_approvals([obj], getattr(request, "user", None))
+        return obj
+
+    def get_amount(self, obj) -> str | None:
+        amount = self._approval(obj).amount
+        return None if amount is None else str(amount)
+
+    def get_needs_approval(self, obj) -> bool:
+        return self._approval(obj).needs_approval
 
     def get_recommended_action(self, obj) -> str:
         return action_words(obj.proposal or {}, exception_type=obj.type, today=timezone.localdate())
@@ -202,6 +224,12 @@ class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ExceptionFilter
     pagination_class = NoCountPagination
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            queue_approvals(page, self.request.user)  # the tiers read once for the page
+        return page
+
     def get_queryset(self):
         return (
             selectors.exception_base(user=self.request.user)
@@ -226,12 +254,17 @@ class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
             current = err.current or exc
             current = self.get_queryset().get(pk=current.pk)
             return Response(
-                {"detail": str(err), "current": ExceptionSerializer(current).data},
+                {
+                    "detail": str(err),
+                    "current": ExceptionSerializer(current, context={"request": request}).data,
+                },
                 status=status.HTTP_409_CONFLICT,
             )
         except NotAllowed as err:
             return Response({"detail": str(err)}, status=status.HTTP_403_FORBIDDEN)
-        return Response(ExceptionSerializer(self.get_queryset().get(pk=exc.pk)).data)
+        return Response(
+            ExceptionSerializer(self.get_queryset().get(pk=exc.pk), context={"request": request}).data
+        )
 
     @extend_schema(request=VersionSerializer, responses=DECISION_RESPONSES, summary="Approve the proposal")
     @action(detail=True, methods=["post"])

@@ -14,6 +14,7 @@ from replenish import models as rm
 
 from .errors import InvalidInput
 from .models import PlanningException, ReasonCode
+from .scoring import with_spend
 from .wording import action_words
 
 
@@ -129,7 +130,29 @@ def _new_proposal(exc: PlanningException, values: dict) -> dict:
     proposal = {**current, "quantity": values["quantity"], "date": day.isoformat() if day else None}
     if sup is not None:
         proposal.update({"supplier_id": sup.pk, "supplier_code": sup.code, "supplier_name": sup.name})
+        if sup.pk != current.get("supplier_id"):
+            proposal.update(_supplier_terms(exc, sup))
     if src is not None:
         proposal.update({"source_location_id": src.pk, "source_location_code": src.code})
     proposal["text"] = action_words(proposal, exception_type=exc.type, today=timezone.localdate())
-    return proposal
+    if proposal.get("unit_cost") in (None, "") and exc.item_location_id:
+        proposal["unit_cost"] = str(
+            exc.item_location.item.unit_cost
+        )  # a proposal stored before it was written
+    return with_spend(proposal)
+
+
+def _supplier_terms(exc: PlanningException, supplier) -> dict:
+    """Unit cost, MOQ and pack of the item at another supplier (what the decided PO would spend there)."""
+    terms = (
+        rm.SupplierItem.objects.filter(supplier=supplier, item_id=exc.item_location.item_id)
+        .values("unit_cost", "moq", "pack_size")
+        .first()
+        if exc.item_location_id
+        else None
+    )
+    if terms is None:
+        raise InvalidInput(
+            {"supplier": f"{supplier.name} does not supply this item: choose one of its suppliers."}
+        )
+    return {"unit_cost": str(terms["unit_cost"]), "moq": terms["moq"], "pack_size": terms["pack_size"]}

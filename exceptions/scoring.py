@@ -1,5 +1,5 @@
 """The exceptions' adapter to the value module (replenish/engine/value.py) and the confidence definition
-(replenish/engine/confidence.py): settings from Django, the stored JSON of the parts, a proposal's spend.
+(replenish/engine/confidence.py): settings from Django, the stored JSON of the parts, what a proposal spends.
 
 No formula lives here: the value, its parts, the spend of an action and confidence are computed by the engine
 modules, which the simulator and the acceptance model call too.
@@ -45,3 +45,27 @@ def stored_parts(composed: dict[str, np.ndarray], i: int, *, facts: dict) -> tup
     parts["feasibility"] = _round(composed["feasibility"][i], 4)
     parts.update({key: value for key, value in facts.items()})
     return cents["value"], parts
+
+
+# --- what a decided action spends (the amount approval tiers compare) ------------------------------------------------
+
+
+def proposal_spend(proposal: dict, settings_: v.ValueSettings | None = None, *, unit_cost=None) -> dict:
+    """Goods (quantity x unit cost), freight (expedites, transfers) and amount of a proposal, as Decimal cents,
+    from its own quantity: recomputed whenever the values change (an override), never taken from the client."""
+    action = (proposal or {}).get("action")
+    cost = unit_cost if unit_cost is not None else (proposal or {}).get("unit_cost")
+    quantity = (proposal or {}).get("quantity") or 0
+    spend = v.action_spend(
+        [action or ""], [float(quantity)], [float(cost or 0)], settings_ or value_settings()
+    )
+    goods, freight = v.money(spend["goods"][0]), v.money(spend["freight"][0])
+    return {"goods": goods, "freight": freight, "amount": goods + freight}
+
+
+def with_spend(proposal: dict, settings_: v.ValueSettings | None = None) -> dict:
+    """The proposal with its spend written in (strings of cents), for the row, the drawer and the API."""
+    if not (proposal or {}).get("action"):
+        return proposal
+    spend = proposal_spend(proposal, settings_)
+    return {**proposal, **{key: str(amount) for key, amount in spend.items()}}

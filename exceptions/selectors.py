@@ -55,7 +55,9 @@ def _role(user) -> str | None:
 def sees_everything(user) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_superuser or _role(user) in (roles.MANAGER, roles.AUDITOR, roles.ADMINISTRATOR)
+    return (
+        user.is_superuser or _role(user) in roles.OVERSEERS
+    )  # managers, directors, auditors, administrators
 
 
 def can_decide(user) -> bool:

@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from replenish import models as rm
 from replenish.core.audit import audit_record, audit_refusal
-from replenish.core.ports import decision_policy
 from replenish.core.roles import MANAGER_RANK, ROLE_RANK, WAREHOUSE_SUPERVISOR, user_rank
 
+from .approval import approval_for, awaiting_refusal, role_refusal, tier_refusal
 from .errors import InvalidInput, NotAllowed, StaleVersion
-from .inputs import _new_proposal, _parse_date, _reason, _validated
+from .inputs import _new_proposal, _parse_date, _parse_values, _reason, _validated
 from .models import (
     AWAITING_POSTING,
     DECIDABLE,
@@ -54,8 +54,6 @@ __all__ = [
     "exceptions_wake",
     "supervisor_scopes_ensure",
 ]
-
-MANAGER_NEEDED = "needs a manager's approval: use Request approval"
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -138,19 +136,6 @@ def _refuse(*, actor, action: str, exc: PlanningException, reason: str, payload:
         payload={"version": exc.version, "status": exc.status, **(payload or {})},
     )
     raise NotAllowed(reason)
-
-
-def _requirement(exc: PlanningException, proposal: dict):
-    action = (proposal or {}).get("action")
-    if not action:
-        return None
-    return decision_policy().approval_requirement(
-        action=action, value=exc.value_at_stake, on=timezone.localdate()
-    )
-
-
-def _rank(actor) -> int:
-    return user_rank(actor)
 
 
 def _decide(
@@ -252,24 +237,31 @@ def _post(
 def exception_approve(
     *, exception: PlanningException, actor, version, comment: str = ""
 ) -> PlanningException:
-    """Approve the proposal as it stands (or an awaiting-approval request, by someone of the required rank)."""
-    refusal = None
+    """Approve the proposal as it stands (or an awaiting-approval request, by someone of the required rank).
+
+    Refused (and audited) when the actor's role does not decide this action, when what it spends is above the
+    actor's approval limit, or for the maker of a changed proposal (maker-checker)."""
+    refusal, audit, comment = None, {}, comment or ""
     with transaction.atomic():
         exc = _locked(exception)
         if not _version(exc, version=version, actor=actor, action=Decision.Action.APPROVE):
             return exc
-        refusal = _can_decide(actor, exc)
+        refusal = _can_decide(actor, exc) or role_refusal(actor, exc.proposal)
         if refusal is None and exc.maker_id and exc.maker_id == getattr(actor, "pk", None):
             refusal = "You made or changed this proposal: someone else must approve it (maker-checker)."
         if refusal is None:
             if exc.status == Status.AWAITING_APPROVAL:
-                needed = ROLE_RANK.get(exc.required_role, MANAGER_RANK)
-                if _rank(actor) < needed:
-                    refusal = f"This request needs a {exc.required_role or 'manager'}'s approval."
+                refusal, audit = awaiting_refusal(actor, exc)
             elif exc.status in DECIDABLE:
-                requirement = _requirement(exc, exc.proposal)
-                if requirement is not None and _rank(actor) < requirement.rank:
-                    refusal = f"{requirement.label}: this {MANAGER_NEEDED}."
+                approval = approval_for(exc, exc.proposal)
+                refusal, audit = tier_refusal(actor, approval), approval.audit() if approval else {}
+                if (
+                    refusal is None
+                    and approval is not None
+                    and approval.above_ceiling
+                    and not comment.strip()
+                ):
+                    raise InvalidInput({"comment": f"{approval.ceiling_reason}: say why in the comment."})
             else:
                 raise _stale(exc)
         if refusal is None:
@@ -281,10 +273,11 @@ def exception_approve(
                 action=Decision.Action.APPROVE,
                 status=Status.APPROVED,
                 before=before,
-                comment=(comment or "").strip(),
+                comment=comment.strip(),
                 post=True,
+                extra_payload=audit,
             )
-    _refuse(actor=actor, action="approve", exc=exception, reason=refusal)
+    _refuse(actor=actor, action="approve", exc=exception, reason=refusal, payload=audit)
 
 
 def exception_override(
@@ -299,7 +292,9 @@ def exception_override(
     reason_code,
     comment,
 ) -> PlanningException:
-    """Decide with other values (quantity, date, supplier or source location), a reason code and a comment."""
+    """Decide with other values (quantity, date, supplier or source location), a reason code and a comment; the
+    approval tier is the one of the overridden amount."""
+    audit: dict = {}
     values, code, text = _validated(
         quantity=quantity,
         date_value=date,
@@ -315,12 +310,13 @@ def exception_override(
             return exc
         if exc.status not in DECIDABLE:
             raise _stale(exc)
-        refusal = _can_decide(actor, exc)
         proposal = _new_proposal(exc, values)
-        if refusal is None:
-            requirement = _requirement(exc, proposal)
-            if requirement is not None and _rank(actor) < requirement.rank:
-                refusal = f"{requirement.label}: this {MANAGER_NEEDED}."
+        refusal = _can_decide(actor, exc) or role_refusal(actor, proposal)
+        approval = approval_for(
+            exc, proposal
+        )  # at the decided values: the tier cannot be bypassed by override
+        audit = approval.audit() if approval else {}
+        refusal = refusal or tier_refusal(actor, approval)
         if refusal is None:
             before = _snapshot(exc)
             exc.proposal = proposal
@@ -334,9 +330,12 @@ def exception_override(
                 reason_code=code,
                 comment=text,
                 post=True,
-                extra_payload={"changed": proposal_key(proposal) != proposal_key(before["proposal"])},
+                extra_payload={
+                    "changed": proposal_key(proposal) != proposal_key(before["proposal"]),
+                    **audit,
+                },
             )
-    _refuse(actor=actor, action="override", exc=exception, reason=refusal)
+    _refuse(actor=actor, action="override", exc=exception, reason=refusal, payload=audit)
 
 
 def exception_reject(
@@ -353,12 +352,12 @@ def exception_reject(
             return exc
         if exc.status not in (*DECIDABLE, Status.AWAITING_APPROVAL):
             raise _stale(exc)
-        refusal = _can_decide(actor, exc)
+        refusal = _can_decide(actor, exc) or role_refusal(actor, exc.proposal)
         if (
             refusal is None
             and exc.status == Status.AWAITING_APPROVAL
             and exc.maker_id != getattr(actor, "pk", None)
-            and _rank(actor) < ROLE_RANK.get(exc.required_role, MANAGER_RANK)
+            and user_rank(actor) < ROLE_RANK.get(exc.required_role, MANAGER_RANK)
         ):
             refusal = f"This request needs a {exc.required_role or 'manager'} to decide it."
         if refusal is None:
@@ -415,19 +414,17 @@ def exception_request_approval(
     reason_code: str = "",
     comment: str = "",
 ) -> PlanningException:
-    """Send the proposal (optionally changed) to an approver of the required tier; the actor becomes its maker."""
-    changing = any(v not in (None, "") for v in (quantity, date, supplier, source_location))
-    if changing:
-        values, code, text = _validated(
-            quantity=quantity,
-            date_value=date,
-            supplier=supplier,
-            source_location=source_location,
-            reason_code=reason_code,
-            comment=comment,
-        )
-    else:
-        values, code, text = {}, _reason(reason_code, applies_to="override"), (comment or "").strip()
+    """Send the proposal (optionally changed) to an approver of the tier its amount needs; the actor becomes its
+    maker. Unchanged, it needs no reason; changed, a reason code and a comment like an override."""
+    given = any(v not in (None, "") for v in (quantity, date, supplier, source_location))
+    values, errors = (
+        _parse_values(quantity=quantity, date_value=date, supplier=supplier, source_location=source_location)
+        if given
+        else ({}, {})
+    )
+    if errors:
+        raise InvalidInput(errors)
+    code, text = _reason(reason_code, applies_to="override"), (comment or "").strip()
     refusal = None
     with transaction.atomic():
         exc = _locked(exception)
@@ -435,16 +432,29 @@ def exception_request_approval(
             return exc
         if exc.status not in DECIDABLE:
             raise _stale(exc)
-        refusal = _can_decide(actor, exc)
-        proposal = _new_proposal(exc, values) if changing else exc.proposal
+        proposal = _new_proposal(exc, values) if given else exc.proposal
+        if proposal_key(proposal) == proposal_key(exc.proposal):
+            proposal = (
+                exc.proposal
+            )  # the form sent the values as they were: nothing changed, no reason needed
+        else:
+            _validated(
+                quantity=quantity,
+                date_value=date,
+                supplier=supplier,
+                source_location=source_location,
+                reason_code=reason_code,
+                comment=comment,
+            )  # a changed proposal needs a reason code and a comment, like an override
+        refusal = _can_decide(actor, exc) or role_refusal(actor, proposal)
         if refusal is None and not (proposal or {}).get("action"):
             raise InvalidInput({"action": "Nothing to approve: this exception has no proposed action."})
         if refusal is None:
-            requirement = _requirement(exc, proposal)
+            approval = approval_for(exc, proposal)
             before = _snapshot(exc)
             exc.proposal = proposal
             exc.maker = actor
-            exc.required_role = requirement.role if requirement and requirement.role else "manager"
+            exc.required_role = approval.role if approval and approval.role else "manager"
             return _decide(
                 exc,
                 actor=actor,
@@ -455,7 +465,8 @@ def exception_request_approval(
                 comment=text,
                 extra_payload={
                     "required_role": exc.required_role,
-                    "tier": requirement.label if requirement else "",
+                    "tier": approval.label() if approval else "",
+                    **(approval.audit() if approval else {}),
                 },
             )
     _refuse(actor=actor, action="request_approval", exc=exception, reason=refusal)

@@ -20,6 +20,7 @@ from replenish import models as rm
 from replenish.core.roles import MANAGER_RANK, ROLE_RANK, user_rank
 
 from . import selectors, services
+from .approval import queue_approvals
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .models import PlanningException, ReasonCode
 
@@ -57,6 +58,7 @@ def _common(request: HttpRequest) -> dict:
 
 def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dict:
     rows, has_next = selectors.exception_page(user=request.user, filters=filters)
+    queue_approvals(rows, request.user)
     start = (filters.page - 1) * selectors.PAGE_SIZE
     for offset, row in enumerate(rows, start=1):
         row.rank = start + offset
@@ -132,6 +134,7 @@ def _can_approve_request(user, exc: PlanningException) -> bool:
 
 def _detail_context(request: HttpRequest, exc: PlanningException, **extra) -> dict:
     services.exception_audit_first_view(exception=exc, actor=request.user)
+    queue_approvals([exc], request.user)
     return {
         "can_approve_request": _can_approve_request(request.user, exc),
         **_common(request),
@@ -356,6 +359,7 @@ def bulk_approve_view(request: HttpRequest) -> HttpResponse:
         .filter(pk__in=ids)
         .order_by("-value_at_stake", "pk")
     )
+    queue_approvals(rows, request.user)
     for exc in rows:
         exc.rank = request.POST.get(f"rank_{exc.pk}", "")
     response = render(

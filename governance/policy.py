@@ -24,6 +24,7 @@ __all__ = [
     "AutomationVerdict",
     "acceptance_probability",
     "approval_requirement",
+    "approval_requirements",
     "automated_actions",
     "automation_decide",
     "user_rank",
@@ -45,9 +46,22 @@ def tiers_in_force(*, action: str | None = None, on: date):
 
 
 def approval_requirement(*, action: str, value: Decimal, on: date) -> ApprovalRequirement:
-    """The role whose approval an action of this value needs on a date (from the tier in force)."""
+    """The role whose approval an action spending this amount needs on a date (from the tier in force)."""
+    return _requirement(list(tiers_in_force(action=action, on=on).order_by("value_above")), action, value, on)
+
+
+def approval_requirements(*, items: list[tuple[str, Decimal]], on: date) -> list[ApprovalRequirement]:
+    """approval_requirement for many (action, amount) pairs, reading the tiers in force once (a queue page)."""
+    tiers = list(tiers_in_force(on=on).order_by("value_above")) if items else []
+    by_action: dict[str, list[ApprovalTier]] = {}
+    for tier in tiers:
+        by_action.setdefault(tier.action, []).append(tier)
+    return [_requirement(by_action.get(action, []), action, amount, on) for action, amount in items]
+
+
+def _requirement(tiers: list[ApprovalTier], action: str, value, on: date) -> ApprovalRequirement:
     value = Decimal(value)
-    for tier in tiers_in_force(action=action, on=on).order_by("value_above"):
+    for tier in tiers:
         if _in_band(tier, value):
             return ApprovalRequirement(
                 role=tier.required_role,

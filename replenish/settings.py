@@ -176,6 +176,9 @@ DISTOPS_EXPEDITE_FEE_FLAT = env.float("DISTOPS_EXPEDITE_FEE_FLAT", default=75.0)
 DISTOPS_EXPEDITE_FEE_RATE = env.float("DISTOPS_EXPEDITE_FEE_RATE", default=0.04)
 DISTOPS_TRANSFER_FREIGHT_FLAT = env.float("DISTOPS_TRANSFER_FREIGHT_FLAT", default=40.0)
 DISTOPS_TRANSFER_FREIGHT_RATE = env.float("DISTOPS_TRANSFER_FREIGHT_RATE", default=0.03)
+# Sanity ceiling of one decided action's amount (0 = none): above it a decision needs a reason and the next tier up
+# (as does a quantity over 10x the engine's proposal).
+DISTOPS_SPEND_CEILING = env.float("DISTOPS_SPEND_CEILING", default=1_000_000.0)
 
 # The company currency: money is Decimal in the database, shown with this code.
 DISTOPS_CURRENCY = env.str("DISTOPS_CURRENCY", default="USD")

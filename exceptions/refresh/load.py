@@ -83,10 +83,24 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
     primary = _frame(
         list(
             rm.SupplierItem.objects.filter(chunk.item_q("item", item_ids), is_primary=True).values_list(
-                "item_id", "supplier_id", "purchase_uom", "unit_cost", "contracted_lead_time_days"
+                "item_id",
+                "supplier_id",
+                "purchase_uom",
+                "unit_cost",
+                "contracted_lead_time_days",
+                "moq",
+                "pack_size",
             )
         ),
-        ["item_id", "supplier_id", "purchase_uom", "supplier_item_cost", "supplier_item_lead_time"],
+        [
+            "item_id",
+            "supplier_id",
+            "purchase_uom",
+            "supplier_item_cost",
+            "supplier_item_lead_time",
+            "moq",
+            "pack_size",
+        ],
     )
     conversions = set(
         rm.UomConversion.objects.filter(chunk.item_q("item", item_ids)).values_list("item_id", "uom")

@@ -62,7 +62,9 @@ def _clean(value):
     return value
 
 
-def _proposal(rec: dict | None, ctx: Context, po_numbers: dict[int, str]) -> dict:
+def _proposal(rec: dict | None, ctx: Context, po_lines: dict[int, tuple[str, float]], item: dict) -> dict:
+    """The proposed action in the form a person decides it, with what it spends (quantity x unit cost, freight),
+    the unit cost, MOQ and pack behind it, and the engine's quantity (the base of the sanity ceiling)."""
     if not rec:
         return {}
     action = rec["action"]
@@ -76,7 +78,14 @@ def _proposal(rec: dict | None, ctx: Context, po_numbers: dict[int, str]) -> dic
     code, name = ctx.suppliers.get(int(supplier_id), ("", "")) if _present(supplier_id) else ("", "")
     source = rec.get("source_location_id")
     po_line = rec.get("po_line_id")
-    return _clean(
+    po_number, line_cost = po_lines.get(int(po_line), ("", np.nan)) if _present(po_line) else ("", np.nan)
+    if action in ("expedite", "defer", "cancel"):
+        unit_cost = line_cost  # the PO line's own price
+    elif action == "purchase_order" and _present(item.get("supplier_item_cost")):
+        unit_cost = item["supplier_item_cost"]
+    else:
+        unit_cost = item.get("unit_cost")
+    proposal = _clean(
         {
             "action": action,
             "quantity": int(rec["quantity"]),
@@ -87,10 +96,21 @@ def _proposal(rec: dict | None, ctx: Context, po_numbers: dict[int, str]) -> dic
             "source_location_id": int(source) if _present(source) else None,
             "source_location_code": ctx.locations.get(int(source), "") if _present(source) else "",
             "po_line_id": int(po_line) if _present(po_line) else None,
-            "po_number": po_numbers.get(int(po_line), "") if _present(po_line) else "",
+            "po_number": po_number,
             "recommendation_id": int(rec["recommendation_id"]),
+            "proposed_quantity": int(rec["quantity"]),
+            "unit_cost": _money_or_none(unit_cost if _present(unit_cost) else item.get("unit_cost")),
+            "moq": int(item["moq"]) if action == "purchase_order" and _present(item.get("moq")) else None,
+            "pack_size": int(item["pack_size"])
+            if action == "purchase_order" and _present(item.get("pack_size"))
+            else None,
         }
     )
+    return scoring.with_spend(proposal, ctx.value_settings)
+
+
+def _money_or_none(value) -> str | None:
+    return str(v.money(value)) if _present(value) else None
 
 
 def _date_or_none(value) -> date | None:
@@ -126,19 +146,20 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
     """Field values of each detected exception (scored, explained, routed, with confidence)."""
     plans = data["plans"].set_index("item_location_id", drop=False)
     recs = data["recs"].set_index("recommendation_id", drop=False) if len(data["recs"]) else None
-    po_numbers = {
-        int(k): str(v) for k, v in zip(data["po_lines"]["po_line_id"], data["po_lines"]["po_number"])
+    po_lines = {
+        int(k): (str(number), float(cost))
+        for k, number, cost in zip(
+            data["po_lines"]["po_line_id"], data["po_lines"]["po_number"], data["po_lines"]["unit_cost"]
+        )
     }
     missing_po = (
-        {int(x) for x in data["recs"]["po_line_id"].dropna()} - set(po_numbers)
-        if len(data["recs"])
-        else set()
+        {int(x) for x in data["recs"]["po_line_id"].dropna()} - set(po_lines) if len(data["recs"]) else set()
     )
     if missing_po:
-        po_numbers |= {
-            pk: number
-            for pk, number in rm.PurchaseOrderLine.objects.filter(pk__in=missing_po).values_list(
-                "pk", "order__number"
+        po_lines |= {
+            pk: (number, float(cost))
+            for pk, number, cost in rm.PurchaseOrderLine.objects.filter(pk__in=missing_po).values_list(
+                "pk", "order__number", "unit_cost"
             )
         }
     plan_rows = plans.loc[det["item_location_id"].astype(int).to_numpy()]
@@ -171,6 +192,10 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
             "flags",
             "lead_time_source",
             "lead_time_unstable",
+            "unit_cost",
+            "supplier_item_cost",
+            "moq",
+            "pack_size",
         )
     }
     composed = v.compose(
@@ -190,7 +215,12 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
                 "basis": _clean(row.basis if isinstance(row.basis, dict) else {}),
             },
         )
-        proposal = _proposal(rec, ctx, po_numbers)
+        proposal = _proposal(
+            rec,
+            ctx,
+            po_lines,
+            {k: plan[k][i] for k in ("unit_cost", "supplier_item_cost", "moq", "pack_size")},
+        )
         explanation = {
             "summary": row.summary,
             "as_of": ctx.as_of.isoformat(),

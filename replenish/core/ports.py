@@ -39,6 +39,10 @@ class DecisionPolicy(Protocol):
 
     def approval_requirement(self, *, action: str, value: Decimal, on: date) -> ApprovalRequirement: ...
 
+    def approval_requirements(
+        self, *, items: list[tuple[str, Decimal]], on: date
+    ) -> list[ApprovalRequirement]: ...
+
     def automation_decide(
         self,
         *,

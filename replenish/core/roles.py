@@ -39,6 +39,18 @@ ROLE_RANK = {
 }
 MANAGER_RANK = ROLE_RANK[MANAGER]
 
+# Who may decide each action: the permissions follow the job. Procurement actions (buying, changing or cancelling
+# supplier POs) belong to buyers and their managers; a warehouse supervisor moves stock but decides no supplier PO.
+PROCUREMENT_ROLES = frozenset({BUYER, MANAGER, DIRECTOR})
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "purchase_order": PROCUREMENT_ROLES,
+    "expedite": PROCUREMENT_ROLES,
+    "defer": PROCUREMENT_ROLES,
+    "cancel": PROCUREMENT_ROLES,
+    "transfer": PROCUREMENT_ROLES | {WAREHOUSE_SUPERVISOR},
+    "reallocate": frozenset({CUSTOMER_SERVICE, WAREHOUSE_SUPERVISOR, MANAGER, DIRECTOR}),
+}
+
 # Role sets the screens are shown to.
 MANAGERS = frozenset({MANAGER, DIRECTOR})
 AUDITORS = frozenset({AUDITOR})

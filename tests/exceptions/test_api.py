@@ -96,3 +96,30 @@ def test_openapi_schema_documents_the_endpoints(client, users):
     ):
         assert path in text
     assert "min_value" in text
+
+
+def test_the_tier_bypass_by_override_over_the_api_is_refused_and_audited(api, users):
+    from replenish.core.models import AuditEvent
+
+    il = xf.network(buyer=users["buyer1"])[0]
+    exc = xf.exception(item_location=il)
+    api.force_authenticate(users["buyer1"])
+    refused = api.post(
+        f"/api/exceptions/{exc.pk}/override/",
+        {
+            "version": 1,
+            "quantity": "10000000",
+            "date": exc.proposal["date"],
+            "reason_code": "promotion",
+            "comment": "Big promo",
+        },
+        format="json",
+    )
+    assert refused.status_code == 403 and "above your approval limit" in refused.json()["detail"]
+    event = AuditEvent.objects.get(kind="refused", action="override", subject_id=str(exc.pk))
+    assert event.payload["amount"] == "100000000.00"  # 10,000,000 x 10.00 at the decided quantity
+    exc.refresh_from_db()
+    assert exc.status == Status.OPEN and exc.proposal["quantity"] == 240
+    # the list shows what each action spends
+    row = api.get("/api/exceptions/").json()["results"][0]
+    assert row["amount"] == "2400.00" and row["needs_approval"] is False

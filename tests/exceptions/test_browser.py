@@ -97,7 +97,9 @@ def test_buyer_works_the_queue(page, live_server, queue_data):
     second_id = second.get_attribute("data-id")
     second.locator("td.sku a").click()
     page.locator(f"#detail-panel[data-id='{second_id}']").wait_for()
+    page.wait_for_load_state("networkidle")  # no swap still in flight (a loaded machine is slow)
     page.keyboard.press("o")
+    page.locator("#override-quantity").wait_for(state="visible")
     page.fill("#override-quantity", "-4")
     page.select_option("#override-reason", "promotion")
     page.fill("#override-form textarea[name=comment]", "Promotion starts Monday")
@@ -130,3 +132,74 @@ def test_buyer_works_the_queue(page, live_server, queue_data):
     assert not PlanningException.objects.filter(buyer=queue_data["buyer1"], status=Status.OPEN).exists()
     override = PlanningException.objects.get(pk=second_id)
     assert override.proposal["quantity"] == 150 and override.maker == queue_data["buyer1"]
+
+
+@pytest.fixture
+def spend_data(transactional_db):
+    from datetime import date
+    from decimal import Decimal
+
+    from governance.models import ApprovalTier
+
+    users = {u.username: u for group in demo_users_ensure(locations=2, buyers=2).values() for u in group}
+    if not ApprovalTier.objects.filter(
+        action="purchase_order"
+    ).exists():  # a flushed database: the seeded bands
+        for above, up_to, role in (
+            (None, "5000", "buyer"),
+            ("5000", "50000", "manager"),
+            ("50000", None, "director"),
+        ):
+            ApprovalTier.objects.create(
+                action="purchase_order",
+                value_above=Decimal(above) if above else None,
+                value_up_to=Decimal(up_to) if up_to else None,
+                required_role=role,
+                effective_from=date(2020, 1, 1),
+            )
+    small_il, big_il = xf.network(buyer=users["buyer1"], n=2)
+    small = xf.exception(item_location=small_il)  # 240 x 10.00 = 2,400.00
+    big = xf.exception(item_location=big_il)
+    big.proposal = {**big.proposal, "quantity": 200, "unit_cost": "44.6100", "proposed_quantity": 200}
+    big.save(update_fields=["proposal"])  # 200 x 44.61 = 8,922.00: above the buyer's 5,000 band
+    return users, small, big
+
+
+def test_an_above_limit_po_offers_send_for_approval_and_the_server_refuses_its_approval(
+    page, live_server, spend_data
+):
+    from django.urls import reverse
+
+    from replenish.core.models import AuditEvent
+
+    users, small, big = spend_data
+    login(page, live_server, "buyer1")
+    page.goto(f"{live_server.url}/queue/")
+    big_row, small_row = page.locator(f"#row-{big.pk}"), page.locator(f"#row-{small.pk}")
+    # the PO amount is visible in the row and the drawer, with unit cost
+    assert big_row.locator("td.amount").inner_text() == "8,922"
+    assert small_row.locator("td.amount").inner_text() == "2,400"
+    # above the limit the primary action is Send for approval; within it, Approve
+    assert big_row.locator("button.send").inner_text() == "Send for approval"
+    assert big_row.locator("button.approve").count() == 0
+    assert small_row.locator("button.approve").count() == 1
+    big_row.locator("td.sku a").click()
+    page.locator(f"#detail-panel[data-id='{big.pk}'] #spend", has_text="200 × 44.61").wait_for()
+    assert "8,922.00" in page.locator("#detail-panel #spend").inner_text()
+    # the server refuses an approval above the limit even when posted by hand (403), and audits it
+    status = page.evaluate(
+        """async (url) => {
+            const token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+            const body = new URLSearchParams({csrfmiddlewaretoken: token, version: "1"});
+            const answer = await fetch(url, {method: "POST", body, headers: {"HX-Request": "true"}});
+            return answer.status;
+        }""",
+        reverse("exceptions:approve", args=[big.pk]),
+    )
+    assert status == 403
+    assert AuditEvent.objects.filter(kind="refused", action="approve", subject_id=str(big.pk)).exists()
+    # Send for approval, with no reason asked
+    big_row.locator("button.send").click()
+    page.locator(f"#row-{big.pk} .status", has_text="Awaiting approval").wait_for()
+    big.refresh_from_db()
+    assert big.status == Status.AWAITING_APPROVAL and big.required_role == "manager"

@@ -126,27 +126,44 @@ def test_override_changes_the_proposal_and_posts_the_new_values(exc, users):
         exception=exc,
         actor=users["buyer1"],
         version=1,
-        quantity="1,200",
+        quantity="480",
         date=day.isoformat(),
         reason_code="promotion",
         comment="Promo in two weeks",
     )
     assert done.status == Status.OVERRIDDEN and done.maker == users["buyer1"]
-    assert done.proposal["quantity"] == 1200 and done.proposal["date"] == day.isoformat()
+    assert done.proposal["quantity"] == 480 and done.proposal["date"] == day.isoformat()
+    # what the decided PO spends, recomputed from the overridden quantity: 480 x 10.00 (the item's cost)
+    assert done.proposal["amount"] == "4800.00"
     decision = Decision.objects.get(exception=exc)
-    assert decision.before["proposal"]["quantity"] == 240 and decision.after["proposal"]["quantity"] == 1200
+    assert decision.before["proposal"]["quantity"] == 240 and decision.after["proposal"]["quantity"] == 480
     assert decision.reason_code == "promotion" and decision.comment == "Promo in two weeks"
     message = OutboxMessage.objects.get(subject_id=str(exc.pk))
-    assert message.payload["quantity"] == 1200 and message.idempotency_key.endswith("-v1-override")
+    assert message.payload["quantity"] == 480 and message.idempotency_key.endswith("-v1-override")
+
+
+def big_po(users, **proposal):
+    """A PO of 200 x 44.61 = 8,922.00 (above the buyer's 5,000 band) whose value at stake is only 637.00."""
+    il = xf.network(buyer=users["buyer1"])[0]
+    exc = xf.exception(item_location=il, value_at_stake=Decimal("637.00"))
+    exc.proposal = {
+        **exc.proposal,
+        "quantity": 200,
+        "unit_cost": "44.6100",
+        "proposed_quantity": 200,
+        **proposal,
+    }
+    exc.save(update_fields=["proposal"])
+    return exc
 
 
 def test_a_buyer_above_their_tier_is_refused_audited_and_may_request_approval(users):
-    il = xf.network(buyer=users["buyer1"])[0]
-    big = xf.exception(item_location=il, value_at_stake=Decimal("12000.00"))
-    with pytest.raises(NotAllowed, match="needs a manager's approval: use Request approval"):
+    big = big_po(users)
+    with pytest.raises(NotAllowed, match=r"amount 8,922.00.*above your approval limit, send it for approval"):
         exception_approve(exception=big, actor=users["buyer1"], version=1)
     refused = AuditEvent.objects.get(kind="refused")
     assert refused.subject_id == str(big.pk) and refused.actor == users["buyer1"]
+    assert refused.payload["amount"] == "8922.00" and refused.payload["required_role"] == "manager"
     big.refresh_from_db()
     assert big.status == Status.OPEN and big.version == 1
     waiting = exception_request_approval(exception=big, actor=users["buyer1"], version=1)
@@ -157,8 +174,7 @@ def test_a_buyer_above_their_tier_is_refused_audited_and_may_request_approval(us
 
 
 def test_maker_checker_the_maker_cannot_approve_their_own_request(users):
-    il = xf.network(buyer=users["buyer1"])[0]
-    big = xf.exception(item_location=il, value_at_stake=Decimal("12000.00"))
+    big = big_po(users)
     exception_request_approval(
         exception=big,
         actor=users["manager1"],
@@ -222,3 +238,111 @@ def test_mark_posted_success_and_failure(exc, users):
     assert posted.status == Status.POSTED
     assert OutboxMessage.objects.filter(subject_id=str(exc.pk)).count() == 2
     assert PlanningException.objects.get(pk=exc.pk).outcome["erp_id"] == "X1"
+
+
+def test_the_tier_cannot_be_bypassed_by_an_override_and_the_refusal_is_audited(users):
+    # given: a 240-unit PO at 10.00 (2,400: within the buyer's limit)
+    il = xf.network(buyer=users["buyer1"])[0]
+    exc = xf.exception(item_location=il)
+    exc.proposal = {**exc.proposal, "proposed_quantity": 240}
+    exc.save(update_fields=["proposal"])
+    day = (timezone.localdate() + timedelta(days=3)).isoformat()
+    # when: the buyer overrides it to 10,000,000 units (100 million)
+    with pytest.raises(NotAllowed, match="above your approval limit"):
+        exception_override(
+            exception=exc,
+            actor=users["buyer1"],
+            version=1,
+            quantity="10000000",
+            date=day,
+            reason_code="promotion",
+            comment="Big promo",
+        )
+    # then: nothing is decided or posted, and the refusal names the overridden amount and the tier above
+    exc.refresh_from_db()
+    assert exc.status == Status.OPEN and exc.proposal["quantity"] == 240
+    assert not OutboxMessage.objects.exists()
+    refused = AuditEvent.objects.get(kind="refused", action="override")
+    assert refused.payload["amount"] == "100000000.00"
+    assert refused.payload["above_ceiling"] is True and refused.payload["required_role"] == "director"
+    # a manager is refused too: over 10x the proposal needs the next tier up (a director), with its reason
+    with pytest.raises(NotAllowed, match="over 10x the proposed 240"):
+        exception_override(
+            exception=exc,
+            actor=users["manager1"],
+            version=1,
+            quantity="2500",
+            date=day,
+            reason_code="promotion",
+            comment="Big promo",
+        )
+    # a director may, with the reason the override carries
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    director = get_user_model().objects.create_user("director1")
+    director.groups.add(Group.objects.get(name="director"))
+    done = exception_override(
+        exception=exc,
+        actor=director,
+        version=1,
+        quantity="2500",
+        date=day,
+        reason_code="promotion",
+        comment="Big promo",
+    )
+    assert done.status == Status.OVERRIDDEN and done.proposal["amount"] == "25000.00"
+
+
+def test_a_warehouse_supervisor_cannot_decide_procurement_but_may_move_stock(users):
+    il = xf.network(buyer=users["buyer1"])[0]
+    supervisor = users["supervisor1"]
+    xf.grant_location(supervisor, il.location)
+    po = xf.exception(item_location=il)
+    with pytest.raises(NotAllowed, match="Only buyers, managers, directors decide a purchase order"):
+        exception_approve(exception=po, actor=supervisor, version=1)
+    with pytest.raises(NotAllowed, match="decide a purchase order"):
+        exception_reject(exception=po, actor=supervisor, version=1, reason_code="other")
+    assert AuditEvent.objects.filter(kind="refused", actor=supervisor).count() == 2
+    move = xf.exception(
+        item_location=il,
+        type="reorder_due",
+        proposal={"action": "transfer", "quantity": 20, "date": timezone.localdate().isoformat()},
+    )
+    assert exception_approve(exception=move, actor=supervisor, version=1).status == Status.APPROVED
+
+
+def test_bulk_approve_refuses_rows_above_the_limit_and_approves_the_rest(users):
+    small = xf.exception(item_location=xf.network(buyer=users["buyer1"])[0])
+    big = big_po(users)
+    results = exceptions_bulk_approve(actor=users["buyer1"], items=[(small.pk, 1), (big.pk, 1)])
+    assert [error == "" for _exc, error in results] == [True, False]
+    assert "above your approval limit" in results[1][1]
+    assert AuditEvent.objects.filter(kind="refused", subject_id=str(big.pk)).exists()
+
+
+def test_send_for_approval_unchanged_needs_no_reason_even_with_the_form_values(users):
+    big = big_po(users)
+    # the override form posts the values as they are: that is no change, so no reason is asked
+    waiting = exception_request_approval(
+        exception=big, actor=users["buyer1"], version=1, quantity="200", date=big.proposal["date"]
+    )
+    assert waiting.status == Status.AWAITING_APPROVAL and waiting.required_role == "manager"
+    decision = Decision.objects.get(exception=big)
+    assert decision.reason_code == "" and decision.comment == ""
+    # a changed proposal does need them
+    other = big_po(users)
+    with pytest.raises(InvalidInput) as caught:
+        exception_request_approval(
+            exception=other, actor=users["buyer1"], version=1, quantity="300", date=other.proposal["date"]
+        )
+    assert {"reason_code", "comment"} <= set(caught.value.errors)
+
+
+def test_an_awaiting_request_is_approved_at_the_rank_its_amount_needs_now(users):
+    big = big_po(users)
+    exception_request_approval(exception=big, actor=users["buyer1"], version=1)
+    # the PO line's price doubled since the request (a data fix): 200 x 500.00 = 100,000 needs a director
+    PlanningException.objects.filter(pk=big.pk).update(proposal={**big.proposal, "unit_cost": "500.00"})
+    with pytest.raises(NotAllowed, match="needs a director's approval"):
+        exception_approve(exception=big, actor=users["manager1"], version=2)

@@ -308,3 +308,42 @@ def test_the_waterfall_shows_the_stored_parts_and_recomputes_nothing():
     assert "expedite freight 75 + 4% of 2,000.00" in steps[4]["note"]
     # a stored value is shown as stored, even one that no formula would give
     assert waterfall({**parts, "value": "1.00"})[-1]["amount"] == Decimal("1.00")
+
+
+def test_an_above_limit_row_offers_send_for_approval_and_htmx_override_bypass_is_refused(client, users):
+    from replenish.core.models import AuditEvent
+
+    small, big = many(2, buyer=users["buyer1"])
+    # a PO of 200 x 44.61 = 8,922.00: above the buyer's 5,000 band whatever its value at stake
+    big.proposal = {**big.proposal, "quantity": 200, "unit_cost": "44.6100", "proposed_quantity": 200}
+    big.save(update_fields=["proposal"])
+    client.force_login(users["buyer1"])
+    body = client.get(QUEUE).content.decode()
+    row = body[body.index(f'id="row-{big.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Send for approval" in row and "8,922" in row and ">Approve<" not in row
+    other = body[body.index(f'id="row-{small.pk}"') :]
+    assert ">Approve<" in other[: other.index("</tr>")] and "2,400" in other[: other.index("</tr>")]
+    # the drawer shows the amount with unit cost
+    drawer = client.get(reverse("exceptions:detail", args=[big.pk])).content.decode()
+    assert "8,922.00" in drawer and "200 × 44.61" in drawer
+    # an override of the small one to 100x over HTMX is refused (403) and audited
+    response = client.post(
+        reverse("exceptions:override", args=[small.pk]),
+        {
+            "version": 1,
+            "quantity": "24000",
+            "date": small.proposal["date"],
+            "reason_code": "promotion",
+            "comment": "promo",
+        },
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="detail-panel",
+    )
+    assert response.status_code == 403 and "above your approval limit" in response.content.decode()
+    assert AuditEvent.objects.filter(kind="refused", action="override", subject_id=str(small.pk)).exists()
+    # Send for approval needs no reason
+    sent = client.post(reverse("exceptions:request_approval", args=[big.pk]), {"version": 1})
+    assert sent.status_code == 302
+    big.refresh_from_db()
+    assert big.status == Status.AWAITING_APPROVAL and big.required_role == "manager"
