@@ -5,7 +5,8 @@ References (textbook forms):
   and ch. 6 (safety stock: cycle service level and fill rate, standard normal loss function G(k)).
 - Axsater (2015), *Inventory Control*, 3rd ed., section 5.3: negative binomial lead-time demand fitted by
   moments for slow movers.
-- Panjer (1981): the (a, b, 0) recursion P(x) = P(x-1) * (a + b / x) for Poisson and negative binomial pmfs.
+- The loss functions and the reorder points that meet a fill rate exactly, n(s) - n(s + Q) <= Q (1 - beta)
+  (Hadley-Whitin), are in ``fill_rate.py`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -17,6 +18,22 @@ import pandas as pd
 from scipy import stats
 
 from .classify import INTERMITTENT, LUMPY
+from .fill_rate import (
+    discrete_reorder_point,
+    inverse_normal_loss,
+    negative_binomial_parameters,
+    normal_fill_rate_factor,
+    normal_loss,
+)
+
+__all__ = [
+    "compute_policy",
+    "discrete_reorder_point",
+    "inverse_normal_loss",
+    "negative_binomial_parameters",
+    "normal_loss",
+    "service_targets",
+]
 
 CYCLE = "cycle"
 FILL_RATE = "fill_rate"
@@ -25,33 +42,6 @@ NEGATIVE_BINOMIAL = "negative_binomial"
 POISSON = "poisson"
 DAYS_PER_WEEK = 7.0
 WEEKS_PER_YEAR = 52.0
-
-_K_GRID = np.linspace(-6.0, 6.0, 12_001)
-
-
-def normal_loss(k: np.ndarray | float) -> np.ndarray:
-    """Standard normal loss function G(k) = phi(k) - k * (1 - Phi(k)) = E[(Z - k)^+] (Silver-Pyke-Thomas 6.3)."""
-    k = np.asarray(k, dtype=np.float64)
-    return stats.norm.pdf(k) - k * stats.norm.sf(k)
-
-
-_LOG_G_GRID = np.log(normal_loss(_K_GRID))  # strictly decreasing in k
-
-
-def inverse_normal_loss(target: np.ndarray | float) -> np.ndarray:
-    """k such that G(k) = target, vectorized; clipped to [-6, 6].
-
-    Interpolation on a table of log G(k), then two Newton steps on log G(k) - log target
-    (d/dk log G(k) = -(1 - Phi(k)) / G(k)).
-    """
-    target = np.asarray(target, dtype=np.float64)
-    log_target = np.log(np.clip(target, np.exp(_LOG_G_GRID[-1]), np.exp(_LOG_G_GRID[0])))
-    k = np.interp(-log_target, -_LOG_G_GRID, _K_GRID)
-    for _ in range(2):
-        loss = normal_loss(k)
-        k = k + (np.log(loss) - log_target) * loss / stats.norm.sf(k)
-        k = np.clip(k, _K_GRID[0], _K_GRID[-1])
-    return k
 
 
 def lead_time_demand(
@@ -140,84 +130,6 @@ def bound_order_quantity(
     return np.where(limited, room, wanted), limited
 
 
-def negative_binomial_parameters(
-    mean: np.ndarray, variance: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Method-of-moments negative binomial (Axsater 2015, 5.3.3): p = mean / var, r = mean^2 / (var - mean).
-
-    scipy's ``nbinom(n=r, p=p)`` has this mean and variance. Where var <= mean (or mean <= 0) the Poisson is
-    used instead: returns (r, p, is_poisson) with r = inf, p = 1 on the Poisson rows.
-    """
-    mean = np.asarray(mean, dtype=np.float64)
-    variance = np.asarray(variance, dtype=np.float64)
-    is_poisson = ~(variance > mean) | ~(mean > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(is_poisson, 1.0, mean / variance)
-        r = np.where(is_poisson, np.inf, mean**2 / (variance - mean))
-    return r, p, is_poisson
-
-
-def discrete_reorder_point(
-    mean: np.ndarray,
-    variance: np.ndarray,
-    *,
-    fill_rate: np.ndarray,
-    target: np.ndarray,
-    order_quantity: np.ndarray,
-    max_support: int = 20_000,
-    compact_every: int = 16,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reorder point under negative binomial (or Poisson) lead-time demand X, vectorized.
-
-    Cycle service alpha: the smallest s with P(X <= s) >= alpha.
-    Fill rate beta: the smallest s with expected shortage per cycle E[(X - s)^+] <= Q * (1 - beta)
-    (the discrete loss function, Silver-Pyke-Thomas 6.7 / Axsater 5.3; with Q <= 0 the cycle rule is used).
-    The pmf runs up the support with the Panjer recursion, keeping F(s) = P(X <= s) and
-    B(s) = sum_{x<=s} (s - x) P(x) = B(s-1) + F(s-1), so that E[(X - s)^+] = mean - s + B(s). Rows are dropped
-    from the working set as soon as they are resolved. Returns (reorder_point, resolved); unresolved rows (beyond
-    ``max_support``) get NaN and resolved False, for the caller to fall back.
-    """
-    mean = np.asarray(mean, dtype=np.float64)
-    n_rows = mean.shape[0]
-    r, p, is_poisson = negative_binomial_parameters(mean, variance)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(is_poisson, 0.0, 1.0 - p)
-        b = np.where(is_poisson, mean, (r - 1.0) * (1.0 - p))
-        log_p0 = np.where(is_poisson, -mean, r * np.log(p))
-    probability = np.exp(log_p0)
-    use_fill = np.asarray(fill_rate, dtype=bool) & (np.asarray(order_quantity, dtype=np.float64) > 0)
-    target = np.asarray(target, dtype=np.float64)
-    allowed_shortage = np.asarray(order_quantity, dtype=np.float64) * (1.0 - target)
-    result = np.full(n_rows, np.nan)
-
-    rows = np.arange(n_rows)
-    cumulative = probability.copy()
-    partial = np.zeros(n_rows)
-    mean_w, a_w, b_w, target_w, allowed_w, fill_w = mean, a, b, target, allowed_shortage, use_fill
-    for support in range(max_support + 1):
-        if support > 0:
-            partial = partial + cumulative
-            probability = probability * (a_w + b_w / support)
-            cumulative = cumulative + probability
-        expected_shortage = mean_w - support + partial
-        done = np.where(fill_w, expected_shortage <= allowed_w + 1e-12, cumulative >= target_w - 1e-12)
-        newly = done & np.isnan(result[rows])
-        result[rows[newly]] = support
-        if support % compact_every == 0 or done.all():
-            keep = ~np.isfinite(result[rows])
-            if not keep.any():
-                break
-            rows, probability, cumulative, partial = (
-                rows[keep],
-                probability[keep],
-                cumulative[keep],
-                partial[keep],
-            )
-            mean_w, a_w, b_w = mean_w[keep], a_w[keep], b_w[keep]
-            target_w, allowed_w, fill_w = target_w[keep], allowed_w[keep], fill_w[keep]
-    return result, np.isfinite(result)
-
-
 def discrete_stockout_probability(position: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """P(X > position) for negative binomial / Poisson X fitted by moments; 1 when position < 0."""
     position = np.asarray(position, dtype=np.float64)
@@ -301,6 +213,9 @@ class PolicySettings:
     min_safety_factor: float = -2.0
     review_undershoot: bool = True  # cover the undershoot of s at a review (see compute_policy)
     discrete_undershoot_shift: bool = True  # slow movers too (their lumps)
+    # the exact fill-rate condition n(s) - n(s + Q) <= Q (1 - beta) (fill_rate.py); False: n(s) <= Q (1 - beta),
+    # which over-serves when Q is small against the spread of the lead-time demand
+    exact_fill_rate: bool = True
 
 
 def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) -> pd.DataFrame:
@@ -414,11 +329,16 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
     variance = cover_sd**2
     _, _, is_poisson = negative_binomial_parameters(cover_mean, variance)
 
-    # normal: cycle k = z_alpha; fill rate G(k) = (Q + E[U]) (1 - beta) / sd (Silver-Pyke-Thomas eq. 6.23)
+    # normal: cycle k = z_alpha; fill rate G(k) - G(k + q / sd) = q (1 - beta) / sd with q = Q + E[U] the demand
+    # per cycle (Silver-Pyke-Thomas eq. 6.23 with Hadley-Whitin's second term; without it when not exact)
     with np.errstate(invalid="ignore", divide="ignore"):
-        loss_target = cycle_demand * (1.0 - target) / cover_sd
+        cycle_over_sd = np.where(cover_sd > 0, cycle_demand / cover_sd, np.inf)
     k_cycle = stats.norm.ppf(target)
-    k_fill = inverse_normal_loss(np.where(np.isfinite(loss_target), loss_target, 1.0))
+    finite = np.isfinite(cycle_over_sd)
+    if settings.exact_fill_rate:
+        k_fill = normal_fill_rate_factor(np.where(finite, cycle_over_sd, 1.0), target)
+    else:
+        k_fill = inverse_normal_loss(np.where(finite, cycle_over_sd * (1.0 - target), 1.0))
     k = np.where(fill & (order_quantity > 0), k_fill, k_cycle)
     k = np.maximum(k, settings.min_safety_factor)
     reorder_point = cover_mean + np.where(cover_sd > 0, k * cover_sd, 0.0)
@@ -433,6 +353,7 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
             fill_rate=fill[discrete_rows],
             target=target[discrete_rows],
             order_quantity=cycle_demand[discrete_rows],
+            exact=settings.exact_fill_rate,
         )
         discrete[discrete_rows[~resolved]] = False  # beyond the capped support: keep the normal figure
         chosen = discrete_rows[resolved]

@@ -1,0 +1,135 @@
+"""Exact fill-rate reorder points (engine/fill_rate.py) against brute-force enumeration of the fill rate."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, stats
+
+from replenish.engine.fill_rate import (
+    discrete_loss,
+    discrete_reorder_point,
+    negative_binomial_parameters,
+    normal_fill_rate_factor,
+    normal_loss,
+)
+from replenish.engine.policy import PolicySettings, compute_policy
+
+
+def enumerated_fill_rate(cdf, s: int, quantity: int) -> float:
+    """The (s, Q) fill rate under unit demands by enumeration: the inventory position is uniform on s+1 .. s+Q
+    (Hadley-Whitin), and a demand is filled when the position a lead time earlier exceeds the lead-time demand X:
+    fill = mean over y of P(X <= y - 1)."""
+    return float(np.mean([cdf(y - 1) for y in range(s + 1, s + quantity + 1)]))
+
+
+def brute_force_reorder_point(cdf, quantity: int, beta: float) -> int:
+    s = -quantity
+    while enumerated_fill_rate(cdf, s, quantity) < beta:
+        s += 1
+    return s
+
+
+def test_the_issue_example_poisson_3_lot_5_fill_86_66_gives_3_where_the_approximation_gave_4():
+    # given Poisson(3) lead-time demand, Q = 5 and beta = 0.8666
+    args = {"fill_rate": np.array([True]), "target": np.array([0.8666]), "order_quantity": np.array([5.0])}
+
+    # when the reorder point is computed exactly and with the approximation n(s) <= Q (1 - beta)
+    exact, _ = discrete_reorder_point(np.array([3.0]), np.array([3.0]), **args)
+    approximate, _ = discrete_reorder_point(np.array([3.0]), np.array([3.0]), exact=False, **args)
+
+    # then: fill(3) = 0.86663 by enumeration, fill(2) = 0.75365
+    assert enumerated_fill_rate(lambda x: stats.poisson.cdf(x, 3.0), 3, 5) == pytest.approx(0.86663, abs=1e-5)
+    assert exact[0] == 3 == brute_force_reorder_point(lambda x: stats.poisson.cdf(x, 3.0), 5, 0.8666)
+    assert approximate[0] == 4
+
+
+@pytest.mark.parametrize("quantity", [1, 2, 5, 12, 40])
+@pytest.mark.parametrize("beta", [0.8, 0.9, 0.95, 0.99])
+@pytest.mark.parametrize(
+    ("mean", "variance"), [(0.7, 0.7), (3.0, 3.0), (14.0, 14.0), (2.0, 9.0), (9.0, 40.0)]
+)
+def test_discrete_fill_rate_reorder_point_matches_brute_force_enumeration(mean, variance, quantity, beta):
+    r, p, is_poisson = negative_binomial_parameters(np.array([mean]), np.array([variance]))
+    if is_poisson[0]:
+        cdf = lambda x: stats.poisson.cdf(x, mean)  # noqa: E731
+    else:
+        cdf = lambda x: stats.nbinom.cdf(x, r[0], p[0])  # noqa: E731
+    expected = brute_force_reorder_point(cdf, quantity, beta)
+
+    point, resolved = discrete_reorder_point(
+        np.array([mean]),
+        np.array([variance]),
+        fill_rate=np.array([True]),
+        target=np.array([beta]),
+        order_quantity=np.array([float(quantity)]),
+    )
+
+    assert resolved[0]
+    assert point[0] == expected
+    # and the point found meets the target while the one below does not
+    assert enumerated_fill_rate(cdf, int(point[0]), quantity) >= beta
+    assert enumerated_fill_rate(cdf, int(point[0]) - 1, quantity) < beta
+
+
+def test_many_rows_at_once_give_the_row_by_row_answers():
+    rng = np.random.default_rng(3)
+    mean = rng.uniform(0.2, 30.0, 300)
+    variance = mean * rng.choice([1.0, 1.5, 4.0], 300)
+    quantity = rng.integers(1, 30, 300).astype(float)
+    beta = rng.uniform(0.7, 0.99, 300)
+    together, _ = discrete_reorder_point(
+        mean, variance, fill_rate=np.ones(300, bool), target=beta, order_quantity=quantity
+    )
+    for i in range(0, 300, 37):
+        alone, _ = discrete_reorder_point(
+            mean[i : i + 1], variance[i : i + 1], fill_rate=np.array([True]), target=beta[i : i + 1],
+            order_quantity=quantity[i : i + 1],
+        )  # fmt: skip
+        assert together[i] == alone[0]
+
+
+@pytest.mark.parametrize(("mean", "variance"), [(3.0, 3.0), (0.4, 0.4), (6.0, 20.0), (25.0, 90.0)])
+def test_discrete_loss_equals_the_sum_over_the_support_at_integer_and_real_points(mean, variance):
+    r, p, is_poisson = negative_binomial_parameters(np.array([mean]), np.array([variance]))
+    support = np.arange(0, 3000)
+    pmf = stats.poisson.pmf(support, mean) if is_poisson[0] else stats.nbinom.pmf(support, r[0], p[0])
+    points = np.array([-2.5, -1.0, 0.0, 0.5, 1.0, 2.0, 3.7, 8.0, 20.25, 60.0])
+    expected = [float(np.sum(np.clip(support - x, 0.0, None) * pmf)) for x in points]
+    got = discrete_loss(points, np.full(points.size, mean), np.full(points.size, variance))
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("cycle_over_sd", [0.05, 0.3, 1.0, 3.0, 10.0])
+@pytest.mark.parametrize("beta", [0.6, 0.9, 0.98])
+def test_normal_fill_rate_factor_meets_the_integrated_fill_rate(cycle_over_sd, beta):
+    # the (s, Q) fill rate under normal lead-time demand (sd 1), position uniform on [k, k + c]:
+    # fill = (1 / c) integral_k^{k+c} Phi(y) dy, computed by quadrature
+    k = float(normal_fill_rate_factor(np.array([cycle_over_sd]), np.array([beta]))[0])
+
+    def fill(at: float) -> float:
+        value, _ = integrate.quad(stats.norm.cdf, at, at + cycle_over_sd)
+        return value / cycle_over_sd
+
+    assert fill(k) == pytest.approx(beta, abs=1e-7)
+    # the approximation G(k) = c (1 - beta) asks for more stock wherever G(k + c) is not negligible
+    assert normal_loss(k) - normal_loss(k + cycle_over_sd) == pytest.approx(
+        cycle_over_sd * (1 - beta), rel=1e-6
+    )
+
+
+def test_policy_uses_the_exact_condition_and_the_flag_restores_the_approximation():
+    # a fast mover with a small lot against its spread: Q = 1 week of demand, sd of lead-time demand large
+    frame = {
+        "forecast_weekly": [70.0], "forecast_sd_weekly": [60.0], "demand_class": ["smooth"],
+        "lead_time_days": [21.0], "lead_time_sd_days": [6.0], "target_type": ["fill_rate"],
+        "service_target": [0.9], "unit_cost": [10.0], "ordering_cost": [0.0], "holding_rate": [0.25],
+        "moq": [0.0], "pack_size": [1.0], "capacity": [np.nan], "inventory_position": [0.0],
+    }  # fmt: skip
+    settings = PolicySettings(review_days=1.0, review_undershoot=False)
+    exact = compute_policy(pd.DataFrame(frame), settings).iloc[0]
+    approximate = compute_policy(
+        pd.DataFrame(frame), PolicySettings(review_days=1.0, review_undershoot=False, exact_fill_rate=False)
+    ).iloc[0]
+    sd, quantity, k = exact["lead_time_demand_sd"], exact["order_quantity"], exact["safety_factor"]
+    assert sd * (normal_loss(k) - normal_loss(k + quantity / sd)) == pytest.approx(quantity * 0.1, rel=1e-6)
+    assert exact["reorder_point"] < approximate["reorder_point"]
