@@ -1,11 +1,13 @@
 """Drift: is the world the engine learned from still the world it plans for?
 
-Three checks, monthly on a schedule and on demand; each flagged category becomes a DriftFinding (a review task):
+Four checks, monthly on a schedule and on demand; each flagged category becomes a DriftFinding (a review task):
 - forecast error drift: mean MASE and relative bias of the latest full plan run vs. the previous full runs;
 - demand distribution shift: population stability index (PSI) of weekly demand per SKU-location, last 13 weeks vs.
   the 52 weeks before (Siddiqi, "Credit Risk Scorecards", 2006: < 0.1 stable, 0.1-0.25 moderate, > 0.25 shifted);
 - lead-time shift by category and supplier: receipts of the last 13 weeks vs. the 52 before, flagged when the mean
-  moves by at least 2 days and 20% and a Mann-Whitney U test rejects "same distribution" at 1%.
+  moves by at least 2 days and 20% and a Mann-Whitney U test rejects "same distribution" at 1%;
+- service calibration: a calibration group (ABC-XYZ segment x supply role) whose factor on the allowed shortage
+  sits at a bound or halved / doubled against the previous calibrations (replenish/planning/calibration.py).
 The numeric parts are pure functions (arrays in, numbers out); `drift_report_run` reads the database and writes.
 """
 
@@ -22,6 +24,7 @@ from scipy import stats
 
 from replenish.core.models import AuditEvent
 from replenish.models import DemandHistory, ItemLocation, PlanRun, Receipt, SkuPlan
+from replenish.planning.calibration import calibration_drift_check
 
 from .models import DriftFinding, DriftReport
 
@@ -275,6 +278,8 @@ def drift_report_run(*, actor=None) -> DriftReport:
         "forecast_error": forecast_drift_check(),
         "demand_shift": demand_shift_check(),
         "lead_time_shift": lead_time_check(),
+        # a calibration group whose factor sits at a bound or moved sharply (replenish/planning/calibration.py)
+        "service_calibration": calibration_drift_check(),
     }
     opened = refreshed = 0
     for results in checked.values():

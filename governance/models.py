@@ -301,6 +301,7 @@ class DriftFinding(models.Model):
         FORECAST_ERROR = "forecast_error", "Forecast error drift"
         DEMAND_SHIFT = "demand_shift", "Demand distribution shift"
         LEAD_TIME_SHIFT = "lead_time_shift", "Lead-time shift"
+        SERVICE_CALIBRATION = "service_calibration", "Service calibration drift"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

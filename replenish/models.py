@@ -583,6 +583,10 @@ class PlanRun(models.Model):
         blank=True,
         help_text="The engine settings the run planned with (policy, forecast methods).",
     )
+    # Service calibration (replenish/planning/calibration.py): the per-group factors this run planned with
+    # ({"factors": {"AX|own": 0.8, ...}, "learned_by_run": id}) and those its replay learned for the next run.
+    calibration_applied = models.JSONField(default=dict, blank=True)
+    calibration_learned = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -626,6 +630,10 @@ class SkuPlan(models.Model):
     lead_time_unstable = models.BooleanField(default=False)
     target_type = models.CharField(max_length=16)
     service_target = models.FloatField()
+    # the target the policy was computed for: 1 - (1 - service_target) x calibration_factor (engine/calibration.py)
+    planning_target = models.FloatField(null=True)
+    calibration_factor = models.FloatField(default=1.0)
+    calibration_group = models.CharField(max_length=24, blank=True)
     safety_stock = models.FloatField()
     reorder_point = models.FloatField()
     order_up_to = models.FloatField()

@@ -246,6 +246,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "replenish.tasks.plan_refresh_task",
         "schedule": crontab(hour=2, minute=15),
     },
+    # after the nightly plan: learn the service calibration the next night's plan applies (planning/calibration.py)
+    "service-calibration-nightly": {
+        "task": "replenish.tasks.service_calibration_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "plan-runs-prune": {
         "task": "replenish.tasks.plan_runs_prune_task",
         "schedule": crontab(hour=5, minute=0),

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import services
-from .planning import refresh
+from .planning import calibration, refresh
 
 
 @shared_task(bind=True, acks_late=True)
@@ -53,3 +53,12 @@ def plan_refresh_touched_task(item_location_ids: list[int]) -> int:
 @shared_task
 def plan_runs_prune_task() -> int:
     return refresh.plan_runs_prune()
+
+
+@shared_task(acks_late=True)
+def service_calibration_task(run_id: int | None = None) -> int:
+    """Nightly, after the plan: replay its recent history and store the factors the next plan applies."""
+    from .models import PlanRun
+
+    run = PlanRun.objects.filter(pk=run_id).first() if run_id else None
+    return calibration.service_calibration_learn(run=run).pk

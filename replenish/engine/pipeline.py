@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .calibration import calibration_groups, group_factors, planning_target
 from .classify import INTERMITTENT, LUMPY, abc_xyz, classify_demand, weekly_demand_cv
 from .forecast import (
     ForecastResult,
@@ -122,8 +123,11 @@ class PlanInputs:
     # (n,) int: a fixed supply assignment (row of the hub each series is supplied from, -1 = its supplier) instead
     # of the pooling rule's (e.g. kept from an earlier plan); None: the rule decides (PlanOptions.pooling)
     supply_from: np.ndarray | None = None
-    # (n,) float: service calibration, a factor c on the shortage each target allows (planning target =
-    # 1 - (1 - target) x c; evaluation/calibration.py learns it from history); None: c = 1
+    # service calibration (engine/calibration.py): a factor c on the shortage each target allows, planning
+    # target = 1 - (1 - target) x c, per calibration group ("AX|own", "CZ|branch", ...; evaluation/calibration.py
+    # learns them by replaying history); None: c = 1
+    service_calibration: Mapping[str, float] | None = None
+    # (n,) float: the factor per series instead (wins over service_calibration)
     target_calibration: np.ndarray | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
 
@@ -239,6 +243,28 @@ def _pooled_policy(
     return computed, effective
 
 
+def _supply_assignment(
+    inputs: PlanInputs, series: pd.DataFrame, forecast_weekly: np.ndarray, clean: Any
+) -> np.ndarray:
+    """Row of the hub each series is supplied from (-1: its supplier): the fixed assignment given, or the MOQ
+    pooling rule's (network.py)."""
+    n_series = len(series)
+    if inputs.supply_from is not None:
+        supply_from = np.asarray(inputs.supply_from, dtype=np.int64)
+        if supply_from.shape != (n_series,) or (supply_from >= n_series).any():
+            raise ValueError("supply_from must give one row (or -1) per series")
+        return supply_from
+    return pooled_supply(
+        series["item_id"].to_numpy(),
+        series["location_id"].to_numpy(),
+        forecast_weekly,
+        series["moq"].to_numpy(),
+        series["pack_size"].to_numpy(),
+        eligible=~clean.flag_no_history,
+        settings=inputs.options.pooling,
+    )
+
+
 def run_plan(inputs: PlanInputs) -> PlanResult:
     """Run the whole replenishment plan for a panel; see the module docstring for the stages."""
     options = inputs.options
@@ -339,15 +365,23 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
             override=series["service_target"],
             override_type=series.get("service_target_type"),
         )
-        planning_target = targets["service_target"].to_numpy(dtype=np.float64)
+        supply_from = _supply_assignment(inputs, series, forecast.frame["forecast"].to_numpy(), clean)
+        groups = calibration_groups(
+            segments["abc"].to_numpy(),
+            segments["xyz"].to_numpy(),
+            supply_from,
+            np.isfinite(demand).sum(axis=1),
+        )
         if inputs.target_calibration is not None:
             factor = np.asarray(inputs.target_calibration, dtype=np.float64)
             if factor.shape != (n_series,):
                 raise ValueError("target_calibration must give one factor per series")
-            planning_target = np.clip(
-                1.0 - (1.0 - planning_target) * np.nan_to_num(factor, nan=1.0), 0.5, 0.9999
-            )
-        targets["planning_target"] = planning_target
+        else:
+            factor = group_factors(groups, inputs.service_calibration)
+        targets["calibration_group"] = groups
+        targets["calibration_factor"] = np.nan_to_num(factor, nan=1.0)
+        targets["planning_target"] = planning_target(targets["service_target"].to_numpy(), factor)
+        target_for_policy = targets["planning_target"].to_numpy(dtype=np.float64)
         policy_frame = pd.DataFrame(
             {
                 "forecast_weekly": forecast.frame["forecast"].to_numpy(),
@@ -356,7 +390,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "lead_time_days": lead_time_days,
                 "lead_time_sd_days": series_lead_times["lead_time_sd"].to_numpy(dtype=np.float64),
                 "target_type": targets["target_type"].to_numpy(),
-                "service_target": planning_target,
+                "service_target": target_for_policy,
                 "unit_cost": series["unit_cost"].to_numpy(),
                 "ordering_cost": series["ordering_cost"].to_numpy(),
                 "holding_rate": series["holding_rate"].to_numpy(),
@@ -414,20 +448,6 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
             policy_frame["lead_error_growth"] = error_growth_at(growth, segment, lead_time_days / 7.0)
         computed = compute_policy(policy_frame, policy_settings)
         computed["forecast_sd_planning"] = policy_frame["forecast_sd_weekly"].to_numpy()
-        if inputs.supply_from is not None:
-            supply_from = np.asarray(inputs.supply_from, dtype=np.int64)
-            if supply_from.shape != (n_series,) or (supply_from >= n_series).any():
-                raise ValueError("supply_from must give one row (or -1) per series")
-        else:
-            supply_from = pooled_supply(
-                series["item_id"].to_numpy(),
-                series["location_id"].to_numpy(),
-                policy_frame["forecast_weekly"].to_numpy(),
-                series["moq"].to_numpy(),
-                series["pack_size"].to_numpy(),
-                eligible=~clean.flag_no_history,
-                settings=options.pooling,
-            )
         effective = policy_frame
         if (supply_from >= 0).any():
             computed, effective = _pooled_policy(
@@ -489,6 +509,8 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "lead_time_unstable": series_lead_times["unstable"].to_numpy(dtype=bool),
                 "service_target": targets["service_target"].to_numpy(),
                 "planning_target": targets["planning_target"].to_numpy(),
+                "calibration_group": targets["calibration_group"].to_numpy(),
+                "calibration_factor": targets["calibration_factor"].to_numpy(),
                 "target_type": targets["target_type"].to_numpy(),
                 **{
                     name: policy_result[name].to_numpy()

@@ -13,7 +13,7 @@ report (see `simulation`) plus:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ import pandas as pd
 from replenish.engine import backtest_summary
 
 from .simulation import DEFAULT_REPLAN_WEEKS, DYNAMIC, RANDOM, STATIC, class_labels, evaluate
+from .sweep import run_grid
 from .window import ACTUALS, EvaluationWindow
 
 DEFAULT_HOLDOUT_WEEKS = 26
@@ -35,7 +36,41 @@ def backtest_run(
     location: str | None = None,
     replan_weeks: int = DEFAULT_REPLAN_WEEKS,
     day_spread: str = RANDOM,
+    targets: Sequence[tuple[str, float]] = (),
+    target_levels: Sequence[float] | None = None,
+    seeds: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The backtest report (see the module doc); `targets`, `target_levels` and `seeds` as in
+    `simulation.simulation_run` (several runs: the first run's report carries the `sweep` summary)."""
+
+    def run(*, seed: int, policy_table: pd.DataFrame | None) -> dict[str, Any]:
+        return _backtest_once(
+            holdout_weeks=holdout_weeks,
+            warmup_weeks=warmup_weeks,
+            seed=seed,
+            location=location,
+            replan_weeks=replan_weeks,
+            day_spread=day_spread,
+            progress=progress,
+            policy_table=policy_table,
+        )
+
+    return run_grid(
+        run, seeds=seeds or [seed], levels=target_levels or [None], overrides=targets, progress=progress
+    )
+
+
+def _backtest_once(
+    *,
+    holdout_weeks: int,
+    warmup_weeks: int,
+    seed: int,
+    location: str | None,
+    replan_weeks: int,
+    day_spread: str,
+    progress: Callable[[str], None] | None,
+    policy_table: pd.DataFrame | None,
 ) -> dict[str, Any]:
     evaluation = evaluate(
         demand=ACTUALS,
@@ -47,6 +82,8 @@ def backtest_run(
         replan_weeks=replan_weeks,
         day_spread=day_spread,
         progress=progress,
+        policy_table=policy_table,
+        calibration=True,  # as the nightly plan: targets corrected by the replay of the training history
     )
     report = evaluation.report
     report["kind"] = "backtest"

@@ -1,73 +1,134 @@
-"""Service calibration: learn from the training history how far the plan's achieved fill rate falls from its targets,
-and correct the target the plan is computed for, per segment.
+"""Service calibration: replay the plan's own recent history to learn, per group of SKU-locations, how far its
+achieved fill rate falls from the target, and the factor that corrects the target it plans for
+(`replenish.engine.calibration`: groups, planning target, update rule).
 
-The fill-rate formulas behind the reorder point rest on approximations (normal or negative binomial lead-time
-demand, independent days, a backtest sd from 13 weeks). Rather than trust them blindly, DistOps replays the last
-weeks of the training history it already holds: the plan as of `CALIBRATION_WEEKS` before the planner's today,
-re-planned on the same cadence, simulated against the actual demand of those weeks and the recorded supplier lead
-times. Per group (ABC-XYZ segment x supply role: own supplier, hub, pooled branch) it measures the achieved fill
-rate and derives a factor on the allowed shortage:
+The replay: the plan as of `periods` before the window's today, re-planned on a cadence, simulated against the
+actual demand of those periods (spread over days as the evaluation spreads them) and the recorded supplier lead
+times, starting each SKU-location at its own average position; the first `warmup_periods` are not measured.
+Per group (ABC-XYZ segment x supply role) the achieved fill gives the next factor. Each pass replays with the
+factors of the pass before, so a second pass measures the first correction and refines it (secant). Launches and
+groups under `MIN_GROUP_SERIES` SKU-locations keep c = 1, as do groups with a cycle-service target.
 
-    planning target = 1 - (1 - target) x c,  c = (1 - target) / (1 - achieved)   (clipped to [0.1, 10])
-
-the first-order correction when shortages scale with the shortage allowed per cycle. A second pass replays the
-weeks again with those factors and multiplies in its own correction (shortages do not scale exactly). Launches
-(under `MIN_HISTORY_WEEKS` of history at the replay's start) and groups under `MIN_GROUP_SERIES` keep c = 1. The
-held-out weeks are never seen: calibration reads only history before the planner's today.
+Who calls it: the simulator before its held-out weeks (two passes from c = 1; it never sees the held-out weeks),
+and the nightly plan's calibration (`replenish.planning.calibration`: one pass a night from the factors the plan
+applied, so the factors follow the plan's recent history). Weekly and monthly history alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from replenish.engine import simulate as sim
+from replenish.engine.calibration import NEW, updated_factor
 
 from .days import DAYS_PER_WEEK, spread_periods_to_days
 from .planning import average_position, dynamic_policy, plan_schedule
-from .window import WEEK, EvaluationWindow, recorded_lead_time_quantile
+from .window import MONTH, WEEK, EvaluationWindow, recorded_lead_time_quantile
 
-CALIBRATION_WEEKS = 26  # replayed weeks of training history: 13 warm-up + 13 measured
-CALIBRATION_WARMUP_WEEKS = 13
+# replayed periods of training history and how many of them are warm-up (not measured), by period
+REPLAY_PERIODS = {WEEK: (26, 13), MONTH: (12, 3)}
+MIN_TRAINING_PERIODS = {
+    WEEK: 26,
+    MONTH: 12,
+}  # history the replay's first plan needs before its replayed periods
 CALIBRATION_REPLAN_WEEKS = 4
-CALIBRATION_ITERATIONS = 2  # the second pass measures the first pass's factors and refines them
+CALIBRATION_PASSES = 2  # the second pass measures the first pass's factors and refines them
 MIN_GROUP_SERIES = 20  # smaller groups keep c = 1
-MIN_HISTORY_WEEKS = 26
-FACTOR_BOUNDS = (0.1, 10.0)
+DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass
 class Calibration:
-    # per group: series, target, achieved (in the last pass), factor (c on the allowed shortage)
+    # per group: series, target, achieved (in the last pass), factor (c on the allowed shortage, for the next
+    # plan), passes ([factor planned with, achieved] per pass)
     groups: dict[str, dict[str, Any]]
-    weeks: int
+    periods: int
+    warmup_periods: int
+    period: str = WEEK
+    day_spread: str = "random"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def weeks(self) -> int:
+        return self.periods if self.period == WEEK else round(self.periods * DAYS_PER_MONTH / DAYS_PER_WEEK)
+
+    def factors(self) -> dict[str, float]:
+        return {name: float(row["factor"]) for name, row in self.groups.items() if row.get("calibrated")}
 
     def summary(self) -> dict[str, Any]:
-        return {"weeks": self.weeks, "warmup_weeks": CALIBRATION_WARMUP_WEEKS, "groups": self.groups}
-
-
-def supply_role(supply_from: np.ndarray) -> np.ndarray:
-    supply_from = np.asarray(supply_from, dtype=np.int64)
-    hubs = np.isin(np.arange(supply_from.size), supply_from[supply_from >= 0])
-    return np.where(supply_from >= 0, "branch", np.where(hubs, "hub", "own"))
+        return {
+            "period": self.period,
+            "periods": self.periods,
+            "warmup_periods": self.warmup_periods,
+            "weeks": self.weeks,
+            "day_spread": self.day_spread,
+            "groups": self.groups,
+        }
 
 
 def calibrate(
-    window: EvaluationWindow, *, seed: int, replan_periods: int | None = None, progress=None
+    window: EvaluationWindow,
+    *,
+    seed: int,
+    replan_periods: int | None = None,
+    passes: int = CALIBRATION_PASSES,
+    start: Mapping[str, float] | None = None,
+    day_spread: str = "random",
+    progress=None,
 ) -> Calibration | None:
-    """Replay the last `CALIBRATION_WEEKS` of the training history, re-planned every `replan_periods` weeks as the
-    evaluation will be (default `CALIBRATION_REPLAN_WEEKS`), and return the factors per group (None when the
-    history is too short or not weekly)."""
+    """Replay the last periods of the window's training history (see the module doc) `passes` times, starting
+    from the factors `start` (None: c = 1), re-planned every `replan_periods` periods (default: every
+    `CALIBRATION_REPLAN_WEEKS` weeks). None when the history is too short."""
     say = progress or (lambda _message: None)
+    replayed_periods, warmup = REPLAY_PERIODS[window.period]
     history = window.inputs.demand
-    n, n_weeks = history.shape
-    if window.period != WEEK or n_weeks < CALIBRATION_WEEKS + 26:
+    n, n_periods = history.shape
+    if n == 0 or n_periods < replayed_periods + MIN_TRAINING_PERIODS[window.period]:
         return None
-    cut = n_weeks - CALIBRATION_WEEKS
-    replayed = np.nan_to_num(history[:, cut:]).astype(np.float32)
+    past = _replay_window(window, replayed_periods, warmup)
+    rng = np.random.default_rng([seed, 20_271])
+    daily, lines = spread_periods_to_days(
+        past.future, past.period_days, rng=rng, line_size=window.line_size, even=day_spread == "even"
+    )
+    if replan_periods is None:
+        replan_periods = (
+            CALIBRATION_REPLAN_WEEKS
+            if window.period == WEEK
+            else max(1, round(CALIBRATION_REPLAN_WEEKS * DAYS_PER_WEEK / DAYS_PER_MONTH))
+        )
+    factors = {str(k): float(v) for k, v in (start or {}).items()}
+    groups: dict[str, dict[str, Any]] = {}
+    for _ in range(max(passes, 1)):
+        measured = _replay(past, daily, lines, seed, factors, replan_periods)
+        for name, row in measured.items():
+            group = groups.setdefault(name, {"passes": []})
+            planned_with = factors.get(name, 1.0)
+            group.update(series=row["series"], target=row["target"], achieved=row["achieved"])
+            group["calibrated"] = bool(row["calibratable"])
+            if row["calibratable"]:
+                group["passes"].append([round(planned_with, 4), row["achieved"]])
+                factors[name] = updated_factor(row["target"], [tuple(p) for p in group["passes"]])
+            group["factor"] = round(factors.get(name, 1.0), 4) if row["calibratable"] else 1.0
+    say(f"service calibration on {replayed_periods} {window.period}s of history: {len(groups)} groups")
+    return Calibration(
+        groups=groups,
+        periods=replayed_periods,
+        warmup_periods=warmup,
+        period=window.period,
+        day_spread=day_spread,
+    )
+
+
+def _replay_window(window: EvaluationWindow, replayed: int, warmup: int) -> EvaluationWindow:
+    """The window as of `replayed` periods before its today: training history up to there, the replayed periods
+    as the simulated ones, recorded lead times, no starting stock (each policy starts at its own level)."""
+    history = window.inputs.demand
+    cut = history.shape[1] - replayed
     promo = window.inputs.promo
     inputs = replace(
         window.inputs,
@@ -77,32 +138,31 @@ def calibrate(
         series=window.inputs.series.assign(on_hand=0.0, allocated=0.0, backordered=0.0),
     )
     receipts = window.inputs.receipts
+    today = pd.Timestamp(window.plan_as_of)
+    cut_day = today - (
+        pd.Timedelta(weeks=replayed) if window.period == WEEK else pd.DateOffset(months=replayed)
+    )
     if receipts is not None and len(receipts):
         # the replayed plan sees the receipts before its own today only
-        cut_day = pd.Timestamp(window.plan_as_of) - pd.Timedelta(weeks=CALIBRATION_WEEKS)
         receipts = receipts[pd.to_datetime(receipts["received_date"]) < cut_day].reset_index(drop=True)
         inputs = replace(inputs, receipts=receipts)
-    past = replace(
+    if window.period == WEEK:
+        period_days = np.full(replayed, int(DAYS_PER_WEEK))
+    else:
+        month_starts = pd.date_range(cut_day, periods=replayed + 1, freq="MS")  # the window's today is a 1st
+        period_days = np.diff(month_starts.to_numpy()).astype("timedelta64[D]").astype(np.int64)
+    replayed_demand = np.nan_to_num(history[:, cut:]).astype(np.float32)
+    return replace(
         window,
         inputs=inputs,
-        future=replayed,
-        future_promo=np.zeros_like(replayed, dtype=bool) if promo is None else promo[:, cut:],
-        period_days=np.full(CALIBRATION_WEEKS, int(DAYS_PER_WEEK)),
-        warmup_periods=CALIBRATION_WARMUP_WEEKS,
+        future=replayed_demand,
+        future_promo=np.zeros_like(replayed_demand, dtype=bool) if promo is None else promo[:, cut:],
+        period_days=period_days,
+        warmup_periods=warmup,
         lead_time_quantile=recorded_lead_time_quantile(window.inputs.series, receipts),
         initial_on_hand=None,
         open_orders=None,
     )
-    rng = np.random.default_rng([seed, 20_271])
-    daily, lines = spread_periods_to_days(replayed, past.period_days, rng=rng, line_size=window.line_size)
-    calibration = Calibration(groups={}, weeks=CALIBRATION_WEEKS)
-    for iteration in range(CALIBRATION_ITERATIONS):
-        calibration = _replay(
-            past, daily, lines, seed, calibration, iteration > 0,
-            replan_periods or CALIBRATION_REPLAN_WEEKS,
-        )  # fmt: skip
-    say(f"service calibration on {CALIBRATION_WEEKS} weeks of history: {len(calibration.groups)} groups")
-    return calibration
 
 
 def _replay(
@@ -110,19 +170,12 @@ def _replay(
     daily: np.ndarray,
     lines: np.ndarray | None,
     seed: int,
-    previous: Calibration,
-    apply_previous: bool,
+    factors: Mapping[str, float],
     replan_periods: int,
-) -> Calibration:
-    """One calibration pass: plan (with the previous pass's factors, if asked), simulate the replayed weeks and
-    update each group's factor by how far it still falls from its target."""
-    schedule = plan_schedule(
-        past,
-        replan_periods=replan_periods,
-        calibration_factors=(lambda plan: factors_for(previous, plan)) if apply_previous else None,
-    )
+) -> dict[str, dict[str, Any]]:
+    """One pass: plan with these factors, simulate the replayed periods, measure each group's achieved fill."""
+    schedule = plan_schedule(past, replan_periods=replan_periods, service_calibration=dict(factors))
     plan = schedule.plan
-    supply_from = plan["supply_from_series"].to_numpy(dtype=np.int64)
     policy = dynamic_policy(schedule, past.inputs.series)
     scenario = sim.Scenario(
         demand=daily,
@@ -130,50 +183,35 @@ def _replay(
         lead_times=sim.seeded_lead_time_sampler(past.lead_time_quantile, seed + 1),
         initial_on_hand=average_position(policy),
     )
-    warmup_days = CALIBRATION_WARMUP_WEEKS * int(DAYS_PER_WEEK)
+    warmup_days = int(past.period_days[: past.warmup_periods].sum())
     result = sim.simulate(scenario, policy, sim.SimulationOptions(warmup_days=warmup_days))
-    # series with under half a year of history at the cut are launches, not what the targets' formulas misjudge
-    established = np.isfinite(past.inputs.demand).sum(axis=1) >= MIN_HISTORY_WEEKS
-    group = np.where(established, _groups(plan, supply_from), "new")
     frame = pd.DataFrame(
         {
-            "group": group,
+            "group": plan["calibration_group"].astype(str).to_numpy(),
             "target": plan["service_target"].to_numpy(dtype=float),
             "fill_target": plan["target_type"].astype(str).to_numpy() == "fill_rate",
             "demand": result.per_series["demand_units"].to_numpy(),
             "filled": result.per_series["filled_on_time_units"].to_numpy(),
         }
     )
-    groups: dict[str, dict[str, Any]] = {}
+    measured: dict[str, dict[str, Any]] = {}
     for name, rows in frame.groupby("group", sort=True):
-        demand = rows["demand"].sum()
+        demand = float(rows["demand"].sum())
         target = float(np.average(rows["target"], weights=rows["demand"])) if demand > 0 else float("nan")
         achieved = float(rows["filled"].sum() / demand) if demand > 0 else float("nan")
-        factor = previous.groups.get(str(name), {}).get("factor", 1.0) if apply_previous else 1.0
-        calibrated = name != "new" and len(rows) >= MIN_GROUP_SERIES and rows["fill_target"].all()
-        if calibrated and demand > 0 and target < 1.0:
-            factor = float(np.clip(factor * (1.0 - target) / max(1.0 - achieved, 1e-6), *FACTOR_BOUNDS))
-        groups[str(name)] = {
+        measured[str(name)] = {
             "series": len(rows),
-            "target": round(target, 4),
-            "achieved": round(achieved, 4),  # in this pass, with the previous pass's factor
-            "factor": round(factor, 3),
+            "target": round(target, 4) if demand > 0 else None,
+            "achieved": round(achieved, 4) if demand > 0 else None,
+            "calibratable": bool(
+                name != NEW
+                and len(rows) >= MIN_GROUP_SERIES
+                and rows["fill_target"].all()
+                and demand > 0
+                and target < 1.0
+            ),
         }
-    return Calibration(groups=groups, weeks=CALIBRATION_WEEKS)
+    return measured
 
 
-def _groups(plan: pd.DataFrame, supply_from: np.ndarray) -> np.ndarray:
-    segment = np.char.add(
-        plan["abc"].astype(str).to_numpy().astype(str), plan["xyz"].astype(str).to_numpy().astype(str)
-    )
-    return np.char.add(np.char.add(segment, "|"), supply_role(supply_from).astype(str))
-
-
-def factors_for(calibration: Calibration, plan: pd.DataFrame) -> np.ndarray:
-    """Per series of a plan: the factor of its group (1 where the group was not calibrated)."""
-    group = _groups(plan, plan["supply_from_series"].to_numpy(dtype=np.int64))
-    lookup = {name: row["factor"] for name, row in calibration.groups.items()}
-    return np.array([lookup.get(str(g), 1.0) for g in group])
-
-
-__all__ = ["Calibration", "calibrate", "factors_for"]
+__all__ = ["Calibration", "calibrate"]

@@ -9,6 +9,7 @@ nothing later. Each re-plan is the production engine (`replenish.engine.run_plan
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -48,9 +49,10 @@ def plan_schedule(
     replan_periods: int | None,
     review_days: float = SIMULATED_REVIEW_DAYS,
     progress=None,
-    calibration_factors=None,
+    service_calibration: Mapping[str, float] | None = None,
 ) -> PlanSchedule:
-    """The first plan and its re-plans every `replan_periods` simulated periods (None or 0: plan once)."""
+    """The first plan and its re-plans every `replan_periods` simulated periods (None or 0: plan once), each
+    planning for its targets corrected by the `service_calibration` factors of its groups (engine/calibration.py)."""
     say = progress or (lambda _message: None)
     total = window.future.shape[1]
     step = replan_periods if replan_periods and replan_periods > 0 else total
@@ -62,15 +64,12 @@ def plan_schedule(
     supply_from = None  # the first plan's supply assignment (network.py), kept by the re-plans
     if window.period == MONTH:  # the monthly policy is recomputed per series below: no pooling
         supply_from = np.full(window.n_series, -1, dtype=np.int64)
-    factors = None
-    if calibration_factors is not None:
-        # each series takes its group's factor from the uncalibrated first plan; kept by the re-plans
-        uncalibrated = run_plan(replace(_inputs_at(window, 0, review_days), supply_from=supply_from)).plan
-        factors = calibration_factors(uncalibrated)
     for k in range(0, total, step):
         started = time.perf_counter()
         inputs = replace(
-            _inputs_at(window, k, review_days), supply_from=supply_from, target_calibration=factors
+            _inputs_at(window, k, review_days),
+            supply_from=supply_from,
+            service_calibration=service_calibration,
         )
         result = run_plan(inputs)
         supply_from = result.plan["supply_from_series"].to_numpy(dtype=np.int64)
@@ -153,7 +152,7 @@ def _monthly_policy(plan: pd.DataFrame, window: EvaluationWindow, review_days: f
             "lead_time_days": plan["lead_time_mean"].to_numpy(dtype=float),
             "lead_time_sd_days": plan["lead_time_sd"].to_numpy(dtype=float),
             "target_type": plan["target_type"].to_numpy(),
-            "service_target": plan["service_target"].to_numpy(dtype=float),
+            "service_target": plan["planning_target"].to_numpy(dtype=float),
             "unit_cost": series["unit_cost"].to_numpy(dtype=float),
             "ordering_cost": series["ordering_cost"].to_numpy(dtype=float),
             "holding_rate": series["holding_rate"].to_numpy(dtype=float),

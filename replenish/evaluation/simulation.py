@@ -30,19 +30,13 @@ from django.utils import timezone
 from replenish.engine import simulate as sim
 from replenish.engine.network import PoolingSettings
 
-from .calibration import calibrate, factors_for
+from .calibration import calibrate
 from .days import spread_periods_to_days
 from .planning import TRANSFER_LEAD_TIME_DAYS, PlanSchedule, average_position, dynamic_policy, plan_schedule
+from .report import DYNAMIC, DYNAMIC_PLUS, POLICY_LABELS, STATIC, assemble_report
+from .sweep import run_grid
 from .window import DAYS_PER_MONTH, GENERATED, MONTH, EvaluationError, EvaluationWindow, evaluation_window
 
-STATIC = "static"
-DYNAMIC = "dynamic"
-DYNAMIC_PLUS = "dynamic_plus"
-POLICY_LABELS = {
-    STATIC: "Static min-max (the ERP's)",
-    DYNAMIC: "DistOps dynamic reorder points",
-    DYNAMIC_PLUS: "DistOps + transfers and prioritized expediting",
-}
 DEFAULT_POLICIES = (STATIC, DYNAMIC, DYNAMIC_PLUS)
 
 # The third policy's actions and their costs (the emergency-freight proxy).
@@ -63,19 +57,6 @@ DEFAULT_REPLAN_WEEKS = (
     1  # DistOps re-plans nightly; weekly re-plans are close (and every 4 weeks halves the time)
 )
 
-# The issue's acceptance: at equal or higher unit fill rate, >= 15% less average inventory value than static
-# min-max, and the achieved service per class within 1.5 points of its target.
-ACCEPTANCE_INVENTORY_REDUCTION = 0.15
-ACCEPTANCE_TARGET_TOLERANCE = 0.015
-
-METRICS = (
-    "n_series", "demand_units", "demand_lines", "unit_fill_rate", "line_fill_rate", "stockout_week_rate",
-    "stockout_day_rate", "cycle_service_level", "avg_on_hand_units", "avg_on_hand_value", "turns", "orders",
-    "expedites", "emergency_freight", "transfers_in", "transfers_out", "transfer_units_in", "transfer_cost",
-    "exceptions",
-    "exception_days", "ending_backorder_units",
-)  # fmt: skip
-
 
 def simulation_run(
     *,
@@ -89,22 +70,36 @@ def simulation_run(
     day_spread: str = RANDOM,
     frontier: bool = True,
     calibration: bool = True,
+    targets: Sequence[tuple[str, float]] = (),
+    target_levels: Sequence[float] | None = None,
+    seeds: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Simulate the policies over `weeks` the planner never saw and return the report (see the module doc)."""
-    return evaluate(
-        calibration=calibration,
-        demand=demand,
-        weeks=weeks,
-        warmup_weeks=warmup_weeks,
-        seed=seed,
-        policies=policies,
-        location=location,
-        replan_weeks=replan_weeks,
-        day_spread=day_spread,
-        frontier=frontier,
-        progress=progress,
-    ).report
+    """Simulate the policies over `weeks` the planner never saw and return the report (see the module doc).
+
+    `targets` (class, value) set service targets; `target_levels` runs once per level with every class at it;
+    `seeds` runs once per simulation seed (default: `seed` alone). Several runs: the first run's report carries
+    the `sweep` summary (achieved against target per class over the seeds, sweep.py)."""
+
+    def run(*, seed: int, policy_table: pd.DataFrame | None) -> dict[str, Any]:
+        return evaluate(
+            calibration=calibration,
+            demand=demand,
+            weeks=weeks,
+            warmup_weeks=warmup_weeks,
+            seed=seed,
+            policies=policies,
+            location=location,
+            replan_weeks=replan_weeks,
+            day_spread=day_spread,
+            frontier=frontier,
+            progress=progress,
+            policy_table=policy_table,
+        ).report
+
+    return run_grid(
+        run, seeds=seeds or [seed], levels=target_levels or [None], overrides=targets, progress=progress
+    )
 
 
 @dataclass
@@ -127,6 +122,7 @@ def evaluate(
     frontier: bool = False,
     calibration: bool = False,
     progress: Callable[[str], None] | None = None,
+    policy_table: pd.DataFrame | None = None,
 ) -> Evaluation:
     say = progress or (lambda _message: None)
     unknown = [p for p in policies if p not in POLICY_LABELS]
@@ -140,6 +136,8 @@ def evaluate(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     window = evaluation_window(mode=demand, weeks=weeks, warmup_weeks=warmup, seed=seed, location=location)
+    if policy_table is not None:  # service targets set for this evaluation (sweep.target_table)
+        window.inputs = replace(window.inputs, policy_table=policy_table)
     timings["load"] = _lap(started)
     say(f"{window.n_series:,} SKU-locations, {window.future.shape[1]} {window.period}s to simulate")
 
@@ -147,14 +145,16 @@ def evaluate(
     learned = None
     if calibration and any(p != STATIC for p in policies):
         started = time.perf_counter()
-        learned = calibrate(window, seed=seed, replan_periods=replan_periods or None, progress=say)
+        learned = calibrate(
+            window, seed=seed, replan_periods=replan_periods or None, day_spread=day_spread, progress=say
+        )
         timings["calibration"] = _lap(started)
     started = time.perf_counter()
     schedule = plan_schedule(
         window,
         replan_periods=replan_periods,
         progress=say,
-        calibration_factors=None if learned is None else (lambda plan: factors_for(learned, plan)),
+        service_calibration=None if learned is None else learned.factors(),
     )
     timings["plan"] = _lap(started)
 
@@ -206,9 +206,10 @@ def evaluate(
     report["notes"] = window.notes + _policy_notes(policies, replan_weeks, pooled)
     if learned is not None:
         report["notes"].append(
-            f"Service calibration: before the held-out weeks, DistOps replayed the last {learned.weeks} weeks of "
-            "the training history (actual demand, recorded lead times) with its own plan and corrected the "
-            "target it plans for in each segment by how far it fell short or over (evaluation/calibration.py)."
+            f"Service calibration: before the held-out weeks, DistOps replayed the last {learned.periods} "
+            f"{learned.period}s of the training history (actual demand, recorded lead times, days spread "
+            f"{learned.day_spread}ly) with its own plan and corrected the target it plans for in each segment by "
+            "how far it fell short or over (evaluation/calibration.py)."
         )
     report["timings"] = {**timings, "plans": schedule.seconds, "total": round(sum(timings.values()), 3)}
     report["peak_memory_mb"] = peak_memory_mb()
@@ -371,18 +372,6 @@ def _frontier_point(multiplier: float, result: sim.SimulationResult) -> dict[str
     }
 
 
-def frontier_inventory_at(
-    curve: list[dict[str, Any]], fill_rate: float, key: str = "avg_on_hand_value"
-) -> float | None:
-    """The static frontier's inventory at this fill rate (linear between its points); None outside the curve."""
-    ordered = sorted(curve, key=lambda point: point["unit_fill_rate"])
-    fills = np.array([point["unit_fill_rate"] for point in ordered])
-    values = np.array([point[key] for point in ordered])
-    if len(fills) < 2 or not fills[0] <= fill_rate <= fills[-1]:
-        return None
-    return float(np.interp(fill_rate, fills, values))
-
-
 def class_labels(plan: pd.DataFrame) -> pd.DataFrame:
     abc = plan["abc"].astype(str).to_numpy()
     xyz = plan["xyz"].astype(str).to_numpy()
@@ -393,168 +382,6 @@ def class_labels(plan: pd.DataFrame) -> pd.DataFrame:
             "demand_class": plan["demand_class"].astype(str).to_numpy(),
         }
     )
-
-
-# --- report ---------------------------------------------------------------------------------------------------
-
-
-def assemble_report(
-    results: dict[str, sim.SimulationResult],
-    labels: pd.DataFrame,
-    plan: pd.DataFrame,
-    *,
-    measured_days: int,
-    frontier: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Per policy: totals and rows per segment / ABC class / demand class; targets per segment; attainment of the
-    targets by the dynamic policies; the acceptance checks."""
-    policies: dict[str, Any] = {}
-    demand_units = None
-    for name, result in results.items():
-        per_series = result.per_series
-        if demand_units is None:
-            demand_units = per_series["demand_units"].to_numpy()
-        policies[name] = {
-            "label": POLICY_LABELS[name],
-            "total": _rows(result.total)["total"],
-            "by_segment": _rows(sim.aggregate(per_series, labels["segment"], measured_days=measured_days)),
-            "by_abc": _rows(sim.aggregate(per_series, labels["abc"], measured_days=measured_days)),
-            "by_demand_class": _rows(
-                sim.aggregate(per_series, labels["demand_class"], measured_days=measured_days)
-            ),
-        }
-    assert demand_units is not None
-    targets = service_targets(plan, labels["segment"].to_numpy(), demand_units)
-    attainment = {name: target_attainment(policies[name]["by_segment"], targets) for name in policies}
-    return {
-        "policies": policies,
-        "targets": targets,
-        "attainment": attainment,
-        "attainment_summary": {name: attainment_summary(rows) for name, rows in attainment.items()},
-        "acceptance": acceptance(policies, attainment, frontier),
-        "frontier": {STATIC: frontier} if frontier else {},
-    }
-
-
-def service_targets(plan: pd.DataFrame, segment: np.ndarray, demand_units: np.ndarray) -> dict[str, Any]:
-    """The service target of each segment: its target type and the demand-weighted mean target of its
-    SKU-locations (fill rates are demand-weighted, so the target they are held to is too)."""
-    frame = pd.DataFrame(
-        {
-            "segment": segment,
-            "target": plan["service_target"].to_numpy(dtype=float),
-            "type": plan["target_type"].astype(str).to_numpy(),
-            "weight": demand_units,
-        }
-    )
-    out: dict[str, Any] = {}
-    for name, group in frame.groupby("segment", sort=True):
-        weight = group["weight"].to_numpy()
-        target = group["target"].to_numpy()
-        mean = float(np.average(target, weights=weight)) if weight.sum() > 0 else float(target.mean())
-        out[str(name)] = {
-            "target_type": str(group["type"].mode().iloc[0]),
-            "target": round(mean, 4),
-            "n_series": len(group),
-        }
-    return out
-
-
-def target_attainment(by_segment: dict[str, dict], targets: dict[str, dict]) -> dict[str, Any]:
-    """Achieved service against the target per segment: the unit fill rate for fill-rate targets, the cycle
-    service level (share of replenishment cycles without a stockout) for cycle-service targets."""
-    rows = {}
-    for segment, target in targets.items():
-        measured = by_segment.get(segment)
-        if measured is None:
-            continue
-        measure = "unit_fill_rate" if target["target_type"] == "fill_rate" else "cycle_service_level"
-        achieved = measured.get(measure)
-        gap = None if achieved is None else round(achieved - target["target"], 4)
-        rows[segment] = {
-            "measure": measure,
-            "target": target["target"],
-            "achieved": achieved,
-            "unit_fill_rate": measured.get("unit_fill_rate"),
-            "gap": gap,
-            "within_tolerance": gap is not None and abs(gap) <= ACCEPTANCE_TARGET_TOLERANCE,
-            "demand_units": measured.get("demand_units"),
-        }
-    return rows
-
-
-def attainment_summary(rows: dict[str, dict]) -> dict[str, Any]:
-    """How close a policy came to the targets overall: the demand-weighted mean absolute gap over the segments
-    and the number of segments within the tolerance."""
-    measured = [row for row in rows.values() if row["achieved"] is not None]
-    weights = np.array([row["demand_units"] or 0.0 for row in measured])
-    gaps = np.array([abs(row["gap"]) for row in measured])
-    mean_gap = float(np.average(gaps, weights=weights)) if weights.sum() > 0 else None
-    return {
-        "mean_abs_gap": None if mean_gap is None else round(mean_gap, 4),
-        "segments_within": sum(row["within_tolerance"] for row in measured),
-        "segments": len(measured),
-    }
-
-
-def acceptance(
-    policies: dict[str, Any], attainment: dict[str, Any], frontier: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The issue's acceptance, for each dynamic policy against static min-max (empty when static was not run).
-
-    Inventory is compared at cost; when no SKU-location has a cost (an imported demand file), in units. Besides
-    the ERP's own min-max, the dynamic policy is compared with the static frontier at its own fill rate (the ERP's
-    min-max scaled until it fills as well), when that fill rate lies on the simulated frontier.
-    """
-    if STATIC not in policies:
-        return {}
-    static = policies[STATIC]["total"]
-    basis = "avg_on_hand_value" if static["avg_on_hand_value"] else "avg_on_hand_units"
-    out = {}
-    for name, rows in attainment.items():
-        if name == STATIC:
-            continue
-        total = policies[name]["total"]
-        reduction = 1.0 - total[basis] / static[basis] if static[basis] else None
-        fill_ok = (total["unit_fill_rate"] or 0.0) >= (static["unit_fill_rate"] or 0.0)
-        at_equal_fill = None
-        if frontier and total["unit_fill_rate"] is not None:
-            at_equal_fill = frontier_inventory_at(frontier, total["unit_fill_rate"], basis)
-        classes_ok = all(row["within_tolerance"] for row in rows.values() if row["achieved"] is not None)
-        reduction_met = reduction is not None and reduction >= ACCEPTANCE_INVENTORY_REDUCTION
-        out[name] = {
-            "unit_fill_rate": total["unit_fill_rate"],
-            "static_unit_fill_rate": static["unit_fill_rate"],
-            "fill_rate_at_least_static": fill_ok,
-            "inventory_basis": "value" if basis == "avg_on_hand_value" else "units",
-            "inventory_reduction": None if reduction is None else round(reduction, 4),
-            "inventory_reduction_met": reduction_met,
-            "static_inventory_at_equal_fill": at_equal_fill,
-            "inventory_reduction_at_equal_fill": None
-            if not at_equal_fill
-            else round(1.0 - total[basis] / at_equal_fill, 4),
-            "classes_within_tolerance": classes_ok,
-            "classes_off_target": sorted(
-                segment
-                for segment, row in rows.items()
-                if row["achieved"] is not None and not row["within_tolerance"]
-            ),
-            "met": bool(fill_ok and reduction_met and classes_ok),
-        }
-    return out
-
-
-def _rows(frame: pd.DataFrame) -> dict[str, dict[str, float | int | None]]:
-    out = {}
-    for label, row in frame.iterrows():
-        values: dict[str, float | int | None] = {}
-        for column in METRICS:
-            number = float(row[column])
-            values[column] = (
-                None if not np.isfinite(number) else (int(number) if column == "n_series" else number)
-            )
-        out[str(label)] = values
-    return out
 
 
 def _periods(window: EvaluationWindow, weeks: int) -> int:

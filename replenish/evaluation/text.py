@@ -187,3 +187,87 @@ def method_rows(report: dict[str, Any]) -> list[str]:
         if row["method"] != "selected"
     ]
     return _table(header, rows, left=2)
+
+
+def _signed(reduction: float | None) -> str:
+    """An inventory reduction as a change: 0.18 -> '-18.0%' (less), -0.05 -> '+5.0%' (more)."""
+    return "-" if reduction is None else f"{-100 * reduction:+.1f}%"
+
+
+def _interval(cell: dict[str, Any], signed: bool = False) -> str:
+    if cell["low"] is None:
+        return "-"
+    if signed:
+        return f"{_signed(cell['high'])} to {_signed(cell['low'])}"
+    return f"{100 * cell['low']:.1f}-{100 * cell['high']:.1f}%"
+
+
+def sweep_rows(report: dict[str, Any]) -> list[str]:
+    """Achieved against target per class over the seeds (mean, 95% interval, gap), per target level, for the
+    DistOps policies; then each policy's network fill and inventory reduction against static."""
+    sweep = report.get("sweep")
+    if not sweep:
+        return []
+    levels = [level for level in sweep["levels"] if level is not None]
+    header = [
+        "class",
+        "series",
+        *(["targets at"] if levels else []),
+        "target",
+        "achieved",
+        "95% interval",
+        "gap",
+    ]
+    rows = [
+        [
+            f"{row['segment']} ({row['policy']})",
+            f"{row['n_series']:,}",
+            *([_format(row["target_level"], "pct")] if levels else []),
+            _format(row["target"], "pct"),
+            _format(row["achieved"]["mean"], "pct"),
+            _interval(row["achieved"]),
+            "-" if row["gap"] is None else f"{100 * row['gap']:+.1f}",
+        ]
+        for row in sweep["by_class"]
+        if row["policy"] != "static"
+    ]
+    lines = _table(header, rows)
+    total_header = [
+        "policy",
+        *(["targets at"] if levels else []),
+        "unit fill",
+        "95% interval",
+        "inventory vs static",
+        "95% interval",
+        "vs static curve at equal fill",
+        "95% interval",
+    ]
+    total_rows = [
+        [
+            row["policy"],
+            *([_format(row["target_level"], "pct")] if levels else []),
+            _format(row["unit_fill_rate"]["mean"], "pct"),
+            _interval(row["unit_fill_rate"]),
+            _signed(row["inventory_reduction"]["mean"]),
+            _interval(row["inventory_reduction"], signed=True),
+            _signed(row["inventory_reduction_at_equal_fill"]["mean"]),
+            _interval(row["inventory_reduction_at_equal_fill"], signed=True),
+        ]
+        for row in sweep["totals"]
+        if row["policy"] != "static"
+    ]
+    return [*lines, "", *_table(total_header, total_rows)]
+
+
+def sweep_section(report: dict[str, Any]) -> list[str]:
+    """The sweep's heading and tables (nothing for a single run)."""
+    sweep = report.get("sweep")
+    if not sweep:
+        return []
+    levels = [f"{level:.0%}" for level in sweep["levels"] if level is not None]
+    heading = (
+        f"Achieved against target per class over simulation seeds {', '.join(map(str, sweep['seeds']))}"
+        + (f", every class's target set to {', '.join(levels)} in turn" if levels else "")
+        + f" (mean and {sweep['confidence']:.0%} interval over the seeds):"
+    )
+    return ["", heading, *sweep_rows(report), "(The per-class and total tables above are the first run's.)"]

@@ -22,13 +22,14 @@ import pandas as pd
 from replenish import models as m
 from replenish.engine import LeadTimeSettings, PlanInputs
 from replenish.engine.simulate import OpenOrders
-from replenish.planning.inputs import HISTORY_WEEKS, load_plan_inputs, read_frame
+from replenish.planning.inputs import HISTORY_WEEKS, LoadedInputs, load_plan_inputs, read_frame
 from replenish.scenario.generate import ITEM_CHUNK, ScenarioGenerator, ScenarioSpec, monday_of, rng_for
 
 from .days import DAYS_PER_WEEK, Quantile, empirical_quantile, erp_min_max, gamma_quantile
 
 GENERATED = "generated"
 ACTUALS = "actuals"
+PLAN = "plan"  # the nightly plan's own history (its service calibration)
 WEEK = "week"
 MONTH = "month"
 DAYS_PER_MONTH = 365.25 / 12
@@ -284,6 +285,28 @@ def _actuals_window(weeks: int, warmup_weeks: int, location_id: int | None) -> E
         static_max=static_max,
         notes=notes,
         description={"data_end": data_end.isoformat(), "held_out_periods": held_out},
+    )
+
+
+def plan_window(loaded: LoadedInputs) -> EvaluationWindow:
+    """The nightly plan's own history as a window, for its service calibration to replay (nothing is simulated
+    after its today): weekly history, recorded lead times, the ERP's min-max."""
+    series = loaded.inputs.series
+    n = len(series)
+    return EvaluationWindow(
+        mode=PLAN,
+        period=WEEK,
+        plan_as_of=loaded.as_of,
+        inputs=_training_inputs(loaded.inputs, loaded.as_of, keep_stock=False),
+        item_location_ids=loaded.item_location_ids,
+        future=np.zeros((n, 0), dtype=np.float32),
+        future_promo=np.zeros((n, 0), dtype=bool),
+        period_days=np.zeros(0, dtype=np.int64),
+        warmup_periods=0,
+        lead_time_quantile=recorded_lead_time_quantile(series, loaded.inputs.receipts),
+        capacity=series["capacity"].to_numpy(dtype=float),
+        static_min=series["static_min"].to_numpy(dtype=float),
+        static_max=series["static_max"].to_numpy(dtype=float),
     )
 
 

@@ -31,6 +31,7 @@ from replenish.engine import PlanOptions, run_plan
 from replenish.engine.plan_record import POLICY_INPUT_COLUMNS, plan_options_snapshot
 from replenish.signals import plan_run_completed
 
+from .calibration import calibration_latest
 from .inputs import load_plan_inputs
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ def plan_refresh_start(
         model_version=model_version(),
         options=plan_options_snapshot(PlanOptions()),
         triggered_by=actor if getattr(actor, "pk", None) else None,
+        # every chunk plans with the factors of the latest calibration at the start (one set for the whole run)
+        calibration_applied=calibration_latest(),
     )
     if scope == m.PlanRun.Scope.PARTIAL:
         chunks = [m.PlanChunk(run=run, index=0, item_id_low=0, item_id_high=0)]
@@ -178,6 +181,7 @@ def plan_chunk_compute(*, chunk_id: int) -> None:
             )
         else:
             loaded = load_plan_inputs(as_of=as_of, item_range=(chunk.item_id_low, chunk.item_id_high))
+        loaded.inputs.service_calibration = (run.calibration_applied or {}).get("factors") or None
         result = run_plan(loaded.inputs) if len(loaded.item_location_ids) else None
     except Exception as error:
         _chunk_failed(chunk, error)
@@ -355,6 +359,9 @@ def _plan_rows(run: m.PlanRun, loaded, result) -> pd.DataFrame:
             "lead_time_unstable": plan["lead_time_unstable"].to_numpy(dtype=bool),
             "target_type": plan["target_type"].astype(str).to_numpy(),
             "service_target": finite("service_target"),
+            "planning_target": finite("planning_target"),
+            "calibration_factor": finite("calibration_factor", 1.0),
+            "calibration_group": plan["calibration_group"].astype(str).to_numpy(),
             "safety_stock": finite("safety_stock"),
             "reorder_point": finite("reorder_point"),
             "order_up_to": finite("order_up_to"),

@@ -1,5 +1,6 @@
 """Service calibration (evaluation/calibration.py): groups and factors."""
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -7,32 +8,10 @@ import pandas as pd
 import pytest
 
 from replenish.engine import PlanInputs
-from replenish.evaluation import calibration as calibration_module
-from replenish.evaluation.calibration import (
-    FACTOR_BOUNDS,
-    Calibration,
-    calibrate,
-    factors_for,
-    supply_role,
-)
+from replenish.engine.calibration import FACTOR_BOUNDS, updated_factor
+from replenish.evaluation.calibration import calibrate
 from replenish.evaluation.days import gamma_quantile
 from replenish.evaluation.window import EvaluationWindow
-
-
-def test_supply_role_names_hubs_branches_and_the_rest():
-    assert supply_role(np.array([-1, 0, 0, -1, 3])).tolist() == ["hub", "branch", "branch", "hub", "branch"]
-    assert supply_role(np.array([-1, -1])).tolist() == ["own", "own"]
-
-
-def test_each_series_takes_the_factor_of_its_segment_and_role():
-    calibration = Calibration(
-        groups={"AX|own": {"factor": 0.5}, "CZ|branch": {"factor": 0.4}, "CZ|hub": {"factor": 1.2}}, weeks=39
-    )
-    plan = pd.DataFrame(
-        {"abc": ["A", "C", "C", "B"], "xyz": ["X", "Z", "Z", "Y"], "supply_from_series": [-1, 2, -1, -1]}
-    )
-    # series 2 is the hub of series 1; BY|own was not calibrated (factor 1)
-    assert factors_for(calibration, plan).tolist() == [0.5, 0.4, 1.2, 1.0]
 
 
 def _window(history: np.ndarray) -> EvaluationWindow:
@@ -63,9 +42,7 @@ def test_each_pass_corrects_the_factor_by_the_shortage_it_measured(monkeypatch):
     window = _window(np.random.default_rng(4).poisson(70, (30, 80)).astype(float))
 
     # when calibrated with one pass, then with the default two
-    monkeypatch.setattr(calibration_module, "CALIBRATION_ITERATIONS", 1)
-    first = calibrate(window, seed=1).groups["AX|own"]
-    monkeypatch.undo()
+    first = calibrate(window, seed=1, passes=1).groups["AX|own"]
     second = calibrate(window, seed=1).groups["AX|own"]
 
     # then the first pass, above its 98% target, loosens: c1 = (1 - 0.98) / (1 - achieved) > 1
@@ -75,8 +52,40 @@ def test_each_pass_corrects_the_factor_by_the_shortage_it_measured(monkeypatch):
         min(0.02 / (1 - first["achieved"]), FACTOR_BOUNDS[1]), rel=0.015
     )  # achieved is rounded to 4 places
     assert first["factor"] > 1.0
-    # and the second pass, planned with c1, multiplies in its own correction: c2 = c1 x 0.02 / (1 - achieved 2)
-    expected = np.clip(first["factor"] * 0.02 / (1 - second["achieved"]), *FACTOR_BOUNDS)
-    assert second["factor"] == pytest.approx(expected, rel=0.015)
+    # and the second pass replays with c1 and moves on from both measurements (the engine's update rule)
+    assert second["passes"][0] == [1.0, first["achieved"]]
+    assert second["passes"][1][0] == pytest.approx(first["factor"], rel=1e-3)
+    expected = updated_factor(0.98, [tuple(p) for p in second["passes"]])
+    assert second["factor"] == pytest.approx(expected, rel=1e-3)
     # a segment of fewer than 20 SKU-locations is not calibrated
     assert all(g["factor"] == 1.0 for g in calibrate(window, seed=1).groups.values() if g["series"] < 20)
+
+
+def test_a_group_that_under_served_in_the_replay_plans_for_a_higher_target():
+    # given demand that steps up from 40 to 70 a week halfway through the replayed weeks (the plan, re-planned
+    # every 4 weeks, runs behind it)
+    rate = np.where(np.arange(80) < 67, 40.0, 70.0)
+    window = _window(np.random.default_rng(7).poisson(rate, (30, 80)).astype(float))
+
+    calibration = calibrate(window, seed=2, passes=1)
+
+    short = {
+        name: g for name, g in calibration.groups.items() if g["calibrated"] and g["achieved"] < g["target"]
+    }
+    assert short, calibration.groups
+    for group in short.values():
+        assert group["factor"] < 1.0  # a smaller allowed shortage: a higher planning target
+
+
+def test_monthly_history_is_calibrated_on_its_own_months():
+    # given 48 months of Poisson(20) demand a month
+    window = _window(np.random.default_rng(5).poisson(20, (30, 48)).astype(float))
+    window = replace(window, period="month", plan_as_of=date(2026, 1, 1))
+
+    calibration = calibrate(window, seed=1)
+
+    assert calibration.period == "month" and calibration.periods == 12 and calibration.warmup_periods == 3
+    assert any(g["calibrated"] for g in calibration.groups.values())
+    # too little history to replay 12 months after 12 of training: no calibration
+    short = replace(window, inputs=replace(window.inputs, demand=window.inputs.demand[:, :20]))
+    assert calibrate(short, seed=1) is None

@@ -8,6 +8,7 @@ from replenish.evaluation import text
 from replenish.evaluation.backtest import DEFAULT_HOLDOUT_WEEKS, backtest_run
 from replenish.evaluation.services import simulation_report_create
 from replenish.evaluation.simulation import DAY_SPREADS, DEFAULT_REPLAN_WEEKS, RANDOM
+from replenish.evaluation.sweep import add_target_arguments, target_options
 from replenish.evaluation.window import EvaluationError
 
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             "spread evenly over the days",
         )
         parser.add_argument("--seed", type=int, default=1, help="seed of the day spread and lead-time draws")
+        add_target_arguments(parser)
         parser.add_argument("--location", help="only this location code")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--no-save", action="store_true", help="do not store the report in the app")
@@ -57,6 +59,7 @@ class Command(BaseCommand):
                 replan_weeks=options["replan_weeks"],
                 day_spread=options["day_spread"],
                 progress=(lambda message: self.stderr.write(f"  {message}")) if verbose else None,
+                **target_options(options),
             )
         except (EvaluationError, ValueError) as error:
             raise CommandError(str(error)) from error
@@ -88,6 +91,8 @@ class Command(BaseCommand):
             out.write(line)
         out.write("")
         for line in text.policy_totals(report):
+            out.write(line)
+        for line in text.sweep_section(report):
             out.write(line)
         comparison = report.get("service_comparison", {})
         if comparison:

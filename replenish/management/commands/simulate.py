@@ -15,6 +15,7 @@ from replenish.evaluation.simulation import (
     RANDOM,
     simulation_run,
 )
+from replenish.evaluation.sweep import add_target_arguments, target_options
 from replenish.evaluation.window import ACTUALS, GENERATED, EvaluationError
 
 
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             "spread evenly over the days",
         )
         parser.add_argument("--seed", type=int, default=1, help="simulation seed: demand and lead-time draws")
+        add_target_arguments(parser)
         parser.add_argument("--location", help="only this location code (e.g. an imported file's location)")
         parser.add_argument(
             "--no-frontier",
@@ -92,6 +94,7 @@ class Command(BaseCommand):
                 frontier=not options["no_frontier"],
                 calibration=not options["no_calibration"],
                 progress=(lambda message: self.stderr.write(f"  {message}")) if verbose else None,
+                **target_options(options),
             )
         except (EvaluationError, ValueError) as error:
             raise CommandError(str(error)) from error
@@ -134,6 +137,8 @@ def write_report(command: BaseCommand, report: dict) -> None:
         out.write(line)
     out.write("")
     for line in text.acceptance_lines(report):
+        out.write(line)
+    for line in text.sweep_section(report):
         out.write(line)
     frontier = text.frontier_lines(report)
     if frontier:
