@@ -43,7 +43,6 @@ MAX_COMPLEXITY = 25
 LONG_MODULES = {
     "replenish/engine/simulate.py": "struct: split with simulate()",
     "replenish/engine/forecast.py": "engine owner",
-    "replenish/evaluation/simulation.py": "evaluation owner (issue 17)",
     "replenish/scenario/generate.py": "scenario owner",
     "replenish/models.py": "struct: a models package",
     "tests/engine/test_simulate.py": "struct: split with simulate()",

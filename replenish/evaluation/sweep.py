@@ -221,45 +221,14 @@ def confidence_interval(
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Per target level, policy and class: the target, the achieved service over the seeds (mean and 95%
     interval), the gap; per level and policy the network's unit fill and inventory; the runs themselves."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     totals = []
     levels = list(dict.fromkeys(run["target_level"] for run in runs))
     for level in levels:
         at_level = [run for run in runs if run["target_level"] == level]
-        policies = list(dict.fromkeys(p for run in at_level for p in run["attainment"]))
-        for policy in policies:
-            segments = sorted({s for run in at_level for s in run["attainment"].get(policy, {})})
-            for segment in segments:
-                cells = [run["attainment"][policy].get(segment) for run in at_level]
-                cells = [c for c in cells if c and c["achieved"] is not None]
-                if not cells:
-                    continue
-                achieved = confidence_interval([c["achieved"] for c in cells], bounds=(0.0, 1.0))
-                target = float(np.mean([c["target"] for c in cells]))
-                rows.append(
-                    {
-                        "target_level": level,
-                        "policy": policy,
-                        "segment": segment,
-                        "n_series": max(run["n_series"].get(segment, 0) for run in at_level),
-                        "target": round(target, 4),
-                        "achieved": achieved,
-                        "gap": None if achieved["mean"] is None else round(achieved["mean"] - target, 4),
-                    }
-                )
-            fills = [run["totals"][policy]["unit_fill_rate"] for run in at_level if policy in run["totals"]]
-            checks = [run["acceptance"][policy] for run in at_level if policy in run.get("acceptance", {})]
-            totals.append(
-                {
-                    "target_level": level,
-                    "policy": policy,
-                    "unit_fill_rate": confidence_interval(fills, bounds=(0.0, 1.0)),
-                    "inventory_reduction": confidence_interval([c["inventory_reduction"] for c in checks]),
-                    "inventory_reduction_at_equal_fill": confidence_interval(
-                        [c.get("inventory_reduction_at_equal_fill") for c in checks]
-                    ),
-                }
-            )
+        for policy in dict.fromkeys(p for run in at_level for p in run["attainment"]):
+            rows.extend(_class_summaries(at_level, level, policy))
+            totals.append(_total_summary(at_level, level, policy))
     return {
         "seeds": list(dict.fromkeys(run["seed"] for run in runs)),
         "levels": levels,
@@ -267,4 +236,43 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "by_class": rows,
         "totals": totals,
         "runs": runs,
+    }
+
+
+def _class_summaries(
+    at_level: list[dict[str, Any]], level: float | None, policy: str
+) -> list[dict[str, Any]]:
+    rows = []
+    for segment in sorted({s for run in at_level for s in run["attainment"].get(policy, {})}):
+        cells = [run["attainment"][policy].get(segment) for run in at_level]
+        cells = [c for c in cells if c and c["achieved"] is not None]
+        if not cells:
+            continue
+        achieved = confidence_interval([c["achieved"] for c in cells], bounds=(0.0, 1.0))
+        target = float(np.mean([c["target"] for c in cells]))
+        rows.append(
+            {
+                "target_level": level,
+                "policy": policy,
+                "segment": segment,
+                "n_series": max(run["n_series"].get(segment, 0) for run in at_level),
+                "target": round(target, 4),
+                "achieved": achieved,
+                "gap": None if achieved["mean"] is None else round(achieved["mean"] - target, 4),
+            }
+        )
+    return rows
+
+
+def _total_summary(at_level: list[dict[str, Any]], level: float | None, policy: str) -> dict[str, Any]:
+    fills = [run["totals"][policy]["unit_fill_rate"] for run in at_level if policy in run["totals"]]
+    checks = [run["acceptance"][policy] for run in at_level if policy in run.get("acceptance", {})]
+    return {
+        "target_level": level,
+        "policy": policy,
+        "unit_fill_rate": confidence_interval(fills, bounds=(0.0, 1.0)),
+        "inventory_reduction": confidence_interval([c["inventory_reduction"] for c in checks]),
+        "inventory_reduction_at_equal_fill": confidence_interval(
+            [c.get("inventory_reduction_at_equal_fill") for c in checks]
+        ),
     }

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from replenish import models as m
+from replenish.core.audit import audit_record
 from replenish.engine.calibration import FACTOR_BOUNDS
 from replenish.evaluation.calibration import CALIBRATION_PASSES, calibrate
 from replenish.evaluation.window import plan_window
@@ -110,8 +111,6 @@ def service_calibration_learn(
 
 @transaction.atomic
 def _calibration_store(*, run: m.PlanRun, learned: dict, actor=None) -> m.PlanRun:
-    from governance.services import audit_record
-
     run = m.PlanRun.objects.select_for_update().get(pk=run.pk)
     run.calibration_learned = learned
     run.save(update_fields=["calibration_learned"])

@@ -9,8 +9,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from governance.drift import drift_report_run
-from governance.models import AuditEvent, DriftFinding
+from governance.models import DriftFinding
 from replenish import models as m
+from replenish.core.models import AuditEvent
 from replenish.engine.calibration import FACTOR_BOUNDS
 from replenish.planning import calibration as calibration_module
 from replenish.planning.calibration import (
