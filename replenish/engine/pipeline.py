@@ -21,7 +21,7 @@ from .forecast import (
     pooled_forecast_sd,
 )
 from .leadtime import LeadTimeSettings, learn_lead_times
-from .network import PoolingSettings, pooled_hub_demand, pooled_supply
+from .network import PoolingSettings, pooled_policy, pooled_supply
 from .panel import clean_demand
 from .plan_record import POLICY_INPUT_COLUMNS, policy_settings_of
 from .policy import PolicySettings, compute_policy, horizon_demand, service_targets
@@ -30,7 +30,6 @@ from .recommend import (
     RECOMMENDATION_COLUMNS,
     RecommendSettings,
     build_recommendations,
-    transfer_days_between,
 )
 from .seasonality import SeasonalitySettings, pooled_seasonal_indices
 
@@ -172,75 +171,6 @@ def _with_safety_stock_floor(policy: pd.DataFrame, floor: np.ndarray) -> pd.Data
         policy[column] = policy[column].to_numpy() + raise_by
     policy["flag_safety_stock_floor"] = raise_by > 0
     return policy
-
-
-def _pooled_policy(
-    frame: pd.DataFrame,
-    computed: pd.DataFrame,
-    supply_from: np.ndarray,
-    horizon: np.ndarray,
-    series: pd.DataFrame,
-    transfer_days: float | pd.DataFrame,
-    settings: PolicySettings,
-    pooling: PoolingSettings,
-    default_transfer_days: float,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Re-plan the pooled series (network.py): a hub covers its own and its pooled branches' demand over the
-    supplier lead time at their demand-weighted target; a branch covers its own demand over the transfer lead time
-    from its hub, in eaches (no MOQ or pack rounding, which the hub's supplier order carries).
-    Returns the policy and the inputs it was computed from (``frame`` with the hubs' and branches' rows replaced)."""
-    branches = np.flatnonzero(supply_from >= 0)
-    hubs = np.unique(supply_from[branches])
-    total, total_sd, total_horizon = pooled_hub_demand(
-        supply_from, frame["forecast_weekly"].to_numpy(), frame["forecast_sd_weekly"].to_numpy(), horizon
-    )
-    # the hub's target: its members' (own and pooled branches') targets weighted by their demand
-    own_target = frame["service_target"].to_numpy(dtype=np.float64)
-    weight = np.maximum(np.nan_to_num(frame["forecast_weekly"].to_numpy(dtype=np.float64)), 0.0)
-    n = len(frame)
-    weighted = own_target * weight + np.bincount(
-        supply_from[branches], weights=own_target[branches] * weight[branches], minlength=n
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        target = np.where(total > 0, weighted / total, own_target)
-    lead = frame["lead_time_days"].to_numpy(dtype=np.float64)
-
-    hub_frame = frame.iloc[hubs].copy()
-    hub_frame["forecast_weekly"] = total[hubs]
-    hub_frame["forecast_sd_weekly"] = total_sd[hubs]
-    hub_frame["service_target"] = target[hubs]
-    assert total_horizon is not None
-    hub_frame["protection_demand_mean"] = horizon_demand(
-        total_horizon[hubs], lead[hubs] + settings.review_days
-    )
-    hub_frame["lead_demand_mean"] = horizon_demand(total_horizon[hubs], lead[hubs])
-
-    location = series["location_id"].to_numpy()
-    days = transfer_days_between(
-        transfer_days, location[supply_from[branches]], location[branches], default_transfer_days
-    )
-    branch_frame = frame.iloc[branches].copy()
-    branch_frame["lead_time_days"] = days
-    branch_frame["lead_time_sd_days"] = 0.0
-    branch_frame["moq"] = 0.0
-    branch_frame["pack_size"] = 1.0
-    branch_frame["ordering_cost"] = pooling.transfer_ordering_cost
-    branch_frame["protection_demand_mean"] = horizon_demand(horizon[branches], days + settings.review_days)
-    branch_frame["lead_demand_mean"] = horizon_demand(horizon[branches], days)
-    for column in ("protection_error_growth", "lead_error_growth"):
-        if column in branch_frame:
-            branch_frame[column] = 1.0
-
-    computed = computed.copy()
-    effective = frame.copy()
-    for rows, part in ((hubs, hub_frame), (branches, branch_frame)):
-        replanned = compute_policy(part.reset_index(drop=True), settings)
-        for target_frame, source in ((computed, replanned), (effective, part)):
-            for column in source.columns:
-                values = target_frame[column].to_numpy().copy()
-                values[rows] = source[column].to_numpy()
-                target_frame[column] = values
-    return computed, effective
 
 
 def _supply_assignment(
@@ -450,7 +380,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
         computed["forecast_sd_planning"] = policy_frame["forecast_sd_weekly"].to_numpy()
         effective = policy_frame
         if (supply_from >= 0).any():
-            computed, effective = _pooled_policy(
+            computed, effective = pooled_policy(
                 policy_frame,
                 computed,
                 supply_from,
