@@ -34,7 +34,7 @@ def _normal_loss(k: float) -> float:
     return stats.norm.pdf(k) - k * stats.norm.sf(k)
 
 
-def _discrete_loss(dist, s: int, support: np.ndarray, pmf: np.ndarray) -> float:
+def _discrete_loss(dist, s: float, support: np.ndarray, pmf: np.ndarray) -> float:
     """E[(X - s)^+] by summing the pmf over the support (no recursion, no shared code with the engine)."""
     return float(np.sum(np.maximum(support - s, 0) * pmf))
 
@@ -121,10 +121,12 @@ def _reorder_point(plan: m.SkuPlan, policy: dict, review_days: float) -> tuple[f
         return float(dist.ppf(target - 1e-12)), mean
     support = np.arange(0, int(dist.ppf(1 - 1e-13)) + int(q) + 50)
     pmf = dist.pmf(support)
-    for s in range(len(support)):
+    # the exact condition n(s) - n(s + q) <= q (1 - beta) at the real q (n is piecewise linear between integers),
+    # which may allow a negative s when q is large against the lead-time demand
+    for s in range(-int(math.ceil(q)) if exact else 0, len(support)):
         short = _discrete_loss(dist, s, support, pmf)
         if exact:
-            short -= _discrete_loss(dist, s + int(round(q)), support, pmf)
+            short -= _discrete_loss(dist, s + q, support, pmf)
         if short <= q * (1 - target) + 1e-9:
             return float(s), mean
     raise AssertionError("no reorder point found")
