@@ -12,6 +12,7 @@ class IntegrationsConfig(AppConfig):
         # The inbound handlers register themselves (integrations.inbound.register) when imported.
         from . import edi_ingest, webhooks  # noqa: F401
         from .erp import sync  # noqa: F401
+        from .erp.tryton import pages  # noqa: F401
         from .files import importers  # noqa: F401
         from .selectors import SCREEN_ROLES, dead_letter_count
 

@@ -13,6 +13,11 @@ def erp_url() -> str:
     return _get("DISTOPS_ERP_URL", "")
 
 
+def erp_adapter() -> str:
+    # The adapter by name (integrations/erp/registry.py); unset: the REST contract when a URL is set, else loopback.
+    return _get("DISTOPS_ERP_ADAPTER", "") or ("rest" if erp_url() else "loopback")
+
+
 def erp_token() -> str:
     return _get("DISTOPS_ERP_TOKEN", "")
 

@@ -414,6 +414,10 @@ class DataQualityIssue(models.Model):
         CONTRADICTORY_UOM = "contradictory_uom", "Contradictory unit of measure"
         ZERO_COST = "zero_cost", "Zero cost"
         LEAD_TIME_OUTLIER = "lead_time_outlier", "Lead-time outlier"
+        MISSING_SUPPLIER = "missing_supplier", "Purchasable item without a supplier"
+        NO_UOM_CONVERSION = "no_uom_conversion", "Unit of measure without a conversion"
+        NEGATIVE_QUANTITY = "negative_quantity", "Negative quantity"
+        UNKNOWN_STATE = "unknown_state", "Document in an unknown state"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

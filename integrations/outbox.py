@@ -218,6 +218,8 @@ def _finish_delivered(message: OutboxMessage, attempt: PostingAttempt, result: P
             "document_number": result.document_number,
             "attempts": locked.attempts,
         }
+        if result.record:
+            outcome["record"] = result.record  # the ERP's document (model, id, state, number)
         if locked.kind == "create_po":
             outcome.update(_purchase_order_850(locked, result))
         locked.status, locked.erp_transaction_id = Status.DELIVERED, result.transaction_id[:80]
@@ -240,6 +242,7 @@ def _finish_delivered(message: OutboxMessage, attempt: PostingAttempt, result: P
                 "transaction_id": result.transaction_id,
                 "duplicate": result.duplicate,
                 "document_number": result.document_number,
+                **({"record": result.record} if result.record else {}),
             },
         )
         _notify(locked, ok=True, outcome=outcome)

@@ -284,10 +284,16 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Integrations (integrations/erp/CONTRACT.md): ERP_BASE_URL unset -> the loopback adapter (demo: postings are
-# accepted locally). Tuning knobs with their reasons live in integrations/conf.py.
+# Integrations (integrations/erp/CONTRACT.md): ERP_ADAPTER names the adapter (loopback, rest, tryton); unset ->
+# rest when ERP_BASE_URL is set, else the loopback (demo: postings are accepted locally). Tuning knobs with their
+# reasons live in integrations/conf.py and integrations/erp/tryton/conf.py.
+DISTOPS_ERP_ADAPTER = env.str("ERP_ADAPTER", default="")
 DISTOPS_ERP_URL = env.str("ERP_BASE_URL", default="")
 DISTOPS_ERP_TOKEN = env.str("ERP_TOKEN", default="")
+DISTOPS_TRYTON_URL = env.str("TRYTON_URL", default="")  # http://host:port/<database>/
+DISTOPS_TRYTON_USER = env.str("TRYTON_USER", default="admin")
+DISTOPS_TRYTON_PASSWORD = env.str("TRYTON_PASSWORD", default="")
+DISTOPS_TRYTON_PO_STATE = env.str("TRYTON_PO_STATE", default="quotation")  # or draft
 DISTOPS_OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE["integrations-outbox-relay"] = {
     "task": "integrations.tasks.outbox_relay_task",

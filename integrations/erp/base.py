@@ -69,10 +69,16 @@ class PostResult:
     document_number: str = ""  # e.g. the PO number the ERP gave a created PO
     status: int = 200
     body: dict = field(default_factory=dict)
+    record: dict = field(default_factory=dict)  # the ERP's document, e.g. {"model", "id", "state", "number"}
 
 
 class ErpAdapter(ABC):
     name = "erp"
+    entities: tuple[str, ...] = ENTITIES  # what `pull` serves, in the order a full pull asks for them
+
+    def inbox_kind(self, entity: str) -> str:
+        """The inbox message kind of a page of `entity` (its handler parses it: contract records by default)."""
+        return f"erp.{entity}"
 
     @abstractmethod
     def pull(self, entity: str, *, cursor: str | None, limit: int) -> Page:

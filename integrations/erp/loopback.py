@@ -6,6 +6,12 @@ from __future__ import annotations
 import hashlib
 
 from .base import ErpAdapter, Page, PostResult
+from .registry import register_adapter
+
+
+@register_adapter("loopback")
+def _loopback_adapter() -> ErpAdapter:
+    return LoopbackErpAdapter()
 
 
 class LoopbackErpAdapter(ErpAdapter):

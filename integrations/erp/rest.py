@@ -9,6 +9,7 @@ import urllib.parse
 import urllib.request
 
 from .base import ENTITIES, ErpAdapter, ErpRejected, ErpUnavailable, Page, PostResult
+from .registry import register_adapter
 
 RETRYABLE_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 
@@ -95,6 +96,15 @@ class RestErpAdapter(ErpAdapter):
             status=status,
             body=answer,
         )
+
+
+@register_adapter("rest")
+def _rest_adapter() -> RestErpAdapter:
+    from .. import conf
+
+    if not conf.erp_url():
+        raise ValueError("the rest ERP adapter needs ERP_BASE_URL (DISTOPS_ERP_URL)")
+    return RestErpAdapter(conf.erp_url(), token=conf.erp_token(), timeout=conf.erp_timeout())
 
 
 def _error_text(text: str) -> str:

@@ -79,9 +79,9 @@ def erp_pull(
     """Pull every entity (or the ones named) from its cursor until the ERP says there is no more."""
     adapter = adapter or get_adapter()
     report: dict[str, dict] = {}
-    for entity in entities or ENTITIES:
-        if entity not in ENTITY_KINDS:
-            raise ValueError(f"unknown ERP entity '{entity}' (one of {', '.join(ENTITIES)})")
+    for entity in entities or adapter.entities:
+        if entity not in adapter.entities:
+            raise ValueError(f"unknown ERP entity '{entity}' (one of {', '.join(adapter.entities)})")
         line = report.setdefault(
             entity, {"pages": 0, "records": 0, "replayed": 0, "rejected": None, "error": None}
         )
@@ -102,7 +102,7 @@ def erp_pull(
             message, processed = inbox_ingest(
                 source=ERP_SOURCE,
                 external_id=f"{entity}:{digest}",
-                kind=f"erp.{entity}",
+                kind=adapter.inbox_kind(entity),
                 payload=payload,
                 meta={"entity": entity, "cursor": cursor, "next_cursor": page.next_cursor},
             )
