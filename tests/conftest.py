@@ -1,6 +1,6 @@
 """Test set-up: service markers, factories, and the rule that .ci/run may not silently skip.
 
-Markers: `postgres`, `redis`, `celery_worker`, `browser`. On a bare machine a test whose service is missing is
+Markers: `postgres`, `redis`, `celery_worker`, `browser`, `tryton`. On a bare machine a test whose service is missing is
 skipped with the reason; with DISTOPS_REQUIRE=postgres,redis,... (set by .ci/run) the same test fails instead.
 """
 
@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "browser")
+SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "browser", "tryton")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,6 +52,12 @@ def service_missing(marker: str) -> str | None:
             return f"Redis at {redis_url} is not reachable"
     if marker == "celery_worker" and os.environ.get("DISTOPS_LIVE_WORKER") != "1":
         return "needs a live Celery worker on the test database (.ci/run starts one; DISTOPS_LIVE_WORKER=1)"
+    if marker == "tryton":
+        url = os.environ.get("DISTOPS_TRYTON_TEST_URL", "")
+        if not url:
+            return "needs a running trytond: set DISTOPS_TRYTON_TEST_URL=http://127.0.0.1:PORT/DATABASE/ (.ci/run starts one)"
+        if not _reachable(url, 8000):
+            return f"trytond at {url} is not reachable"
     if marker == "browser":
         if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
             return f"needs Debian chromium at {CHROMIUM} (apt-get install chromium)"

@@ -53,3 +53,45 @@ def erp(_erp_server, settings):
     settings.DISTOPS_ERP_BREAKER_COOLDOWN_SECONDS = 60
     settings.DISTOPS_ERP_PULL_BACKOFF_BASE_SECONDS = 0.01
     return _erp_server
+
+
+class TrytonServer:
+    """A running trytond (DISTOPS_TRYTON_TEST_URL), shared by the tests: each test loads its own small company
+    network under a prefix of its own, so tests never see each other's codes."""
+
+    def __init__(self, url: str, password: str):
+        from integrations.erp.tryton.client import TrytonClient
+
+        self.url, self.password = url, password
+        self.client = TrytonClient(url, user="admin", password=password, timeout=30)
+
+    def adapter(self):
+        from integrations.erp.tryton.adapter import TrytonErpAdapter
+        from integrations.erp.tryton.client import TrytonClient
+
+        return TrytonErpAdapter(TrytonClient(self.url, user="admin", password=self.password, timeout=30))
+
+
+@pytest.fixture(scope="session")
+def _tryton_server():
+    import os
+
+    return TrytonServer(
+        os.environ.get("DISTOPS_TRYTON_TEST_URL", ""), os.environ.get("DISTOPS_TRYTON_TEST_PASSWORD", "admin")
+    )
+
+
+@pytest.fixture
+def tryton(_tryton_server, settings):
+    """The live Tryton, configured as the ERP adapter (fast breaker and backoff settings for tests)."""
+    from integrations.erp.tryton.network import company_ensure
+
+    settings.DISTOPS_ERP_ADAPTER = "tryton"
+    settings.DISTOPS_TRYTON_URL = _tryton_server.url
+    settings.DISTOPS_TRYTON_USER = "admin"
+    settings.DISTOPS_TRYTON_PASSWORD = _tryton_server.password
+    settings.DISTOPS_TRYTON_PO_STATE = "quotation"
+    settings.DISTOPS_ERP_TIMEOUT = 30.0
+    settings.DISTOPS_ERP_PULL_BACKOFF_BASE_SECONDS = 0.01
+    company_ensure(_tryton_server.client)
+    return _tryton_server

@@ -74,7 +74,11 @@ def whole(value: float) -> int | None:
 
 
 def _sub(record: dict, name: str) -> dict:
-    return record.get(f"{name}.") or {}
+    """A related record read with a dotted field name ("template.default_uom" -> record["template."]["default_uom."])."""
+    node = record
+    for part in name.split("."):
+        node = (node or {}).get(f"{part}.") or {}
+    return node
 
 
 def _day(value) -> str | None:

@@ -135,6 +135,8 @@ def _purchase_line(out, document, line, position, ordered_on, supplier, location
     done, pending = (whole(v) or round(v) for v in _move_units(moves, base))
     ordered = whole(float(line["quantity"]) * per)
     status, quantity = _status(document["state"], ordered, done, pending, bool(moves))
+    if ordered == 0:  # cancelled before it was processed (quantity 0 keeps the line's place)
+        status, quantity = "cancelled", 1
     if quantity < 1:
         return
     planned = [
@@ -217,7 +219,7 @@ def _sale_line(out, document, line, position, ordered_on, customer, location) ->
         status = "shipped"
     else:
         status = "open"
-    requested = line.get("shipping_date") or document.get("shipping_date") or ordered_on
+    requested = document.get("shipping_date") or line.get("shipping_date") or ordered_on
     out.table("open_sales_orders").append(
         {
             "order_number": document["number"],
