@@ -16,6 +16,7 @@ from integrations.models import OutboxMessage
 from integrations.outbox import outbox_relay
 from replenish import models as m
 
+from .test_faults import workers  # noqa: F401 - the fixture
 from .tryton_network import prefix, small_company
 
 pytestmark = [pytest.mark.tryton, pytest.mark.django_db]
@@ -90,8 +91,8 @@ def test_a_pull_reproduces_a_small_company(tryton, settings):
     }
     today = dt.date.today()
     lines = [
-        (l.line_number, l.item.sku, l.quantity_ordered, l.quantity_received, l.promised_date, l.status)
-        for l in m.PurchaseOrderLine.objects.filter(order__number=number, item__sku__startswith=p)
+        (ln.line_number, ln.item.sku, ln.quantity_ordered, ln.quantity_received, ln.promised_date, ln.status)
+        for ln in m.PurchaseOrderLine.objects.filter(order__number=number, item__sku__startswith=p)
         .select_related("item")
         .order_by("line_number")
     ]
@@ -102,8 +103,8 @@ def test_a_pull_reproduces_a_small_company(tryton, settings):
     order = m.PurchaseOrder.objects.get(number=number)
     assert (order.supplier.code, order.location.code) == (f"{p}-ACME", f"{p}DC")
     sales = [
-        (l.order.customer.code, l.item.sku, l.quantity_ordered, l.requested_ship_date)
-        for l in m.SalesOrderLine.objects.filter(item__sku__startswith=p).select_related(
+        (ln.order.customer.code, ln.item.sku, ln.quantity_ordered, ln.requested_ship_date)
+        for ln in m.SalesOrderLine.objects.filter(item__sku__startswith=p).select_related(
             "order__customer", "item"
         )
     ]
@@ -292,3 +293,73 @@ def receive(tryton, p: str, move_ids: list[int]) -> None:
     )
     tryton.client.model("stock.shipment.in", "receive", [shipment])
     tryton.client.model("stock.shipment.in", "do", [shipment])
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_between_posting_and_recording_makes_one_tryton_purchase(
+    tryton,
+    workers,
+    monkeypatch,  # noqa: F811 - the fixture imported from test_faults
+):
+    """The worker posts the purchase; Tryton creates it, its answer is held back and the worker is killed. The
+    next worker posts again with the same key: the adapter finds the purchase by its reference."""
+    import uuid
+    from urllib.parse import urlparse
+
+    from .test_faults import fault_broker_url, send_relay, time_now, wait_for
+    from .tryton_proxy import HoldingProxy
+
+    p, _network = loaded(tryton)
+    proxy = HoldingProxy(f"http://{urlparse(tryton.url).netloc}")
+    try:
+        proxy.hold["model.purchase.purchase.create"] = 8.0
+        monkeypatch.setenv("ERP_ADAPTER", "tryton")
+        monkeypatch.setenv("TRYTON_URL", proxy.url(urlparse(tryton.url).path))
+        monkeypatch.setenv("TRYTON_PASSWORD", tryton.password)
+        key = f"{p}:exception-41-v2-approve"
+        message = OutboxMessage.objects.create(
+            kind="create_po",
+            idempotency_key=key,
+            subject_type="exception",
+            subject_id="41",
+            payload={"supplier": f"{p}-ACME", "location": f"{p}DC", "sku": f"{p}-B", "quantity": 24},
+        )
+        queue, broker = f"faults-{uuid.uuid4().hex[:8]}", fault_broker_url()
+        first = workers(broker=broker, erp_url="", queue=queue)
+        first.wait_ready()
+        send_relay(broker, queue)
+        wait_for(lambda: "model.purchase.purchase.create" in proxy.seen, 60, "Tryton to create the purchase")
+        first.kill()
+
+        message.refresh_from_db()
+        assert (message.status, message.attempts) == ("sending", 1)  # posted, never recorded
+        made = tryton.client.search_read("purchase.purchase", [("reference", "=", key)], fields=["state"])
+        assert [r["state"] for r in made] == ["draft"]  # Tryton made it; the worker died before quoting it
+
+        wait_for(
+            lambda: OutboxMessage.objects.filter(pk=message.pk, claimed_until__lt=time_now()).exists(),
+            20,
+            "the dead worker's lease to expire",
+        )
+        second = workers(broker=broker, erp_url="", queue=queue)
+        second.wait_ready()
+        send_relay(broker, queue)
+        wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).status == "delivered", 60, "the re-posting")
+    finally:
+        proxy.close()
+
+    message.refresh_from_db()
+    purchases = tryton.client.search_read(
+        "purchase.purchase", [("reference", "=", key)], fields=["state", "number"]
+    )
+    assert len(purchases) == 1 and purchases[0]["state"] == "quotation"  # exactly one purchase, finished
+    assert message.attempts == 2 and message.outcome["duplicate"] is True
+    assert message.outcome["record"] == {
+        "model": "purchase.purchase",
+        "id": purchases[0]["id"],
+        "state": "quotation",
+        "number": purchases[0]["number"],
+    }
