@@ -301,8 +301,8 @@ def receive(tryton, p: str, move_ids: list[int]) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_between_posting_and_recording_makes_one_tryton_purchase(
     tryton,
-    workers,
-    monkeypatch,  # noqa: F811 - the fixture imported from test_faults
+    workers,  # noqa: F811 - the fixture imported from test_faults
+    monkeypatch,
 ):
     """The worker posts the purchase; Tryton creates it, its answer is held back and the worker is killed. The
     next worker posts again with the same key: the adapter finds the purchase by its reference."""
