@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: install run test bench lint clean
+TRYTON_STAMP := $(VENV)/.tryton-$(shell cksum pyproject.toml | cut -d' ' -f1)
+TRYTON_PORT ?= 8801
+ERP_DEMO_DB := sqlite:///$(CURDIR)/var/erp-demo.sqlite3
+
+.PHONY: install install-tryton run erp-demo test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +19,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The Tryton ERP (trytond and its stock, purchase, sale and stock_supply modules) for `make erp-demo` and the
+# Tryton adapter's tests.
+$(TRYTON_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,tryton]'
+	rm -f $(VENV)/.tryton-* && touch $(TRYTON_STAMP)
+
+install-tryton: $(TRYTON_STAMP)
+
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py demo_setup
 	DEBUG=1 $(BIN)/python manage.py runserver --noreload $(HOST)
+
+# A local Tryton on SQLite (var/tryton) holding the demo network; DistOps pulls from it and posts approved actions to
+# it (its own database var/erp-demo.sqlite3, so `make run`'s is left alone).
+erp-demo: install-tryton
+	mkdir -p var
+	DEBUG=1 DATABASE_URL=$(ERP_DEMO_DB) $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 DATABASE_URL=$(ERP_DEMO_DB) $(BIN)/python manage.py erp_demo --port $(TRYTON_PORT) --serve "$(HOST)"
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -38,4 +57,4 @@ lint: install
 	else echo "duplicates is not on PATH: copy check skipped"; fi
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache var/tryton var/erp-demo.sqlite3

@@ -36,7 +36,7 @@ def loaded(tryton) -> tuple[str, dict]:
 def purchase_of(tryton, p: str) -> dict:
     return tryton.client.search_read(
         "purchase.purchase",
-        [("party.code", "=", f"{p}-ACME"), ("reference", "=", "demo:P1")],
+        [("party.code", "=", f"{p}-ACME"), ("reference", "=", f"demo:{p}-P1")],
         fields=["number", "state"],
     )[0]
 

@@ -47,7 +47,7 @@ def small_company(p: str, today: dt.date | None = None) -> dict[str, list[dict]]
         ],
         "purchase_orders": [
             {
-                "po_number": "P1",
+                "po_number": f"{p}-P1",
                 "supplier": f"{p}-ACME",
                 "location": f"{p}DC",
                 "sku": f"{p}-A",
@@ -57,7 +57,7 @@ def small_company(p: str, today: dt.date | None = None) -> dict[str, list[dict]]
                 "promised_date": day(10),
             },
             {
-                "po_number": "P1",
+                "po_number": f"{p}-P1",
                 "supplier": f"{p}-ACME",
                 "location": f"{p}DC",
                 "sku": f"{p}-B",
@@ -69,7 +69,7 @@ def small_company(p: str, today: dt.date | None = None) -> dict[str, list[dict]]
         ],
         "sales_orders": [
             {
-                "order_number": "S1",
+                "order_number": f"{p}-S1",
                 "customer": f"{p}-BOB",
                 "location": f"{p}DC",
                 "sku": f"{p}-A",

@@ -50,6 +50,21 @@ def company_ensure(client: TrytonClient, *, name: str = "DistOps Demo Co", curre
     return company
 
 
+BATCH = 40  # records per create call: Tryton on SQLite builds one SQL expression per batch (its parser has limits)
+
+
+def _create(client: TrytonClient, model: str, values: list[dict]) -> list[int]:
+    ids: list[int] = []
+    for start in range(0, len(values), BATCH):
+        ids += client.create(model, values[start : start + BATCH])
+    return ids
+
+
+def _each(client: TrytonClient, model: str, method: str, ids: list[int]) -> None:
+    for start in range(0, len(ids), BATCH):
+        client.model(model, method, ids[start : start + BATCH])
+
+
 def _ids(client: TrytonClient, model: str, codes, field: str = "code") -> dict[str, int]:
     codes = sorted({c for c in codes if c})
     if not codes:
@@ -96,7 +111,8 @@ def parties_create(client: TrytonClient, rows: list[dict]) -> dict[str, int]:
     existing = _ids(client, "party.party", [r["code"] for r in rows])
     new = [r for r in rows if r["code"] not in existing]
     if new:
-        client.create(
+        _create(
+            client,
             "party.party",
             [{"name": r["name"], "code": r["code"], "addresses": [("create", [{}])]} for r in new],
         )
@@ -110,7 +126,8 @@ def products_create(
     existing = _ids(client, "product.product", [r["sku"] for r in items])
     new = [r for r in items if r["sku"] not in existing]
     if new:
-        client.create(
+        _create(
+            client,
             "product.template",
             [
                 {
@@ -157,8 +174,7 @@ def products_create(
         for r in supplier_items
         if r["sku"] in new_skus and r["sku"] in products and r["supplier"] in parties
     ]
-    for start in range(0, len(values), 500):
-        client.create("purchase.product_supplier", values[start : start + 500])
+    _create(client, "purchase.product_supplier", values)
     return {sku: row["id"] for sku, row in products.items()}
 
 
@@ -170,17 +186,18 @@ def stock_create(client: TrytonClient, balances: list[dict], warehouses: dict, p
                 {"product": products[row["sku"]], "quantity": float(row["on_hand"])}
             )
     for code, lines in by_location.items():
-        (inventory,) = client.create(
-            "stock.inventory",
-            [
-                {
-                    "location": warehouses[code]["storage_location"],
-                    "date": dt.date.today(),  # noqa: DTZ011
-                    "lines": [("create", lines)],
-                }
-            ],
-        )
-        client.model("stock.inventory", "confirm", [inventory])
+        for start in range(0, len(lines), BATCH):  # an inventory per batch of products
+            (inventory,) = client.create(
+                "stock.inventory",
+                [
+                    {
+                        "location": warehouses[code]["storage_location"],
+                        "date": dt.date.today(),  # noqa: DTZ011 - Tryton's calendar day
+                        "lines": [("create", lines[start : start + BATCH])],
+                    }
+                ],
+            )
+            client.model("stock.inventory", "confirm", [inventory])
     return sum(len(lines) for lines in by_location.values())
 
 
@@ -204,12 +221,14 @@ def purchases_create(client, rows, *, parties, warehouses, products) -> list[int
                 "warehouse": warehouses[head["location"]]["id"],
                 "purchase_date": dt.date.fromisoformat(str(head["order_date"])),
                 "invoice_method": "manual",
+                "number": number,
                 "reference": f"demo:{number}",
                 "lines": [
                     (
                         "create",
                         [
                             {
+                                "sequence": int(line.get("line") or n),
                                 "product": products[line["sku"]],
                                 "quantity": float(line["quantity"]),
                                 "unit": unit,
@@ -217,16 +236,16 @@ def purchases_create(client, rows, *, parties, warehouses, products) -> list[int
                                 "delivery_date_edit": True,
                                 "delivery_date_store": dt.date.fromisoformat(str(line["promised_date"])),
                             }
-                            for line in lines
+                            for n, line in enumerate(lines, start=1)
                         ],
                     )
                 ],
             }
         )
-    ids = client.create("purchase.purchase", values) if values else []
+    ids = _create(client, "purchase.purchase", values)
     if ids:
-        client.model("purchase.purchase", "quote", ids)
-        client.model("purchase.purchase", "confirm", ids)
+        _each(client, "purchase.purchase", "quote", ids)
+        _each(client, "purchase.purchase", "confirm", ids)
     return ids
 
 
@@ -247,27 +266,29 @@ def sales_create(client, rows, *, parties, warehouses, products) -> list[int]:
                 "shipping_date": dt.date.fromisoformat(str(head["requested_date"])),
                 "invoice_method": "manual",
                 "shipment_method": "order",
+                "number": number,
                 "reference": f"demo:{number}",
                 "lines": [
                     (
                         "create",
                         [
                             {
+                                "sequence": int(line.get("line") or n),
                                 "product": products[line["sku"]],
                                 "quantity": float(line["quantity"]),
                                 "unit": unit,
                                 "unit_price": Decimal(str(line.get("unit_price") or 0)),
                             }
-                            for line in lines
+                            for n, line in enumerate(lines, start=1)
                         ],
                     )
                 ],
             }
         )
-    ids = client.create("sale.sale", values) if values else []
+    ids = _create(client, "sale.sale", values)
     if ids:
-        client.model("sale.sale", "quote", ids)
-        client.model("sale.sale", "confirm", ids)
+        _each(client, "sale.sale", "quote", ids)
+        _each(client, "sale.sale", "confirm", ids)
     return ids
 
 
@@ -293,8 +314,7 @@ def order_points_create(client, rows, *, warehouses, products) -> int:
         for r in rows
         if r["sku"] in products and r["location"] in warehouses
     ]
-    for start in range(0, len(values), 500):
-        client.create("stock.order_point", values[start : start + 500])
+    _create(client, "stock.order_point", values)
     return len(values)
 
 

@@ -77,7 +77,9 @@ def _lines_of(body: dict) -> list[dict]:
 
 def create_po(client: TrytonClient, body: dict, key: str) -> PostResult:
     found = client.search_read("purchase.purchase", [("reference", "=", key)], fields=["state"], limit=1)
-    if found:  # a retried posting: the purchase made the first time (finished if the first attempt died midway)
+    if (
+        found
+    ):  # a retried posting: the purchase made the first time (finished if the first attempt died midway)
         if found[0]["state"] == "draft" and conf.po_state() == "quotation":
             client.model("purchase.purchase", "quote", [found[0]["id"]])
         return _result(_purchase_record(client, found[0]["id"]), duplicate=True, document=True)
