@@ -22,8 +22,13 @@ MODULES = ("stock", "purchase", "sale", "stock_supply")
 
 
 def _bin(name: str) -> str:
-    found = Path(sys.executable).with_name(name)
-    return str(found) if found.exists() else (shutil.which(name) or name)
+    """Tryton's commands: from the virtualenv `make install-tryton` makes (.venv-tryton), else this one, else PATH."""
+    from django.conf import settings
+
+    for folder in (Path(settings.BASE_DIR) / ".venv-tryton" / "bin", Path(sys.executable).parent):
+        if (folder / name).exists():
+            return str(folder / name)
+    return shutil.which(name) or name
 
 
 def tryton_database_ensure(directory: Path, *, database: str, password: str, port: int) -> Path:

@@ -8,7 +8,11 @@ class Command(BaseCommand):
     help = "Pull changed records from the ERP (incremental by updated-since cursor)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("entities", nargs="*", help=f"default: all the configured adapter serves (REST: {', '.join(ENTITIES)})")
+        parser.add_argument(
+            "entities",
+            nargs="*",
+            help=f"default: all the configured adapter serves (REST: {', '.join(ENTITIES)})",
+        )
 
     def handle(self, *args, **options) -> None:
         report = erp_pull(entities=options["entities"] or None)
