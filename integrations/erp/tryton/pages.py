@@ -25,7 +25,8 @@ from ...normalize import Resolver
 from ..sync import ERP_SOURCE, _advance_cursor
 from . import conf
 from .client import loads
-from .translate import Held, translate
+from .translate import Held
+from .translators import translate
 
 GATE_CODES = ("unmapped_code", "missing_supplier", "no_uom_conversion", "negative_quantity", "unknown_state")
 # Columns naming a reference, per import kind (a row whose reference is unknown is held back, not the page).

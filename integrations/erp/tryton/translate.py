@@ -361,28 +361,3 @@ def order_points(records: list[dict], out: Translation, **_) -> None:
                 "external_id": str(record["id"]),
             }
         )
-
-
-def translate(entity: str, records: list[dict], *, service_tier: str) -> Translation:
-    """One page of Tryton records of `entity` -> the tables to import and the records held back."""
-    from . import translate_orders
-
-    handlers = {
-        "locations": locations,
-        "suppliers": suppliers,
-        "customers": customers,
-        "items": items,
-        "supplier_items": supplier_items,
-        "balances": balances,
-        "order_points": order_points,
-        "purchase_orders": translate_orders.purchase_orders,
-        "incoming_shipments": translate_orders.incoming_shipments,
-        "sales_orders": translate_orders.sales_orders,
-    }
-    if entity not in handlers:
-        raise ValueError(
-            f"'{entity}' is not a Tryton entity this system reads (known: {', '.join(handlers)})"
-        )
-    out = Translation()
-    handlers[entity](records, out, service_tier=service_tier)
-    return out
