@@ -88,6 +88,17 @@ def _rows(queryset, **columns) -> list[dict]:
     return [dict(zip(columns, values)) for values in queryset.values_list(*names)]
 
 
+def _order_rows(lines, **columns) -> list[dict]:
+    common = {
+        "line": "line_number",
+        "location": "order__location__code",
+        "sku": "item__sku",
+        "quantity": "quantity_ordered",
+        "order_date": "order__order_date",
+    }
+    return _rows(lines.order_by("order__number", "line_number"), **columns, **common)
+
+
 def network_from_distops(*, skus: int) -> dict[str, list[dict]]:
     """The first `skus` items of the DistOps network (and what they need) in the shapes network_load takes."""
     item_ids = list(
@@ -125,28 +136,18 @@ def network_from_distops(*, skus: int) -> dict[str, list[dict]]:
             primary="is_primary",
         ),
         "balances": _rows(ils, sku="item__sku", location="location__code", on_hand="on_hand"),
-        "purchase_orders": _rows(
-            lines.order_by("order__number", "line_number"),
+        "purchase_orders": _order_rows(
+            lines,
             po_number="order__number",
-            line="line_number",
             supplier="order__supplier__code",
-            location="order__location__code",
-            sku="item__sku",
-            quantity="quantity_ordered",
             unit_cost="unit_cost",
-            order_date="order__order_date",
             promised_date="promised_date",
         ),
-        "sales_orders": _rows(
-            sales.order_by("order__number", "line_number"),
+        "sales_orders": _order_rows(
+            sales,
             order_number="order__number",
-            line="line_number",
             customer="order__customer__code",
-            location="order__location__code",
-            sku="item__sku",
-            quantity="quantity_ordered",
             unit_price="unit_price",
-            order_date="order__order_date",
             requested_date="requested_ship_date",
         ),
         "order_points": [

@@ -208,6 +208,24 @@ def _documents(rows: list[dict], number: str) -> dict[str, list[dict]]:
     return documents
 
 
+def _lines(lines: list[dict], *, unit: int, products: dict, price: str, dated: bool = False) -> list:
+    """A document's lines to create, numbered by their line number (the order DistOps numbers them in)."""
+    values = []
+    for n, line in enumerate(lines, start=1):
+        value = {
+            "sequence": int(line.get("line") or n),
+            "product": products[line["sku"]],
+            "quantity": float(line["quantity"]),
+            "unit": unit,
+            "unit_price": Decimal(str(line.get(price) or 0)),
+        }
+        if dated:
+            value["delivery_date_edit"] = True
+            value["delivery_date_store"] = dt.date.fromisoformat(str(line["promised_date"]))
+        values.append(value)
+    return [("create", values)]
+
+
 def purchases_create(client, rows, *, parties, warehouses, products) -> list[int]:
     unit = client.search_read("product.uom", [("name", "=", "Unit")], fields=["id"])[0]["id"]
     addresses = _first_addresses(client, parties.values())
@@ -223,23 +241,7 @@ def purchases_create(client, rows, *, parties, warehouses, products) -> list[int
                 "invoice_method": "manual",
                 "number": number,
                 "reference": f"demo:{number}",
-                "lines": [
-                    (
-                        "create",
-                        [
-                            {
-                                "sequence": int(line.get("line") or n),
-                                "product": products[line["sku"]],
-                                "quantity": float(line["quantity"]),
-                                "unit": unit,
-                                "unit_price": Decimal(str(line.get("unit_cost") or 0)),
-                                "delivery_date_edit": True,
-                                "delivery_date_store": dt.date.fromisoformat(str(line["promised_date"])),
-                            }
-                            for n, line in enumerate(lines, start=1)
-                        ],
-                    )
-                ],
+                "lines": _lines(lines, unit=unit, products=products, price="unit_cost", dated=True),
             }
         )
     ids = _create(client, "purchase.purchase", values)
@@ -268,21 +270,7 @@ def sales_create(client, rows, *, parties, warehouses, products) -> list[int]:
                 "shipment_method": "order",
                 "number": number,
                 "reference": f"demo:{number}",
-                "lines": [
-                    (
-                        "create",
-                        [
-                            {
-                                "sequence": int(line.get("line") or n),
-                                "product": products[line["sku"]],
-                                "quantity": float(line["quantity"]),
-                                "unit": unit,
-                                "unit_price": Decimal(str(line.get("unit_price") or 0)),
-                            }
-                            for n, line in enumerate(lines, start=1)
-                        ],
-                    )
-                ],
+                "lines": _lines(lines, unit=unit, products=products, price="unit_price"),
             }
         )
     ids = _create(client, "sale.sale", values)

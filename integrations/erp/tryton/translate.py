@@ -112,36 +112,31 @@ def _missing_code(out: Translation, ref: str, what: str) -> None:
 # -- master data ---------------------------------------------------------------------------------------------------
 
 
-def locations(records: list[dict], out: Translation, **_) -> None:
-    rows = out.table("locations")
+def _coded(records: list[dict], out: Translation, model: str, what: str):
+    """The records that carry their code (the key DistOps matches them on), with their base row."""
     for record in records:
-        ref = f"stock.location,{record['id']}"
+        ref = f"{model},{record['id']}"
         out.refs.add(ref)
         if not record.get("code"):
-            _missing_code(out, ref, f"warehouse '{record.get('name')}'")
+            _missing_code(out, ref, f"{what} '{record.get('name')}'")
             continue
-        rows.append(
+        yield (
+            record,
             {
                 "code": record["code"],
                 "name": record.get("name") or record["code"],
                 "external_id": str(record["id"]),
-            }
+            },
         )
+
+
+def locations(records: list[dict], out: Translation, **_) -> None:
+    out.table("locations").extend(row for _record, row in _coded(records, out, "stock.location", "warehouse"))
 
 
 def suppliers(records: list[dict], out: Translation, **_) -> None:
     rows = out.table("suppliers")
-    for record in records:
-        ref = f"party.party,{record['id']}"
-        out.refs.add(ref)
-        if not record.get("code"):
-            _missing_code(out, ref, f"supplier '{record.get('name')}'")
-            continue
-        row = {
-            "code": record["code"],
-            "name": record.get("name") or record["code"],
-            "external_id": str(record["id"]),
-        }
+    for record, row in _coded(records, out, "party.party", "supplier"):
         row["active"] = "true" if record.get("active", True) else "false"
         days = _days(record.get("supplier_lead_time"))
         if days:
@@ -153,21 +148,10 @@ def suppliers(records: list[dict], out: Translation, **_) -> None:
 
 
 def customers(records: list[dict], out: Translation, *, service_tier: str, **_) -> None:
-    rows = out.table("customers")
-    for record in records:
-        ref = f"party.party,{record['id']}"
-        out.refs.add(ref)
-        if not record.get("code"):
-            _missing_code(out, ref, f"customer '{record.get('name')}'")
-            continue
-        rows.append(
-            {
-                "code": record["code"],
-                "name": record.get("name") or record["code"],
-                "service_tier": service_tier,
-                "external_id": str(record["id"]),
-            }
-        )
+    out.table("customers").extend(
+        {**row, "service_tier": service_tier}
+        for _record, row in _coded(records, out, "party.party", "customer")
+    )
 
 
 def items(records: list[dict], out: Translation, **_) -> None:

@@ -8,6 +8,7 @@ the earliest planned date of the moves still to come, else the line's delivery d
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from .translate import (
     OPEN_STATES,
@@ -98,14 +99,26 @@ def _status(state: str, ordered: int, done: int, pending: int, has_moves: bool) 
     return ("partial" if done > 0 else "open"), done + pending
 
 
-def purchase_orders(records: list[dict], out: Translation, **_) -> None:
+@dataclass(frozen=True)
+class Kind:
+    """What differs between purchases and sales."""
+
+    model: str  # purchase, sale
+    party: str  # the DistOps table the party goes to: suppliers, customers
+    date_field: str  # the document's order date
+    known: tuple[str, ...]
+
+
+PURCHASE = Kind("purchase", "suppliers", "purchase_date", PURCHASE_STATES)
+SALE = Kind("sale", "customers", "sale_date", SALE_STATES)
+
+
+def _documents(records: list[dict], out: Translation, kind: Kind, **party_extra):
+    """(document, party code, warehouse code, order date) of the documents that are orders and carry their codes."""
     for document in records:
-        ref = f"purchase.purchase,{document['id']}"
+        ref = f"{kind.model}.{kind.model},{document['id']}"
         out.refs.add(ref)
-        if (
-            _state_held(out, ref, "purchase", document, PURCHASE_STATES)
-            or document["state"] not in OPEN_STATES
-        ):
+        if _state_held(out, ref, kind.model, document, kind.known) or document["state"] not in OPEN_STATES:
             continue
         party, location = _sub(document, "party"), _sub(document, "warehouse").get("code")
         if not document.get("number") or not party.get("code") or not location:
@@ -113,15 +126,42 @@ def purchase_orders(records: list[dict], out: Translation, **_) -> None:
                 Held(
                     "unmapped_code",
                     ref,
-                    f"Tryton purchase {ref} lacks a number, supplier code or "
-                    f"warehouse code: its lines are held back.",
+                    f"Tryton {kind.model} {ref} lacks a number, {kind.party[:-1]} code or warehouse code: its "
+                    f"lines are held back.",
                 )
             )
             continue
-        _party_row(out, "suppliers", party)
-        ordered_on = _document_date(document, "purchase_date")
+        _party_row(out, kind.party, party, **party_extra)
+        yield document, party["code"], location, _document_date(document, kind.date_field)
+
+
+def purchase_orders(records: list[dict], out: Translation, **_) -> None:
+    for document, supplier, location, ordered_on in _documents(records, out, PURCHASE):
         for position, line in enumerate(line_order(document.get("lines") or []), start=1):
-            _purchase_line(out, document, line, position, ordered_on, party["code"], location)
+            _purchase_line(out, document, line, position, ordered_on, supplier, location)
+
+
+def _row(out, table, names, values, line, position, location, sku, quantity, per, ordered_on, status) -> None:
+    """One order line row: the document's number and party, a price per base unit, a date not before the order's,
+    and the quantity done (received or shipped), under the names of the table's format."""
+    number_name, party_name, price_name, date_name, done_name = names
+    number, party, day, done = values
+    out.table(table).append(
+        {
+            number_name: number,
+            "line": position,
+            party_name: party,
+            "location": location,
+            "sku": sku,
+            "quantity": quantity,
+            price_name: _money(float(line.get("unit_price") or 0) / per),
+            "order_date": ordered_on.isoformat(),
+            date_name: _day(max(day, ordered_on)),
+            done_name: min(done, quantity),
+            "status": status,
+            "external_id": str(line["id"]),
+        }
+    )
 
 
 def _purchase_line(out, document, line, position, ordered_on, supplier, location) -> None:
@@ -151,21 +191,19 @@ def _purchase_line(out, document, line, position, ordered_on, supplier, location
         else line.get("delivery_date")
         or (ordered_on + dt.timedelta(days=lead) if lead is not None else ordered_on)
     )
-    out.table("open_purchase_orders").append(
-        {
-            "po_number": document["number"],
-            "line": position,
-            "supplier": supplier,
-            "location": location,
-            "sku": sku,
-            "quantity": quantity,
-            "unit_cost": _money(float(line.get("unit_price") or 0) / per),
-            "order_date": ordered_on.isoformat(),
-            "promised_date": _day(max(promised, ordered_on)),
-            "quantity_received": min(done, quantity),
-            "status": status,
-            "external_id": str(line["id"]),
-        }
+    _row(
+        out,
+        "open_purchase_orders",
+        ("po_number", "supplier", "unit_cost", "promised_date", "quantity_received"),
+        (document["number"], supplier, promised, done),
+        line,
+        position,
+        location,
+        sku,
+        quantity,
+        per,
+        ordered_on,
+        status,
     )
 
 
@@ -180,26 +218,9 @@ def incoming_shipments(records: list[dict], out: Translation, **kwargs) -> None:
 
 
 def sales_orders(records: list[dict], out: Translation, *, service_tier: str, **_) -> None:
-    for document in records:
-        ref = f"sale.sale,{document['id']}"
-        out.refs.add(ref)
-        if _state_held(out, ref, "sale", document, SALE_STATES) or document["state"] not in OPEN_STATES:
-            continue
-        party, location = _sub(document, "party"), _sub(document, "warehouse").get("code")
-        if not document.get("number") or not party.get("code") or not location:
-            out.held.append(
-                Held(
-                    "unmapped_code",
-                    ref,
-                    f"Tryton sale {ref} lacks a number, customer code or "
-                    f"warehouse code: its lines are held back.",
-                )
-            )
-            continue
-        _party_row(out, "customers", party, service_tier=service_tier)
-        ordered_on = _document_date(document, "sale_date")
+    for document, customer, location, ordered_on in _documents(records, out, SALE, service_tier=service_tier):
         for position, line in enumerate(line_order(document.get("lines") or []), start=1):
-            _sale_line(out, document, line, position, ordered_on, party["code"], location)
+            _sale_line(out, document, line, position, ordered_on, customer, location)
 
 
 def _sale_line(out, document, line, position, ordered_on, customer, location) -> None:
@@ -220,19 +241,17 @@ def _sale_line(out, document, line, position, ordered_on, customer, location) ->
     else:
         status = "open"
     requested = document.get("shipping_date") or line.get("shipping_date") or ordered_on
-    out.table("open_sales_orders").append(
-        {
-            "order_number": document["number"],
-            "line": position,
-            "customer": customer,
-            "location": location,
-            "sku": sku,
-            "quantity": ordered,
-            "unit_price": _money(float(line.get("unit_price") or 0) / per),
-            "order_date": ordered_on.isoformat(),
-            "requested_date": _day(max(requested, ordered_on)),
-            "quantity_shipped": min(shipped, ordered),
-            "status": status,
-            "external_id": str(line["id"]),
-        }
+    _row(
+        out,
+        "open_sales_orders",
+        ("order_number", "customer", "unit_price", "requested_date", "quantity_shipped"),
+        (document["number"], customer, requested, shipped),
+        line,
+        position,
+        location,
+        sku,
+        ordered,
+        per,
+        ordered_on,
+        status,
     )
