@@ -141,27 +141,17 @@ def purchase_orders(records: list[dict], out: Translation, **_) -> None:
             _purchase_line(out, document, line, position, ordered_on, supplier, location)
 
 
-def _row(out, table, names, values, line, position, location, sku, quantity, per, ordered_on, status) -> None:
-    """One order line row: the document's number and party, a price per base unit, a date not before the order's,
-    and the quantity done (received or shipped), under the names of the table's format."""
-    number_name, party_name, price_name, date_name, done_name = names
-    number, party, day, done = values
-    out.table(table).append(
-        {
-            number_name: number,
-            "line": position,
-            party_name: party,
-            "location": location,
-            "sku": sku,
-            "quantity": quantity,
-            price_name: _money(float(line.get("unit_price") or 0) / per),
-            "order_date": ordered_on.isoformat(),
-            date_name: _day(max(day, ordered_on)),
-            done_name: min(done, quantity),
-            "status": status,
-            "external_id": str(line["id"]),
-        }
-    )
+def _base(line: dict, position: int, location: str, sku: str, quantity: int, status: str, ordered_on) -> dict:
+    """What an order line row holds whatever its kind (the rest is named by the table's format)."""
+    return {
+        "line": position,
+        "location": location,
+        "sku": sku,
+        "quantity": quantity,
+        "order_date": ordered_on.isoformat(),
+        "status": status,
+        "external_id": str(line["id"]),
+    }
 
 
 def _purchase_line(out, document, line, position, ordered_on, supplier, location) -> None:
@@ -191,19 +181,15 @@ def _purchase_line(out, document, line, position, ordered_on, supplier, location
         else line.get("delivery_date")
         or (ordered_on + dt.timedelta(days=lead) if lead is not None else ordered_on)
     )
-    _row(
-        out,
-        "open_purchase_orders",
-        ("po_number", "supplier", "unit_cost", "promised_date", "quantity_received"),
-        (document["number"], supplier, promised, done),
-        line,
-        position,
-        location,
-        sku,
-        quantity,
-        per,
-        ordered_on,
-        status,
+    out.table("open_purchase_orders").append(
+        {
+            **_base(line, position, location, sku, quantity, status, ordered_on),
+            "po_number": document["number"],
+            "supplier": supplier,
+            "unit_cost": _money(float(line.get("unit_price") or 0) / per),
+            "promised_date": _day(max(promised, ordered_on)),
+            "quantity_received": min(done, quantity),
+        }
     )
 
 
@@ -241,17 +227,8 @@ def _sale_line(out, document, line, position, ordered_on, customer, location) ->
     else:
         status = "open"
     requested = document.get("shipping_date") or line.get("shipping_date") or ordered_on
-    _row(
-        out,
-        "open_sales_orders",
-        ("order_number", "customer", "unit_price", "requested_date", "quantity_shipped"),
-        (document["number"], customer, requested, shipped),
-        line,
-        position,
-        location,
-        sku,
-        ordered,
-        per,
-        ordered_on,
-        status,
-    )
+    row = _base(line, position, location, sku, ordered, status, ordered_on)
+    row.update(order_number=document["number"], customer=customer, quantity_shipped=min(shipped, ordered))
+    row["unit_price"] = _money(float(line.get("unit_price") or 0) / per)
+    row["requested_date"] = _day(max(requested, ordered_on))
+    out.table("open_sales_orders").append(row)
