@@ -115,6 +115,13 @@ def _new_proposal(exc: PlanningException, values: dict) -> dict:
     """The proposal with the override values applied (checks that depend on the exception itself)."""
     current = dict(exc.proposal or {})
     action = current.get("action")
+    if current.get("lines"):
+        raise InvalidInput(
+            {
+                "action": "A draft PO is approved, sent for approval or rejected as a whole: change a line's quantity "
+                "on its SKU-location after rejecting the draft, or approve it and amend the PO in the ERP."
+            }
+        )
     if not action:
         raise InvalidInput(
             {"action": "Nothing to override: this exception has no proposed action. Reject or snooze."}

@@ -26,10 +26,15 @@ class ExceptionType(models.TextChoices):
     EXCESS = "excess", "Excess stock"
     SUPPLIER_DECLINE = "supplier_decline", "Supplier decline"
     MASTER_DATA = "master_data", "Master-data fault"
+    DRAFT_PO = "draft_po", "Draft purchase order"
 
 
 # Types keyed by supplier rather than SKU-location (item_location is null).
 SUPPLIER_LEVEL_TYPES = frozenset({ExceptionType.SUPPLIER_DECLINE})
+# The signals about one SKU-location that are one procurement decision: one task, the best action, the rest context.
+SKU_TASK_TYPES = frozenset(
+    {ExceptionType.STOCKOUT_RISK, ExceptionType.REORDER_DUE, ExceptionType.INBOUND_LATE, ExceptionType.EXCESS}
+)
 
 
 class Status(models.TextChoices):
@@ -43,10 +48,13 @@ class Status(models.TextChoices):
     AUTO_EXECUTED = "auto_executed", "Auto-executed"
     POSTED = "posted", "Posted"
     CLOSED = "closed", "Closed"
+    IN_DRAFT = "in_draft", "Line of a draft PO"
 
 
 # Undecided: the engine may still update the proposal in place at a refresh (awaiting approval is frozen).
-UNDECIDED = (Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.AWAITING_APPROVAL)
+UNDECIDED = (Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.AWAITING_APPROVAL, Status.IN_DRAFT)
+# Updated in place by a refresh while it still holds (a person may still be about to decide it).
+REFRESHABLE = (Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.IN_DRAFT)
 # The work queue ("To do"): what a planner should act on now. A snooze that ran out is reopened by the refresh and
 # by exceptions_wake_task, so this is a plain status list and the partial indexes below match it exactly.
 TODO = (Status.OPEN, Status.IN_REVIEW)
@@ -66,7 +74,29 @@ class Team(models.TextChoices):
 
 
 class PlanningException(models.Model):
+    """One task: one decision a person (or the automation policy) takes.
+
+    `subject_key` names what it is about, one live row per key: "sku:<SKU-location>" for the procurement signals of
+    a SKU-location (stockout risk, reorder point, late inbound, excess: the best action, the others in
+    explanation["signals"]), "orders:<SKU-location>", "data:<SKU-location>", "supplier:<id>", "asn:<shipment>" (a
+    late inbound shipment, for transportation), "po:<supplier>:<location>" (a draft PO: its lines are the
+    SKU-location tasks whose best action is a purchase order, in status in_draft with `parent` set)."""
+
     type = models.CharField(max_length=32, choices=ExceptionType.choices)
+    subject_key = models.CharField(
+        max_length=64, default="", help_text="What it is about (one live row per key)."
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        help_text="The draft PO this line belongs to.",
+    )
+    shipment = models.ForeignKey(
+        "replenish.Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     item_location = models.ForeignKey(
         "replenish.ItemLocation",
         null=True,
@@ -149,16 +179,10 @@ class PlanningException(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["type", "item_location"],
-                condition=Q(item_location__isnull=False) & ~Q(status="closed"),
-                name="exception_one_live_per_type_skuloc",
-                violation_error_message="There is already a live exception of this type for this SKU-location.",
-            ),
-            models.UniqueConstraint(
-                fields=["type", "supplier"],
-                condition=Q(item_location__isnull=True) & ~Q(status="closed"),
-                name="exception_one_live_per_type_supplier",
-                violation_error_message="There is already a live exception of this type for this supplier.",
+                fields=["subject_key"],
+                condition=~Q(status="closed") & ~Q(subject_key=""),
+                name="exception_one_live_per_subject",
+                violation_error_message="There is already a live task for this subject.",
             ),
             models.CheckConstraint(
                 condition=Q(value_at_stake__gte=0),

@@ -20,6 +20,7 @@ from replenish.core.audit import audit_record, audit_refusal
 from replenish.core.roles import MANAGER_RANK, ROLE_RANK, WAREHOUSE_SUPERVISOR, user_rank
 
 from .approval import approval_for, awaiting_refusal, role_refusal, tier_refusal
+from .drafts import draft_lines_follow
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .inputs import _new_proposal, _parse_date, _parse_values, _reason, _validated
 from .models import (
@@ -171,6 +172,7 @@ def _decide(
             "updated_at",
         ]
     )
+    draft_lines_follow(exc)
     Decision.objects.create(
         exception=exc,
         recommendation_id=exc.recommendation_id,
@@ -510,6 +512,7 @@ def exception_mark_posted(*, exception_id: int, outcome: dict, ok: bool = True) 
         if ok:
             exc.decided_at = exc.decided_at or timezone.now()
         exc.save(update_fields=["outcome", "status", "version", "decided_at", "updated_at"])
+        draft_lines_follow(exc)
     from .selectors import queue_counts_invalidate
 
     queue_counts_invalidate()

@@ -21,6 +21,7 @@ NO_ACTION_WORDS = {
     "excess": "Stop inbound or move the stock",
     "supplier_decline": "Review the supplier's performance",
     "master_data": "Fix the master data",
+    "draft_po": "Review the draft PO",
 }
 
 
@@ -60,30 +61,47 @@ def quantity_words(quantity) -> str:
         return "?"
 
 
+def _by(when: str, word: str = "by") -> str:
+    return f" {word} {when}" if when else ""
+
+
+def _order_words(p: dict, qty: str, when: str) -> str:
+    supplier = p.get("supplier_name") or p.get("supplier_code") or ""
+    if p.get("lines"):
+        n = len(p["lines"])
+        return (
+            f"Order {n} line{'s' if n != 1 else ''} ({qty} units)"
+            + (f" from {supplier}" if supplier else "")
+            + _by(when)
+        )
+    return f"Order {qty}" + (f" from {supplier}" if supplier else "") + _by(when)
+
+
+ACTION_WORDS = {
+    "purchase_order": _order_words,
+    "expedite": lambda p, qty, when: (
+        f"Expedite {p.get('po_number') or 'PO'} ({qty})" + _by(when, "to arrive")
+    ),
+    "defer": lambda p, qty, when: f"Defer {p.get('po_number') or 'PO'} ({qty})" + _by(when, "to"),
+    "cancel": lambda p, qty, when: f"Cancel {p.get('po_number') or 'PO'} ({qty})",
+    "transfer": lambda p, qty, when: (
+        f"Transfer {qty} from {p.get('source_location_code') or 'another location'}" + _by(when)
+    ),
+}
+
+
 def action_words(proposal: dict, *, exception_type: str = "", today: date | None = None) -> str:
-    """The recommended action as a planner would say it."""
+    """The recommended action as a planner would say it ("Order 240 from Acme by Tue")."""
     today = today or date.today()  # noqa: DTZ011  (callers pass the local date)
     action = (proposal or {}).get("action") or ""
     if not action:
         return NO_ACTION_WORDS.get(exception_type, "Review")
     qty = quantity_words(proposal.get("quantity"))
     when = day_words(parse_day(proposal.get("date")), today)
-    supplier = proposal.get("supplier_name") or proposal.get("supplier_code") or ""
-    po = proposal.get("po_number") or ""
-    if action == "purchase_order":
-        text = f"Order {qty}" + (f" from {supplier}" if supplier else "")
-        return text + (f" by {when}" if when else "")
-    if action == "expedite":
-        text = f"Expedite {po or 'PO'} ({qty})"
-        return text + (f" to arrive {when}" if when else "")
-    if action == "defer":
-        return f"Defer {po or 'PO'} ({qty})" + (f" to {when}" if when else "")
-    if action == "cancel":
-        return f"Cancel {po or 'PO'} ({qty})"
-    if action == "transfer":
-        source = proposal.get("source_location_code") or "another location"
-        return f"Transfer {qty} from {source}" + (f" by {when}" if when else "")
-    return f"{ACTION_VERBS.get(action, action.title())} {qty}" + (f" by {when}" if when else "")
+    words = ACTION_WORDS.get(action)
+    if words is None:
+        return f"{ACTION_VERBS.get(action, action.title())} {qty}" + _by(when)
+    return words(proposal, qty, when)
 
 
 def days_until(day: date | None, today: date) -> int | None:

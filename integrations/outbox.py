@@ -314,6 +314,11 @@ def action_body(message: OutboxMessage) -> dict:
             )
         body.setdefault("sku", il.item.sku)
         body.setdefault("location", il.location.code)
+    if body.get("location_id") and not body.get("location"):  # a draft PO's ship-to (no single SKU-location)
+        code = Location.objects.filter(pk=body["location_id"]).values_list("code", flat=True).first()
+        if code is None:
+            raise ValueError(f"the action names location {body['location_id']}, which does not exist")
+        body["location"] = code
     if body.get("supplier_id"):
         code = Supplier.objects.filter(pk=body["supplier_id"]).values_list("code", flat=True).first()
         if code is None:

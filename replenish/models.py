@@ -69,6 +69,9 @@ class Supplier(ErpSourced):
     edi_interchange_id = models.CharField(max_length=15, blank=True, help_text="ISA06/08 interchange id")
     edi_group_id = models.CharField(max_length=15, blank=True, help_text="GS02/03 application code")
     contracted_lead_time_days = models.PositiveIntegerField(default=14)
+    minimum_order_value = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, help_text="Smallest PO the supplier accepts (0 = none)."
+    )
     active = models.BooleanField(default=True)
 
     class Meta(ErpSourced.Meta):

@@ -51,7 +51,6 @@ LONG_MODULES = {
 COMPLEX_FUNCTIONS = {
     "replenish/engine/simulate.py:simulate": "struct: split, behaviour unchanged",
     "replenish/engine/forecast.py:forecast_panel": "engine owner",
-    "exceptions/refresh/apply.py:_apply": "attention engineer",
     "integrations/edi_apply.py:apply_856": "hardening engineer: validate, resolve, write",
     "integrations/edi_apply.py:apply_855": "hardening engineer: validate, resolve, write",
     "integrations/edi/ship_notice.py:parse_856": "EDI owner (hardening)",

@@ -43,7 +43,7 @@ from .common import (
     _fmt,
     _num,
 )
-from .lines import FAULT_LABELS, _late_lines, _master_data_faults, _orders_at_risk
+from .lines import FAULT_LABELS, _late_lines, _master_data_faults, _orders_at_risk, late_line_frame
 from .supplier import BASELINE_DAYS, RECENT_DAYS, supplier_decline, supplier_exposure
 
 __all__ = [
@@ -194,6 +194,63 @@ def detect_inbound_late(c: Chunk) -> pd.DataFrame | None:
         summary=summaries,
     )
     out["has_asn"] = rows["late_has_asn"].to_numpy(dtype=bool)
+    return out
+
+
+def detect_late_shipments(c: Chunk) -> pd.DataFrame | None:
+    """One row per late PO line on an ASN in transit (transportation's view, assembled per shipment by the
+    refresh): the margin of the demand it leaves unserved while late."""
+    lines = late_line_frame(c.plans, c.po_lines)
+    if lines.empty or "asn_shipment_id" not in lines:
+        return None
+    lines = lines[lines["_has_asn"].to_numpy(dtype=bool) & lines["asn_shipment_id"].notna().to_numpy()]
+    if lines.empty:
+        return None
+    rows = lines.merge(
+        c.plans[["item_location_id", "daily", "p_stockout", "unit_margin", "horizon_days"]],
+        on="item_location_id",
+    )
+    days_late = rows["_late_days"].to_numpy(dtype=np.float64)
+    units = rows["quantity_open"].to_numpy(dtype=np.float64)
+    short = v.late_inbound_short_units(
+        units, rows["daily"].to_numpy(), days_late, rows["p_stockout"].to_numpy()
+    )
+    facts = [
+        {
+            "po_line_id": int(line),
+            "po_number": str(number),
+            "asn_number": str(asn),
+            "quantity": float(q),
+            "days_late": float(d),
+            "need_day": float(need),
+            "arrival_day": float(eff),
+        }
+        for line, number, asn, q, d, need, eff in zip(
+            rows["po_line_id"],
+            rows["po_number"],
+            rows["asn_number"],
+            units,
+            days_late,
+            rows["_need"],
+            rows["_effective"],
+        )
+    ]
+    out = _finish(
+        rows,
+        INBOUND_LATE,
+        due_day=np.maximum(np.nan_to_num(rows["_need"].to_numpy(dtype=np.float64)) - 1, 0),
+        expected_short_units=short,
+        lost_margin=short * rows["unit_margin"].to_numpy(),
+        basis=[{"days_late": float(d), "late_units": float(u)} for d, u in zip(days_late, units)],
+        facts=facts,
+        summary=[
+            f"PO {f['po_number']} ({_fmt(f['quantity'])} units) on ASN {f['asn_number']} arrives "
+            f"{_day_text(f['arrival_day'], c.as_of)}, {_fmt(f['days_late'])} days after it is needed."
+            for f in facts
+        ],
+    )
+    out["has_asn"] = True
+    out["shipment_id"] = rows["asn_shipment_id"].to_numpy(dtype=np.float64)
     return out
 
 
@@ -348,6 +405,7 @@ DETECTORS: dict[str, Detector] = {
     STOCKOUT_RISK: detect_stockout,
     REORDER_DUE: detect_reorder_due,
     INBOUND_LATE: detect_inbound_late,
+    "late_shipment": detect_late_shipments,
     ORDER_AT_RISK: detect_order_at_risk,
     EXCESS: detect_excess,
     MASTER_DATA: detect_master_data,

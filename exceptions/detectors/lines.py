@@ -138,12 +138,39 @@ def _master_data_faults(p: pd.DataFrame) -> list[list[str]]:
     return result
 
 
-def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
-    """Per SKU-location: open PO lines whose ASN or acknowledged date is after the date they are needed.
+def late_line_frame(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
+    """The open PO lines whose ASN or acknowledged date is after the date they are needed, one row each.
 
     Need date = the promised date, or the projected stockout if that comes first (the line is what the plan counted
-    on to prevent it). Returns the worst line's figures and the list of late lines.
+    on to prevent it). Adds _effective, _need, _late_days, _source ("ASN" / "acknowledgement"), _has_asn.
     """
+    if po_lines is None or po_lines.empty:
+        return pd.DataFrame()
+    lines = po_lines.merge(
+        p[["item_location_id"]].assign(stockout_day=_num(p, "stockout_day")), on="item_location_id"
+    )
+    if lines.empty:
+        return lines
+    asn = _num(lines, "asn_day")
+    ack = _num(lines, "acknowledged_day")
+    effective = np.fmax(asn, ack)  # the later of the two known dates (NaN ignored)
+    promised = _num(lines, "promised_day")
+    stockout = _num(lines, "stockout_day")
+    need = np.where(np.isfinite(stockout), np.fmin(promised, np.maximum(stockout, 0.0)), promised)
+    late = np.isfinite(effective) & (effective > need) & (_num(lines, "quantity_open") > 0)
+    return lines.assign(
+        _effective=effective,
+        _need=need,
+        _late_days=effective - need,
+        _source=np.where(
+            np.isfinite(asn) & (asn >= np.nan_to_num(ack, nan=-np.inf)), "ASN", "acknowledgement"
+        ),
+        _has_asn=np.isfinite(asn),
+    )[late]
+
+
+def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
+    """Per SKU-location: the late lines (late_line_frame): the worst line's figures and the list of late lines."""
     columns = [
         "item_location_id",
         "late_days",
@@ -157,29 +184,7 @@ def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
         "late_lines",
         "late_po_line_id",
     ]
-    if po_lines is None or po_lines.empty:
-        return pd.DataFrame(columns=columns)
-    lines = po_lines.merge(
-        p[["item_location_id"]].assign(stockout_day=_num(p, "stockout_day")), on="item_location_id"
-    )
-    if lines.empty:
-        return pd.DataFrame(columns=columns)
-    asn = _num(lines, "asn_day")
-    ack = _num(lines, "acknowledged_day")
-    effective = np.fmax(asn, ack)  # the later of the two known dates (NaN ignored)
-    promised = _num(lines, "promised_day")
-    stockout = _num(lines, "stockout_day")
-    need = np.where(np.isfinite(stockout), np.fmin(promised, np.maximum(stockout, 0.0)), promised)
-    late = np.isfinite(effective) & (effective > need) & (_num(lines, "quantity_open") > 0)
-    lines = lines.assign(
-        _effective=effective,
-        _need=need,
-        _late_days=effective - need,
-        _source=np.where(
-            np.isfinite(asn) & (asn >= np.nan_to_num(ack, nan=-np.inf)), "ASN", "acknowledgement"
-        ),
-        _has_asn=np.isfinite(asn),
-    )[late]
+    lines = late_line_frame(p, po_lines)
     if lines.empty:
         return pd.DataFrame(columns=columns)
     lines = lines.sort_values(["item_location_id", "_late_days"], ascending=[True, False], kind="stable")

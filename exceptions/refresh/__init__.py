@@ -36,7 +36,7 @@ import time
 import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -44,14 +44,15 @@ from replenish import models as rm
 from replenish.core.roles import WAREHOUSE_SUPERVISOR
 
 from .. import detectors
-from ..models import LIVE, SUPPLIER_LEVEL_TYPES, LocationUserObjectPermission, PlanningException
+from ..models import LIVE, SUPPLIER_LEVEL_TYPES, LocationUserObjectPermission, PlanningException, Status
 from ..routing import rules_load
 from ..scoring import value_settings
-from .apply import EXISTING_FIELDS, _apply
-from .context import Chunk, RefreshResult, audit_each_max, run_as_of
+from .apply import _apply, existing_rows
+from .context import Chunk, RefreshResult, audit_each_max, refresh_lock, run_as_of
 from .load import _load_chunk, supplier_statistics
 from .outbox import OUTBOX_KINDS, idempotency_key, outbox_payload
 from .rows import Context, _rows, _supplier_rows, proposal_key
+from .tasks import draft_pos_refresh, shipments_refresh
 from .wake import exceptions_wake
 
 __all__ = [
@@ -74,7 +75,6 @@ logger = logging.getLogger(__name__)
 # transactions (a few seconds on PostgreSQL) that a decision waiting for a row lock is not held long.
 ITEM_CHUNK = 10_000
 ID_CHUNK = 5_000  # explicit SKU-location ids per chunk (SQLite's bound-parameter limit is 32,766)
-ADVISORY_LOCK_KEY = 0x45584350  # "EXCP": refreshes of overlapping scopes take turns chunk by chunk
 
 
 def _chunks(run: rm.PlanRun, item_location_ids) -> list[Chunk]:
@@ -87,16 +87,6 @@ def _chunks(run: rm.PlanRun, item_location_ids) -> list[Chunk]:
     return [Chunk(lo=lo, hi=lo + ITEM_CHUNK) for lo in range(bounds["lo"], bounds["hi"] + 1, ITEM_CHUNK)]
 
 
-def _lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-
-
-def _existing(qs) -> list[dict]:
-    return list(qs.select_for_update(of=("self",)).order_by("pk").values(*EXISTING_FIELDS))
-
-
 class Superseded(Exception):
     """A newer plan run became current while this refresh was running: it stops, the newer one refreshes."""
 
@@ -105,12 +95,16 @@ def _refresh_chunk(chunk: Chunk, ctx: Context) -> None:
     timer = ctx.result.timed
     with transaction.atomic():
         started = time.perf_counter()
-        _lock()
+        refresh_lock()
         if ctx.check_current and not rm.PlanRun.objects.filter(pk=ctx.run.pk, is_current=True).exists():
             raise Superseded(f"plan run {ctx.run.pk} is no longer current")
         data = _load_chunk(ctx.run, chunk, ctx.as_of)
         started = timer("load", started)
-        existing = _existing(PlanningException.objects.filter(chunk.il_q(), status__in=LIVE))
+        existing = existing_rows(PlanningException.objects.filter(chunk.il_q(), status__in=LIVE))
+        # a draft PO whose line leaves or changes is assembled again at the end
+        ctx.po_pairs |= {
+            (e["supplier_id"], e["location_id"]) for e in existing if e["status"] == Status.IN_DRAFT
+        }
         started = timer("existing", started)
         plans = data["plans"]
         if plans.empty:
@@ -186,13 +180,17 @@ def exceptions_refresh(*, run: rm.PlanRun, item_location_ids=None) -> RefreshRes
         full = False
     if full:
         with transaction.atomic():
-            _lock()
-            existing = _existing(
+            refresh_lock()
+            existing = existing_rows(
                 PlanningException.objects.filter(
                     type__in=list(SUPPLIER_LEVEL_TYPES), item_location__isnull=True, status__in=LIVE
                 )
             )
             _apply(_supplier_rows(ctx), existing, ctx)
+    if not ctx.result.superseded:
+        draft_pos_refresh(ctx, apply=_apply, existing_rows=existing_rows)
+        touched = None if full else {int(i) for i in item_location_ids or ()}
+        shipments_refresh(ctx, touched=touched, apply=_apply, existing_rows=existing_rows)
     from ..selectors import queue_counts_invalidate
 
     queue_counts_invalidate()

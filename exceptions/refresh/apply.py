@@ -15,7 +15,7 @@ from replenish.engine.confidence import fault_flags
 from ..bulk import insert_exceptions, update_exceptions
 from ..models import (
     AWAITING_POSTING,
-    SUPPLIER_LEVEL_TYPES,
+    REFRESHABLE,
     Decision,
     PlanningException,
     Status,
@@ -28,6 +28,9 @@ WRITE_BATCH = 2_000
 SUPPRESS_DAYS = 7
 EXISTING_FIELDS = [
     "id",
+    "subject_key",
+    "parent_id",
+    "shipment_id",
     "type",
     "item_location_id",
     "supplier_id",
@@ -50,6 +53,9 @@ EXISTING_FIELDS = [
 ]
 # An undecided exception whose figures are all unchanged is not rewritten (its explanation would be too).
 SAME_IF_EQUAL = [
+    "type",
+    "parent_id",
+    "shipment_id",
     "value_at_stake",
     "confidence",
     "owner_team",
@@ -71,6 +77,9 @@ SAME_IF_EQUAL = [
 
 # Columns a refresh rewrites on an undecided exception that still holds.
 UPDATE_COLUMNS = [
+    "type",
+    "parent_id",
+    "shipment_id",
     "recommendation_id",
     "run_id",
     "location_id",
@@ -97,6 +106,9 @@ def _fields(row: dict, ctx: Context, **extra) -> dict:
     """Column values of an exception row (a new one unless `extra` says otherwise)."""
     fields = {
         "type": str(row["type"]),
+        "subject_key": row["subject_key"],
+        "parent_id": None,
+        "shipment_id": row.get("shipment_id"),
         "item_location_id": row["item_location_id"],
         "recommendation_id": row["recommendation_id"],
         "run_id": ctx.run.pk,
@@ -129,77 +141,83 @@ def _fields(row: dict, ctx: Context, **extra) -> dict:
     return fields
 
 
-def _key(kind: str, item_location_id, supplier_id) -> tuple:
-    if kind in SUPPLIER_LEVEL_TYPES:
-        return (kind, None, int(supplier_id) if supplier_id else None)
-    return (kind, int(item_location_id), None)
+def existing_rows(qs) -> list[dict]:
+    """The live tasks a write compares against, locked (SELECT ... FOR UPDATE) in id order."""
+    return list(qs.select_for_update(of=("self",)).order_by("pk").values(*EXISTING_FIELDS))
+
+
+def _refreshed(row: dict, current: dict, ctx: Context) -> dict | None:
+    """The new column values of a refreshable task that still holds (None: nothing changed).
+
+    A person's proposal (maker set) is kept as they left it; the version increments when the proposal or its type
+    changes, or a snooze runs out, so a pending decision on what the person saw is refused as stale."""
+    status = current["status"]
+    person = current["maker_id"] is not None
+    proposal = current["proposal"] if person else row["proposal"]
+    recommendation = current["recommendation_id"] if person else row["recommendation_id"]
+    changed = (
+        proposal_key(proposal) != proposal_key(current["proposal"])
+        or recommendation != current["recommendation_id"]
+        or str(row["type"]) != current["type"]
+    )
+    wake = status == Status.SNOOZED and (
+        current["snoozed_until"] is None or current["snoozed_until"] <= ctx.as_of
+    )
+    if wake:
+        status = Status.OPEN.value
+    if status in (
+        Status.OPEN,
+        Status.IN_DRAFT,
+    ):  # a PO line waits in its draft PO; any other task in the queue
+        status = (Status.IN_DRAFT if row.get("_line") and not person else Status.OPEN).value
+    fields = _fields(
+        {**row, "proposal": proposal, "recommendation_id": recommendation},
+        ctx,
+        id=current["id"],
+        version=current["version"] + (1 if changed or wake else 0),
+        status=status,
+        snoozed_until=None if wake else current["snoozed_until"],
+        parent_id=current["parent_id"] if status == Status.IN_DRAFT else None,
+    )
+    if not changed and all(fields[c] == current[c] for c in SAME_IF_EQUAL):
+        return None
+    return fields
 
 
 def _apply(rows: list[dict], existing: list[dict], ctx: Context) -> None:
-    """Create, update in place, keep, close: the set-based heart of the refresh (inside the chunk's transaction)."""
+    """Create, update in place, keep, close: the set-based heart of the refresh (inside the chunk's transaction).
+    Rows and live tasks are matched by subject_key (one live task per key)."""
     now = ctx.now
-    by_key = {_key(e["type"], e["item_location_id"], e["supplier_id"]): e for e in existing}
-    seen: set[tuple] = set()
-    creates: list[dict] = []
-    updates: list[dict] = []
-    keep_ids: list[int] = []
-    close_ids: list[int] = []
+    by_key = {e["subject_key"]: e for e in existing}
+    seen: set[str] = set()
+    creates, updates, keep_ids, close_ids = [], [], [], []
     unchanged = 0
     suppress_before = now - timedelta(days=SUPPRESS_DAYS)
     for row in rows:
-        key = _key(row["type"], row["item_location_id"], row["supplier_id"])
+        key = row["subject_key"]
         if key in seen:
             continue
         seen.add(key)
         current = by_key.get(key)
         if current is None:
             creates.append(row)
-            continue
-        status = current["status"]
-        if status in (Status.OPEN, Status.IN_REVIEW, Status.SNOOZED):
-            person = current["maker_id"] is not None  # a person's proposal is kept as they left it
-            proposal = current["proposal"] if person else row["proposal"]
-            recommendation = current["recommendation_id"] if person else row["recommendation_id"]
-            changed = proposal_key(proposal) != proposal_key(current["proposal"]) or (
-                recommendation != current["recommendation_id"]
-            )
-            wake = status == Status.SNOOZED and (
-                current["snoozed_until"] is None or current["snoozed_until"] <= ctx.as_of
-            )
-            fields = _fields(
-                {**row, "proposal": proposal, "recommendation_id": recommendation},
-                ctx,
-                id=current["id"],
-                version=current["version"] + (1 if changed or wake else 0),
-                status=Status.OPEN.value if wake else status,
-                snoozed_until=None if wake else current["snoozed_until"],
-            )
-            if all(fields[c] == current[c] for c in SAME_IF_EQUAL) and not changed:
-                unchanged += 1
-            else:
-                updates.append(fields)
+        elif current["status"] in REFRESHABLE:
+            fields = _refreshed(row, current, ctx)
+            unchanged += fields is None
+            updates += [fields] if fields is not None else []
         elif (
-            status in (Status.REJECTED, Status.POSTED)
-            and current["decided_at"]
-            and current["decided_at"] < suppress_before
+            current["status"] in (Status.REJECTED, Status.POSTED)
+            and (current["decided_at"] or now) < suppress_before
         ):
             close_ids.append(current["id"])
             creates.append(row)
         else:
             keep_ids.append(current["id"])
-    for key, current in by_key.items():
-        if key not in seen and current["status"] not in AWAITING_POSTING:
-            close_ids.append(current["id"])
-
-    for start in range(0, len(close_ids), WRITE_BATCH):
-        PlanningException.objects.filter(pk__in=close_ids[start : start + WRITE_BATCH]).update(
-            status=Status.CLOSED, closed_at=now, version=F("version") + 1, updated_at=now
-        )
-    for start in range(0, len(keep_ids), WRITE_BATCH):
-        PlanningException.objects.filter(pk__in=keep_ids[start : start + WRITE_BATCH]).update(run=ctx.run)
-    update_exceptions(updates, UPDATE_COLUMNS)
-    created = _create(creates, ctx)
-    ctx.result.created += created
+    close_ids += [
+        c["id"] for key, c in by_key.items() if key not in seen and c["status"] not in AWAITING_POSTING
+    ]
+    _write(close_ids, keep_ids, updates, ctx)
+    ctx.result.created += _create(creates, ctx)
     ctx.result.updated += len(updates)
     ctx.result.unchanged += unchanged
     ctx.result.kept += len(keep_ids)
@@ -207,6 +225,17 @@ def _apply(rows: list[dict], existing: list[dict], ctx: Context) -> None:
     for row in rows:
         kind = str(row["type"])
         ctx.result.by_type[kind] = ctx.result.by_type.get(kind, 0) + 1
+
+
+def _write(close_ids: list[int], keep_ids: list[int], updates: list[dict], ctx: Context) -> None:
+    now = ctx.now
+    for start in range(0, len(close_ids), WRITE_BATCH):
+        PlanningException.objects.filter(pk__in=close_ids[start : start + WRITE_BATCH]).update(
+            status=Status.CLOSED, closed_at=now, version=F("version") + 1, updated_at=now
+        )
+    for start in range(0, len(keep_ids), WRITE_BATCH):
+        PlanningException.objects.filter(pk__in=keep_ids[start : start + WRITE_BATCH]).update(run=ctx.run)
+    update_exceptions(updates, UPDATE_COLUMNS)
 
 
 def _automation(rows: list[dict], ctx: Context) -> list:
@@ -223,7 +252,7 @@ def _automation(rows: list[dict], ctx: Context) -> list:
     for row in rows:
         proposal = row["proposal"]
         action = proposal.get("action")
-        if not action:
+        if not action or row.get("_no_automation"):
             verdicts.append(None)
             continue
         if action not in with_policy and action in shared:
@@ -270,7 +299,9 @@ def _create(rows: list[dict], ctx: Context) -> int:
             _fields(
                 row,
                 ctx,
-                status=(Status.AUTO_EXECUTED if auto else Status.OPEN).value,
+                status=(
+                    Status.AUTO_EXECUTED if auto else Status.IN_DRAFT if row.get("_line") else Status.OPEN
+                ).value,
                 version=2 if auto else 1,
                 decided_at=ctx.now if auto else None,
                 creation_audited=not (batch_audit and bool(row["proposal"].get("action"))),

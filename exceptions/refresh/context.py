@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -68,3 +69,13 @@ class Chunk:
         if self.ids is not None:
             return Q(**{f"{path}_id__in": item_ids})
         return Q(**{f"{path}_id__gte": self.lo, f"{path}_id__lt": self.hi})
+
+
+ADVISORY_LOCK_KEY = 0x45584350  # "EXCP": refreshes of overlapping scopes take turns chunk by chunk
+
+
+def refresh_lock() -> None:
+    """Inside a transaction: wait for any other refresh writing tasks (PostgreSQL advisory lock)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])

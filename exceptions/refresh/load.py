@@ -187,16 +187,16 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
             rm.ShipmentLine.objects.filter(
                 chunk.item_q("po_line__item", item_ids),
                 shipment__status=rm.Shipment.Status.IN_TRANSIT,
-            ).values_list("po_line_id", "shipment__expected_arrival", "shipment__number")
+            ).values_list("po_line_id", "shipment__expected_arrival", "shipment__number", "shipment_id")
         ),
-        ["po_line_id", "asn_arrival", "asn_number"],
+        ["po_line_id", "asn_arrival", "asn_number", "asn_shipment_id"],
     )
     if len(asn):
         asn = asn.sort_values("asn_arrival", kind="stable").drop_duplicates("po_line_id", keep="last")
     po = (
         po.merge(asn, on="po_line_id", how="left")
         if len(po)
-        else po.assign(asn_arrival=None, asn_number=None)
+        else po.assign(asn_arrival=None, asn_number=None, asn_shipment_id=None)
     )
     po["item_location_id"] = [key.get((int(i), int(loc))) for i, loc in zip(po["item_id"], po["location_id"])]
     po = po[po["item_location_id"].notna()].copy()

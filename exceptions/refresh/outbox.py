@@ -50,5 +50,20 @@ def outbox_payload(
             "reason_code": reason_code,
             "comment": comment,
             "decided_by": getattr(actor, "username", None) or "automation",
+            # a draft PO: its lines (CONTRACT.md create_po with lines), each for one SKU-location
+            "lines": [
+                {
+                    "sku": line.get("sku"),
+                    "quantity": line.get("quantity"),
+                    "due_date": line.get("date"),
+                    "unit_cost": line.get("unit_cost"),
+                    "item_location_id": line.get("item_location_id"),
+                    "exception_id": line.get("exception_id"),
+                    "recommendation_id": line.get("recommendation_id"),
+                }
+                for line in proposal["lines"]
+            ]
+            if proposal.get("lines")
+            else None,
         }
     )

@@ -19,6 +19,7 @@ from ..models import (
 )
 from ..routing import route
 from .context import RefreshResult
+from .tasks import one_task_per_sku, subject_key
 
 # --- building the exception rows ----------------------------------------------------------------------------------
 
@@ -40,6 +41,11 @@ class Context:
     supplier_buyers: list = field(default_factory=list)
     check_current: bool = False
     receipts: dict[int, float] = field(default_factory=dict)  # per supplier: receipts behind its lead time
+    asn_lines: list[dict] = field(
+        default_factory=list
+    )  # late lines on ASNs, assembled per shipment at the end
+    po_pairs: set = field(default_factory=set)  # (supplier, location) of draft-PO lines this refresh touched
+    minimum_order_values: dict = field(default_factory=dict)
     value_settings: v.ValueSettings = v.DEFAULT_SETTINGS
 
 
@@ -131,7 +137,9 @@ def _present(value) -> bool:
 
 
 def proposal_key(proposal: dict) -> tuple:
+    """What a person decides on: a change of any of these makes their pending decision stale."""
     p = proposal or {}
+    lines = tuple((x.get("exception_id"), x.get("quantity"), x.get("date")) for x in p.get("lines") or ())
     return (
         p.get("action"),
         p.get("quantity"),
@@ -139,6 +147,7 @@ def proposal_key(proposal: dict) -> tuple:
         p.get("supplier_id"),
         p.get("source_location_id"),
         p.get("po_line_id"),
+        lines,
     )
 
 
@@ -171,7 +180,7 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
             "supplier_id": det["supplier_id"].to_numpy(),
             "category": plan_rows["category"].to_numpy(),
             "buyer_id": plan_rows["buyer_id"].to_numpy(),
-            "has_asn": det["has_asn"].fillna(False).to_numpy(dtype=bool),
+            "has_asn": det["shipment_id"].notna().to_numpy(),  # the shipment's rows go to transportation
         }
     )
     teams, owners = route(route_frame, ctx.rules, ctx.supervisors)
@@ -230,9 +239,12 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
         }
         due = _iso(ctx.as_of, row.due_day)
         buyer = plan["buyer_id"][i]
+        shipment = int(row.shipment_id) if _present(row.shipment_id) else None
         out.append(
             {
                 "type": row.type,
+                "subject_key": subject_key(row.type, int(plan["item_location_id"][i]), shipment),
+                "shipment_id": shipment,
                 "item_location_id": int(plan["item_location_id"][i]),
                 "recommendation_id": int(rec_ids[i]) if rec is not None else None,
                 "location_id": int(plan["location_id"][i]),
@@ -257,7 +269,7 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
             }
         )
     _confidence(out, ctx)
-    return out
+    return one_task_per_sku(out, ctx)
 
 
 def _confidence(rows: list[dict], ctx: Context) -> None:
@@ -393,6 +405,7 @@ def _supplier_rows(ctx: Context) -> list[dict]:
         rows.append(
             {
                 "type": ExceptionType.SUPPLIER_DECLINE.value,
+                "subject_key": f"supplier:{supplier_id}",
                 "item_location_id": None,
                 "recommendation_id": None,
                 "location_id": None,

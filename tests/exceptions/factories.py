@@ -89,12 +89,13 @@ def network(*, buyer=None, n: int = 1, location=None, supplier=None, **il_kw):
     return out
 
 
-def stockout_case(*, run, buyer=None, **plan_kw):
-    """One SKU-location that runs out within its lead time, with a purchase-order recommendation."""
+def stockout_case(*, run, buyer=None, action="transfer", **plan_kw):
+    """One SKU-location that runs out within its lead time, with a recommendation: a transfer by default (a task
+    of its own); a purchase order makes it a line of its supplier's draft PO for the location."""
     (il,) = network(buyer=buyer)
     supplier = m.SupplierItem.objects.get(item=il.item, is_primary=True).supplier
     plan = sku_plan(run=run, item_location=il, **plan_kw)
-    rec = recommendation(run=run, item_location=il, supplier=supplier)
+    rec = recommendation(run=run, item_location=il, supplier=supplier, action=action)
     return il, plan, rec
 
 

@@ -80,7 +80,7 @@ def test_recommendations_of_the_current_run_in_the_users_scope(api, users):
     assert [r["id"] for r in body["results"]] == [rec_mine.pk]
     assert body["results"][0]["sku"] == il_mine.item.sku
     api.force_authenticate(users["manager1"])
-    assert len(api.get("/api/recommendations/", {"action": "purchase_order"}).json()["results"]) == 2
+    assert len(api.get("/api/recommendations/", {"action": "transfer"}).json()["results"]) == 2
 
 
 def test_openapi_schema_documents_the_endpoints(client, users):

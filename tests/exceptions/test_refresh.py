@@ -45,7 +45,7 @@ def test_refresh_creates_one_exception_updates_it_in_place_and_audits_its_creati
     # a new run with a worse position: the same row is updated, its version only moves when the proposal changes
     run2 = xf.plan_run()
     xf.sku_plan(run=run2, item_location=il, inventory_position=60.0, stockout_probability=0.8)
-    rec2 = xf.recommendation(run=run2, item_location=il, supplier=rec.supplier)
+    rec2 = xf.recommendation(run=run2, item_location=il, supplier=rec.supplier, action="transfer")
     exceptions_refresh(run=run2)
     again = live(il)
     assert again.pk == exc.pk
@@ -53,7 +53,7 @@ def test_refresh_creates_one_exception_updates_it_in_place_and_audits_its_creati
     assert again.recommendation_id == rec2.pk and again.version == exc.version + 1  # new recommendation
     run3 = xf.plan_run()
     xf.sku_plan(run=run3, item_location=il, inventory_position=60.0, stockout_probability=0.8)
-    xf.recommendation(run=run3, item_location=il, supplier=rec.supplier, quantity=300)
+    xf.recommendation(run=run3, item_location=il, supplier=rec.supplier, quantity=300, action="transfer")
     exceptions_refresh(run=run3)
     assert live(il).pk == exc.pk and live(il).proposal["quantity"] == 300
     assert PlanningException.objects.filter(item_location=il).count() == 1
@@ -122,8 +122,8 @@ def test_partial_refresh_touches_only_its_sku_locations(users):
 def test_automation_policy_executes_in_bulk_with_decision_audit_and_outbox(users):
     AutomationPolicy.objects.all().delete()
     AutomationPolicy.objects.create(
-        name="All A-class POs",
-        action="purchase_order",
+        name="All A-class transfers",
+        action="transfer",
         abc_classes="A",
         xyz_classes="X",
         min_supplier_reliability=0.0,
@@ -144,7 +144,7 @@ def test_automation_policy_executes_in_bulk_with_decision_audit_and_outbox(users
     assert AuditEvent.objects.filter(kind="auto_execution", subject_id=str(exc.pk)).count() == 1
     message = OutboxMessage.objects.get(subject_type="exception", subject_id=str(exc.pk))
     assert message.idempotency_key == f"exception-{exc.pk}-v1-auto_execute"
-    assert message.kind == "create_po" and message.payload["quantity"] == 240
+    assert message.kind == "transfer_order" and message.payload["quantity"] == 240
     assert live(il_c).status == Status.OPEN
     assert "ABC class C" in live(il_c).explanation["automation"]["reason"]
 
