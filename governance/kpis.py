@@ -107,9 +107,12 @@ def fill_rate(on: date) -> list[KpiValue]:
     totals = lines.aggregate(
         ordered=Sum("quantity_ordered"),
         backordered=Sum("quantity_ordered", filter=Q(status=SalesOrderLine.Status.BACKORDERED)),
+        short=Sum(
+            F("quantity_ordered") - F("quantity_shipped"), filter=Q(status=SalesOrderLine.Status.SHIPPED)
+        ),
     )
     ordered = totals["ordered"] or 0
-    return [_ratio(ordered - (totals["backordered"] or 0), ordered, 100.0)]
+    return [_ratio(ordered - (totals["backordered"] or 0) - (totals["short"] or 0), ordered, 100.0)]
 
 
 def stockout_frequency(on: date) -> list[KpiValue]:
@@ -255,8 +258,8 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
             "Fill rate",
             "%",
             True,
-            "Proxy: units on order lines requested in the last 28 days that are not backordered, over all "
-            "units ordered (the mirror has no ship confirmations per line).",
+            "Proxy: units on order lines requested in the last 28 days, less those backordered and those a "
+            "shipped line was short, over all units ordered (open lines count as filled until they are not).",
             fill_rate,
         ),
         KpiDefinition(

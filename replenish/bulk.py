@@ -113,6 +113,32 @@ def _integers_kept_whole(model: type[models.Model], frame: pd.DataFrame) -> pd.D
     return frame
 
 
+def _memoized(convert):
+    """A column holds few distinct dates (a day per row of a week, one `now`): convert each distinct value once."""
+    seen: dict = {}
+
+    def cached(value):
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = result = convert(value)
+            return result
+        except TypeError:  # unhashable
+            return convert(value)
+
+    return cached
+
+
+def _sqlite_datetime(value):
+    if value is None or pd.isna(value):
+        return None
+    return connection.ops.adapt_datetimefield_value(pd.Timestamp(value).to_pydatetime())
+
+
+def _sqlite_date(value):
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)[:10]
+
+
 def _sqlite_values(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFrame:
     """Dates and datetimes in the text form Django's SQLite backend stores (the sqlite3 adapters are deprecated)."""
     fields = {f.column: f for f in model._meta.concrete_fields}
@@ -120,17 +146,11 @@ def _sqlite_values(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFra
     for column in frame.columns:
         field = fields.get(column)
         if isinstance(field, models.DateTimeField):
-            frame[column] = [
-                connection.ops.adapt_datetimefield_value(pd.Timestamp(v).to_pydatetime())
-                if v is not None and not pd.isna(v)
-                else None
-                for v in frame[column]
-            ]
+            convert = _memoized(_sqlite_datetime)
+            frame[column] = [convert(v) for v in frame[column]]
         elif isinstance(field, models.DateField):
-            frame[column] = [
-                None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)[:10]
-                for v in frame[column]
-            ]
+            convert = _memoized(_sqlite_date)
+            frame[column] = [convert(v) for v in frame[column]]
         elif isinstance(field, models.JSONField):
             frame[column] = [v if isinstance(v, str) else json.dumps(v) for v in frame[column]]
         elif isinstance(field, models.TimeField | models.DecimalField):

@@ -762,6 +762,13 @@ class PlanChunk(models.Model):
         return f"run {self.run_id} chunk {self.index}"
 
 
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETE = "complete", "Complete"
+    FAILED = "failed", "Failed"
+
+
 class SimulationReport(models.Model):
     """A policy simulation or backtest report (replenish.evaluation): what was run and its results, as JSON."""
 
@@ -777,6 +784,12 @@ class SimulationReport(models.Model):
     source = models.CharField(max_length=32, default="command", help_text="command, web or test")
     parameters = models.JSONField(default=dict)
     results = models.JSONField(default=dict)
+    # a run started from the screen is a Celery task: the row exists from the start and shows its progress
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.COMPLETE)
+    progress = models.PositiveSmallIntegerField(default=100, help_text="percent done")
+    message = models.CharField(max_length=200, blank=True, help_text="the step it is on")
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,3 +13,4 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 ALLOWED_HOSTS = ["*"]
+EVALUATION_JOBS_INLINE = True  # a simulation started from a screen runs inside the request (no thread)

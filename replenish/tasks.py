@@ -62,3 +62,11 @@ def service_calibration_task(run_id: int | None = None) -> int:
 
     run = PlanRun.objects.filter(pk=run_id).first() if run_id else None
     return calibration.service_calibration_learn(run=run).pk
+
+
+# One evaluation takes seconds to minutes; it is not retried (a failed run says why on its report row).
+@shared_task(acks_late=True)
+def evaluation_job_run_task(report_id: int) -> None:
+    from .evaluation.jobs import evaluation_job_run
+
+    evaluation_job_run(report_id=report_id)

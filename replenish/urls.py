@@ -23,6 +23,12 @@ urlpatterns = [
         simulation_views.simulation_report_detail_view,
         name="simulation_report_detail",
     ),
+    path("simulation/start/", simulation_views.simulation_start_view, name="simulation_start"),
+    path(
+        "simulation/<int:pk>/progress/",
+        simulation_views.simulation_progress_view,
+        name="simulation_progress",
+    ),
     path(
         "simulation/<int:pk>/export.<str:fmt>",
         simulation_views.simulation_report_export_view,

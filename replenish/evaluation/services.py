@@ -35,3 +35,27 @@ def simulation_report_create(
         payload={"parameters": row.parameters, "acceptance": report.get("acceptance", {})},
     )
     return row
+
+
+@transaction.atomic
+def simulation_report_finish(*, report_id: int, report: dict[str, Any]) -> SimulationReport:
+    """Fill in the results of a report started from the screen (evaluation/jobs.py) and audit them."""
+    from django.utils import timezone
+
+    from replenish.core.audit import audit_record
+    from replenish.models import JobStatus
+
+    row = SimulationReport.objects.select_for_update().get(pk=report_id)
+    row.parameters = report.get("parameters", row.parameters)
+    row.results = report
+    row.status, row.progress, row.message, row.finished_at = JobStatus.COMPLETE, 100, "Done", timezone.now()
+    row.save(update_fields=["parameters", "results", "status", "progress", "message", "finished_at"])
+    audit_record(
+        kind="system",
+        action=f"{row.kind}_report",
+        actor=row.created_by,
+        subject_type="simulation_report",
+        subject_id=row.pk,
+        payload={"parameters": row.parameters, "acceptance": report.get("acceptance", {})},
+    )
+    return row

@@ -10,8 +10,8 @@ What makes it realistic (each a parameter below):
   (zero-inflated: an order occurs with probability p, its size is 1 + negative binomial); location size factors;
   category seasonality (52-week sine); weather events that multiply demand of weather-sensitive categories in one
   region for 1-3 weeks; chain-wide promotions with uplift; some SKU-locations new (short or no history).
-- suppliers: true lead-time distribution per supplier (gamma, mean 5-40 days), ~20% unstable whose lead time drifts
-  up over the last quarter, fill-rate differences; contracted lead times optimistic.
+- suppliers: true lead-time distribution per supplier (gamma, mean 5-40 days), ~20% (at least one) unstable whose
+  lead time drifts up over the last quarter, fill-rate differences; contracted lead times optimistic.
 - customers in service tiers (platinum / gold / standard), open sales orders with a backlog, open POs with ASNs of
   which some arrive after the promised date, a few transfers in transit.
 - static min/max set the naive way an ERP would: min = 1.5 x average daily demand of the first year x contracted lead
@@ -181,6 +181,13 @@ class ScenarioGenerator:
             length = rng.integers(1, 4)
             cats = rng.choice(np.flatnonzero(sensitive), size=rng.integers(1, 4), replace=False)
             events[region, start : start + length, cats] *= rng.uniform(2.0, 4.0)
+        if not unstable.any() and n_sup > 1:
+            # ~20% drift: a small network (the demo's 6 suppliers) still gets one, drawn from its own stream so
+            # that every network which already had one is generated exactly as before
+            extra = rng_for(spec.seed, "truth-drift")
+            pick = int(extra.integers(n_sup))
+            drift[pick] = extra.uniform(1.3, 1.8)
+            fill_rate[pick] = extra.uniform(0.78, 0.9)
         return NetworkTruth(
             lt_mean, lt_mean * lt_cv, drift, fill_rate, amplitude, phase, location_factor, events
         )

@@ -1,10 +1,15 @@
 """The demo assembles every app (the network, the EDI inbox, plans, exceptions), so it lives in the top layer."""
 
+import time
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from exceptions.services import supervisor_scopes_ensure
+from governance.demo_history import WEEKS, demo_history_backfill
+from governance.drift import drift_report_run
+from governance.models import DriftReport
 from integrations.demo import demo_asn_changes
 from replenish.models import Item
 from replenish.scenario.generate import BUYERS_PER_NETWORK, ScenarioSpec, monday_of
@@ -18,6 +23,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--skus", type=int, default=2_000)
         parser.add_argument("--locations", type=int, default=5)
+        parser.add_argument(
+            "--history-weeks",
+            type=int,
+            default=WEEKS,
+            help="past weeks to simulate for the KPI history, decisions and the acceptance model (0: none)",
+        )
 
     def handle(self, *args, **options) -> None:
         locations = options["locations"]
@@ -48,6 +59,20 @@ class Command(BaseCommand):
             call_command("plan_refresh", stdout=self.stdout)
         except Exception as error:  # noqa: BLE001 - the demo still serves the network without plans
             self.stderr.write(f"Plans were not computed: {error}")
+        if options["history_weeks"]:
+            started = time.perf_counter()
+            history = demo_history_backfill(weeks=options["history_weeks"])
+            if history.runs:
+                self.stdout.write(
+                    f"Simulated the past {history.runs} weeks in {time.perf_counter() - started:.1f} s: "
+                    f"{history.runs} plan runs, {sum(history.decisions.values())} decisions "
+                    f"({', '.join(f'{k} {v}' for k, v in sorted(history.decisions.items()))}), "
+                    f"{history.order_lines:,} order lines, {history.transfers} transfers, "
+                    f"{history.kpi_rows} KPI snapshot rows, acceptance model v{history.acceptance_model}"
+                )
+        if not DriftReport.objects.exists():
+            report = drift_report_run()
+            self.stdout.write(f"Drift checks: {report.summary['opened']} findings opened.")
         self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {DEMO_PASSWORD})"))
         for username, role in demo_logins(locations=locations, buyers=BUYERS_PER_NETWORK):
             self.stdout.write(f"  {username:<12} {role}")
