@@ -24,7 +24,8 @@ from replenish.core import roles
 from . import selectors, services
 from .approval import queue_approvals
 from .errors import InvalidInput, NotAllowed, StaleVersion
-from .models import ExceptionType, LocationUserObjectPermission, PlanningException, Status
+from .filters import QueueFilterSet
+from .models import LocationUserObjectPermission, PlanningException
 from .wording import action_words
 
 
@@ -144,28 +145,6 @@ class ExceptionSerializer(serializers.ModelSerializer):
         return action_words(obj.proposal or {}, exception_type=obj.type, today=timezone.localdate())
 
 
-class ExceptionFilter(django_filters.FilterSet):
-    queue = django_filters.ChoiceFilter(
-        choices=[(q, q) for q in selectors.QUEUES],
-        method="filter_queue",
-        label="Queue (open = to do, approval, snoozed, decided)",
-    )
-    type = django_filters.ChoiceFilter(choices=ExceptionType.choices)
-    status = django_filters.ChoiceFilter(choices=Status.choices)
-    location = django_filters.CharFilter(field_name="location__code", label="Location code")
-    supplier = django_filters.CharFilter(field_name="supplier__code", label="Supplier code")
-    category = django_filters.CharFilter(field_name="category")
-    min_value = django_filters.NumberFilter(field_name="value_at_stake", lookup_expr="gte")
-    sku = django_filters.CharFilter(field_name="item_location__item__sku", lookup_expr="istartswith")
-
-    class Meta:
-        model = PlanningException
-        fields = ["queue", "type", "status", "location", "supplier", "category", "min_value", "sku"]
-
-    def filter_queue(self, queryset, name, value):
-        return queryset.filter(selectors._queue_q(value, timezone.localdate()))
-
-
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The version you read (optimistic lock).")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
@@ -221,7 +200,7 @@ DECISION_RESPONSES = {
 )
 class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ExceptionSerializer
-    filterset_class = ExceptionFilter
+    filterset_class = QueueFilterSet  # the same filters as the screens (exceptions.filters)
     pagination_class = NoCountPagination
 
     def paginate_queryset(self, queryset):

@@ -354,3 +354,45 @@ class SupplierUserObjectPermission(UserObjectPermissionBase):
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "supplier permission of a user"
+
+
+class TeamSetting(models.Model):
+    """Per team: the value floor below which a task goes to the "Low value" tab (human review only where it pays).
+
+    Data, edited by managers on the capacity screen (exceptions.services.team_floor_set, audited)."""
+
+    team = models.CharField(max_length=32, choices=Team.choices, unique=True)
+    value_floor = models.DecimalField(max_digits=14, decimal_places=2, default=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(value_floor__gte=0),
+                name="teamsetting_floor_non_negative",
+                violation_error_message="the value floor cannot be negative.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_team_display()}: floor {self.value_floor}"
+
+
+class WorkCapacity(models.Model):
+    """A person's daily capacity in decisions: To do shows today's work sized to it, the rest waits under "Later".
+
+    Without a row a person has DEFAULT_DAILY_DECISIONS; a manager edits it (exceptions.services.capacity_set)."""
+
+    DEFAULT_DAILY_DECISIONS = 60
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="work_capacity"
+    )
+    daily_decisions = models.PositiveIntegerField(default=DEFAULT_DAILY_DECISIONS)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.daily_decisions} a day"

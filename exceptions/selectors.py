@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
@@ -23,8 +23,11 @@ from django.utils import timezone
 from replenish import models as rm
 from replenish.core import roles
 
+from .attention import above_floor_q, day_plan
+from .filters import QUEUE_LABELS, QUEUES, QueueFilterSet, validated
+
+__all__ = ["QUEUES", "QUEUE_LABELS", "QueueFilters", "exception_list", "exception_page", "queue_counts"]
 from .models import (
-    DECIDED,
     TODO,
     CategoryOwnership,
     Decision,
@@ -41,8 +44,6 @@ ROLE_TEAMS = {
     roles.CUSTOMER_SERVICE: Team.CUSTOMER_SERVICE,
     roles.TRANSPORTATION_PLANNER: Team.TRANSPORTATION_PLANNING,
 }
-QUEUES = ("open", "approval", "snoozed", "decided")
-QUEUE_LABELS = {"open": "To do", "approval": "Awaiting approval", "snoozed": "Snoozed", "decided": "Decided"}
 
 
 def _role(user) -> str | None:
@@ -131,37 +132,20 @@ class QueueFilters:
 
     @classmethod
     def from_query(cls, params) -> QueueFilters:
-        errors: dict[str, str] = {}
-        queue = params.get("queue", "open") or "open"
-        if queue not in QUEUES:
-            errors["queue"] = f"Queue must be one of {', '.join(QUEUES)}."
-            queue = "open"
-        kind = (params.get("type") or "").strip()
-        if kind and kind not in ExceptionType.values:
-            errors["type"] = f"Unknown exception type “{kind}”."
-            kind = ""
-        min_value = None
-        raw = (params.get("min_value") or "").strip().replace(",", "")
-        if raw:
-            try:
-                min_value = Decimal(raw)
-                if not min_value.is_finite() or min_value < 0:
-                    raise InvalidOperation
-            except InvalidOperation:
-                errors["min_value"] = f"Minimum value must be a positive amount, not “{raw}”."
-                min_value = None
+        """The filters of the URL, checked by the queue's one FilterSet (exceptions.filters)."""
+        values, errors = validated(params)
         try:
             page = max(int(params.get("page", "1") or 1), 1)
         except ValueError:
             page = 1
         return cls(
-            queue=queue,
-            location=(params.get("location") or "").strip(),
-            supplier=(params.get("supplier") or "").strip(),
-            category=(params.get("category") or "").strip(),
-            type=kind,
-            min_value=min_value,
-            search=(params.get("q") or "").strip(),
+            queue=values.get("queue") or "open",
+            location=(values.get("location") or "").strip(),
+            supplier=(values.get("supplier") or "").strip(),
+            category=(values.get("category") or "").strip(),
+            type=values.get("type") or "",
+            min_value=values.get("min_value"),
+            search=(values.get("q") or "").strip(),
             page=page,
             errors=errors,
         )
@@ -182,39 +166,12 @@ class QueueFilters:
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
-def _queue_q(queue: str, today: date) -> Q:
-    if queue == "approval":
-        return Q(status=Status.AWAITING_APPROVAL)
-    if queue == "snoozed":
-        return Q(status=Status.SNOOZED, snoozed_until__gt=today)
-    if queue == "decided":
-        return Q(status__in=DECIDED)
-    return Q(status__in=TODO)
-
-
 def exception_list(*, user, filters: QueueFilters | None = None, today: date | None = None) -> QuerySet:
     """The user's queue, ranked by value at stake (decided: newest decision first), ready for one-query pages."""
     filters = filters or QueueFilters()
-    today = today or timezone.localdate()
-    qs = exception_base(user=user).filter(_queue_q(filters.queue, today))
-    if filters.location:
-        qs = qs.filter(location__code=filters.location)
-    if filters.supplier:
-        qs = qs.filter(supplier__code=filters.supplier)
-    if filters.category:
-        qs = qs.filter(category=filters.category)
-    if filters.type:
-        qs = qs.filter(type=filters.type)
-    if filters.min_value is not None:
-        qs = qs.filter(value_at_stake__gte=filters.min_value)
-    if filters.search:
-        term = filters.search
-        qs = qs.filter(
-            Q(item_location__item__sku__istartswith=term)
-            | Q(item_location__item__description__icontains=term)
-            if not term.upper().startswith("SKU")
-            else Q(item_location__item__sku__istartswith=term)
-        )
+    base = exception_base(user=user)
+    params = {**filters.as_query(), "queue": filters.queue}
+    qs = QueueFilterSet(data=params, queryset=base, user=user, base=base).qs
     qs = qs.select_related("item_location__item", "location", "supplier")
     if filters.queue == "decided":
         return qs.order_by("-decided_at", "-pk")
@@ -293,15 +250,20 @@ def queue_counts(user, today: date | None = None) -> dict[str, int]:
     key = _counts_key(user.pk, today)
     counts = cache.get(key)
     if counts is None:
-        counts = (
-            exception_base(user=user)
-            .filter(status__in=[Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.AWAITING_APPROVAL])
-            .aggregate(
-                open=Count("pk", filter=_queue_q("open", today)),
-                approval=Count("pk", filter=_queue_q("approval", today)),
-                snoozed=Count("pk", filter=_queue_q("snoozed", today)),
-            )
+        base = exception_base(user=user)
+        plan = day_plan(user, base, today)
+        above = Q(status__in=TODO) & above_floor_q(plan.floors)
+        counts = base.filter(
+            status__in=[Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.AWAITING_APPROVAL]
+        ).aggregate(
+            above=Count("pk", filter=above),
+            low=Count("pk", filter=Q(status__in=TODO) & ~above_floor_q(plan.floors)),
+            approval=Count("pk", filter=Q(status=Status.AWAITING_APPROVAL)),
+            snoozed=Count("pk", filter=Q(status=Status.SNOOZED, snoozed_until__gt=today)),
         )
+        above_floor = counts.pop("above")
+        counts["open"] = min(plan.room, above_floor)  # To do: today's work, sized to the capacity left
+        counts["later"] = above_floor - counts["open"]
         cache.set(key, counts, COUNTS_TTL)
     return counts
 

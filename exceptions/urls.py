@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from . import api, capacity_views, views
 
 app_name = "exceptions"
 
@@ -14,6 +14,7 @@ router.register("recommendations", api.RecommendationViewSet, basename="api-reco
 urlpatterns = [
     path("queue/", views.queue_view, name="queue"),
     path("queue/tabs/", views.queue_tabs_view, name="queue_tabs"),
+    path("queue/capacity/", capacity_views.capacity_view, name="capacity"),
     path("queue/progress/", views.refresh_progress_view, name="refresh_progress"),
     path("queue/bulk-approve/", views.bulk_approve_view, name="bulk_approve"),
     path("queue/<int:pk>/", views.exception_detail_view, name="detail"),

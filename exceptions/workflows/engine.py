@@ -246,47 +246,6 @@ def allocate_brute_force(*, supply: dict[int, int], demands: list[AllocDemand], 
 # --- stockout risk ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StockoutRisk:
-    score: float  # expected money at risk
-    action: str  # transfer / expedite / buyer_stockout
-    alternate_units: int
-    shortage_units: int
-    explanation: str
-
-
-def stockout_risk(
-    *,
-    stockout_probability: float,
-    shortage_units: int,
-    unit_margin: float,
-    customer_impact: float,
-    alternate_units: int,
-    open_po: bool,
-) -> StockoutRisk:
-    """Risk score = P(stockout within lead time) x (expected short units x unit margin + tiered order value at risk).
-    Action: a branch transfer when another location's surplus covers the shortage, else expedite an open PO, else a
-    buyer task (no fast source)."""
-    score = float(stockout_probability) * (max(shortage_units, 0) * unit_margin + customer_impact)
-    if alternate_units >= shortage_units > 0:
-        action, why = (
-            "transfer",
-            f"{alternate_units} surplus units at other locations cover the {shortage_units} short",
-        )
-    elif open_po:
-        action, why = "expedite", "an open PO can be pulled in"
-    else:
-        action, why = "buyer_stockout", "no surplus elsewhere and no open PO: a buyer must source it"
-    return StockoutRisk(
-        score,
-        action,
-        int(alternate_units),
-        int(shortage_units),
-        f"P(stockout) {stockout_probability:.0%}, {shortage_units} short, customer impact "
-        f"{customer_impact:,.2f}: {why}",
-    )
-
-
 # --- labor bottleneck ---------------------------------------------------------------------------------------------
 
 # Standard labor minutes per task and per unit, by task kind (engineered standards; override per site later).

@@ -45,10 +45,10 @@ def _closed_pos(event: DomainEvent) -> list[str]:
 def domain_event_process(*, event_id: int, replan: bool = True) -> DomainEvent | None:
     """Process one domain event once: validate, re-plan the touched SKU-locations (partial run, swapped into the
     current run; its completion signal refreshes their exceptions), then order-line ATP -> customer-service queue,
-    constrained allocation, stockout tasks, supplier review. None when another worker already took it."""
+    constrained allocation, supplier review. None when another worker already took it. (A stockout is the
+    SKU-location's one task, refreshed with its exceptions and automated or posted by them: no second task here.)"""
     from .allocation import allocation_run
     from .atp import order_risk_refresh
-    from .stockout import stockout_tasks_refresh
     from .supplier import supplier_decline_review
 
     event = domain_event_claim(event_id=event_id)
@@ -107,9 +107,6 @@ def domain_event_process(*, event_id: int, replan: bool = True) -> DomainEvent |
                 set(m.SalesOrderLine.objects.filter(pk__in=at_risk).values_list("item_id", flat=True))
             )
             results["allocations"] = [allocation_run(item_id=i, event=event) for i in item_ids[:20]]
-        current = m.PlanRun.objects.filter(is_current=True).first()
-        if current is not None:
-            results.update(stockout_tasks_refresh(run=current, item_location_ids=ids, event=event))
         if event.kind in SUPPLIER_KINDS:
             suppliers = sorted(
                 set(

@@ -103,7 +103,8 @@ def test_queue_page_queries_do_not_grow_with_the_rows(client, users, django_asse
     assert len(response.context["rows"]) == 50 and response.context["has_next"]
     # the rows themselves come from one query, with no COUNT(*)
     fresh = type(buyer).objects.get(pk=buyer.pk)
-    with django_assert_num_queries(2):  # the user's role, then the page
+    # the user's role, the team floors, their capacity, their decisions today, the day's cutoff, then the page
+    with django_assert_num_queries(6):
         rows, has_next = exception_page(user=fresh, filters=QueueFilters())
         [(r.item_location.item.sku, r.location.code, r.supplier.name) for r in rows]
     assert len(rows) == 50 and has_next
@@ -231,6 +232,8 @@ def test_snooze_hides_until_the_date_and_tabs_count_each_queue(
     client.force_login(users["buyer1"])
     assert client.get(QUEUE).context["counts"] == {
         "open": 2,
+        "later": 0,
+        "low": 0,
         "approval": 0,
         "snoozed": 0,
     }  # counted and cached
@@ -240,7 +243,7 @@ def test_snooze_hides_until_the_date_and_tabs_count_each_queue(
     response = client.get(QUEUE)
     assert [r.pk for r in response.context["rows"]] == [b.pk]
     # the user's own decision moved the cached counts without a recount
-    assert response.context["counts"] == {"open": 1, "approval": 0, "snoozed": 1}
+    assert response.context["counts"] == {"open": 1, "later": 0, "low": 0, "approval": 0, "snoozed": 1}
     assert [r.pk for r in client.get(QUEUE, {"queue": "snoozed"}).context["rows"]] == [a.pk]
     # the day comes: the daily wake-up reopens it
     from exceptions.services import exceptions_wake

@@ -141,37 +141,3 @@ def test_safety_stock_and_service_after_drift_match_textbook():
     assert engine.service_after_drift(
         safety_stock_units=30, daily_demand=10, daily_sd=3, lead_time=9, lead_time_sd=2
     ) == pytest.approx(norm.cdf(30 / sd))
-
-
-def test_stockout_risk_picks_transfer_then_expedite_then_buyer():
-    t = engine.stockout_risk(
-        stockout_probability=0.5,
-        shortage_units=10,
-        unit_margin=5,
-        customer_impact=100,
-        alternate_units=12,
-        open_po=True,
-    )
-    assert t.action == "transfer" and t.score == pytest.approx(0.5 * (50 + 100))
-    assert (
-        engine.stockout_risk(
-            stockout_probability=0.5,
-            shortage_units=10,
-            unit_margin=5,
-            customer_impact=0,
-            alternate_units=3,
-            open_po=True,
-        ).action
-        == "expedite"
-    )
-    assert (
-        engine.stockout_risk(
-            stockout_probability=0.5,
-            shortage_units=10,
-            unit_margin=5,
-            customer_impact=0,
-            alternate_units=3,
-            open_po=False,
-        ).action
-        == "buyer_stockout"
-    )

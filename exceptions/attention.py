@@ -1,0 +1,99 @@
+"""A person's day: the queue's To do / Later / Low value split in SQL, the rules of replenish.engine.attention.
+
+- Low value: open tasks below their team's value floor (TeamSetting), out of the day's work.
+- To do: of the open tasks above the floor, the first (daily capacity - decisions made today) in rank order
+  (value at stake, then id): today's work, sized so a person can finish it. Later: the rest above the floor.
+
+To do is the WHERE clause "at or before the cutoff", where the cutoff is the last row of today's work (one small
+query), so every filter of the queue composes with it and the page stays one indexed query.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import TODO, Decision, TeamSetting, WorkCapacity
+
+LATER, LOW = "later", "low"
+
+
+def team_floors() -> dict[str, Decimal]:
+    return dict(TeamSetting.objects.values_list("team", "value_floor"))
+
+
+def above_floor_q(floors: dict[str, Decimal]) -> Q:
+    """Rows at or above their team's floor (a team without a setting has none)."""
+    below = Q(pk__in=[])
+    for team, floor in floors.items():
+        if floor > 0:
+            below |= Q(owner_team=team, value_at_stake__lt=floor)
+    return ~below
+
+
+def capacity_of(user) -> int:
+    row = WorkCapacity.objects.filter(user_id=user.pk).values_list("daily_decisions", flat=True).first()
+    return WorkCapacity.DEFAULT_DAILY_DECISIONS if row is None else int(row)
+
+
+def decided_today(user, today: date) -> int:
+    """Decisions the person made today (auto-executions are not theirs)."""
+    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    return Decision.objects.filter(actor_id=user.pk, created_at__gte=start).count()
+
+
+class DayPlan:
+    """A person's day: team floors, capacity, decisions made today, and (read when first needed) the cutoff, the
+    last row of To do (None: every open row above the floor is To do)."""
+
+    def __init__(self, floors: dict[str, Decimal], capacity: int, decided: int, base=None):
+        self.floors, self.capacity, self.decided, self._base = floors, capacity, decided, base
+
+    @property
+    def room(self) -> int:
+        return max(self.capacity - self.decided, 0)
+
+    @cached_property
+    def cutoff(self) -> tuple[Decimal, int] | None:
+        if not self.room or self._base is None:
+            return None
+        last = (
+            self._base.filter(Q(status__in=TODO) & above_floor_q(self.floors))
+            .order_by("-value_at_stake", "pk")
+            .values_list("value_at_stake", "pk")[self.room - 1 : self.room]
+        )
+        return tuple(last[0]) if last else None
+
+    def todo_q(self) -> Q:
+        if self.room == 0:
+            return Q(pk__in=[])
+        if self.cutoff is None:
+            return Q()
+        value, pk = self.cutoff
+        return Q(value_at_stake__gt=value) | Q(value_at_stake=value, pk__lte=pk)
+
+
+def day_plan(user, base, today: date | None = None) -> DayPlan:
+    """The user's day (memoised on the user object for the request); `base` = the tasks the user may see."""
+    today = today or timezone.localdate()
+    cached = getattr(user, "_distops_day", None)
+    if cached is not None and cached[0] == today:
+        return cached[1]
+    plan = DayPlan(team_floors(), capacity_of(user), decided_today(user, today), base)
+    user._distops_day = (today, plan)
+    return plan
+
+
+def split_q(queue: str, plan: DayPlan) -> Q:
+    """The open tasks of one tab: "open" (To do), "later" or "low"."""
+    above = Q(status__in=TODO) & above_floor_q(plan.floors)
+    if queue == LOW:
+        return Q(status__in=TODO) & ~above_floor_q(plan.floors)
+    everything_today = plan.room > 0 and plan.cutoff is None
+    if queue == LATER:
+        return Q(pk__in=[]) if everything_today else above & ~plan.todo_q()
+    return above & plan.todo_q()

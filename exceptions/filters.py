@@ -1,0 +1,92 @@
+"""The queue's filters, defined once (django-filter): the screens (exceptions.selectors) and the API use this
+FilterSet, so a filter means the same on both."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from .attention import day_plan, split_q
+from .models import DECIDED, ExceptionType, PlanningException, Status
+
+QUEUES = ("open", "later", "low", "approval", "snoozed", "decided")
+QUEUE_LABELS = {
+    "open": "To do",
+    "later": "Later",
+    "low": "Low value",
+    "approval": "Awaiting approval",
+    "snoozed": "Snoozed",
+    "decided": "Decided",
+}
+
+
+def queue_q(queue: str, *, user, base, today) -> Q:
+    """The WHERE clause of one queue tab (To do, Later and Low value split the open tasks: exceptions.attention)."""
+    if queue == "approval":
+        return Q(status=Status.AWAITING_APPROVAL)
+    if queue == "snoozed":
+        return Q(status=Status.SNOOZED, snoozed_until__gt=today)
+    if queue == "decided":
+        return Q(status__in=DECIDED)
+    return split_q(queue, day_plan(user, base, today))
+
+
+def search_q(term: str) -> Q:
+    """SKU prefix, or words of the description (a term starting with SKU is a SKU prefix only)."""
+    sku = Q(item_location__item__sku__istartswith=term)
+    return (
+        sku if term.upper().startswith("SKU") else sku | Q(item_location__item__description__icontains=term)
+    )
+
+
+class QueueFilterSet(django_filters.FilterSet):
+    queue = django_filters.ChoiceFilter(
+        choices=[(q, QUEUE_LABELS[q]) for q in QUEUES],
+        method="filter_queue",
+        label="Queue (open = To do, later, low = Low value, approval, snoozed, decided)",
+    )
+    type = django_filters.ChoiceFilter(choices=ExceptionType.choices)
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    location = django_filters.CharFilter(field_name="location__code", label="Location code")
+    supplier = django_filters.CharFilter(field_name="supplier__code", label="Supplier code")
+    category = django_filters.CharFilter(field_name="category")
+    min_value = django_filters.NumberFilter(
+        field_name="value_at_stake", lookup_expr="gte", min_value=0, label="Minimum value at stake"
+    )
+    q = django_filters.CharFilter(method="filter_search", label="SKU prefix or description words")
+    sku = django_filters.CharFilter(field_name="item_location__item__sku", lookup_expr="istartswith")
+
+    class Meta:
+        model = PlanningException
+        fields = ["queue", "type", "status", "location", "supplier", "category", "min_value", "q", "sku"]
+
+    def __init__(self, *args, user=None, base=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user or getattr(self.request, "user", None)
+        self.base = base if base is not None else self.queryset
+
+    def filter_queue(self, queryset, name, value):
+        return queryset.filter(queue_q(value, user=self.user, base=self.base, today=timezone.localdate()))
+
+    def filter_search(self, queryset, name, value):
+        term = (value or "").strip()
+        return queryset.filter(search_q(term)) if term else queryset
+
+
+def validated(params) -> tuple[dict, dict[str, str]]:
+    """The cleaned filter values and the errors by field, in the screens' words."""
+    form = QueueFilterSet(data=params, queryset=None, request=SimpleNamespace(user=None)).form
+    form.is_valid()
+    errors = {}
+    for name, messages in form.errors.items():
+        raw = (params.get(name) or "").strip()
+        errors[name] = {
+            "queue": f"Queue must be one of {', '.join(QUEUES)}.",
+            "type": f"Unknown exception type “{raw}”.",
+            "status": f"Unknown status “{raw}”.",
+            "min_value": f"Minimum value must be a positive amount, not “{raw}”.",
+        }.get(name, " ".join(messages))
+    return {k: v for k, v in form.cleaned_data.items() if k not in errors}, errors
