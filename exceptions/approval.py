@@ -23,7 +23,7 @@ from replenish.core.ports import ApprovalRequirement, decision_policy
 from replenish.core.roles import ACTION_ROLES, MANAGER_RANK, ROLE_LABELS, ROLE_RANK, has_role, user_rank
 
 from .models import PlanningException
-from .scoring import proposal_spend
+from .scoring import SPENDING_ACTIONS, proposal_spend
 
 CEILING_FACTOR = 10
 RANK_ROLE = {1: "buyer", 2: "manager", 3: "director"}
@@ -88,8 +88,8 @@ def _ceiling(proposal: dict, amount: Decimal) -> str:
 def approval_for(exc: PlanningException, proposal: dict) -> Approval | None:
     """The approval a proposal needs at its decided values (None: no action, nothing is spent)."""
     action = (proposal or {}).get("action")
-    if not action:
-        return None
+    if action not in SPENDING_ACTIONS:
+        return None  # no action, or one that spends nothing (a chase, a re-promise): no tier
     amount = spend(exc, proposal)
     requirement = decision_policy().approval_requirement(action=action, value=amount, on=timezone.localdate())
     reason = _ceiling(proposal, amount)
@@ -132,7 +132,9 @@ def queue_approvals(rows: list[PlanningException], user) -> None:
     """Mark each row of a queue page with its amount and whether it is above the user's limit, reading the tiers
     once for the page (the row's primary action is then "Send for approval" instead of "Approve")."""
     rank = user_rank(user)
-    items = [(row, (row.proposal or {}).get("action")) for row in rows]
+    items = [
+        (row, a if (a := (row.proposal or {}).get("action")) in SPENDING_ACTIONS else None) for row in rows
+    ]
     wanted = [(action, spend(row, row.proposal)) for row, action in items if action]
     found = iter(decision_policy().approval_requirements(items=wanted, on=timezone.localdate()))
     for row, action in items:

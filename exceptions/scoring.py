@@ -69,9 +69,13 @@ def proposal_spend(proposal: dict, settings_: v.ValueSettings | None = None, *, 
     return {"goods": goods, "freight": freight, "amount": goods + freight}
 
 
+# The actions that spend money (and so fall under the approval tiers); a chase or a re-promise spends nothing.
+SPENDING_ACTIONS = frozenset({"purchase_order", "expedite", "defer", "cancel", "transfer", "reallocate"})
+
+
 def with_spend(proposal: dict, settings_: v.ValueSettings | None = None) -> dict:
     """The proposal with its spend written in (strings of cents), for the row, the drawer and the API."""
-    if not (proposal or {}).get("action"):
+    if (proposal or {}).get("action") not in SPENDING_ACTIONS:
         return proposal
     spend = proposal_spend(proposal, settings_)
     return {**proposal, **{key: str(amount) for key, amount in spend.items()}}

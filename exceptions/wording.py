@@ -16,9 +16,9 @@ ACTION_VERBS = {
 NO_ACTION_WORDS = {
     "stockout_risk": "Find supply before the stockout",
     "reorder_due": "Review the reorder",
-    "inbound_late": "Chase the late inbound",
-    "order_at_risk": "Re-promise the order lines with the customers",
-    "excess": "Stop inbound or move the stock",
+    "inbound_late": "Review the late inbound",
+    "order_at_risk": "Review the order lines at risk",
+    "excess": "Review the excess (no open PO line to stop)",
     "supplier_decline": "Review the supplier's performance",
     "master_data": "Fix the master data",
     "draft_po": "Review the draft PO",

@@ -333,16 +333,19 @@ def action_body(message: OutboxMessage) -> dict:
         line = PurchaseOrderLine.objects.select_related("order").filter(pk=body["po_line_id"]).first()
         if line is None:
             raise ValueError(f"the action names PO line {body['po_line_id']}, which does not exist")
-        body.setdefault("po_number", line.order.number)
+        body["po_number"] = body.get("po_number") or line.order.number  # an empty one too
         body.setdefault("line", line.line_number)
     if body.get("supplier_code"):
         body.setdefault("supplier", body["supplier_code"])
     if body.get(
         "date"
     ):  # the decision's date: a due date for new orders and transfers, a new date for changes
-        body.setdefault(
-            "new_date" if message.kind in ("change_po", "expedite_request") else "due_date", body["date"]
-        )
+        name = {
+            "change_po": "new_date",
+            "expedite_request": "new_date",
+            "repromise_order": "new_promise_date",
+        }
+        body.setdefault(name.get(message.kind, "due_date"), body["date"])
     if message.subject_type:
         body.setdefault("reference", f"{message.subject_type}:{message.subject_id}")
     return body

@@ -43,7 +43,14 @@ from .common import (
     _fmt,
     _num,
 )
-from .lines import FAULT_LABELS, _late_lines, _master_data_faults, _orders_at_risk, late_line_frame
+from .lines import (
+    FAULT_LABELS,
+    _late_lines,
+    _master_data_faults,
+    _orders_at_risk,
+    late_line_frame,
+    next_arrival_day,
+)
 from .supplier import BASELINE_DAYS, RECENT_DAYS, supplier_decline, supplier_exposure
 
 __all__ = [
@@ -272,9 +279,24 @@ def detect_order_at_risk(c: Chunk) -> pd.DataFrame | None:
             rows["first_day"],
         )
     ]
+    # the date the lines can be promised: the next supply to land, else a new order's lead time
+    arrival = rows["item_location_id"].map(next_arrival_day(c.plans, c.po_lines)).to_numpy(dtype=np.float64)
+    promise = np.where(np.isfinite(arrival), arrival, np.nan_to_num(_num(rows, "lead_time_mean"), nan=14.0))
     facts = [
-        {"tiered_lines": int(n), "tiered_units": float(u), "backordered_lines": int(b)}
-        for n, u, b in zip(rows["tiered_lines"], rows["tiered_units"], rows["backordered_tiered"])
+        {
+            "tiered_lines": int(n),
+            "tiered_units": float(u),
+            "backordered_lines": int(b),
+            "order_lines": lines if isinstance(lines, list) else [],
+            "promise_day": float(np.ceil(day)),
+        }
+        for n, u, b, lines, day in zip(
+            rows["tiered_lines"],
+            rows["tiered_units"],
+            rows["backordered_tiered"],
+            rows["order_lines"],
+            promise,
+        )
     ]
     return _finish(
         rows,

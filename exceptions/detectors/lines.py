@@ -91,13 +91,43 @@ def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame
         backordered_tiered=("backordered_tiered", "sum"),
         first_day=("first_day", "min"),
     ).reset_index()
+    tiered_rows = risky[risky["_tiered_risk"]]
     names = (
-        risky[risky["_tiered_risk"]]
-        .groupby("item_location_id", sort=False)["customer"]
+        tiered_rows.groupby("item_location_id", sort=False)["customer"]
         .agg(lambda s: ", ".join(sorted(set(map(str, s)))[:3]))
         .rename("customers")
     )
-    return summary.merge(names, on="item_location_id", how="left")
+    details = _line_details(tiered_rows)
+    return summary.merge(names, on="item_location_id", how="left").merge(
+        details, on="item_location_id", how="left"
+    )
+
+
+def _line_details(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per SKU-location: the tiered order lines at risk (what a re-promise writes to), at most 20."""
+    detail: dict[int, list[dict]] = {}
+    numbers = rows["line_number"] if "line_number" in rows else pd.Series(np.nan, index=rows.index)
+    orders = rows["order_number"] if "order_number" in rows else pd.Series("", index=rows.index)
+    for il, line, number, order, units, requested in zip(
+        rows["item_location_id"].tolist(),
+        rows["line_id"].tolist(),
+        numbers.tolist(),
+        orders.tolist(),
+        rows["_units"].tolist(),
+        rows["_requested"].tolist(),
+    ):
+        entries = detail.setdefault(il, [])
+        if len(entries) < 20:
+            entries.append(
+                {
+                    "sales_order_line_id": int(line),
+                    "order_number": str(order),
+                    "line": None if pd.isna(number) else int(number),
+                    "units": float(units),
+                    "requested_day": float(requested),
+                }
+            )
+    return pd.DataFrame({"item_location_id": list(detail), "order_lines": list(detail.values())})
 
 
 FAULT_LABELS = {
@@ -189,7 +219,8 @@ def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     lines = lines.sort_values(["item_location_id", "_late_days"], ascending=[True, False], kind="stable")
     detail: dict[int, list[dict]] = {}
-    for il, line, number, quantity, promised_day, effective_day, need_day, days_late, source in zip(
+    suppliers = lines["supplier_id"].tolist() if "supplier_id" in lines else [None] * len(lines)
+    for il, line, number, quantity, promised_day, effective_day, need_day, days_late, source, supplier in zip(
         lines["item_location_id"].tolist(),
         lines["po_line_id"].tolist(),
         lines["po_number"].tolist(),
@@ -199,6 +230,7 @@ def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
         lines["_need"].tolist(),
         lines["_late_days"].tolist(),
         lines["_source"].tolist(),
+        suppliers,
     ):
         entries = detail.setdefault(il, [])
         if len(entries) < 5:
@@ -212,6 +244,7 @@ def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
                     "need_day": float(need_day),
                     "days_late": float(days_late),
                     "source": source,
+                    "supplier_id": None if supplier is None or pd.isna(supplier) else int(supplier),
                 }
             )
     worst = lines.drop_duplicates("item_location_id", keep="first").set_index("item_location_id")
@@ -231,3 +264,21 @@ def _late_lines(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.DataFrame:
     )
     result["late_lines"] = [detail.get(il, []) for il in result.index]
     return result.reset_index(names="item_location_id")[columns]
+
+
+def next_arrival_day(p: pd.DataFrame, po_lines: pd.DataFrame) -> pd.Series:
+    """Per SKU-location: the first day open supply lands (ASN, else acknowledgement, else promised date; a past
+    date counts as today), or NaN without open supply: the date a re-promise can give."""
+    if po_lines is None or po_lines.empty:
+        return pd.Series(dtype=float)
+    asn, ack, promised = (
+        _num(po_lines, "asn_day"),
+        _num(po_lines, "acknowledged_day"),
+        _num(po_lines, "promised_day"),
+    )
+    day = np.where(np.isfinite(asn), asn, np.where(np.isfinite(ack), ack, promised))
+    lines = pd.DataFrame(
+        {"item_location_id": po_lines["item_location_id"].to_numpy(), "day": np.maximum(day, 0.0)}
+    )
+    lines = lines[(_num(po_lines, "quantity_open") > 0) & np.isfinite(day)]
+    return lines.groupby("item_location_id")["day"].min()

@@ -214,6 +214,7 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
                 order__status__in=OPEN_ORDER_STATUSES,
             ).values_list(
                 "id",
+                "line_number",
                 "item_id",
                 "order__location_id",
                 "order__number",
@@ -231,6 +232,7 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
         ),
         [
             "line_id",
+            "line_number",
             "item_id",
             "location_id",
             "order_number",

@@ -14,6 +14,8 @@ OUTBOX_KINDS = {
     "cancel": "cancel_po",
     "transfer": "transfer_order",
     "reallocate": "reallocate",
+    "chase": "chase_supplier",
+    "repromise": "repromise_order",
 }
 
 
@@ -46,6 +48,8 @@ def outbox_payload(
             "source_location_id": proposal.get("source_location_id"),
             "po_line_id": proposal.get("po_line_id"),
             "po_number": proposal.get("po_number"),
+            "freight": proposal.get("freight") if proposal.get("freight") not in (None, "0.00") else None,
+            "amount": proposal.get("amount"),
             "recommendation_id": exception.recommendation_id,
             "reason_code": reason_code,
             "comment": comment,
@@ -64,6 +68,15 @@ def outbox_payload(
                 for line in proposal["lines"]
             ]
             if proposal.get("lines")
+            else None,
+            # a chase: the supplier's late PO lines, the ASN and the message; a re-promise: the order lines
+            "po_lines": proposal.get("po_lines"),
+            "asn_number": proposal.get("asn_number") or None,
+            "message": proposal.get("message"),
+            "order_lines": [
+                {**line, "new_promise_date": proposal.get("date")} for line in proposal["order_lines"]
+            ]
+            if proposal.get("order_lines")
             else None,
         }
     )

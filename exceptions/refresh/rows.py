@@ -18,6 +18,7 @@ from ..models import (
     ExceptionType,
 )
 from ..routing import route
+from .actions import chase_proposal, repromise_proposal
 from .context import RefreshResult
 from .tasks import one_task_per_sku, subject_key
 
@@ -115,6 +116,19 @@ def _proposal(rec: dict | None, ctx: Context, po_lines: dict[int, tuple[str, flo
     return scoring.with_spend(proposal, ctx.value_settings)
 
 
+def _without_recommendation(row, ctx: Context) -> dict:
+    """A late inbound is chased with the supplier; orders at risk are re-promised (exceptions.refresh.actions)."""
+    facts = row.facts if isinstance(row.facts, dict) else {}
+    if row.type == ExceptionType.INBOUND_LATE and not _present(row.shipment_id):
+        supplier = (facts.get("lines") or [{}])[0].get("supplier_id") or row.supplier_id
+        return chase_proposal(
+            supplier_id=supplier if _present(supplier) else None, lines=facts.get("lines") or [], ctx=ctx
+        )
+    if row.type == ExceptionType.ORDER_AT_RISK:
+        return repromise_proposal(facts=facts, ctx=ctx)
+    return {}
+
+
 def _money_or_none(value) -> str | None:
     return str(v.money(value)) if _present(value) else None
 
@@ -140,6 +154,8 @@ def proposal_key(proposal: dict) -> tuple:
     """What a person decides on: a change of any of these makes their pending decision stale."""
     p = proposal or {}
     lines = tuple((x.get("exception_id"), x.get("quantity"), x.get("date")) for x in p.get("lines") or ())
+    lines += tuple(x.get("po_line_id") for x in p.get("po_lines") or ())
+    lines += tuple(x.get("sales_order_line_id") for x in p.get("order_lines") or ())
     return (
         p.get("action"),
         p.get("quantity"),
@@ -230,6 +246,8 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
             po_lines,
             {k: plan[k][i] for k in ("unit_cost", "supplier_item_cost", "moq", "pack_size")},
         )
+        if not proposal:
+            proposal = _without_recommendation(row, ctx)
         explanation = {
             "summary": row.summary,
             "as_of": ctx.as_of.isoformat(),

@@ -24,6 +24,7 @@ from replenish.engine import value as v
 
 from ..models import LIVE, SKU_TASK_TYPES, ExceptionType, PlanningException, Status, Team
 from ..scoring import with_spend
+from .actions import chase_proposal
 from .context import refresh_lock
 
 KEY_PREFIX = {ExceptionType.ORDER_AT_RISK: "orders", ExceptionType.MASTER_DATA: "data"}
@@ -277,11 +278,17 @@ def _shipment(shipment_id: int, lines: list[dict], ctx) -> dict:
     facts = lines[0]["facts"]
     late = max(float(x["facts"].get("days_late") or 0) for x in lines)
     code, name = ctx.suppliers.get(row["supplier_id"], ("", ""))
+    proposal = chase_proposal(
+        supplier_id=row["supplier_id"],
+        lines=[x["facts"] for x in lines],
+        ctx=ctx,
+        asn_number=facts.get("asn_number", ""),
+    )
     row.update(
         shipment_id=shipment_id,
         owner_team=Team.TRANSPORTATION_PLANNING.value,
         owner_id=None,
-        proposal={},
+        proposal=proposal,
         explanation={
             "summary": f"ASN {facts.get('asn_number', '')} from {name or code} to "
             f"{ctx.locations.get(row['location_id'], '')}: {len(lines)} late PO line{'s' if len(lines) != 1 else ''}, "

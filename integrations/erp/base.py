@@ -33,7 +33,16 @@ ENTITY_KINDS = {
     "purchase_orders": "open_purchase_orders",
     "sales_orders": "open_sales_orders",
 }
-ACTIONS = ("create_po", "change_po", "expedite_request", "transfer_order", "cancel_po", "reallocate")
+ACTIONS = (
+    "create_po",
+    "change_po",
+    "expedite_request",
+    "transfer_order",
+    "cancel_po",
+    "reallocate",
+    "chase_supplier",  # a message to the supplier about late PO lines (and their ASN)
+    "repromise_order",  # new promise dates on customer order lines
+)
 
 
 class ErpError(Exception):

@@ -34,7 +34,16 @@ ENTITIES = (
     "purchase_orders",
     "sales_orders",
 )
-ACTIONS = ("create_po", "change_po", "expedite_request", "transfer_order", "cancel_po", "reallocate")
+ACTIONS = (
+    "create_po",
+    "change_po",
+    "expedite_request",
+    "transfer_order",
+    "cancel_po",
+    "reallocate",
+    "chase_supplier",
+    "repromise_order",
+)
 
 
 class ErpState:
@@ -130,6 +139,18 @@ def _invalid(kind: str, body: dict) -> str | None:
                 return f"line {n}: quantity must be a positive number"
     if kind == "change_po" and not (body.get("po_number") or body.get("po_line_id")):
         return "change_po needs po_number (and line) or po_line_id"
+    if kind == "chase_supplier":
+        if not body.get("supplier") or not body.get("po_lines"):
+            return "chase_supplier needs supplier and po_lines"
+        if any(not line.get("po_number") for line in body["po_lines"]):
+            return "chase_supplier: every po_lines entry needs po_number"
+    if kind == "repromise_order":
+        lines = body.get("order_lines") or []
+        if not lines:
+            return "repromise_order needs order_lines"
+        for n, line in enumerate(lines, start=1):
+            if not line.get("order_number") or not line.get("new_promise_date"):
+                return f"order line {n}: order_number and new_promise_date are required"
     return None
 
 

@@ -49,6 +49,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "cancel": PROCUREMENT_ROLES,
     "transfer": PROCUREMENT_ROLES | {WAREHOUSE_SUPERVISOR},
     "reallocate": frozenset({CUSTOMER_SERVICE, WAREHOUSE_SUPERVISOR, MANAGER, DIRECTOR}),
+    "chase": PROCUREMENT_ROLES | {TRANSPORTATION_PLANNER},  # a message to the supplier about late lines
+    "repromise": frozenset({CUSTOMER_SERVICE, MANAGER, DIRECTOR}),  # new promise dates to the customers
 }
 
 # Role sets the screens are shown to.

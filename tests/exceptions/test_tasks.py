@@ -132,7 +132,15 @@ def test_late_inbound_for_transportation_is_one_task_per_shipment(users):
     assert late[0] >= 5
     expected = sum(min(80, 10 * d) * 0.5 * 6.0 for d in late)
     assert task.value_at_stake == Decimal(str(round(expected, 2))).quantize(Decimal("0.01"))
+    # its action: chase the supplier about both PO lines, naming the ASN; a transportation planner decides it
+    assert task.proposal["action"] == "chase" and task.proposal["asn_number"] == "ASN1"
+    assert len(task.proposal["po_lines"]) == 2 and "ASN1" in task.proposal["message"]
+    from exceptions.services import exception_approve as approve
+
+    assert approve(exception=task, actor=users["transport1"], version=task.version).status == "approved"
+    assert OutboxMessage.objects.get(subject_id=str(task.pk)).kind == "chase_supplier"
+    m.ShipmentLine.objects.filter(shipment=shipment).delete()
     # the shipment is received: a full refresh closes its task
     m.Shipment.objects.filter(pk=shipment.pk).update(status="received")
     exceptions_refresh(run=run)
-    assert not live(subject_key=f"asn:{shipment.pk}").exists()
+    assert live(subject_key=f"asn:{shipment.pk}").get().status == "approved"  # waits for its posting
