@@ -91,19 +91,16 @@ def inbox_process(*, message_id: int, actor=None, context: object | None = None)
                 return message
             outcome = handler(message, context)
             _finish(message, outcome, actor)
+            # Inside the applying transaction: a receiver's rows (the domain event) commit with the change or
+            # not at all (a transactional outbox); receivers dispatch their work on commit, and a periodic sweep
+            # dispatches what a crash between the commit and the dispatch left behind.
             if outcome.item_location_ids:
-                ids = sorted(outcome.item_location_ids)
-                transaction.on_commit(
-                    lambda: signals.inbound_applied.send_robust(
-                        sender=InboxMessage, message=message, item_location_ids=ids
-                    )
+                signals.inbound_applied.send(
+                    sender=InboxMessage, message=message, item_location_ids=sorted(outcome.item_location_ids)
                 )
             if outcome.wms_location_days:
-                location_days = sorted(outcome.wms_location_days)
-                transaction.on_commit(
-                    lambda: signals.wms_applied.send_robust(
-                        sender=InboxMessage, message=message, location_days=location_days
-                    )
+                signals.wms_applied.send(
+                    sender=InboxMessage, message=message, location_days=sorted(outcome.wms_location_days)
                 )
         return message
     except Rejected as rejection:

@@ -5,10 +5,11 @@ from django.dispatch import Signal
 # Sent after the ERP answered a posting: kwargs message (OutboxMessage), ok (bool), outcome (dict).
 posting_completed = Signal()
 
-# Sent after an inbound message was applied (on commit): kwargs message (InboxMessage), item_location_ids
-# (list[int]): the SKU-locations whose data changed, for a re-plan of only those.
+# Sent inside the transaction that applies an inbound message (so a receiver's rows commit with the change, and a
+# receiver's error rolls the message back to be processed again): kwargs message (InboxMessage), item_location_ids
+# (list[int]): the SKU-locations whose data changed, for a re-plan of only those. Receivers start work on commit.
 inbound_applied = Signal()
 
-# Sent after WMS tasks or labor capacity were applied (on commit): kwargs message (InboxMessage), location_days
-# (list of (location_id, "YYYY-MM-DD")): the warehouses and days whose work or labor changed.
+# Sent inside the applying transaction, like inbound_applied, after WMS tasks or labor capacity were applied: kwargs
+# message (InboxMessage), location_days (list of (location_id, "YYYY-MM-DD")): the warehouses and days changed.
 wms_applied = Signal()

@@ -303,6 +303,11 @@ CELERY_BEAT_SCHEDULE["integrations-erp-pull"] = {
     "task": "integrations.tasks.erp_pull_task",
     "schedule": 300.0,
 }
+# Workflows: dispatch the domain events recorded with an inbox apply whose dispatch a crash lost.
+CELERY_BEAT_SCHEDULE["workflows-domain-event-sweep"] = {
+    "task": "workflows.tasks.domain_events_sweep_task",
+    "schedule": 60.0,
+}
 # Governance: daily KPI snapshot after the nightly plan, weekly acceptance-model retraining, drift checked daily but
 # run once per calendar month (so a missed first-of-month still gets its report).
 CELERY_BEAT_SCHEDULE["governance-kpi-snapshot"] = {

@@ -1,4 +1,8 @@
-"""integrations.signals.inbound_applied -> a DomainEvent -> the Celery task that processes it."""
+"""integrations.signals.inbound_applied -> a DomainEvent -> the Celery task that processes it.
+
+The signal is sent inside the transaction that applies the inbox message, so the DomainEvent row commits with the
+applied data (a transactional outbox); the task is dispatched on commit, and `domain_events_dispatch_pending`
+(Celery beat) dispatches any event whose dispatch was lost to a crash between the commit and the dispatch."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def domain_event_on_inbound(sender, message, item_location_ids, **kwargs) -> Non
 
     try:
         event, created = domain_event_record(message=message, item_location_ids=list(item_location_ids or []))
-    except Exception:  # the signal is sent with send_robust: log loudly rather than vanish
+    except Exception:  # raised into the inbox's transaction: the message is not applied without its event
         logger.exception("workflows: could not record the domain event of inbox message %s", message.pk)
         raise
     if created:

@@ -171,6 +171,34 @@ def domain_event_record_wms(*, message, location_ids: list[int], day) -> DomainE
     return event
 
 
+# An event is dispatched on commit; one still received and never attempted after this long lost its dispatch (the
+# process died between the commit and the dispatch). Well above a dispatch's latency, well below the beat period.
+DISPATCH_GRACE_SECONDS = 60
+SWEEP_BATCH = 500  # events dispatched per sweep: a burst larger than this drains over the next sweeps
+
+
+def domain_events_dispatch_pending(
+    *, older_than_seconds: float = DISPATCH_GRACE_SECONDS, limit: int = SWEEP_BATCH
+) -> list[int]:
+    """Dispatch the events recorded but never attempted (the sweep run by Celery beat). Safe to repeat: processing
+    claims the event first, so an event dispatched twice is processed once."""
+    from datetime import timedelta
+
+    from .tasks import domain_event_process_task
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        DomainEvent.objects.filter(status=DomainEvent.Status.RECEIVED, attempts=0, received_at__lte=cutoff)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for event_id in ids:
+        domain_event_process_task.delay(event_id)
+    if ids:
+        logger.warning("domain events dispatched by the sweep (their dispatch was lost): %s", ids)
+    return ids
+
+
 def domain_event_retry(*, event: DomainEvent, actor) -> DomainEvent:
     """Put a failed event back to received (a person, after fixing the cause); the task processes it again."""
     with transaction.atomic():

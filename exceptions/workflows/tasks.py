@@ -29,6 +29,14 @@ def domain_event_process_task(self, event_id: int) -> dict:
     return {"event_id": event_id, "status": event.status, "results": event.results}
 
 
+@shared_task(name="workflows.tasks.domain_events_sweep_task", acks_late=True)
+def domain_events_sweep_task() -> list[int]:
+    """Dispatch the domain events whose dispatch a crash lost (Celery beat, every minute)."""
+    from .services import domain_events_dispatch_pending
+
+    return domain_events_dispatch_pending()
+
+
 @shared_task(name="workflows.tasks.labor_check_task", acks_late=True)
 def labor_check_task(location_id: int, day: str) -> int | None:
     from datetime import date

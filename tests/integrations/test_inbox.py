@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import transaction
 
 from integrations.inbound import NotRetryable, Outcome, register
 from integrations.inbox import inbox_ingest, inbox_process, inbox_receive, inbox_retry
@@ -83,7 +84,7 @@ def test_processing_twice_does_not_apply_twice():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_inbound_applied_is_sent_on_commit_with_the_touched_sku_locations():
+def test_inbound_applied_is_sent_with_the_touched_sku_locations():
     seen = []
 
     def receiver(sender, message, item_location_ids, **kwargs):
@@ -116,3 +117,21 @@ def test_every_inbound_handler_is_registered_when_the_app_is_ready():
 def test_an_outcome_is_applied_unless_said_otherwise():
     # integrations.inbound is a leaf (no model import), so its default is the status's value, held equal here
     assert Outcome().status == InboxMessage.Status.APPLIED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inbound_applied_is_sent_inside_the_applying_transaction():
+    # a receiver's rows commit with the applied message or not at all (the domain event's transactional outbox)
+    def failing_receiver(sender, message, item_location_ids, **kwargs):
+        assert transaction.get_connection().in_atomic_block
+        raise RuntimeError("the receiver could not record its event")
+
+    inbound_applied.connect(failing_receiver, dispatch_uid="test-inbound-fails")
+    try:
+        with pytest.raises(RuntimeError, match="could not record"):
+            inbox_ingest(source="s", external_id="rolled-back", kind="test.touch", payload="7")
+    finally:
+        inbound_applied.disconnect(dispatch_uid="test-inbound-fails")
+
+    message = InboxMessage.objects.get(external_id="rolled-back")
+    assert message.status == InboxMessage.Status.RECEIVED and message.attempts == 0
