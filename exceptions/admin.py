@@ -1,16 +1,29 @@
 from django.contrib import admin
 
 from . import models
+from .services import routing_rule_delete, routing_rule_save
 
 
 @admin.register(models.RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
+    """Editable (also in the list), but every save and delete goes through the audited routing-rule writers."""
+
     list_display = ["priority", "type", "location", "supplier", "category", "team", "owner", "active", "note"]
     list_editable = ["type", "location", "supplier", "category", "team", "owner", "active"]
     list_display_links = ["priority"]
     list_filter = ["team", "type", "active"]
     raw_id_fields = ["supplier", "owner"]
     ordering = ["priority", "pk"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        routing_rule_save(rule=obj, actor=request.user)
+
+    def delete_model(self, request, obj) -> None:
+        routing_rule_delete(rule=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for rule in queryset.order_by("pk"):
+            routing_rule_delete(rule=rule, actor=request.user)
 
 
 @admin.register(models.ReasonCode)

@@ -29,6 +29,7 @@ from .models import (
     Decision,
     LocationUserObjectPermission,
     PlanningException,
+    RoutingRule,
     Status,
 )
 from .refresh import (
@@ -44,7 +45,6 @@ from .refresh import (
 __all__ = [
     "RefreshResult",
     "exception_approve",
-    "exception_audit_first_view",
     "exception_mark_posted",
     "exception_override",
     "exception_reject",
@@ -53,6 +53,8 @@ __all__ = [
     "exceptions_bulk_approve",
     "exceptions_refresh",
     "exceptions_wake",
+    "routing_rule_delete",
+    "routing_rule_save",
     "supervisor_scopes_ensure",
 ]
 
@@ -519,41 +521,6 @@ def exception_mark_posted(*, exception_id: int, outcome: dict, ok: bool = True) 
     return exc
 
 
-def exception_audit_first_view(*, exception: PlanningException, actor) -> bool:
-    """Write the per-exception creation event of an exception that a large refresh audited in a batch."""
-    if exception.creation_audited:
-        return False
-    with transaction.atomic():
-        claimed = PlanningException.objects.filter(pk=exception.pk, creation_audited=False).update(
-            creation_audited=True
-        )
-        if not claimed:
-            return False
-        proposal = exception.proposal or {}
-        audit_record(
-            kind="recommendation",
-            action="create",
-            actor=None,
-            subject_type="exception",
-            subject_id=exception.pk,
-            payload={
-                "type": exception.type,
-                "item_location_id": exception.item_location_id,
-                "recommendation_id": exception.recommendation_id,
-                "action": proposal.get("action"),
-                "quantity": proposal.get("quantity"),
-                "date": proposal.get("date"),
-                "value_at_stake": str(exception.value_at_stake),
-                "confidence": exception.confidence,
-                "run_id": exception.run_id,
-                "batch_audited": True,
-                "first_shown_to": getattr(actor, "username", ""),
-            },
-        )
-    exception.creation_audited = True
-    return True
-
-
 # --- ownership ----------------------------------------------------------------------------------------------------
 
 SUPERVISOR_NAME = re.compile(r"^supervisor(\d+)$")
@@ -594,3 +561,58 @@ def supervisor_scopes_ensure() -> int:
         )
         granted += 1
     return granted
+
+
+# --- routing rules (edited in the admin, through these audited writers) ----------------------------------------
+
+ROUTING_RULE_FIELDS = [
+    "priority",
+    "type",
+    "location_id",
+    "supplier_id",
+    "category",
+    "team",
+    "owner_id",
+    "active",
+]
+
+
+def _rule_snapshot(rule: RoutingRule) -> dict:
+    return {field: getattr(rule, field) for field in [*ROUTING_RULE_FIELDS, "note"]}
+
+
+@transaction.atomic
+def routing_rule_save(*, rule: RoutingRule, actor) -> RoutingRule:
+    """Create or change a routing rule, audited with what it was and what it is (a refresh applies it)."""
+    before = {}
+    if rule.pk is not None:
+        old = RoutingRule.objects.select_for_update().filter(pk=rule.pk).first()
+        before = _rule_snapshot(old) if old is not None else {}
+    rule.full_clean()
+    rule.save()
+    after = _rule_snapshot(rule)
+    if before != after:
+        audit_record(
+            kind="policy_change",
+            action="routing_rule_update" if before else "routing_rule_create",
+            actor=actor,
+            subject_type="routing_rule",
+            subject_id=rule.pk,
+            payload={"before": before, "after": after},
+        )
+    return rule
+
+
+@transaction.atomic
+def routing_rule_delete(*, rule: RoutingRule, actor) -> None:
+    before = _rule_snapshot(rule)
+    pk = rule.pk
+    rule.delete()
+    audit_record(
+        kind="policy_change",
+        action="routing_rule_delete",
+        actor=actor,
+        subject_type="routing_rule",
+        subject_id=pk,
+        payload={"before": before},
+    )

@@ -133,7 +133,6 @@ def _can_approve_request(user, exc: PlanningException) -> bool:
 
 
 def _detail_context(request: HttpRequest, exc: PlanningException, **extra) -> dict:
-    services.exception_audit_first_view(exception=exc, actor=request.user)
     queue_approvals([exc], request.user)
     return {
         "can_approve_request": _can_approve_request(request.user, exc),

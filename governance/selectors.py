@@ -181,6 +181,29 @@ def audit_event_list(
     return qs
 
 
+def _batch_creations(exception_ids: list[int]) -> list[AuditEvent]:
+    """The creation of exceptions a large refresh audited in one batch event of its plan run (kind recommendation,
+    action create_batch): that event, narrowed to the rows of these exceptions."""
+    runs = set(
+        PlanningException.objects.filter(pk__in=exception_ids, creation_audited=False).values_list(
+            "run_id", flat=True
+        )
+    )
+    wanted = {int(pk) for pk in exception_ids}
+    out = []
+    for event in AuditEvent.objects.filter(
+        kind=AuditEvent.Kind.RECOMMENDATION,
+        action="create_batch",
+        subject_type="plan_run",
+        subject_id__in=[str(r) for r in runs],
+    ).order_by("sequence"):
+        rows = [row for row in event.payload.get("exceptions", []) if row and row[0] in wanted]
+        if rows:
+            event.payload = {**event.payload, "exceptions": rows, "count": len(rows)}
+            out.append(event)
+    return out
+
+
 @dataclass
 class TimelineEntry:
     at: datetime
@@ -219,6 +242,7 @@ def recommendation_timeline(*, subject_type: str, subject_id: int) -> dict:
             subject_id__in=[str(m.pk) for m in messages],
         )
     events = list(AuditEvent.objects.filter(subjects).order_by("sequence"))
+    events += _batch_creations(exception_ids)
     entries = [
         TimelineEntry(
             at=e.created_at,

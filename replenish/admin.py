@@ -1,9 +1,12 @@
+"""The network mirrors the ERP (the system of record): read-only here, changed by syncs, imports and services."""
+
 from django.contrib import admin
 
 from . import models
+from .core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
-class ErpSourcedAdmin(admin.ModelAdmin):
+class ErpSourcedAdmin(ReadOnlyAdmin):
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over 900,000 SKU-locations per page view is wasted work
 
@@ -22,9 +25,8 @@ class SupplierAdmin(ErpSourcedAdmin):
     search_fields = ["code", "name", "edi_interchange_id", "external_id"]
 
 
-class UomConversionInline(admin.TabularInline):
+class UomConversionInline(ReadOnlyTabularInline):
     model = models.UomConversion
-    extra = 0
 
 
 @admin.register(models.Item)
@@ -46,7 +48,7 @@ class ItemAdmin(ErpSourcedAdmin):
 
 
 @admin.register(models.UomConversion)
-class UomConversionAdmin(admin.ModelAdmin):
+class UomConversionAdmin(ReadOnlyAdmin):
     list_display = ["item", "uom", "factor"]
     search_fields = ["item__sku", "uom"]
     raw_id_fields = ["item"]
@@ -90,7 +92,7 @@ class ItemLocationAdmin(ErpSourcedAdmin):
 
 
 @admin.register(models.ServiceTier)
-class ServiceTierAdmin(admin.ModelAdmin):
+class ServiceTierAdmin(ReadOnlyAdmin):
     list_display = ["code", "name", "rank", "fill_promise", "penalty_per_late_line", "penalty_rate"]
 
 
@@ -101,7 +103,7 @@ class CustomerAdmin(ErpSourcedAdmin):
     search_fields = ["code", "name"]
 
 
-class SalesOrderLineInline(admin.TabularInline):
+class SalesOrderLineInline(ReadOnlyTabularInline):
     model = models.SalesOrderLine
     extra = 0
     raw_id_fields = ["item"]
@@ -136,7 +138,7 @@ class SalesOrderLineAdmin(ErpSourcedAdmin):
     raw_id_fields = ["order", "item"]
 
 
-class PurchaseOrderLineInline(admin.TabularInline):
+class PurchaseOrderLineInline(ReadOnlyTabularInline):
     model = models.PurchaseOrderLine
     extra = 0
     raw_id_fields = ["item"]
@@ -171,7 +173,7 @@ class PurchaseOrderLineAdmin(ErpSourcedAdmin):
     raw_id_fields = ["order", "item"]
 
 
-class ShipmentLineInline(admin.TabularInline):
+class ShipmentLineInline(ReadOnlyTabularInline):
     model = models.ShipmentLine
     extra = 0
     raw_id_fields = ["po_line"]
@@ -213,7 +215,7 @@ class ReceiptAdmin(ErpSourcedAdmin):
 
 
 @admin.register(models.DemandHistory)
-class DemandHistoryAdmin(admin.ModelAdmin):
+class DemandHistoryAdmin(ReadOnlyAdmin):
     list_display = ["item_location", "period_start", "quantity", "promotion"]
     list_filter = ["promotion"]
     search_fields = ["item_location__item__sku"]

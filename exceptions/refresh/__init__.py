@@ -12,8 +12,8 @@ lines into DataFrames; detect (detectors/); value (replenish/engine/value.py); r
 Audit volume: each creation and each auto-execution gets its own hash-chained event, unless one chunk creates more
 than EXCEPTIONS_AUDIT_EACH_MAX (default 2,000) of them, as the first full refresh at 900,000 SKU-locations does. Then
 the chunk writes one batch event listing every created exception (id, recommendation, action, quantity, value,
-confidence) -- the chain still covers each of them -- and marks them `creation_audited=False`; the per-exception
-event is written when a person first opens the exception (services.exception_audit_first_view).
+confidence) -- the chain covers each of them at creation -- and marks them `creation_audited=False`, so the
+audit timeline of such an exception shows its row of the run's batch event. Viewing an exception writes nothing.
 
 Lifecycle at a refresh, for an exception that still holds: open / in review / snoozed -> updated in place (a snooze
 that has run out reopens; the version increments only when the proposed action changes, so a planner's pending

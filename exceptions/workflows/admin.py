@@ -1,18 +1,21 @@
+"""Workflow rows are read-only in the admin: they change through the workflow services (audited)."""
+
 from django.contrib import admin
+
+from replenish.core.admin import ReadOnlyAdmin
 
 from .models import AllocationLine, CustomerServiceTask, DomainEvent, WorkflowTask
 
 
 @admin.register(DomainEvent)
-class DomainEventAdmin(admin.ModelAdmin):
+class DomainEventAdmin(ReadOnlyAdmin):
     list_display = ("pk", "kind", "status", "source_ref", "duplicates", "received_at", "processed_at")
     list_filter = ("status", "kind")
     search_fields = ("source_ref", "dedupe_key", "reason")
-    readonly_fields = [f.name for f in DomainEvent._meta.fields]
 
 
 @admin.register(CustomerServiceTask)
-class CustomerServiceTaskAdmin(admin.ModelAdmin):
+class CustomerServiceTaskAdmin(ReadOnlyAdmin):
     list_display = (
         "pk",
         "sales_order_line",
@@ -26,11 +29,11 @@ class CustomerServiceTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowTask)
-class WorkflowTaskAdmin(admin.ModelAdmin):
+class WorkflowTaskAdmin(ReadOnlyAdmin):
     list_display = ("pk", "kind", "status", "title", "owner_team", "value_at_stake")
     list_filter = ("kind", "status", "owner_team")
 
 
 @admin.register(AllocationLine)
-class AllocationLineAdmin(admin.ModelAdmin):
+class AllocationLineAdmin(ReadOnlyAdmin):
     list_display = ("allocation_key", "item", "sales_order_line", "demanded", "allocated", "created_at")

@@ -3,10 +3,10 @@ from django.contrib import admin
 from .models import AuditEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Visible in the admin, changed only through the audited screens and services."""
+class ReadOnlyMixin:
+    """Visible in the admin, changed only through the audited screens and services (or their admin actions)."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -14,6 +14,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyTabularInline(ReadOnlyMixin, admin.TabularInline):
+    extra = 0
 
 
 @admin.register(AuditEvent)

@@ -149,7 +149,7 @@ def test_automation_policy_executes_in_bulk_with_decision_audit_and_outbox(users
     assert "ABC class C" in live(il_c).explanation["automation"]["reason"]
 
 
-def test_large_refresh_audits_a_batch_then_each_exception_when_first_opened(users, settings, client):
+def test_large_refresh_audits_each_creation_in_one_batch_and_a_view_writes_nothing(users, settings, client):
     settings.EXCEPTIONS_AUDIT_EACH_MAX = 2
     run = xf.plan_run()
     cases = [xf.stockout_case(run=run, buyer=users["buyer1"]) for _ in range(3)]
@@ -161,15 +161,21 @@ def test_large_refresh_audits_a_batch_then_each_exception_when_first_opened(user
     assert not AuditEvent.objects.filter(kind="recommendation", subject_type="exception").exists()
     first = live(cases[0][0])
     assert first.creation_audited is False
+    events_before = AuditEvent.objects.count()
+
+    # when a buyer opens the exception twice: a GET writes nothing
     client.force_login(users["buyer1"])
+    assert client.get(f"/queue/{first.pk}/").status_code == 200
     client.get(f"/queue/{first.pk}/")
-    client.get(f"/queue/{first.pk}/")
-    assert (
-        AuditEvent.objects.filter(
-            kind="recommendation", subject_type="exception", subject_id=str(first.pk)
-        ).count()
-        == 1
-    )
+    assert AuditEvent.objects.count() == events_before
+
+    # and the exception's audit timeline shows its creation: its own row of the run's batch event
+    from governance.selectors import recommendation_timeline
+
+    timeline = recommendation_timeline(subject_type="exception", subject_id=first.pk)
+    (created,) = [e for e in timeline["entries"] if e.title.endswith("create_batch")]
+    assert created.sequence == batch.sequence
+    assert [row[0] for row in created.detail["exceptions"]] == [first.pk]
     assert verify_chain()[1] is None
 
 
