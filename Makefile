@@ -55,6 +55,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/radon cc --min E --show-complexity --exclude "*/migrations/*" replenish exceptions governance integrations bench
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 	@# `duplicates` (a dev tool on PATH, not in CI): no run of 11+ lines identical to the letter outside migrations

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import models
-from .services import routing_rule_delete, routing_rule_save
+from .routing import routing_rule_delete, routing_rule_save
 
 
 @admin.register(models.RoutingRule)

@@ -1,6 +1,6 @@
 """Routing: which team and which person owns each exception (vectorized over a refresh chunk).
 
-Rules are data (RoutingRule, edited in the admin): the first active rule by priority whose non-empty criteria (type,
+Rules are data (RoutingRule, edited in the admin through the audited writers at the end of this module): the first active rule by priority whose non-empty criteria (type,
 location, supplier, category) all match decides the team and, when it names one, the owner. Without a matching rule
 a type's default team applies (inbound late with an ASN in transit -> transportation planning). Without a named
 owner: procurement -> the SKU-location's buyer, warehouse control -> the location's supervisor, other teams -> the
@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.db import transaction
+
+from replenish.core.audit import audit_record
 
 from .models import ExceptionType, RoutingRule, Team
 
@@ -86,3 +89,58 @@ def route(
     if warehouse.any():
         owner[warehouse] = [supervisors.get(int(loc), np.nan) for loc in location[warehouse]]
     return team, owner
+
+
+# --- routing rules (edited in the admin, through these audited writers) ----------------------------------------
+
+ROUTING_RULE_FIELDS = [
+    "priority",
+    "type",
+    "location_id",
+    "supplier_id",
+    "category",
+    "team",
+    "owner_id",
+    "active",
+]
+
+
+def _rule_snapshot(rule: RoutingRule) -> dict:
+    return {field: getattr(rule, field) for field in [*ROUTING_RULE_FIELDS, "note"]}
+
+
+@transaction.atomic
+def routing_rule_save(*, rule: RoutingRule, actor) -> RoutingRule:
+    """Create or change a routing rule, audited with what it was and what it is (a refresh applies it)."""
+    before = {}
+    if rule.pk is not None:
+        old = RoutingRule.objects.select_for_update().filter(pk=rule.pk).first()
+        before = _rule_snapshot(old) if old is not None else {}
+    rule.full_clean()
+    rule.save()
+    after = _rule_snapshot(rule)
+    if before != after:
+        audit_record(
+            kind="policy_change",
+            action="routing_rule_update" if before else "routing_rule_create",
+            actor=actor,
+            subject_type="routing_rule",
+            subject_id=rule.pk,
+            payload={"before": before, "after": after},
+        )
+    return rule
+
+
+@transaction.atomic
+def routing_rule_delete(*, rule: RoutingRule, actor) -> None:
+    before = _rule_snapshot(rule)
+    pk = rule.pk
+    rule.delete()
+    audit_record(
+        kind="policy_change",
+        action="routing_rule_delete",
+        actor=actor,
+        subject_type="routing_rule",
+        subject_id=pk,
+        payload={"before": before},
+    )

@@ -29,7 +29,6 @@ from .models import (
     Decision,
     LocationUserObjectPermission,
     PlanningException,
-    RoutingRule,
     Status,
 )
 from .refresh import (
@@ -53,8 +52,6 @@ __all__ = [
     "exceptions_bulk_approve",
     "exceptions_refresh",
     "exceptions_wake",
-    "routing_rule_delete",
-    "routing_rule_save",
     "supervisor_scopes_ensure",
 ]
 
@@ -561,58 +558,3 @@ def supervisor_scopes_ensure() -> int:
         )
         granted += 1
     return granted
-
-
-# --- routing rules (edited in the admin, through these audited writers) ----------------------------------------
-
-ROUTING_RULE_FIELDS = [
-    "priority",
-    "type",
-    "location_id",
-    "supplier_id",
-    "category",
-    "team",
-    "owner_id",
-    "active",
-]
-
-
-def _rule_snapshot(rule: RoutingRule) -> dict:
-    return {field: getattr(rule, field) for field in [*ROUTING_RULE_FIELDS, "note"]}
-
-
-@transaction.atomic
-def routing_rule_save(*, rule: RoutingRule, actor) -> RoutingRule:
-    """Create or change a routing rule, audited with what it was and what it is (a refresh applies it)."""
-    before = {}
-    if rule.pk is not None:
-        old = RoutingRule.objects.select_for_update().filter(pk=rule.pk).first()
-        before = _rule_snapshot(old) if old is not None else {}
-    rule.full_clean()
-    rule.save()
-    after = _rule_snapshot(rule)
-    if before != after:
-        audit_record(
-            kind="policy_change",
-            action="routing_rule_update" if before else "routing_rule_create",
-            actor=actor,
-            subject_type="routing_rule",
-            subject_id=rule.pk,
-            payload={"before": before, "after": after},
-        )
-    return rule
-
-
-@transaction.atomic
-def routing_rule_delete(*, rule: RoutingRule, actor) -> None:
-    before = _rule_snapshot(rule)
-    pk = rule.pk
-    rule.delete()
-    audit_record(
-        kind="policy_change",
-        action="routing_rule_delete",
-        actor=actor,
-        subject_type="routing_rule",
-        subject_id=pk,
-        payload={"before": before},
-    )

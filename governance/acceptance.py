@@ -111,7 +111,7 @@ def acceptance_fit(decisions: pd.DataFrame, *, random_state: int = 0) -> tuple[A
     frame = _normalise(decisions)
     frame["accepted"] = frame["accepted"].astype(int)
     rates, prior = _override_rates(frame)
-    metrics = {
+    metrics: dict[str, float | int | None] = {
         "n_samples": len(frame),
         "n_accepted": int(frame["accepted"].sum()),
         "auc": None,

@@ -128,7 +128,8 @@ def demand_shift_check(*, seed: int = 0) -> list[dict]:
             continue
         if len(ids) > PSI_SAMPLE:
             ids = sorted(rng.choice(ids, PSI_SAMPLE, replace=False).tolist())
-        reference, recent = [], []
+        reference: list[int] = []
+        recent: list[int] = []
         for start in range(0, len(ids), 900):  # SQLite's parameter limit
             rows = DemandHistory.objects.filter(
                 item_location_id__in=ids[start : start + 900],

@@ -237,8 +237,12 @@ def _forecast_by_category(on: date, field: str) -> list[KpiValue]:
     # bias as a share of the forecast: sum(forecast - actual) / sum(forecast), in percent (+ = over-forecast)
     overall = plans.aggregate(b=Sum("bias"), f=Sum("forecast_weekly"))
     values = [_ratio(overall["b"], overall["f"], 100.0)]
-    rows = plans.values("item_location__item__category").annotate(b=Sum("bias"), f=Sum("forecast_weekly"))
-    values += [_ratio(r["b"], r["f"], 100.0, f"category:{r['item_location__item__category']}") for r in rows]
+    bias_rows = plans.values("item_location__item__category").annotate(
+        b=Sum("bias"), f=Sum("forecast_weekly")
+    )
+    values += [
+        _ratio(r["b"], r["f"], 100.0, f"category:{r['item_location__item__category']}") for r in bias_rows
+    ]
     return values
 
 

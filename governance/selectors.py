@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from exceptions.models import Decision, PlanningException, ReasonCode
+from exceptions.models import Decision, ExceptionType, PlanningException, ReasonCode
 from integrations.models import OutboxMessage
 from replenish.core.models import AuditEvent
 from replenish.core.roles import ADMINISTRATOR, AUDITOR, MANAGER_RANK, ROLE_RANK, has_role, user_rank
@@ -148,7 +148,7 @@ def override_history_list(*, user, filters: OverrideFilters) -> QuerySet:
 def override_filter_choices() -> dict[str, list]:
     from replenish.models import Recommendation
 
-    types = [*PlanningException._meta.get_field("type").choices, *Recommendation.Action.choices]
+    types = [*ExceptionType.choices, *Recommendation.Action.choices]
     used = set(Decision.objects.exclude(reason_code="").values_list("reason_code", flat=True).distinct())
     reasons = list(ReasonCode.objects.values_list("code", "label"))
     reasons += [(code, code) for code in sorted(used - {code for code, _ in reasons})]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -190,7 +193,7 @@ def policy_list_view(request) -> HttpResponse:
     today = timezone.localdate()
     examples = [
         (value, approval_requirement(action="purchase_order", value=value, on=today))
-        for value in (1000, 20000, 80000)
+        for value in (Decimal(1000), Decimal(20000), Decimal(80000))
     ]
     context = {
         "tiers": selectors.tier_list(include_inactive=show_all),
@@ -204,7 +207,7 @@ def policy_list_view(request) -> HttpResponse:
     return render(request, "governance/policies.html", context)
 
 
-EDITORS = {
+EDITORS: dict[str, tuple[Any, Any, Callable[..., Any], str, str]] = {
     "tier": (ApprovalTier, ApprovalTierForm, tier_save, "tier_id", "approval_tier"),
     "policy": (AutomationPolicy, AutomationPolicyForm, policy_save, "policy_id", "automation_policy"),
 }

@@ -75,7 +75,9 @@ ASGI_APPLICATION = "replenish.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Templates and static files live in the packages (replenish/templates, replenish/static), found through
+        # the app directories, so an installed wheel serves them as a checkout does.
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -184,7 +186,6 @@ DISTOPS_SPEND_CEILING = env.float("DISTOPS_SPEND_CEILING", default=1_000_000.0)
 DISTOPS_CURRENCY = env.str("DISTOPS_CURRENCY", default="USD")
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
