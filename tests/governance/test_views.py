@@ -156,3 +156,16 @@ def test_chain_page_names_the_first_broken_event(client):
     _client(client, "auditor")
     html = client.get(reverse("governance:audit_trail"), {"verify": "1"}).content.decode()
     assert "Chain BROKEN" in html and "after 1 good event" in html and "#2" in html
+
+
+def test_a_manager_runs_the_drift_checks_from_the_drift_screen(client):
+    from governance.models import DriftReport
+
+    manager = _client(client, "manager")
+
+    response = client.post(reverse("governance:drift"), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("governance:drift")
+    assert "Drift checks started" in response.content.decode()
+    report = DriftReport.objects.get()  # the task ran in-process (no broker in tests)
+    assert report.triggered_by == manager

@@ -1,0 +1,136 @@
+"""The auditor's screens: override history (with exports), the audit trail and its verification, timelines."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from replenish.core.audit import verify_chain
+from replenish.core.models import AuditEvent
+
+from .. import selectors
+from ..exports import csv_response, xlsx_response
+from .common import PAGE_SIZE, _forbidden
+
+# --- auditor screens -----------------------------------------------------------------------------------------------
+
+OVERRIDE_HEADER = [
+    "When",
+    "Decision",
+    "By",
+    "Exception",
+    "Type",
+    "Action",
+    "SKU",
+    "Location",
+    "Reason",
+    "Comment",
+    "Value",
+    "Confidence",
+    "Before",
+    "After",
+]
+
+
+def _override_rows(qs):
+    for d in qs.iterator(2000):
+        exc = d.exception
+        il = exc.item_location
+        yield [
+            timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"),
+            d.action,
+            d.actor.username if d.actor else "system (policy)",
+            exc.pk,
+            exc.type,
+            d.recommendation.action if d.recommendation else "",
+            il.item.sku if il else "",
+            exc.location.code if exc.location else "",
+            d.reason_code,
+            d.comment,
+            d.value,
+            d.confidence,
+            json.dumps(d.before, sort_keys=True, default=str),
+            json.dumps(d.after, sort_keys=True, default=str),
+        ]
+
+
+@login_required
+@require_GET
+def override_history_view(request) -> HttpResponse:
+    if not selectors.can_view_audit(request.user):
+        return _forbidden(request, "Override history is for auditors and managers.")
+    filters, errors = selectors.OverrideFilters.from_query(request.GET)
+    qs = selectors.override_history_list(user=request.user, filters=filters)
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        if export == "csv":
+            return csv_response(
+                filename=f"override-history-{stamp}.csv", header=OVERRIDE_HEADER, rows=_override_rows(qs)
+            )
+        return xlsx_response(
+            filename=f"override-history-{stamp}.xlsx",
+            title="Override history",
+            header=OVERRIDE_HEADER,
+            rows=_override_rows(qs),
+        )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = filters.as_query()
+    context = {
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "choices": selectors.override_filter_choices(),
+        "query": urlencode(query),
+        "currency": settings.DISTOPS_CURRENCY,
+    }
+    template = "governance/overrides.html"
+    if request.htmx and request.htmx.target == "override-table":
+        template += "#override-table"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def audit_trail_view(request) -> HttpResponse:
+    if not selectors.can_view_audit(request.user):
+        return _forbidden(request, "The audit trail is for auditors and managers.")
+    params = {k: request.GET.get(k, "").strip() for k in ("kind", "subject_type", "subject_id", "actor")}
+    page = Paginator(selectors.audit_event_list(**params), PAGE_SIZE).get_page(request.GET.get("page"))
+    verification = None
+    if request.GET.get("verify") == "1":
+        checked, broken = verify_chain()
+        verification = {"checked": checked, "broken": broken, "at": timezone.now()}
+    context = {
+        "page": page,
+        "params": params,
+        "kinds": AuditEvent.Kind.choices,
+        "verification": verification,
+        "query": urlencode({k: v for k, v in params.items() if v}),
+    }
+    template = "governance/audit_trail.html"
+    if request.htmx and request.htmx.target == "chain-status":
+        template += "#chain-status"
+    elif request.htmx and request.htmx.target == "audit-table":
+        template += "#audit-table"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def timeline_view(request, subject_type: str, pk: int) -> HttpResponse:
+    if not selectors.can_view_audit(request.user):
+        return _forbidden(request, "Timelines are for auditors and managers.")
+    if subject_type not in ("exception", "recommendation"):
+        return _forbidden(request, "A timeline is of an exception or a recommendation.", status=404)
+    context = selectors.recommendation_timeline(subject_type=subject_type, subject_id=pk)
+    context |= {"subject_type": subject_type, "subject_id": pk}
+    return render(request, "governance/timeline.html", context)
