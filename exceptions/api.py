@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from replenish import models as rm
 from replenish.core import roles
+from replenish.core.paging import paginate
 
 from . import selectors, services
 from .approval import queue_approvals
@@ -43,10 +44,9 @@ class NoCountPagination(BasePagination):
         except ValueError:
             self.page, size = 1, self.page_size
         self.size = min(max(size, 1), self.max_page_size)
-        start = (self.page - 1) * self.size
-        rows = list(queryset[start : start + self.size + 1])
-        self.has_next = len(rows) > self.size
-        return rows[: self.size]
+        page = paginate(queryset, self.page, size=self.size)
+        self.has_next = page.has_next()
+        return page.object_list
 
     def _link(self, page: int) -> str:
         url = self.request.build_absolute_uri()

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db import connection
 
+from replenish.bulk import copy_rows
+
 from .models import PlanningException
 
 TABLE = PlanningException._meta.db_table
@@ -37,13 +39,8 @@ def _value(column: str, value):
 
 
 def _copy(table: str, columns: list[str], rows: list[dict]) -> None:
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([_value(c, row.get(c)) for c in columns])
+    with connection.cursor() as cursor:
+        copy_rows(cursor, table, columns, ([_value(c, row.get(c)) for c in columns] for row in rows))
 
 
 def insert_exceptions(rows: list[dict]) -> list[int]:

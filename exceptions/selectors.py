@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from replenish import models as rm
 from replenish.core import roles
+from replenish.core.paging import paginate
 
 from .attention import above_floor_q, day_plan
 from .filters import QUEUE_LABELS, QUEUES, QueueFilterSet, validated
@@ -182,9 +183,8 @@ def exception_page(
     *, user, filters: QueueFilters, today: date | None = None
 ) -> tuple[list[PlanningException], bool]:
     """One page of the queue: a single query fetching one row past the page (no COUNT(*) over the table)."""
-    start = (filters.page - 1) * PAGE_SIZE
-    rows = list(exception_list(user=user, filters=filters, today=today)[start : start + PAGE_SIZE + 1])
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    page = paginate(exception_list(user=user, filters=filters, today=today), filters.page, size=PAGE_SIZE)
+    return page.object_list, page.has_next()
 
 
 # --- counts (navigation and queue tabs) ---------------------------------------------------------------------------

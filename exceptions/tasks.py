@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from replenish.core.retry import retrying
 from replenish.models import PlanRun
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+# A lock timeout or a dropped connection: retried after 30 s, 60 s, 120 s.
+@shared_task(bind=True, acks_late=True, **retrying(backoff=30))
 def exceptions_refresh_task(self, run_id: int, item_location_ids: list[int] | None = None) -> dict:
     """Refresh the exceptions of a plan run. A run that is no longer current is skipped (a newer one refreshes)."""
     from .services import exceptions_refresh
@@ -16,12 +17,7 @@ def exceptions_refresh_task(self, run_id: int, item_location_ids: list[int] | No
     run = PlanRun.objects.filter(pk=run_id).first()
     if run is None or not run.is_current:
         return {"run_id": run_id, "skipped": "not the current run"}
-    try:
-        result = exceptions_refresh(run=run, item_location_ids=item_location_ids)
-    except (
-        OperationalError
-    ) as err:  # lock timeout or a dropped connection: retry, backoff capped at 10 minutes
-        raise self.retry(exc=err, countdown=min(30 * 2**self.request.retries, 600)) from err
+    result = exceptions_refresh(run=run, item_location_ids=item_location_ids)
     return {
         "run_id": run_id,
         "created": result.created,

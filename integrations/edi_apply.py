@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 
 from replenish import models as m
+from replenish.selectors import item_location_ids_for
+from replenish.uom import UomTable
 
 from . import conf
 from .edi.documents import Asn, FunctionalAcknowledgement, InventoryAdvice, PurchaseOrderAcknowledgement
@@ -73,27 +74,6 @@ class PartResolver:
                 if candidate is not None and candidate not in found:
                     found.append(candidate)
         return found
-
-
-def _factors(item_ids: set[int]) -> tuple[dict[int, str], dict[tuple[int, str], Decimal]]:
-    base = dict(m.Item.objects.filter(pk__in=item_ids).values_list("pk", "base_uom"))
-    conversions = {
-        (i, u.upper()): f
-        for i, u, f in m.UomConversion.objects.filter(item_id__in=item_ids).values_list(
-            "item_id", "uom", "factor"
-        )
-    }
-    return base, conversions
-
-
-def _to_base(
-    quantity: Decimal, uom: str | None, item_id: int, base: dict, conversions: dict
-) -> Decimal | None:
-    uom = (uom or "").upper()
-    if uom in ("", base.get(item_id, "").upper()):
-        return quantity
-    factor = conversions.get((item_id, uom))
-    return None if factor is None else quantity * factor
 
 
 def _parts_text(part_numbers: dict[str, str]) -> str:
@@ -158,7 +138,7 @@ def apply_856(asn: Asn, ctx: EdiContext) -> dict:
         for pl in lines:
             by_po_item.setdefault((po_id, pl.item_id), []).append(pl)
     item_ids = {item_id for _po, item_id in by_po_item}
-    base, conversions = _factors(item_ids)
+    units = UomTable.load(item_ids)
     quantities: dict[int, Decimal] = {}
     po_lines: dict[int, m.PurchaseOrderLine] = {}
     for order in asn.orders:
@@ -192,7 +172,7 @@ def apply_856(asn: Asn, ctx: EdiContext) -> dict:
                         )
                 continue
             po_line = matching[0]
-            quantity = _to_base(asn_line.quantity, asn_line.uom, po_line.item_id, base, conversions)
+            quantity = units.to_base(asn_line.quantity, asn_line.uom, po_line.item_id)
             if quantity is None:
                 error(
                     f"HL {asn_line.hl_id} SN103: unknown unit of measure '{asn_line.uom}' for "
@@ -268,7 +248,7 @@ def apply_856(asn: Asn, ctx: EdiContext) -> dict:
     m.ShipmentLine.objects.bulk_create(new, batch_size=2_000)
     m.ShipmentLine.objects.bulk_update(changed, ["quantity_shipped"], batch_size=2_000)
     pairs = {(pl.item_id, po.location_id) for pl in po_lines.values()}
-    ctx.item_location_ids |= _item_location_ids(pairs)
+    ctx.item_location_ids |= item_location_ids_for(pairs)
     return {
         "shipment": asn.shipment_id,
         "purchase_orders": sorted(po_numbers),
@@ -280,19 +260,6 @@ def apply_856(asn: Asn, ctx: EdiContext) -> dict:
         "lines_removed": removed,
         "cancelled": cancelled,
     }
-
-
-def _item_location_ids(pairs: set[tuple[int, int]]) -> set[int]:
-    if not pairs:
-        return set()
-    q = Q()
-    for item_id, location_id in pairs:
-        q |= Q(item_id=item_id, location_id=location_id)
-    if len(pairs) > 500:
-        items = {i for i, _l in pairs}
-        rows = m.ItemLocation.objects.filter(item_id__in=items).values_list("pk", "item_id", "location_id")
-        return {pk for pk, i, loc in rows if (i, loc) in pairs}
-    return set(m.ItemLocation.objects.filter(q).values_list("pk", flat=True))
 
 
 # -- 855 acknowledgement ---------------------------------------------------------------------------------------
@@ -316,7 +283,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
     by_number = {str(line.line_number): line for line in lines}
     values = {v for line in ack.lines for v in line.part_numbers.values()}
     parts = PartResolver(ctx, {po.supplier_id}, values)
-    base, conversions = _factors({line.item_id for line in lines})
+    units = UomTable.load({line.item_id for line in lines})
     errors: list[dict] = []
     changes: list[dict] = []
     updated: dict[int, m.PurchaseOrderLine] = {}
@@ -349,7 +316,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
         }
         quantity_ack = next((a for a in line.acknowledgements if a.quantity is not None), None)
         if quantity_ack is not None and status != m.PurchaseOrderLine.Status.REJECTED:
-            quantity = _to_base(quantity_ack.quantity, quantity_ack.uom, target.item_id, base, conversions)
+            quantity = units.to_base(quantity_ack.quantity, quantity_ack.uom, target.item_id)
             if quantity is None:
                 errors.append(
                     {
@@ -442,7 +409,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
     if po.status == m.PurchaseOrder.Status.OPEN:
         po.status = m.PurchaseOrder.Status.ACKNOWLEDGED
         po.save(update_fields=["status", "updated_at"])
-    ctx.item_location_ids |= _item_location_ids({(pl.item_id, po.location_id) for pl in updated.values()})
+    ctx.item_location_ids |= item_location_ids_for({(pl.item_id, po.location_id) for pl in updated.values()})
     return {
         "purchase_order": po.number,
         "acknowledgment_type": ack.acknowledgment_type,
@@ -480,13 +447,13 @@ def apply_846(advice: InventoryAdvice, ctx: EdiContext) -> dict:
         )
         items = parts.items(supplier.pk, record.part_numbers)
         resolved[id(record)] = (part, items[0] if items else None)
-    base, conversions = _factors({i for _p, i in resolved.values() if i})
+    units = UomTable.load({i for _p, i in resolved.values() if i})
     errors, rows, unmapped = [], {}, []
     for n, record in enumerate(advice.records, start=1):
         part, item_id = resolved[id(record)]
         quantity = record.quantity
         if item_id is not None:
-            converted = _to_base(quantity, record.uom, item_id, base, conversions)
+            converted = units.to_base(quantity, record.uom, item_id)
             if converted is None:
                 errors.append(
                     {

@@ -8,11 +8,11 @@ pass over distinct values, not one query per row).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 import pandas as pd
 
-from replenish.models import Customer, Item, Location, ServiceTier, Supplier, UomConversion
+from replenish.models import Customer, Item, Location, ServiceTier, Supplier
+from replenish.uom import UomTable
 
 from .models import CodeMapping
 
@@ -86,26 +86,12 @@ class Resolver:
         """Base units per one `uom` of each row's item: 1 for the base unit or an empty uom, NaN when unknown."""
         uoms = self.translate(uoms.fillna("").astype(str).str.strip().str.upper(), CodeMapping.Kind.UOM)
         ids = [int(i) for i in pd.unique(item_ids.dropna())]
-        base = {}
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            chunk = ids[start : start + LOOKUP_CHUNK]
-            base.update(dict(Item.objects.filter(pk__in=chunk).values_list("pk", "base_uom")))
-        wanted = set(pd.unique(uoms)) - {""}
-        conversions: dict[tuple[int, str], Decimal] = {}
-        if wanted:
-            for start in range(0, len(ids), LOOKUP_CHUNK):
-                chunk = ids[start : start + LOOKUP_CHUNK]
-                for item_id, uom, factor in UomConversion.objects.filter(
-                    item_id__in=chunk, uom__in=wanted
-                ).values_list("item_id", "uom", "factor"):
-                    conversions[(item_id, uom.upper())] = factor
+        units = UomTable.load(ids, uoms=set(pd.unique(uoms)) - {""})
         factors = []
         for item_id, uom in zip(item_ids.tolist(), uoms.tolist()):
             if item_id is pd.NA or item_id is None or (isinstance(item_id, float) and pd.isna(item_id)):
                 factors.append(float("nan"))
-            elif uom == "" or uom == str(base.get(int(item_id), "")).upper():
-                factors.append(1.0)
-            else:
-                factor = conversions.get((int(item_id), uom))
-                factors.append(float(factor) if factor is not None else float("nan"))
+                continue
+            factor = units.factor(int(item_id), uom)
+            factors.append(float(factor) if factor is not None else float("nan"))
         return pd.Series(factors, index=item_ids.index, dtype=float)

@@ -8,13 +8,14 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 from rest_framework.throttling import SimpleRateThrottle
+
+from replenish.core.paging import paginate
 
 from . import selectors
 from .edi_ingest import edi_ingest
@@ -64,8 +65,7 @@ def _report_row(problem: dict) -> dict:
 
 
 def _page(request: HttpRequest, qs):
-    paginator = Paginator(qs, PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page") or 1)
+    return paginate(qs, request.GET.get("page") or 1, size=PAGE_SIZE, count=True)
 
 
 def _query(request: HttpRequest, drop: str = "page") -> str:

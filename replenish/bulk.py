@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
@@ -23,6 +23,28 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def copy_frame(cursor, table: str, frame: pd.DataFrame) -> None:
+    """PostgreSQL COPY of a frame's rows into `table` (the frame's columns are the table's column names), as CSV
+    text in batches of COPY_BATCH_ROWS. The one COPY writer: every bulk path (models, temporary tables) uses it or
+    `copy_rows`."""
+    quoted = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
+    statement = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv)"
+    for start in range(0, len(frame), COPY_BATCH_ROWS):
+        buffer = io.StringIO()
+        frame.iloc[start : start + COPY_BATCH_ROWS].to_csv(buffer, header=False, index=False, na_rep="")
+        with cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue())
+
+
+def copy_rows(cursor, table: str, columns: list[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL COPY of rows of Python values (in `columns` order) into `table`, typed by psycopg row by row
+    (for rows built in Python, such as JSON documents already dumped to text)."""
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
     """Insert every row of `frame` into the model's table; returns the number of rows written."""
     if frame.empty:
@@ -33,15 +55,7 @@ def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if is_postgres():
-            frame = _floats_rounded(model, frame)
-            for start in range(0, len(frame), COPY_BATCH_ROWS):
-                chunk = frame.iloc[start : start + COPY_BATCH_ROWS]
-                buffer = io.StringIO()
-                chunk.to_csv(buffer, header=False, index=False, na_rep="")
-                with cursor.copy(
-                    f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv)"
-                ) as copy:  # noqa: E501
-                    copy.write(buffer.getvalue())
+            copy_frame(cursor, table, _floats_rounded(model, frame))
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"

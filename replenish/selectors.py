@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import F, QuerySet
 
 from .core import roles
@@ -32,3 +34,22 @@ def item_location_list(
 
 def location_list() -> QuerySet[Location]:
     return Location.objects.order_by("code")
+
+
+PAIR_LOOKUP_CHUNK = 5_000  # items per query: well under SQLite's and PostgreSQL's parameter limits
+
+
+def item_location_ids_for(pairs: Iterable[tuple[int, int]]) -> set[int]:
+    """The ids of the SKU-locations among these (item id, location id) pairs (pairs without one are left out)."""
+    wanted = set(pairs)
+    if not wanted:
+        return set()
+    items = sorted({item_id for item_id, _location_id in wanted})
+    found = set()
+    for start in range(0, len(items), PAIR_LOOKUP_CHUNK):
+        for pk, item_id, location_id in ItemLocation.objects.filter(
+            item_id__in=items[start : start + PAIR_LOOKUP_CHUNK]
+        ).values_list("pk", "item_id", "location_id"):
+            if (item_id, location_id) in wanted:
+                found.add(pk)
+    return found

@@ -286,8 +286,9 @@ LOGGING = {
 }
 
 # Integrations (integrations/erp/CONTRACT.md): ERP_ADAPTER names the adapter (loopback, rest, tryton); unset ->
-# rest when ERP_BASE_URL is set, else the loopback (demo: postings are accepted locally). Tuning knobs with their
-# reasons live in integrations/conf.py and integrations/erp/tryton/conf.py.
+# rest when ERP_BASE_URL is set, else the loopback (demo: postings are accepted locally). Every knob is read here
+# from the environment (same name unless said); the reason for each default is in integrations/conf.py (which only
+# reads these settings) and integrations/erp/tryton/conf.py.
 DISTOPS_ERP_ADAPTER = env.str("ERP_ADAPTER", default="")
 DISTOPS_ERP_URL = env.str("ERP_BASE_URL", default="")
 DISTOPS_ERP_TOKEN = env.str("ERP_TOKEN", default="")
@@ -296,6 +297,22 @@ DISTOPS_TRYTON_USER = env.str("TRYTON_USER", default="admin")
 DISTOPS_TRYTON_PASSWORD = env.str("TRYTON_PASSWORD", default="")
 DISTOPS_TRYTON_PO_STATE = env.str("TRYTON_PO_STATE", default="quotation")  # or draft
 DISTOPS_OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+DISTOPS_ERP_TIMEOUT = env.float("DISTOPS_ERP_TIMEOUT", default=10.0)
+DISTOPS_ERP_PAGE_SIZE = env.int("DISTOPS_ERP_PAGE_SIZE", default=1000)
+DISTOPS_OUTBOX_MAX_ATTEMPTS = env.int("DISTOPS_OUTBOX_MAX_ATTEMPTS", default=8)
+DISTOPS_OUTBOX_BACKOFF_BASE_SECONDS = env.float("DISTOPS_OUTBOX_BACKOFF_BASE_SECONDS", default=5.0)
+DISTOPS_OUTBOX_BACKOFF_CAP_SECONDS = env.float("DISTOPS_OUTBOX_BACKOFF_CAP_SECONDS", default=600.0)
+DISTOPS_OUTBOX_BATCH = env.int("DISTOPS_OUTBOX_BATCH", default=20)
+DISTOPS_ERP_BREAKER_THRESHOLD = env.int("DISTOPS_ERP_BREAKER_THRESHOLD", default=5)
+DISTOPS_ERP_BREAKER_COOLDOWN_SECONDS = env.float("DISTOPS_ERP_BREAKER_COOLDOWN_SECONDS", default=60.0)
+DISTOPS_ERP_PULL_RETRIES = env.int("DISTOPS_ERP_PULL_RETRIES", default=3)
+DISTOPS_ERP_PULL_BACKOFF_BASE_SECONDS = env.float("DISTOPS_ERP_PULL_BACKOFF_BASE_SECONDS", default=0.5)
+DISTOPS_EDI_QUALIFIER = env.str("DISTOPS_EDI_QUALIFIER", default="ZZ")
+DISTOPS_EDI_SENDER_ID = env.str("DISTOPS_EDI_SENDER_ID", default="DISTOPS")
+DISTOPS_MAX_UNITS = env.int("DISTOPS_MAX_UNITS", default=10_000_000)
+DISTOPS_LEAD_TIME_OUTLIER_DAYS = env.int("DISTOPS_LEAD_TIME_OUTLIER_DAYS", default=180)
+# Exceptions: a refresh chunk creating more exceptions than this audits their creation in one batch event.
+EXCEPTIONS_AUDIT_EACH_MAX = env.int("EXCEPTIONS_AUDIT_EACH_MAX", default=2_000)
 CELERY_BEAT_SCHEDULE["integrations-outbox-relay"] = {
     "task": "integrations.tasks.outbox_relay_task",
     "schedule": 5.0,

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import services
+from .core.retry import retrying
 from .planning import calibration, refresh
 
 
@@ -14,15 +15,9 @@ def worker_heartbeat_task(self) -> str:
     return hostname
 
 
-# A chunk takes ~10-30 s; retries back off up to 10 minutes, well below the broker's 1-hour visibility timeout.
-@shared_task(
-    bind=True,
-    acks_late=True,
-    max_retries=3,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-)
+# A chunk takes ~10-30 s; a lock timeout or dropped connection is retried after about 1, 2, 4 s (jittered: many
+# chunks of one run may hit the same lock at once).
+@shared_task(bind=True, acks_late=True, **retrying(backoff=1, jitter=True))
 def plan_chunk_task(self, chunk_id: int) -> None:
     try:
         refresh.plan_chunk_compute(chunk_id=chunk_id)

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from .core.paging import paginate
 from .models import Item, Location
 from .selectors import item_location_list, location_list
 
@@ -44,14 +45,12 @@ def item_location_list_view(request: HttpRequest) -> HttpResponse:
         if len(exact) == 1:
             return redirect("sku_location", location=exact[0].location.code, sku=exact[0].item.sku)
     # No COUNT(*) over 900,000 rows: pages are fetched one row past the page size to know if there is a next one.
-    number = max(int(request.GET.get("page", "1") or 1), 1)
-    rows = list(qs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
-    has_next = len(rows) > PAGE_SIZE
+    page = paginate(qs, request.GET.get("page"), size=PAGE_SIZE)
     context = {
-        "rows": rows[:PAGE_SIZE],
-        "page": number,
-        "has_next": has_next,
-        "has_previous": number > 1,
+        "rows": page.object_list,
+        "page": page.number,
+        "has_next": page.has_next(),
+        "has_previous": page.has_previous(),
         "filters": filters,
         "locations": location_list(),
         "categories": Item.objects.order_by().values_list("category", flat=True).distinct(),

@@ -294,3 +294,17 @@ def test_no_function_over_complexity_25():
     assert new == {}, f"functions of cyclomatic complexity over {MAX_COMPLEXITY}: split them"
     fixed = sorted(set(COMPLEX_FUNCTIONS) - set(over))
     assert fixed == [], "no longer over the limit: remove them from COMPLEX_FUNCTIONS"
+
+
+def test_every_setting_the_apps_read_is_defined_in_settings_py():
+    # a setting read with a silent default (getattr(settings, NAME, default)) never comes from the environment
+    from django.conf import settings
+
+    read = set()
+    for module in MODULES:
+        source = MODULES[module].read_text()
+        read |= set(re.findall(r"""getattr\(settings, ["']([A-Z_]+)["']""", source))
+        read |= set(re.findall(r"""_get\(["']([A-Z_]+)["']""", source))
+        read |= set(re.findall(r"\bsettings\.([A-Z][A-Z0-9_]+)", source))
+    missing = sorted(name for name in read if not hasattr(settings, name))
+    assert missing == []

@@ -37,7 +37,7 @@ class RefreshResult:
 
 
 def audit_each_max() -> int:
-    return int(getattr(settings, "EXCEPTIONS_AUDIT_EACH_MAX", 2_000))
+    return int(settings.EXCEPTIONS_AUDIT_EACH_MAX)
 
 
 def run_as_of(run: rm.PlanRun) -> date:

@@ -5,9 +5,18 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import IntegrityError, OperationalError
 
+from replenish.core.retry import retrying
+
 
 # Task names predate the move into exceptions/: queued messages and schedules keep working.
-@shared_task(name="workflows.tasks.domain_event_process_task", bind=True, acks_late=True, max_retries=3)
+# lock timeout, dropped connection, or a concurrent event created the same live queue item first: retried after
+# 10 s, 20 s, 40 s (the retry sees the other event's rows and updates them in place)
+@shared_task(
+    name="workflows.tasks.domain_event_process_task",
+    bind=True,
+    acks_late=True,
+    **retrying(backoff=10, maximum=300, errors=(OperationalError, IntegrityError)),
+)
 def domain_event_process_task(self, event_id: int) -> dict:
     """Process one domain event (idempotent: an event already taken returns at once)."""
     from .models import DomainEvent
@@ -17,13 +26,12 @@ def domain_event_process_task(self, event_id: int) -> dict:
         event = domain_event_process(event_id=event_id)
     # lock timeout, dropped connection, or a concurrent event created the same live queue item first: back to
     # received and retry with backoff (the retry sees the other event's rows and updates them in place)
-    except (OperationalError, IntegrityError) as err:
-        if self.request.retries >= self.max_retries:  # dead-lettered: stays failed, visible with its error
-            raise
-        DomainEvent.objects.filter(pk=event_id, status=DomainEvent.Status.FAILED).update(
-            status=DomainEvent.Status.RECEIVED
-        )
-        raise self.retry(exc=err, countdown=min(10 * 2**self.request.retries, 300)) from err
+    except (OperationalError, IntegrityError):
+        if self.request.retries < self.max_retries:  # back to received for the retry; the last failure stays
+            DomainEvent.objects.filter(pk=event_id, status=DomainEvent.Status.FAILED).update(
+                status=DomainEvent.Status.RECEIVED
+            )
+        raise
     if event is None:
         return {"event_id": event_id, "skipped": "already taken"}
     return {"event_id": event_id, "status": event.status, "results": event.results}

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from replenish.core.audit import verify_chain
 from replenish.core.models import AuditEvent
+from replenish.core.paging import paginate
 
 from .. import selectors
 from ..exports import csv_response, xlsx_response
@@ -82,7 +82,7 @@ def override_history_view(request) -> HttpResponse:
             header=OVERRIDE_HEADER,
             rows=_override_rows(qs),
         )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(qs, request.GET.get("page"), size=PAGE_SIZE, count=True)
     query = filters.as_query()
     context = {
         "page": page,
@@ -104,7 +104,7 @@ def audit_trail_view(request) -> HttpResponse:
     if not selectors.can_view_audit(request.user):
         return _forbidden(request, "The audit trail is for auditors and managers.")
     params = {k: request.GET.get(k, "").strip() for k in ("kind", "subject_type", "subject_id", "actor")}
-    page = Paginator(selectors.audit_event_list(**params), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(selectors.audit_event_list(**params), request.GET.get("page"), size=PAGE_SIZE, count=True)
     verification = None
     if request.GET.get("verify") == "1":
         checked, broken = verify_chain()

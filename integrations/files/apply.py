@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import time
 from decimal import Decimal
 
 import pandas as pd
@@ -133,31 +133,11 @@ def _counts(total: int, existing: int, renamed: int = 0) -> dict:
     return counts
 
 
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def _parse_time(text: str | None) -> time | None:
     if not text:
         return None
     parts = [int(p) for p in text.split(":")]
     return time(*parts)
-
-
-def _item_location_ids(pairs: Iterable[tuple[int, int]]) -> set[int]:
-    pairs = set(pairs)
-    if not pairs:
-        return set()
-    items = {i for i, _l in pairs}
-    found = set()
-    ordered = sorted(items)
-    for start in range(0, len(ordered), 5_000):
-        for pk, item_id, location_id in m.ItemLocation.objects.filter(
-            item_id__in=ordered[start : start + 5_000]
-        ).values_list("pk", "item_id", "location_id"):
-            if (item_id, location_id) in pairs:
-                found.add(pk)
-    return found
 
 
 def resolve_items(frame: pd.DataFrame, ctx: ImportContext, problems: Problems, column: str = "sku") -> None:

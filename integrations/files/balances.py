@@ -8,14 +8,13 @@ replayed file writes nothing) and returns their ids for the re-plan of only thos
 
 from __future__ import annotations
 
-import io
 import time
 
 import pandas as pd
 from django.db import connection
 from django.utils import timezone
 
-from replenish.bulk import COPY_BATCH_ROWS, is_postgres
+from replenish.bulk import copy_frame, is_postgres
 
 from .apply import ImportContext, base_quantities, resolve_items, resolve_locations
 from .validate import Problems
@@ -103,11 +102,7 @@ def apply_balances(frame: pd.DataFrame, ctx: ImportContext) -> dict:
 def _load(cursor, load: pd.DataFrame) -> None:
     columns = ", ".join(load.columns)
     if is_postgres():
-        for start in range(0, len(load), COPY_BATCH_ROWS):
-            buffer = io.StringIO()
-            load.iloc[start : start + COPY_BATCH_ROWS].to_csv(buffer, header=False, index=False)
-            with cursor.copy(f"COPY {TEMP} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(buffer.getvalue())
+        copy_frame(cursor, TEMP, load)
     else:
         placeholders = ", ".join(["%s"] * len(load.columns))
         cursor.executemany(

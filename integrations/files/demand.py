@@ -9,9 +9,10 @@ import pandas as pd
 from django.conf import settings
 
 from replenish import models as m
+from replenish.calendar import monday_of
 
 from .. import quality
-from .apply import BATCH, ImportContext, _unknown, _upsert, monday_of
+from .apply import BATCH, ImportContext, _unknown, _upsert
 
 
 def prepare_demand(frame, ctx, problems):

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pandas as pd
 
 from replenish import models as m
+from replenish.selectors import item_location_ids_for
 
 from .apply import (
     _existing,
     _ext,
-    _item_location_ids,
     _rows,
     _unknown,
     _update_fields,
@@ -134,7 +134,7 @@ def apply_open_purchase_orders(frame, ctx):
             },
         ),
     )
-    ctx.item_location_ids |= _item_location_ids(
+    ctx.item_location_ids |= item_location_ids_for(
         zip(frame["item_id"].astype(int), frame["location_id"].astype(int))
     )
     return {"orders": len(orders), "orders_created": len(orders) - len(existing), "lines": len(lines)}
@@ -218,7 +218,7 @@ def apply_open_sales_orders(frame, ctx):
             },
         ),
     )
-    ctx.item_location_ids |= _item_location_ids(
+    ctx.item_location_ids |= item_location_ids_for(
         zip(frame["item_id"].astype(int), frame["location_id"].astype(int))
     )
     return {"orders": len(orders), "orders_created": len(orders) - len(existing), "lines": len(lines)}

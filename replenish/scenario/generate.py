@@ -29,6 +29,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from replenish.calendar import monday_of
+
 ITEM_CHUNK = (
     5_000  # fixed: the chunking is part of the random streams, so it must not depend on the size asked
 )
@@ -119,10 +121,6 @@ class ScenarioSpec:
     @property
     def n_customers(self) -> int:
         return int(np.clip(self.skus // 40, 30, 5_000))
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def rng_for(seed: int, stream: str, chunk: int = 0) -> np.random.Generator:
