@@ -194,7 +194,7 @@ def acceptance_training_frame() -> pd.DataFrame:
             "action",
             "value",
             "confidence",
-            "actor__username",
+            "exception__buyer__username",
             "exception__explanation__confidence_parts__data",
             "recommendation__action",
             "exception__type",
@@ -244,7 +244,8 @@ def acceptance_training_frame() -> pd.DataFrame:
             "lead_time_source": frame.get("lead_time_source", pd.Series("", index=frame.index)).fillna(""),
             "supplier": frame["exception__supplier__code"].fillna(""),
             "category": frame["exception__category"].fillna(""),
-            "buyer": frame["actor__username"].fillna(""),
+            # the SKU-location's buyer, as at prediction (who will decide is not known then), not the decider
+            "buyer": frame["exception__buyer__username"].fillna(""),
             "accepted": frame["action"].map(LABELS).astype(int),
         }
     )

@@ -179,7 +179,9 @@ def test_schema_and_docs_need_a_login_and_docs_are_vendored(client):
     page = client.get("/api/docs/").content.decode()
     assert "/static/vendor/swagger-ui-5.33.1/swagger-ui-bundle.js" in page
     assert not re.search(r"(src|href)=\"https?://", page)  # no CDN
-    assert (ROOT / "replenish/static/vendor/swagger-ui-5.33.1/swagger-ui-bundle.js").stat().st_size > 1_000_000
+    assert (
+        ROOT / "replenish/static/vendor/swagger-ui-5.33.1/swagger-ui-bundle.js"
+    ).stat().st_size > 1_000_000
 
 
 # --- session idle timeout ----------------------------------------------------------------------------------------

@@ -28,7 +28,10 @@ def _history(buyers, n_per_cell: int, override_every: int) -> None:
             for category in ("Pumps", "Valves"):
                 for _ in range(n_per_cell):
                     exc = f.exception(
-                        type=exc_type, category=category, value_at_stake=Decimal(500 + 37 * (i % 50))
+                        type=exc_type,
+                        category=category,
+                        value_at_stake=Decimal(500 + 37 * (i % 50)),
+                        buyer=buyer,
                     )
                     action = "override" if i % override_every == 0 else "approve"
                     f.decision(
@@ -46,7 +49,7 @@ def _p(buyer) -> float:
 
 def test_training_rows_take_the_first_human_reaction_per_exception():
     buyer, manager = f.user("buyer"), f.user("manager")
-    exc = f.exception()
+    exc = f.exception(buyer=buyer)
     f.decision(exception_=exc, action="override", actor=buyer, version=1)
     f.decision(
         exception_=exc, action="approve", actor=manager, version=2
@@ -84,7 +87,7 @@ def test_overrides_of_a_kind_lower_its_acceptance_probability_after_retraining()
     before = _p(b1)
     # when: buyer 1 overrides many late-inbound recommendations in Pumps
     for k in range(40):
-        exc = f.exception(type="inbound_late", category="Pumps", value_at_stake=Decimal(1500 + k))
+        exc = f.exception(type="inbound_late", category="Pumps", value_at_stake=Decimal(1500 + k), buyer=b1)
         f.decision(exception_=exc, action="override", actor=b1, reason_code="lead_time_wrong")
     second = acceptance_model_train()
     # then: a new version is recorded and that kind's predicted acceptance has dropped clearly
@@ -123,3 +126,15 @@ def test_fit_reports_auc_on_a_hold_out_that_separates_a_clear_signal():
     assert metrics["auc"] > 0.7
     low, high = acceptance_predict(bundle, pd.DataFrame({"confidence": [0.1, 0.9]}))
     assert low < 0.35 < 0.65 < high
+
+
+def test_the_buyer_feature_is_the_sku_locations_buyer_at_training_as_at_prediction():
+    # prediction (exceptions.refresh.rows) knows the SKU-location's buyer, not who will decide: training uses the
+    # same, even when a manager made the decision
+    owner, manager = f.user("buyer"), f.user("manager")
+    f.decision(exception_=f.exception(buyer=owner), action="reject", actor=manager)
+    f.decision(exception_=f.exception(), action="approve", actor=manager)  # no buyer: none, not the manager
+
+    frame = acceptance_training_frame().sort_values("accepted")
+
+    assert frame["buyer"].tolist() == [owner.username, ""]
