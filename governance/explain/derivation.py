@@ -87,7 +87,7 @@ def order_quantity_steps(plan: Mapping[str, Any], policy: Mapping[str, Any]) -> 
         )
         return steps, "no demand"
     if defined:
-        raw = math.sqrt(2.0 * annual * max(ordering or 0.0, 0.0) / (holding * cost))
+        raw = math.sqrt(2.0 * annual * max(ordering or 0.0, 0.0) / (holding * cost))  # type: ignore[operator]  # defined: all set
         steps.append(
             step(
                 "eoq_raw",

@@ -110,7 +110,7 @@ def _plan_dict(plan: rm.SkuPlan) -> dict:
             data[name] = getattr(plan, name)
     data["flags"] = list(plan.flags or [])
     data["projected_stockout_date"] = _iso(plan.projected_stockout_date)
-    data["supply_location"] = plan.supply_location.code if plan.supply_location_id else None
+    data["supply_location"] = plan.supply_location.code if plan.supply_location_id else None  # type: ignore[union-attr]
     return data
 
 
@@ -225,7 +225,8 @@ def lead_time_section(
     if last is not None:
         recent_start = last - timedelta(weeks=RECENT_WEEKS) + timedelta(days=1)
         reference_start = recent_start - timedelta(weeks=REFERENCE_WEEKS)
-        reference, recent = [], []
+        reference: list = []
+        recent: list = []
         for ordered, received in category_rows.filter(received_date__gte=reference_start).values_list(
             "order_date", "received_date"
         ):
@@ -396,7 +397,7 @@ def decisions_section(item_location: rm.ItemLocation) -> dict:
             "exception": d.exception_id,
             "recommendation": d.recommendation_id,
             "at": d.created_at.isoformat(),
-            "by": d.actor.username if d.actor_id else "automation policy",
+            "by": d.actor.username if d.actor_id else "automation policy",  # type: ignore[union-attr]
             "action": d.get_action_display(),
             "reason_code": d.reason_code,
             "comment": d.comment,
@@ -431,7 +432,7 @@ def sku_location_explain(item_location: rm.ItemLocation) -> dict:
         "description": item.description,
         "category": item.category,
         "location": {"code": location.code, "name": location.name, "time_zone": location.time_zone},
-        "buyer": item_location.buyer.username if item_location.buyer_id else None,
+        "buyer": item_location.buyer.username if item_location.buyer_id else None,  # type: ignore[union-attr]
         "stock": {
             "on_hand": item_location.on_hand,
             "allocated": item_location.allocated,
@@ -454,7 +455,7 @@ def sku_location_explain(item_location: rm.ItemLocation) -> dict:
         "plan": plan_data,
         "demand": demand_section(item_location, plan, as_of),
         "lead_time": lead_time_section(item_location, plan, supplier),
-        "policy": policy_derivation(plan_data, plan.run.options or {}) if plan_data else None,
+        "policy": policy_derivation(plan_data, plan.run.options or {}) if plan_data else None,  # type: ignore[union-attr]
         "supply": supply,
         "projection": projection_section(item_location, plan, supply, as_of),
         "history": decisions_section(item_location),
