@@ -58,10 +58,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/radon cc --min E --show-complexity --exclude "*/migrations/*" replenish exceptions governance integrations bench
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
-	@# `duplicates` (a dev tool on PATH, not in CI): no run of 11+ lines identical to the letter outside migrations
-	@if command -v duplicates >/dev/null; then \
-	  duplicates --min-lines 11 --most 200 --seconds 120 | $(BIN)/python .ci/duplicates_gate.py; \
-	else echo "duplicates is not on PATH: copy check skipped"; fi
+	PYTHON=$(BIN)/python bash .ci/duplicates_check.sh
 
 clean:
 	rm -rf $(VENV) $(TRYTON_VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache var/tryton var/erp-demo.sqlite3
