@@ -25,6 +25,7 @@ def test_first_monday_of_a_month():
     assert first_monday(2002, 3) == date(2002, 3, 4)
 
 
+@pytest.mark.slow  # measured over 5 s
 def test_carparts_wide_monthly_import_creates_flagged_items_and_stores_months_at_first_mondays():
     # independent expectations, read with the csv module
     with CARPARTS.open(newline="") as handle:

@@ -37,6 +37,7 @@ def _window(history: np.ndarray) -> EvaluationWindow:
     )  # fmt: skip
 
 
+@pytest.mark.slow  # measured over 5 s
 def test_each_pass_corrects_the_factor_by_the_shortage_it_measured(monkeypatch):
     # given 30 SKU-locations selling Poisson(70) a week with 3-day lead times (ABC puts 24 of them in AX)
     window = _window(np.random.default_rng(4).poisson(70, (30, 80)).astype(float))

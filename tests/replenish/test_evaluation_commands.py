@@ -31,6 +31,7 @@ def run_json(command: str, *args: str) -> dict:
     return json.loads(out.getvalue())
 
 
+@pytest.mark.slow  # measured over 5 s
 def test_simulate_command_compares_policies_on_the_same_generated_weeks_and_saves_the_report(network):
     # when
     report = run_json("simulate", "--weeks", "6", "--warmup-weeks", "2", "--replan-weeks", "3")
@@ -72,6 +73,7 @@ def test_same_seed_same_results_other_seed_other_demand(network):
     )
 
 
+@pytest.mark.slow  # measured over 5 s
 def test_simulate_command_prints_the_comparison_and_writes_the_exports(network, tmp_path):
     out = StringIO()
     png, html = tmp_path / "chart.png", tmp_path / "report.html"
@@ -117,6 +119,7 @@ def test_backtest_reports_accuracy_against_naive_and_service_against_targets(net
     assert SimulationReport.objects.filter(kind="backtest").count() == 1
 
 
+@pytest.mark.slow  # measured over 5 s
 @pytest.mark.django_db
 def test_imported_real_monthly_demand_is_replayed():
     # given the real car-parts demand (1,337 parts, 51 months) imported as a wide monthly file

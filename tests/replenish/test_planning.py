@@ -109,6 +109,7 @@ def test_partial_refresh_swaps_only_the_touched_rows(network):
     assert positions.filter(inventory_position__gt=1e6).count() == 0
 
 
+@pytest.mark.slow  # measured over 5 s
 def test_partial_refresh_of_a_location_keeps_the_item_level_pooling_of_the_full_plan(network):
     # given a full plan in which some WH2 SKU-locations are supplied from their item's hub (MOQ pooling)
     full = plan_refresh(as_of=AS_OF)

@@ -14,6 +14,9 @@ AS_OF = date(2026, 11, 23)
 SPEC = ScenarioSpec(skus=600, locations=3, weeks=104, seed=11, as_of=AS_OF)
 
 
+pytestmark = pytest.mark.slow  # each test builds on a generated scenario (11-15 s)
+
+
 def _frames(spec: ScenarioSpec) -> dict[str, pd.DataFrame]:
     generator = ScenarioGenerator(spec)
     chunk = next(generator.chunks())

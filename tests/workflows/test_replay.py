@@ -18,6 +18,7 @@ from . import factories as wf
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.slow  # measured over 5 s
 def test_replay_one_day_sends_every_kind_through_the_inbox_and_processes_events():
     scenario_load(ScenarioSpec(skus=40, locations=2, weeks=30, seed=3, as_of=wf.today()))
     out = StringIO()
