@@ -16,7 +16,7 @@ def erp_url() -> str:
 
 def erp_adapter() -> str:
     # The adapter by name (integrations/erp/registry.py); unset: the REST contract when a URL is set, else loopback.
-    return _get("DISTOPS_ERP_ADAPTER", "") or ("rest" if erp_url() else "loopback")
+    return _get("DISTOPS_ERP_ADAPTER") or ("rest" if erp_url() else "loopback")
 
 
 def erp_token() -> str:
