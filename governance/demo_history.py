@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -186,7 +186,7 @@ def _record_decisions(run: m.PlanRun, picked: pd.DataFrame, summary: HistorySumm
     """Closed exceptions with their decision (bulk, seed data); returns the approved transfers to load."""
     suppliers = dict(m.Supplier.objects.values_list("pk", "code"))
     locations = dict(m.Location.objects.values_list("pk", "code"))
-    opened = run.finished_at
+    opened: datetime = run.finished_at  # type: ignore[assignment]  # the run has finished
     exceptions, decisions, transfers = [], [], []
     for row in picked.itertuples(index=False):
         quantity = int(row.quantity)
@@ -260,8 +260,8 @@ def _record_decisions(run: m.PlanRun, picked: pd.DataFrame, summary: HistorySumm
     # created_at is auto_now_add: the exceptions were raised by that Monday's plan run
     PlanningException.objects.filter(pk__in=[e.pk for e in created]).update(created_at=opened)
     made = Decision.objects.bulk_create([Decision(**d) for d in decisions])
-    for decision, row in zip(made, decisions, strict=True):
-        decision.created_at = row[
+    for made_decision, row in zip(made, decisions, strict=True):
+        made_decision.created_at = row[
             "created_at"
         ]  # auto_now_add stamped them now; bulk_update keeps the value given
     Decision.objects.bulk_update(made, ["created_at"])
