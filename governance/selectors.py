@@ -199,7 +199,11 @@ def _batch_creations(exception_ids: list[int]) -> list[AuditEvent]:
     ).order_by("sequence"):
         rows = [row for row in event.payload.get("exceptions", []) if row and row[0] in wanted]
         if rows:
-            event.payload = {**event.payload, "exceptions": rows, "count": len(rows)}
+            # each row as its named fields (the batch stores the column names once), for the readable timeline
+            columns = event.payload.get("columns") or []
+            named = [dict(zip(columns, row, strict=False)) if columns else row for row in rows]
+            rest = {k: v for k, v in event.payload.items() if k not in ("exceptions", "columns", "count")}
+            event.payload = {**rest, "created": named[0] if len(named) == 1 else named}
             out.append(event)
     return out
 
@@ -247,7 +251,7 @@ def recommendation_timeline(*, subject_type: str, subject_id: int) -> dict:
         TimelineEntry(
             at=e.created_at,
             source="audit",
-            title=f"{e.get_kind_display()}: {e.action}",
+            title=f"{e.get_kind_display()}: {e.action.replace('_', ' ')}",
             actor=e.actor_name,
             detail=e.payload,
             sequence=e.sequence,

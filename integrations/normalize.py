@@ -45,7 +45,7 @@ class Resolver:
     # -- code -> id -------------------------------------------------------------------------------------------
     def _ids(self, kind: str, model, field: str, codes: Iterable[str]) -> dict[str, int]:
         cache = self._cache.setdefault(kind, {})
-        missing = {c for c in codes if c and c not in cache}
+        missing = {c for c in codes if isinstance(c, str) and c and c not in cache}  # an empty cell is NaN
         if not missing:
             return cache
         if len(missing) > FULL_TABLE_ABOVE:

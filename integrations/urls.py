@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import template_views, views
 
 app_name = "integrations"
 urlpatterns = [
@@ -17,6 +17,11 @@ urlpatterns = [
     path("integrations/erp/reset/", views.erp_reset_view, name="erp_reset"),
     path("integrations/erp/pull/", views.erp_pull_view, name="erp_pull"),
     path("integrations/files/", views.file_upload_view, name="files"),
+    path(
+        "integrations/files/template/<str:kind>.<str:fmt>",
+        template_views.file_template_view,
+        name="file_template",
+    ),
     path("integrations/edi/", views.edi_list_view, name="edi"),
     path("integrations/edi/<int:pk>/", views.edi_document_view, name="edi_document"),
     path("integrations/quality/", views.quality_list_view, name="quality"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
@@ -115,9 +116,9 @@ def _audit_triggers(request: pytest.FixtureRequest):
         remove_immutability_sqlite()
 
 
-@pytest.fixture
-def page(live_server, monkeypatch):
-    """A headless Debian chromium page (1500 x 950, downloads accepted) for the tests marked `browser`."""
+@contextmanager
+def chromium_page(monkeypatch, *, width: int, height: int):
+    """A headless Debian chromium page of the given viewport (downloads accepted)."""
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
@@ -126,13 +127,29 @@ def page(live_server, monkeypatch):
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+        context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(10_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+            connections.close_all()  # ORM calls made inside the Playwright context hold their own connection
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    """A headless Debian chromium page (1500 x 950, downloads accepted) for the tests marked `browser`."""
+    with chromium_page(monkeypatch, width=1500, height=950) as page:
         yield page
-        context.close()
-        browser.close()
-        connections.close_all()  # ORM calls made inside the Playwright context hold their own connection
+
+
+@pytest.fixture
+def page_1280(live_server, monkeypatch):
+    """The same at 1280 x 800, the narrowest screen the workbench is reviewed at."""
+    with chromium_page(monkeypatch, width=1280, height=800) as page:
+        yield page
 
 
 def browser_login(page, live_server, username: str, password: str) -> None:

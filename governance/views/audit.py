@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,50 +15,10 @@ from replenish.core.audit import verify_chain
 from replenish.core.models import AuditEvent
 from replenish.core.paging import paginate
 
-from .. import selectors
-from ..exports import csv_response, xlsx_response
+from .. import audit_exports, selectors
 from .common import PAGE_SIZE, _forbidden
 
 # --- auditor screens -----------------------------------------------------------------------------------------------
-
-OVERRIDE_HEADER = [
-    "When",
-    "Decision",
-    "By",
-    "Exception",
-    "Type",
-    "Action",
-    "SKU",
-    "Location",
-    "Reason",
-    "Comment",
-    "Value",
-    "Confidence",
-    "Before",
-    "After",
-]
-
-
-def _override_rows(qs):
-    for d in qs.iterator(2000):
-        exc = d.exception
-        il = exc.item_location
-        yield [
-            timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"),
-            d.action,
-            d.actor.username if d.actor else "system (policy)",
-            exc.pk,
-            exc.type,
-            d.recommendation.action if d.recommendation else "",
-            il.item.sku if il else "",
-            exc.location.code if exc.location else "",
-            d.reason_code,
-            d.comment,
-            d.value,
-            d.confidence,
-            json.dumps(d.before, sort_keys=True, default=str),
-            json.dumps(d.after, sort_keys=True, default=str),
-        ]
 
 
 @login_required
@@ -71,16 +30,12 @@ def override_history_view(request) -> HttpResponse:
     qs = selectors.override_history_list(user=request.user, filters=filters)
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        if export == "csv":
-            return csv_response(
-                filename=f"override-history-{stamp}.csv", header=OVERRIDE_HEADER, rows=_override_rows(qs)
-            )
-        return xlsx_response(
-            filename=f"override-history-{stamp}.xlsx",
+        return audit_exports.export_response(
+            fmt=export,
+            name="override-history",
             title="Override history",
-            header=OVERRIDE_HEADER,
-            rows=_override_rows(qs),
+            header=audit_exports.OVERRIDE_HEADER,
+            rows=audit_exports.override_rows(qs),
         )
     page = paginate(qs, request.GET.get("page"), size=PAGE_SIZE, count=True)
     query = filters.as_query()
@@ -104,6 +59,14 @@ def audit_trail_view(request) -> HttpResponse:
     if not selectors.can_view_audit(request.user):
         return _forbidden(request, "The audit trail is for auditors and managers.")
     params = {k: request.GET.get(k, "").strip() for k in ("kind", "subject_type", "subject_id", "actor")}
+    if request.GET.get("export") in ("csv", "xlsx"):
+        return audit_exports.export_response(
+            fmt=request.GET["export"],
+            name="audit-trail",
+            title="Audit trail",
+            header=audit_exports.AUDIT_HEADER,
+            rows=audit_exports.audit_rows(selectors.audit_event_list(**params)),
+        )
     page = paginate(selectors.audit_event_list(**params), request.GET.get("page"), size=PAGE_SIZE, count=True)
     verification = None
     if request.GET.get("verify") == "1":

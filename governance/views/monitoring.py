@@ -72,22 +72,38 @@ def drift_view(request) -> HttpResponse:
         gate = _write_gate(request, action="drift_report_run", subject_type="drift_report", subject_id="new")
         if gate:
             return gate
+        before = DriftReport.objects.count()
         drift_report_task.delay(actor_id=request.user.pk, force=True)
-        messages.success(request, "Drift checks started; findings appear below when they finish.")
+        done = (
+            DriftReport.objects.count() > before
+        )  # in-process Celery ran it already; a worker takes a while
+        note = (
+            "Drift checks done."
+            if done
+            else "Drift checks started; reload for the findings when they finish."
+        )
+        if request.htmx:
+            return render(
+                request, "governance/drift.html#drift-results", _drift_context(request) | {"note": note}
+            )
+        messages.success(request, note)
         return redirect("governance:drift")
     if not _manager_screen(request.user):
         return _forbidden(request, "Drift findings are for managers.")
+    template = "governance/drift.html"
+    if request.htmx and request.htmx.target == "drift-table":
+        template += "#drift-table"
+    return render(request, template, _drift_context(request))
+
+
+def _drift_context(request) -> dict:
     status = request.GET.get("status", "open")
-    context = {
+    return {
         "findings": selectors.drift_finding_list(status=status)[:500],
         "status": status,
         "reports": DriftReport.objects.all()[:6],
         "can_edit": can_edit_policy(request.user) and not selectors.is_auditor(request.user),
     }
-    template = "governance/drift.html"
-    if request.htmx and request.htmx.target == "drift-table":
-        template += "#drift-table"
-    return render(request, template, context)
 
 
 @login_required

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -52,16 +53,29 @@ def import_table(kind: str, table: RawTable, ctx: appliers.ImportContext, *, wha
     spec = SPECS[kind]
     problems = Problems(table)
     frame = typed_frame(table, spec, problems)
-    if frame is None or problems:
-        raise Rejected(problems.sentence(what), problems.items + _more(problems))
     ctx.present = set(table.frame.columns)
     prepare, apply = KINDS[kind]
-    prepare(frame, ctx, problems)
     if problems:
-        raise Rejected(problems.sentence(what), problems.items + _more(problems))
+        # one pass: the codes of the rows that converted are still resolved, so an unknown SKU is reported with
+        # the bad cells and the missing column, not in a second upload
+        _prepare_for_report(prepare, frame, ctx, problems)
+    else:
+        prepare(frame, ctx, problems)
+    if problems:
+        raise Rejected(problems.sentence(what), problems.sorted_items() + _more(problems))
     if frame.empty:
         return {"rows": 0}
     return apply(frame, ctx)
+
+
+def _prepare_for_report(
+    prepare, frame: pd.DataFrame, ctx: appliers.ImportContext, problems: Problems
+) -> None:
+    """Resolve the references of a table that already has problems, only to report the unknown codes too. A
+    cross-row check that needs a value an earlier problem left empty may fail: what it would add is then reported
+    by the next upload (the table is refused either way, nothing is written: the inbox transaction rolls back)."""
+    with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+        prepare(frame, ctx, problems)
 
 
 def _more(problems: Problems) -> list[dict]:

@@ -33,6 +33,8 @@ def _header_consistency(frame: pd.DataFrame, problems: Problems, number: str, co
             continue
         first_row, first = seen[order]
         for column, a, b in zip(columns, first, header):
+            if problems.at(row, column) or problems.at(first_row, column):
+                continue  # an unreadable cell is reported once, not again as a disagreement
             if str(a) != str(b):
                 problems.add(
                     row, column, f"order {order} has {column} '{b}' here but '{a}' in row {first_row}"

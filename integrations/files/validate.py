@@ -61,8 +61,17 @@ class Problems:
     table: RawTable | None = None
     items: list[dict] = field(default_factory=list)
     count: int = 0
+    cells: set[tuple] = field(default_factory=set)  # (row, column) of every problem, reported or not
+    settled: set[tuple] = field(default_factory=set)  # cells whose problem is reported: no second one there
+
+    def at(self, row, column: str) -> bool:
+        """A problem is already reported in this cell (a cross-row check then does not compare it again)."""
+        return (row, column) in self.cells
 
     def add(self, row: int | None, column: str | None, message: str, value: str | None = None) -> None:
+        if (row, column) in self.settled:
+            return  # a later check on a cell already reported (its value was left empty): said once
+        self.cells.add((row, column))
         self.count += 1
         if len(self.items) >= MAX_REPORTED:
             return
@@ -78,8 +87,22 @@ class Problems:
     def __bool__(self) -> bool:
         return self.count > 0
 
+    def sorted_items(self) -> list[dict]:
+        """The problems in the order a person fixes a file: the file and header first, then row by row, and within
+        a row by column (the order of the file's columns)."""
+        columns = list(self.table.frame.columns) if self.table is not None else []
+
+        def key(item: dict) -> tuple:
+            row = item.get("row")
+            column = item.get("column")
+            place = columns.index(column) if column in columns else len(columns)
+            return (row is not None, row if isinstance(row, int) else 0, place)
+
+        return sorted(self.items, key=key)
+
     def sentence(self, what: str = "the file") -> str:
-        first = self.items[0] if self.items else {"message": "?"}
+        ordered = self.sorted_items()
+        first = ordered[0] if ordered else {"message": "?"}
         where = describe(first)
         more = (
             f" (and {self.count - 1} more problem{'s' if self.count > 2 else ''})" if self.count > 1 else ""
@@ -115,8 +138,9 @@ INT_RX = re.compile(INT_RE)
 DECIMAL_RX = re.compile(DECIMAL_RE)
 
 
-def typed_frame(table: RawTable, spec: Spec, problems: Problems) -> pd.DataFrame | None:
-    """Check the header, then convert each column of the spec; returns None when a required column is missing."""
+def typed_frame(table: RawTable, spec: Spec, problems: Problems) -> pd.DataFrame:
+    """Check the header, then convert each column of the spec. A missing required column is reported and the
+    other columns are still checked (the column is left empty), so one pass finds every problem of the file."""
     problems.table = table
     present = list(table.frame.columns)
     missing = [c.name for c in spec.columns if c.required and c.name not in present]
@@ -128,13 +152,12 @@ def typed_frame(table: RawTable, spec: Spec, problems: Problems) -> pd.DataFrame
                 name,
                 f"the required column '{name}' is missing (the {spec.label} format has: {known})",
             )
-        return None
     unknown = [c for c in present if c not in {col.name for col in spec.columns}]
     if unknown:
         table.notes.append(f"ignored column(s) not in the {spec.label} format: {', '.join(unknown)}")
     frame = pd.DataFrame(index=table.frame.index)
     for column in spec.columns:
-        if column.name not in present and column.default is None:
+        if column.name in missing or (column.name not in present and column.default is None):
             frame[column.name] = pd.Series([None] * len(table.frame), index=table.frame.index, dtype=object)
             continue  # an optional column the sender left out: nothing to check
         if column.name in present:
@@ -149,7 +172,17 @@ def typed_frame(table: RawTable, spec: Spec, problems: Problems) -> pd.DataFrame
             raw = raw.where(raw != "", column.default)
         frame[column.name] = _convert(raw, column, problems)
     _check_duplicates(frame, table, spec, problems)
+    _empty_problem_cells(frame, problems)
     return frame
+
+
+def _empty_problem_cells(frame: pd.DataFrame, problems: Problems) -> None:
+    """A cell with a problem is left empty for the checks that follow (references, cross-row checks), so they
+    do not report it a second time under another name, and it counts as reported."""
+    for row, column in problems.cells:
+        if column in frame.columns and row in frame.index:
+            frame.loc[row, column] = pd.NA if str(frame[column].dtype) == "Int64" else None
+    problems.settled |= problems.cells
 
 
 def _report(problems: Problems, mask: pd.Series, raw: pd.Series, column: Column, message) -> None:

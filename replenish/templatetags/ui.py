@@ -11,9 +11,11 @@ import zoneinfo
 from datetime import date, datetime
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -113,3 +115,50 @@ def sku_link(item_location=None, sku: str = "", location: str = "", text: str = 
         return format_html('<span class="mono">{}</span>', label)
     url = reverse("sku_location", kwargs={"location": location, "sku": sku})
     return format_html('<a class="mono sku-link" href="{}">{}</a>', url, label)
+
+
+class DataTableNode(template.Node):
+    def __init__(self, nodelist, options: dict):
+        self.nodelist = nodelist
+        self.options = options
+
+    def render(self, context) -> str:
+        values = {key: value.resolve(context) for key, value in self.options.items()}
+        return render_to_string(
+            "partials/table.html",
+            {
+                "body": mark_safe(self.nodelist.render(context)),  # noqa: S308 - rendered by the template engine
+                "id": values.get("id", ""),
+                "caption": values.get("caption", ""),
+                "extra": values.get("class", ""),
+            },
+        )
+
+
+@register.tag
+def datatable(parser, token):
+    """The one table component of every table screen:
+
+        {% datatable id="approvals" caption="Waiting for approval" class="compact" %}
+          <thead>...</thead><tbody>...</tbody>
+        {% enddatatable %}
+
+    renders partials/table.html: a frame that scrolls sideways inside the page when a table is wider than the screen
+    (the page itself never does), a `table.grid` with a sticky header, right-aligned numbers (`td.num`), wrapping
+    cells (`.wrap`), an optional caption. The CSS is in app.css ("the table component")."""
+    bits = token.split_contents()[1:]
+    options = {}
+    for bit in bits:
+        key, _, value = bit.partition("=")
+        if not value:
+            raise template.TemplateSyntaxError(f"datatable takes key=value options, not {bit!r}")
+        options[key] = parser.compile_filter(value)
+    nodelist = parser.parse(("enddatatable",))
+    parser.delete_first_token()
+    return DataTableNode(nodelist, options)
+
+
+@register.filter
+def words(value) -> str:
+    """A code in words: known_demand_change -> known demand change (a dash when empty)."""
+    return str(value).replace("_", " ") if value not in (None, "") else DASH

@@ -173,9 +173,10 @@ def test_large_refresh_audits_each_creation_in_one_batch_and_a_view_writes_nothi
     from governance.selectors import recommendation_timeline
 
     timeline = recommendation_timeline(subject_type="exception", subject_id=first.pk)
-    (created,) = [e for e in timeline["entries"] if e.title.endswith("create_batch")]
+    (created,) = [e for e in timeline["entries"] if e.title.endswith("create batch")]
     assert created.sequence == batch.sequence
-    assert [row[0] for row in created.detail["exceptions"]] == [first.pk]
+    assert created.detail["created"]["exception_id"] == first.pk  # its row, by the batch's column names
+    assert created.detail["created"]["recommendation_id"] == first.recommendation_id
     assert verify_chain()[1] is None
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from exceptions.models import Decision
+from exceptions.models import Decision, PlanningException
 from governance.selectors import approvals_inbox_list
 from integrations.services import outbox_enqueue
 from replenish.core.audit import audit_record
@@ -161,3 +161,70 @@ def test_inbox_lists_what_the_managers_rank_covers():
     assert list(approvals_inbox_list(user=manager)) == [small]
     assert list(approvals_inbox_list(user=director)) == [big, small]
     assert list(approvals_inbox_list(user=buyer)) == []
+
+
+def test_override_export_carries_readable_columns_not_json(client, history):
+    client.force_login(f.user("auditor"))
+    response = client.get(reverse("governance:overrides"), {"user": "bob", "export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    header, row = rows[0], rows[1]
+    assert header[12:] == [
+        "Status before",
+        "Status after",
+        "Quantity before",
+        "Quantity after",
+        "Date before",
+        "Date after",
+        "What changed",
+    ]
+    assert row[14:16] == ["100 units", "60 units"]
+    assert row[18] == "Quantity: 100 units → 60 units"
+    assert not any(cell.startswith(("{", "[")) or '":' in cell for r in rows for cell in r)
+
+
+def test_audit_trail_exports_csv_and_excel_with_the_filters(client):
+    buyer = f.user("buyer", username="carol")
+    exc = f.exception(status="open")
+    with transaction.atomic():
+        audit_record(
+            kind="decision",
+            action="override",
+            actor=buyer,
+            subject_type="exception",
+            subject_id=exc.pk,
+            payload={
+                "before": {"status": "open", "proposal": {"quantity": 240}},
+                "after": {"status": "overridden", "proposal": {"quantity": 180}},
+                "reason_code": "promotion",
+            },
+        )
+        audit_record(kind="system", action="other", actor=None, subject_type="x", subject_id=1, payload={})
+    client.force_login(f.user("auditor"))
+    url = reverse("governance:audit_trail")
+    page = client.get(url, {"actor": "carol"}).content.decode()
+    assert 'id="export-csv"' in page and "actor=carol&amp;export=csv" in page
+    rows = list(
+        csv.reader(io.StringIO(client.get(url, {"actor": "carol", "export": "csv"}).content.decode()))
+    )
+    assert rows[0] == ["Sequence", "When", "Kind", "Action", "By", "Subject", "Subject id", "Details", "Hash"]
+    assert len(rows) == 2 and rows[1][4] == "carol" and rows[1][5] == "exception"
+    assert rows[1][7] == "Status: Open → Overridden; Quantity: 240 units → 180 units; Reason: promotion"
+    book = openpyxl.load_workbook(io.BytesIO(client.get(url, {"actor": "carol", "export": "xlsx"}).content))
+    assert book.active.max_row == 2 and book.active.cell(row=2, column=8).value == rows[1][7]
+    # on the page too, the payload reads as fields, never as a dict
+    assert "Quantity" in page and "240 units" in page and "{&#x27;" not in page and "{'" not in page
+
+
+def test_an_exception_timeline_links_to_its_recommendations_timeline(client):
+    from tests.exceptions import factories as ef
+
+    exc = ef.exception(status="open")
+    rec = ef.recommendation(run=ef.plan_run(), item_location=exc.item_location)
+    PlanningException.objects.filter(pk=exc.pk).update(recommendation=rec)
+    exc.refresh_from_db()
+    client.force_login(f.user("auditor"))
+    page = client.get(reverse("governance:timeline", args=["exception", exc.pk])).content.decode()
+    link = reverse("governance:timeline", args=["recommendation", exc.recommendation_id])
+    assert 'id="recommendation-link"' in page and f'href="{link}"' in page
+    back = client.get(link).content.decode()
+    assert reverse("governance:timeline", args=["exception", exc.pk]) in back

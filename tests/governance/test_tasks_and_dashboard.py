@@ -64,3 +64,20 @@ def test_dashboard_shows_trend_data_and_names_the_proxies(client):
     html = response.content.decode()
     assert html.count('class="proxy"') >= 6 and "Proxy: days from purchase-order date" in html
     assert "vendor/chart-4.6.1.umd.min.js" in html and "cdn" not in html.lower()
+
+
+def test_run_drift_checks_now_answers_htmx_with_the_refreshed_results(client):
+    client.force_login(f.user("manager"))
+    page = client.get(reverse("governance:drift")).content.decode()
+    assert 'hx-post="/governance/drift/"' in page and 'class="htmx-indicator"' in page
+    response = client.post(reverse("governance:drift"), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    # the region with the last report and the findings, not a whole page or a redirect
+    assert (
+        response.status_code == 200
+        and "<html" not in html
+        and html.lstrip().startswith('<div id="drift-results">')
+    )
+    assert "Drift checks done." in html and 'id="last-report"' in html and DriftReport.objects.count() == 1
+    # without htmx the same button posts and comes back to the page
+    assert client.post(reverse("governance:drift")).status_code == 302

@@ -166,6 +166,6 @@ def test_a_manager_runs_the_drift_checks_from_the_drift_screen(client):
     response = client.post(reverse("governance:drift"), follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("governance:drift")
-    assert "Drift checks started" in response.content.decode()
+    assert "Drift checks done." in response.content.decode()  # in-process Celery: the checks ran already
     report = DriftReport.objects.get()  # the task ran in-process (no broker in tests)
     assert report.triggered_by == manager

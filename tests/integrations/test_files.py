@@ -142,6 +142,38 @@ def test_missing_required_column_and_unknown_references(network):
     ]
 
 
+def test_a_file_with_nine_problems_of_three_kinds_is_reported_in_one_upload_sorted_by_row(network):
+    # given a balance file missing a required column (structure), with four bad cells and four unknown codes
+    data = csv_bytes(
+        "sku,location,allocated,backordered\n"  # on_hand is required: 1 structure problem
+        "SKU-Z,DC1,1,0\n"  # unknown SKU
+        "SKU-A,DC1,x,0\n"  # allocated is not a number
+        "SKU-A,XX9,2,-1\n"  # unknown location, backordered negative
+        "SKU-Q,BR2,=1+1,0\n"  # unknown SKU, a formula
+        "SKU-B,YY8,3,2.5\n"  # unknown location, not a whole number
+    )
+    # when it is uploaded once
+    message = file_import(kind="balances", data=data)
+    # then all nine problems are in the report, the header first, then row by row and column by column
+    assert message.status == InboxMessage.Status.REJECTED
+    found = [
+        (e.get("row"), e.get("column"), e["message"].split(" (")[0].split(";")[0]) for e in message.errors
+    ]
+    assert found == [
+        (1, "on_hand", "the required column 'on_hand' is missing"),
+        (2, "sku", "unknown SKU 'SKU-Z'"),
+        (3, "allocated", "is not a number"),
+        (4, "location", "unknown location 'XX9'"),
+        (4, "backordered", "cannot be negative"),
+        (5, "sku", "unknown SKU 'SKU-Q'"),
+        (5, "allocated", "holds a formula or formula-like text"),
+        (6, "location", "unknown location 'YY8'"),
+        (6, "backordered", "is not a whole number"),
+    ]
+    assert message.summary.get("problems", len(message.errors)) == 9 or len(message.errors) == 9
+    assert not m.ItemLocation.objects.exists()
+
+
 def test_rows_longer_than_the_header_are_refused():
     message = file_import(kind="locations", data=csv_bytes("code,name\nDC9,Nine,extra\n"))
 
@@ -257,9 +289,9 @@ def test_unknown_unit_of_measure_and_fractional_conversion(network):
     message = file_import(kind="balances", data=data)
 
     assert message.status == InboxMessage.Status.REJECTED
-    assert [(e["cell"], e["message"]) for e in message.errors] == [
-        ("D3", "unknown unit of measure 'PAL' for SKU 'SKU-B' (no conversion to its base unit)"),
+    assert [(e["cell"], e["message"]) for e in message.errors] == [  # sorted by row
         ("C2", "3 CA is not a whole number of base units"),
+        ("D3", "unknown unit of measure 'PAL' for SKU 'SKU-B' (no conversion to its base unit)"),
     ]
 
 
@@ -349,3 +381,26 @@ def test_formats_md_documents_every_column_of_every_kind():
     ]
     assert missing == []
     assert all(f"### {kind}" in text for kind in SPECS)
+
+
+def test_every_format_has_a_template_to_download_that_the_importer_reads(client):
+    from openpyxl import load_workbook
+
+    from integrations.files.specs import SPECS
+    from tests.integrations import factories as ff
+
+    client.force_login(ff.user("administrator"))
+    for kind, spec in SPECS.items():
+        csv_file = client.get(f"/integrations/files/template/{kind}.csv")
+        assert csv_file.status_code == 200 and csv_file["Content-Type"].startswith("text/csv")
+        assert csv_file.content.decode().strip().split(",") == [c.name for c in spec.columns]
+        book = load_workbook(io.BytesIO(client.get(f"/integrations/files/template/{kind}.xlsx").content))
+        header = [cell.value for cell in book.worksheets[0][1]]
+        assert header == [c.name for c in spec.columns]
+        required = {cell.value for cell in book.worksheets[0][1] if cell.font.bold}
+        assert required == {c.name for c in spec.columns if c.required}
+        assert [row[0] for row in book["Columns"].iter_rows(min_row=2, values_only=True)] == header
+        # an empty template is a valid (empty) file of its format
+        assert file_import(kind=kind, data=csv_file.content).status == InboxMessage.Status.APPLIED
+    assert client.get("/integrations/files/template/nope.csv").status_code == 404
+    assert "file-templates" in client.get("/integrations/files/").content.decode()
