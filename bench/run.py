@@ -35,6 +35,7 @@ BENCHMARKS = {
     ),
     "plan_write": ("bench/bench_plan_write.py", ["--rows", "900000"], ["--rows", "100000"]),
     "plan_refresh": ("bench/bench_plan_refresh.py", [], []),
+    "exceptions_refresh": ("bench/bench_exceptions_refresh.py", ["--workers", "2"], ["--workers", "2"]),
     "queue": ("bench/bench_queue.py", [], ["--quick"]),
     "ingest": ("bench/bench_ingest.py", [], ["--items", "20000"]),
     "simulate": ("bench/bench_simulate.py", ["--series", "100000"], ["--series", "20000"]),

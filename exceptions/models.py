@@ -396,3 +396,33 @@ class WorkCapacity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.daily_decisions} a day"
+
+
+class RefreshChunk(models.Model):
+    """One chunk of an exceptions refresh (a range of items or a list of SKU-locations), computed by any worker in
+    its own transaction; number 0 is the refresh itself (its shared inputs, then the finish). The chunk that completes
+    the set runs the finish (supplier-level tasks, draft POs, shipments, ANALYZE) exactly once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (a newer plan run is current)"
+
+    batch = models.CharField(max_length=32, help_text="One refresh (uuid hex).")
+    number = models.PositiveIntegerField()
+    run = models.ForeignKey("replenish.PlanRun", on_delete=models.CASCADE, related_name="+")
+    item_lo = models.BigIntegerField(null=True, blank=True)
+    item_hi = models.BigIntegerField(null=True, blank=True)
+    ids = models.JSONField(null=True, blank=True, help_text="Explicit SKU-location ids (a partial refresh).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    result = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "number"], name="refreshchunk_batch_number")]
+
+    def __str__(self) -> str:
+        return f"refresh {self.batch[:8]} chunk {self.number} ({self.status})"

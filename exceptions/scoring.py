@@ -62,10 +62,8 @@ def proposal_spend(proposal: dict, settings_: v.ValueSettings | None = None, *, 
         return {"goods": goods, "freight": Decimal("0.00"), "amount": goods}
     cost = unit_cost if unit_cost is not None else (proposal or {}).get("unit_cost")
     quantity = (proposal or {}).get("quantity") or 0
-    spend = v.action_spend(
-        [action or ""], [float(quantity)], [float(cost or 0)], settings_ or value_settings()
-    )
-    goods, freight = v.money(spend["goods"][0]), v.money(spend["freight"][0])
+    goods = v.money(max(float(quantity), 0.0) * max(float(cost or 0), 0.0))
+    freight = v.money(v.freight_one(action or "", float(goods), settings_ or value_settings()))
     return {"goods": goods, "freight": freight, "amount": goods + freight}
 
 

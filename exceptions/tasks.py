@@ -34,3 +34,13 @@ def exceptions_wake_task() -> int:
     from .services import exceptions_wake
 
     return exceptions_wake()
+
+
+# A lock timeout or a dropped connection: retried after 30 s, 60 s, 120 s (the chunk's transaction rolled back).
+@shared_task(bind=True, acks_late=True, **retrying(backoff=30))
+def exceptions_chunk_task(self, chunk_id: int) -> dict:
+    """One chunk of a dispatched exceptions refresh (a done chunk delivered again is a no-op)."""
+    from .refresh.jobs import chunk_compute
+
+    result = chunk_compute(chunk_id=chunk_id)
+    return {"chunk_id": chunk_id, "finished": result is not None}

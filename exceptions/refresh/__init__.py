@@ -22,7 +22,11 @@ auto-executed -> left as they are (a person or the ERP is on it); rejected or po
 SUPPRESS_DAYS after the decision, so the same proposal does not come straight back, then closed and raised anew.
 An exception that no longer holds is closed, except the ones waiting for their ERP posting.
 Supplier-level exceptions (supplier decline) are detected only by a full-network refresh. A refresh of a run that stops
-being current part-way stops at the next chunk (the newer run refreshes everything).
+being current part-way skips its remaining chunks (the newer run refreshes everything).
+
+Scale: the chunks are independent (jobs.py): `exceptions_refresh_dispatch` sends one Celery task per chunk, any worker
+takes any chunk, and the last chunk runs the finish (the tasks that span chunks, then ANALYZE on PostgreSQL).
+`exceptions_refresh` runs the same chunks in this process.
 
 Measured on PostgreSQL (2 cores), 100,000 SKU-locations / 47,700 exceptions: first refresh 24 s, a refresh after a
 plan change 16 s, an unchanged one 10 s -- roughly 3.5 / 2.5 / 1.5 minutes at 900,000 SKU-locations.
@@ -33,26 +37,16 @@ from __future__ import annotations
 import logging
 import time
 
-import numpy as np
-import pandas as pd
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max, Min
-from django.utils import timezone
 
 from replenish import models as rm
-from replenish.core.roles import WAREHOUSE_SUPERVISOR
 
-from .. import detectors
-from ..models import LIVE, SUPPLIER_LEVEL_TYPES, LocationUserObjectPermission, PlanningException, Status
-from ..routing import rules_load
-from ..scoring import value_settings
-from .apply import _apply, existing_rows
-from .context import Chunk, RefreshResult, audit_each_max, refresh_lock, run_as_of
-from .load import _load_chunk, supplier_statistics
+from ..models import RefreshChunk
+from .context import Chunk, RefreshResult, audit_each_max, run_as_of
+from .jobs import chunk_compute, refresh_finish, refresh_start
+from .load import supplier_statistics
 from .outbox import OUTBOX_KINDS, idempotency_key, outbox_payload
-from .rows import Context, _rows, _supplier_rows, proposal_key
-from .tasks import draft_pos_refresh, shipments_refresh
+from .rows import proposal_key
 from .wake import exceptions_wake
 
 __all__ = [
@@ -61,6 +55,7 @@ __all__ = [
     "RefreshResult",
     "audit_each_max",
     "exceptions_refresh",
+    "exceptions_refresh_dispatch",
     "exceptions_wake",
     "idempotency_key",
     "outbox_payload",
@@ -71,129 +66,40 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Items per chunk: ~50,000 SKU-locations at 5 locations, a few hundred MB of frames at most, and short enough
-# transactions (a few seconds on PostgreSQL) that a decision waiting for a row lock is not held long.
-ITEM_CHUNK = 10_000
-ID_CHUNK = 5_000  # explicit SKU-location ids per chunk (SQLite's bound-parameter limit is 32,766)
-
-
-def _chunks(run: rm.PlanRun, item_location_ids) -> list[Chunk]:
-    if item_location_ids is not None:
-        ids = sorted({int(i) for i in item_location_ids})
-        return [Chunk(ids=tuple(ids[i : i + ID_CHUNK])) for i in range(0, len(ids), ID_CHUNK)]
-    bounds = rm.ItemLocation.objects.aggregate(lo=Min("item_id"), hi=Max("item_id"))
-    if bounds["lo"] is None:
-        return []
-    return [Chunk(lo=lo, hi=lo + ITEM_CHUNK) for lo in range(bounds["lo"], bounds["hi"] + 1, ITEM_CHUNK)]
-
-
-class Superseded(Exception):
-    """A newer plan run became current while this refresh was running: it stops, the newer one refreshes."""
-
-
-def _refresh_chunk(chunk: Chunk, ctx: Context) -> None:
-    timer = ctx.result.timed
-    with transaction.atomic():
-        started = time.perf_counter()
-        refresh_lock()
-        if ctx.check_current and not rm.PlanRun.objects.filter(pk=ctx.run.pk, is_current=True).exists():
-            raise Superseded(f"plan run {ctx.run.pk} is no longer current")
-        data = _load_chunk(ctx.run, chunk, ctx.as_of)
-        started = timer("load", started)
-        existing = existing_rows(PlanningException.objects.filter(chunk.il_q(), status__in=LIVE))
-        # a draft PO whose line leaves or changes is assembled again at the end
-        ctx.po_pairs |= {
-            (e["supplier_id"], e["location_id"]) for e in existing if e["status"] == Status.IN_DRAFT
-        }
-        started = timer("existing", started)
-        plans = data["plans"]
-        if plans.empty:
-            rows: list[dict] = []
-        else:
-            det = detectors.detect_chunk(
-                plans=plans,
-                recs=data["recs"],
-                po_lines=data["po_lines"],
-                so_lines=data["so_lines"],
-                as_of=ctx.as_of,
-                settings=ctx.value_settings,
-            )
-            started = timer("detect", started)
-            rows = _rows(det, data, ctx) if len(det) else []
-            started = timer("score", started)
-            if len(ctx.declining):
-                ctx.supplier_exposure.append(
-                    detectors.supplier_exposure(plans, ctx.declining, data["po_lines"], ctx.value_settings)
-                )
-                ctx.supplier_buyers.append(
-                    plans.groupby(["supplier_id", "buyer_id"]).size().rename("n").reset_index()
-                )
-        _apply(rows, existing, ctx)
-        timer("write", started)
-
 
 def exceptions_refresh(*, run: rm.PlanRun, item_location_ids=None) -> RefreshResult:
-    """Detect, score, route and upsert the exceptions of a plan run (whole network when item_location_ids is None)."""
+    """Detect, value, route and write the tasks of a plan run (whole network when item_location_ids is None), in
+    this process: the same chunks and finish the Celery path runs on workers (jobs.py)."""
     started = time.perf_counter()
-    as_of = run_as_of(run)
     if item_location_ids is None:
-        exceptions_wake(today=as_of)
-    stats = supplier_statistics(as_of)
-    full = item_location_ids is None
-    User = get_user_model()
-    supervisors = {}
-    for location_id, user_id in (
-        LocationUserObjectPermission.objects.filter(
-            user__groups__name=WAREHOUSE_SUPERVISOR, permission__codename="view_location"
-        )
-        .order_by("user_id")
-        .values_list("content_object_id", "user_id")
+        exceptions_wake(today=run_as_of(run))
+    head = refresh_start(run=run, item_location_ids=item_location_ids)
+    result = None
+    for chunk_id in (
+        RefreshChunk.objects.filter(batch=head.batch, number__gt=0)
+        .order_by("number")
+        .values_list("pk", flat=True)
     ):
-        supervisors.setdefault(location_id, user_id)
-    ctx = Context(
-        run=run,
-        as_of=as_of,
-        now=timezone.now(),
-        rules=rules_load(),
-        supervisors=supervisors,
-        suppliers={
-            pk: (code, name) for pk, code, name in rm.Supplier.objects.values_list("pk", "code", "name")
-        },
-        locations=dict(rm.Location.objects.values_list("pk", "code")),
-        usernames=dict(User.objects.values_list("pk", "username")),
-        reliability={
-            int(s): float(r) for s, r in zip(stats["supplier_id"], stats["reliability"]) if np.isfinite(r)
-        },
-        receipts={int(s): float(n) for s, n in zip(stats["supplier_id"], stats["n"]) if np.isfinite(n)},
-        declining=detectors.supplier_decline(stats) if full and len(stats) else pd.DataFrame(),
-        result=RefreshResult(run_id=run.pk),
-        check_current=run.is_current,
-        value_settings=value_settings(),
-    )
-    try:
-        for chunk in _chunks(run, item_location_ids):
-            _refresh_chunk(chunk, ctx)
-            ctx.result.chunks += 1
-    except Superseded as stop:
-        logger.info("exceptions refresh stopped after %s chunk(s): %s", ctx.result.chunks, stop)
-        ctx.result.superseded = True
-        full = False
-    if full:
-        with transaction.atomic():
-            refresh_lock()
-            existing = existing_rows(
-                PlanningException.objects.filter(
-                    type__in=list(SUPPLIER_LEVEL_TYPES), item_location__isnull=True, status__in=LIVE
-                )
-            )
-            _apply(_supplier_rows(ctx), existing, ctx)
-    if not ctx.result.superseded:
-        draft_pos_refresh(ctx, apply=_apply, existing_rows=existing_rows)
-        touched = None if full else {int(i) for i in item_location_ids or ()}
-        shipments_refresh(ctx, touched=touched, apply=_apply, existing_rows=existing_rows)
-    from ..selectors import queue_counts_invalidate
+        result = chunk_compute(chunk_id=chunk_id) or result
+    result = result or refresh_finish(batch=head.batch) or RefreshResult(run_id=run.pk)
+    result.seconds = round(time.perf_counter() - started, 3)
+    logger.info("exceptions refresh of run %s: %s", run.pk, result)
+    return result
 
-    queue_counts_invalidate()
-    ctx.result.seconds = round(time.perf_counter() - started, 3)
-    logger.info("exceptions refresh of run %s: %s", run.pk, ctx.result)
-    return ctx.result
+
+def exceptions_refresh_dispatch(*, run: rm.PlanRun, item_location_ids=None) -> str:
+    """The same refresh on the Celery workers: one task per chunk (any worker takes any chunk); the last to finish
+    runs the finish. Returns the refresh's batch id."""
+    from celery import group
+
+    from ..tasks import exceptions_chunk_task
+
+    if item_location_ids is None:
+        exceptions_wake(today=run_as_of(run))
+    head = refresh_start(run=run, item_location_ids=item_location_ids)
+    ids = list(RefreshChunk.objects.filter(batch=head.batch, number__gt=0).values_list("pk", flat=True))
+    if not ids:
+        refresh_finish(batch=head.batch)
+    else:
+        transaction.on_commit(lambda: group(exceptions_chunk_task.s(pk) for pk in ids).apply_async())
+    return head.batch

@@ -246,7 +246,9 @@ def draft_pos_refresh(ctx, *, apply, existing_rows) -> None:
 
 
 def _shipment_line(row: dict) -> dict:
+    """A late ASN line of a chunk, JSON-ready (the finish of the refresh assembles the shipments from them)."""
     return {
+        "shipment_id": int(row["shipment_id"]),
         "item_location_id": row["item_location_id"],
         "location_id": row["location_id"],
         "supplier_id": row["supplier_id"],
@@ -305,8 +307,8 @@ def shipments_refresh(ctx, *, touched: set[int] | None, apply, existing_rows) ->
     """One task per late shipment, from its late lines. A partial refresh (touched SKU-locations) replaces the lines
     of those SKU-locations and keeps the others as stored; a full refresh closes the shipments no longer late."""
     fresh: dict[int, list[dict]] = defaultdict(list)
-    for row in ctx.asn_lines:
-        fresh[int(row["shipment_id"])].append(_shipment_line(row))
+    for line in ctx.asn_lines:  # _shipment_line dicts recorded by the chunks
+        fresh[int(line["shipment_id"])].append(line)
     with transaction.atomic():
         refresh_lock()
         existing = existing_rows(

@@ -206,6 +206,15 @@ def action_freight(action, goods_value, settings: ValueSettings = DEFAULT_SETTIN
     )
 
 
+def freight_one(action: str, goods_value: float, settings: ValueSettings = DEFAULT_SETTINGS) -> float:
+    """action_freight for one action (plain floats: the per-row path of the refresh and the decision services)."""
+    if action == EXPEDITE:
+        return settings.expedite_fee_flat + settings.expedite_fee_rate * max(goods_value, 0.0)
+    if action == TRANSFER:
+        return settings.transfer_freight_flat + settings.transfer_freight_rate * max(goods_value, 0.0)
+    return 0.0
+
+
 def action_cost(action, goods_value, settings: ValueSettings = DEFAULT_SETTINGS) -> np.ndarray:
     """The action's own cost: ordering cost of a new PO line, or its freight (expedite, transfer); 0 otherwise."""
     action = np.asarray(action, dtype=object)

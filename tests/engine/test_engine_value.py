@@ -130,3 +130,11 @@ def test_confidence_has_one_definition_with_lead_time_sample_size():
     assert total[0] == pytest.approx(0.85)
     assert total[2] == pytest.approx(round(0.7 * 0.25 + 0.3 * 0.9, 3))
     assert conf.fault_flags(["flag_zero_cost", "pooled_hub"]) == ["zero_cost"]
+
+
+def test_the_freight_of_one_action_is_the_vectorized_freight():
+    actions = ["expedite", "transfer", "purchase_order", "cancel"]
+    goods = [900.0, 1000.0, 8922.0, 50.0]
+    assert [v.freight_one(a, g, S) for a, g in zip(actions, goods)] == pytest.approx(
+        list(v.action_freight(actions, goods, S))
+    )

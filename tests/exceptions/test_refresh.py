@@ -315,21 +315,47 @@ def test_refresh_command_reports_what_it_did(users):
 
 
 def test_a_refresh_of_a_run_that_stops_being_current_stops(users, monkeypatch):
-    from exceptions import refresh
+    from exceptions.refresh import jobs
 
     run = xf.plan_run()
     xf.stockout_case(run=run, buyer=users["buyer1"])
-    monkeypatch.setattr(refresh, "ITEM_CHUNK", 1)  # one chunk per item
+    monkeypatch.setattr(jobs, "ITEM_CHUNK", 1)  # one chunk per item
     xf.stockout_case(run=run, buyer=users["buyer1"])
-    real = refresh._refresh_chunk
+    real = jobs._compute
     calls = []
 
-    def newer_run_arrives(chunk, ctx):
+    def newer_run_arrives(chunk, ctx, full):
         calls.append(chunk)
-        if len(calls) == 2:
+        if len(calls) == 1:
+            done = real(chunk, ctx, full)
             xf.plan_run()  # becomes current: this run is superseded
-        return real(chunk, ctx)
+            return done
+        return real(chunk, ctx, full)
 
-    monkeypatch.setattr(refresh, "_refresh_chunk", newer_run_arrives)
+    monkeypatch.setattr(jobs, "_compute", newer_run_arrives)
     result = exceptions_refresh(run=run)
     assert result.superseded and result.chunks == 1 and result.created == 1
+
+
+def test_a_dispatched_refresh_runs_its_chunks_as_tasks_and_finishes_once(
+    users, monkeypatch, django_capture_on_commit_callbacks
+):
+    from exceptions.models import RefreshChunk
+    from exceptions.refresh import exceptions_refresh_dispatch, jobs
+
+    monkeypatch.setattr(jobs, "ITEM_CHUNK", 1)  # one chunk per item: three chunks
+    run = xf.plan_run()
+    ils = [xf.stockout_case(run=run, buyer=users["buyer1"])[0] for _ in range(3)]
+    finishes = []
+    real = jobs._finish_tasks
+    monkeypatch.setattr(jobs, "_finish_tasks", lambda *a: finishes.append(1) or real(*a))
+    with django_capture_on_commit_callbacks(
+        execute=True
+    ):  # Celery runs eager in the tests: the group runs here
+        batch = exceptions_refresh_dispatch(run=run)
+    chunks = RefreshChunk.objects.filter(batch=batch).order_by("number")
+    assert [c.status for c in chunks] == ["done"] * 4 and len(finishes) == 1
+    assert set(live(il).status for il in ils) == {Status.OPEN}
+    # a chunk delivered again (acks_late after a worker died) changes nothing, and the finish does not run again
+    assert jobs.chunk_compute(chunk_id=chunks[1].pk) is None and len(finishes) == 1
+    assert chunks[0].result["result"]["created"] == 3
