@@ -790,6 +790,7 @@ class SimulationReport(models.Model):
     message = models.CharField(max_length=200, blank=True, help_text="the step it is on")
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(null=True, blank=True, help_text="The last progress a run reported.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

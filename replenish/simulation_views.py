@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .core import roles
 from .evaluation.charts import chart_data, forecast_table, report_html, report_tables, tradeoff_png
-from .evaluation.jobs import BACKTEST_WEEKS, SIMULATION_WEEKS, JobError, evaluation_job_start
+from .evaluation.jobs import BACKTEST_WEEKS, SIMULATION_WEEKS, JobError, evaluation_job_start, is_orphaned
 from .evaluation.selectors import can_view_simulations, simulation_report_get, simulation_report_list
 from .models import JobStatus, SimulationReport
 
@@ -44,7 +44,10 @@ def simulation_report_list_view(request: HttpRequest) -> HttpResponse:
         "can_start": can_start_evaluation(request.user),
         "simulation_weeks": SIMULATION_WEEKS,
         "backtest_weeks": BACKTEST_WEEKS,
-        "running": any(r.status in (JobStatus.QUEUED, JobStatus.RUNNING) for r in reports),
+        # a run whose process ended does not hold the buttons: starting one marks it failed
+        "running": any(
+            r.status in (JobStatus.QUEUED, JobStatus.RUNNING) and not is_orphaned(r) for r in reports
+        ),
     }
     template = "replenish/simulation_list.html"
     if getattr(request, "htmx", False):
@@ -81,7 +84,9 @@ def simulation_report_detail_view(request: HttpRequest, pk: int) -> HttpResponse
     _require_viewer(request)
     row = simulation_report_get(pk=pk, user=request.user)
     if row.status != JobStatus.COMPLETE:
-        return render(request, "replenish/simulation_progress.html", {"row": row})
+        return render(
+            request, "replenish/simulation_progress.html", {"row": row, "orphaned": is_orphaned(row)}
+        )
     report = row.results
     context = {
         "row": row,
@@ -147,4 +152,6 @@ def simulation_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
     row = simulation_report_get(pk=pk, user=request.user)
     if row.status == JobStatus.COMPLETE and getattr(request, "htmx", False):
         return HttpResponseClientRedirect(f"/simulation/{row.pk}/")
-    return render(request, "replenish/simulation_progress.html#job-progress", {"row": row})
+    return render(
+        request, "replenish/simulation_progress.html#job-progress", {"row": row, "orphaned": is_orphaned(row)}
+    )

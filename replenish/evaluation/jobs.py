@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import threading
 import traceback
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from replenish.models import JobStatus, SimulationReport
@@ -27,6 +29,9 @@ from .window import GENERATED, EvaluationError
 SIMULATION_WEEKS = (13, 26, 52)
 BACKTEST_WEEKS = (13, 26)
 MAX_PROGRESS_BEFORE_DONE = 95
+# a run says something at least every plan (seconds to a couple of minutes at 900,000 SKU-locations): this long
+# without a word, the process running it has ended
+STALE_AFTER = timedelta(minutes=15)
 
 
 class JobError(ValueError):
@@ -93,6 +98,7 @@ def evaluation_job_start(*, kind: str, data: dict, actor) -> SimulationReport:
     """Create the report row (queued) and send its task once the row is committed."""
     if kind not in SimulationReport.Kind.values:
         raise JobError(f"Unknown kind {kind!r}: simulation or backtest.")
+    evaluation_jobs_orphaned_fail()
     if SimulationReport.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
         raise JobError("A simulation or backtest is already running: wait for it to finish.")
     from replenish.core.audit import audit_record
@@ -140,7 +146,29 @@ def _dispatch(report_id: int) -> None:
 
 
 def _set(report_id: int, **fields) -> None:
-    SimulationReport.objects.filter(pk=report_id).update(**fields)
+    SimulationReport.objects.filter(pk=report_id).update(progressed_at=timezone.now(), **fields)
+
+
+def is_orphaned(row: SimulationReport, now=None) -> bool:
+    """Queued or running without any progress for STALE_AFTER (see evaluation_jobs_orphaned_fail)."""
+    now = now or timezone.now()
+    last = row.progressed_at or row.created_at
+    return row.status in (JobStatus.QUEUED, JobStatus.RUNNING) and last < now - STALE_AFTER
+
+
+def evaluation_jobs_orphaned_fail(*, now=None) -> int:
+    """Runs that reported no progress for STALE_AFTER are marked failed: the process running them ended (a web
+    process restarted under `make run`, a worker killed), and a run that never finishes would block new ones."""
+    now = now or timezone.now()
+    stale = SimulationReport.objects.filter(
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING], created_at__lt=now - STALE_AFTER
+    ).filter(Q(progressed_at__isnull=True) | Q(progressed_at__lt=now - STALE_AFTER))
+    return stale.update(
+        status=JobStatus.FAILED,
+        message="Failed",
+        error=f"no progress for {int(STALE_AFTER.total_seconds() // 60)} minutes: the process running it ended",
+        finished_at=now,
+    )
 
 
 def evaluation_job_run(*, report_id: int) -> None:

@@ -123,3 +123,36 @@ def test_a_failed_run_says_why_on_its_page(client, users, django_capture_on_comm
     assert row.status == "failed" and row.error
     page = client.get(reverse("simulation_report_detail", args=[row.pk])).content.decode()
     assert "The backtest failed:" in page and row.error.split(":")[0] in page
+
+
+def test_a_run_whose_process_ended_is_failed_and_no_longer_blocks_new_ones(client, users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(users["manager1"])
+    long_ago = timezone.now() - timedelta(minutes=40)
+    orphan = SimulationReport.objects.create(kind="simulation", status="running", progress=30)
+    SimulationReport.objects.filter(pk=orphan.pk).update(created_at=long_ago, progressed_at=long_ago)
+    recent = timezone.now() - timedelta(minutes=5)
+    alive = SimulationReport.objects.create(kind="simulation", status="running", progress=30)
+    SimulationReport.objects.filter(pk=alive.pk).update(created_at=long_ago, progressed_at=recent)
+    assert jobs.evaluation_jobs_orphaned_fail() == 1
+    orphan.refresh_from_db()
+    assert orphan.status == "failed" and "no progress for 15 minutes" in orphan.error
+    assert SimulationReport.objects.get(pk=alive.pk).status == "running"  # still reporting: left alone
+
+
+def test_the_page_of_an_orphaned_run_says_so_and_stops_polling(client, users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(users["manager1"])
+    long_ago = timezone.now() - timedelta(minutes=40)
+    row = SimulationReport.objects.create(kind="backtest", status="running", progress=30)
+    SimulationReport.objects.filter(pk=row.pk).update(created_at=long_ago, progressed_at=long_ago)
+    page = client.get(reverse("simulation_report_detail", args=[row.pk])).content.decode()
+    assert "the process running this backtest has ended" in page and 'hx-trigger="every 1s"' not in page
+    listing = client.get(reverse("simulation_report_list")).content.decode()
+    assert 'title="A run is in progress"' not in listing  # the buttons are free to start a new one

@@ -54,3 +54,13 @@ window.addEventListener("pageshow", () => {  // back to a page kept in the brows
   document.body.classList.remove("is-loading");
   document.querySelectorAll("[data-submitting]").forEach((b) => { b.disabled = false; delete b.dataset.submitting; });
 });
+
+// A boosted form (hx-boost) that is refused (403, 404, 409, 400) shows the refusal page the server sent, as the
+// plain post would have; htmx leaves error responses out by default.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  if (event.detail.boosted && status >= 400 && status < 500) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
