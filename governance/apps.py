@@ -26,6 +26,12 @@ class GovernanceConfig(AppConfig):
         from .lockout import on_user_locked_out
 
         user_locked_out.connect(on_user_locked_out, dispatch_uid="governance.login_lockout")
+
+        from integrations.signals import posting_completed
+
+        from .order_points import on_posting_completed
+
+        posting_completed.connect(on_posting_completed, dispatch_uid="governance.order_point_mirrored")
         register_nav_link(
             NavLink(
                 "approvals", "governance:approvals", "Approvals", roles=MANAGERS, counter=_approvals_count

@@ -11,6 +11,11 @@ from . import simulation_views, views
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("skus/", views.item_location_list_view, name="item_location_list"),
+    path(
+        "skus/<str:location>/<path:sku>/order-point/",
+        explain_views.order_point_send_view,
+        name="sku_location_order_point",
+    ),
     path("skus/<str:location>/<path:sku>/", explain_views.sku_location_view, name="sku_location"),
     path(
         "api/sku-locations/<str:location>/<path:sku>/",

@@ -43,6 +43,7 @@ ACTIONS = (
     "reallocate",
     "chase_supplier",
     "repromise_order",
+    "set_order_point",
 )
 
 
@@ -126,32 +127,64 @@ class ErpState:
             }
 
 
+def _invalid_create_po(body: dict) -> str | None:
+    lines = body.get("lines") or ([body] if "quantity" in body else [])
+    if not lines:
+        return "create_po needs lines (or a quantity)"
+    for n, line in enumerate(lines, start=1):
+        quantity = line.get("quantity")
+        if not isinstance(quantity, int | float) or quantity <= 0:
+            return f"line {n}: quantity must be a positive number"
+    return None
+
+
+def _invalid_change_po(body: dict) -> str | None:
+    if not (body.get("po_number") or body.get("po_line_id")):
+        return "change_po needs po_number (and line) or po_line_id"
+    return None
+
+
+def _invalid_chase_supplier(body: dict) -> str | None:
+    if not body.get("supplier") or not body.get("po_lines"):
+        return "chase_supplier needs supplier and po_lines"
+    if any(not line.get("po_number") for line in body["po_lines"]):
+        return "chase_supplier: every po_lines entry needs po_number"
+    return None
+
+
+def _invalid_repromise_order(body: dict) -> str | None:
+    lines = body.get("order_lines") or []
+    if not lines:
+        return "repromise_order needs order_lines"
+    for n, line in enumerate(lines, start=1):
+        if not line.get("order_number") or not line.get("new_promise_date"):
+            return f"order line {n}: order_number and new_promise_date are required"
+    return None
+
+
+def _invalid_set_order_point(body: dict) -> str | None:
+    low, high = body.get("min"), body.get("max")
+    if not body.get("sku") or not body.get("location"):
+        return "set_order_point needs sku and location"
+    if not isinstance(low, int) or not isinstance(high, int) or low < 0 or high < low:
+        return f"set_order_point needs whole numbers 0 <= min <= max, not min {low!r} and max {high!r}"
+    return None
+
+
+_VALIDATORS = {
+    "create_po": _invalid_create_po,
+    "change_po": _invalid_change_po,
+    "chase_supplier": _invalid_chase_supplier,
+    "repromise_order": _invalid_repromise_order,
+    "set_order_point": _invalid_set_order_point,
+}
+
+
 def _invalid(kind: str, body: dict) -> str | None:
     if not isinstance(body, dict):
         return "the body must be a JSON object"
-    if kind == "create_po":
-        lines = body.get("lines") or ([body] if "quantity" in body else [])
-        if not lines:
-            return "create_po needs lines (or a quantity)"
-        for n, line in enumerate(lines, start=1):
-            quantity = line.get("quantity")
-            if not isinstance(quantity, int | float) or quantity <= 0:
-                return f"line {n}: quantity must be a positive number"
-    if kind == "change_po" and not (body.get("po_number") or body.get("po_line_id")):
-        return "change_po needs po_number (and line) or po_line_id"
-    if kind == "chase_supplier":
-        if not body.get("supplier") or not body.get("po_lines"):
-            return "chase_supplier needs supplier and po_lines"
-        if any(not line.get("po_number") for line in body["po_lines"]):
-            return "chase_supplier: every po_lines entry needs po_number"
-    if kind == "repromise_order":
-        lines = body.get("order_lines") or []
-        if not lines:
-            return "repromise_order needs order_lines"
-        for n, line in enumerate(lines, start=1):
-            if not line.get("order_number") or not line.get("new_promise_date"):
-                return f"order line {n}: order_number and new_promise_date are required"
-    return None
+    validator = _VALIDATORS.get(kind)
+    return validator(body) if validator else None
 
 
 def make_handler(state: ErpState):

@@ -51,6 +51,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "reallocate": frozenset({CUSTOMER_SERVICE, WAREHOUSE_SUPERVISOR, MANAGER, DIRECTOR}),
     "chase": PROCUREMENT_ROLES | {TRANSPORTATION_PLANNER},  # a message to the supplier about late lines
     "repromise": frozenset({CUSTOMER_SERVICE, MANAGER, DIRECTOR}),  # new promise dates to the customers
+    "order_point": PROCUREMENT_ROLES,  # the ERP's static min/max set to the policy's s and S
 }
 
 # Role sets the screens are shown to.

@@ -363,3 +363,38 @@ def test_a_worker_killed_between_posting_and_recording_makes_one_tryton_purchase
         "state": "quotation",
         "number": purchases[0]["number"],
     }
+
+
+def test_an_order_point_sent_from_distops_lands_in_tryton_once(tryton, settings):
+    """The whole path: Tryton's order point pulled as the static min/max, the plan's s and S sent by a buyer from
+    the SKU-location page's service, posted through the outbox, mirrored back; a retried posting changes nothing."""
+    from governance.order_points import order_point_send
+    from replenish.core.models import AuditEvent
+    from tests.governance import factories as gf
+
+    settings.DISTOPS_TRYTON_PULL_OVERLAP_SECONDS = 0
+    p, _network = loaded(tryton)
+    time.sleep(1.1)
+    erp_pull(adapter=tryton.adapter(), sleep=no_sleep)
+    il = m.ItemLocation.objects.get(item__sku=f"{p}-A", location__code=f"{p}DC")
+    assert (il.static_min, il.static_max) == (10, 50)  # Tryton's order point, pulled
+    buyer = gf.user("buyer")
+    run = gf.plan_run(is_current=True, filters={"as_of": dt.date.today().isoformat()})
+    gf.sku_plan(run=run, item_location=il, reorder_point=13.2, order_up_to=61.5)
+
+    message = order_point_send(actor=buyer, item_location=il, plan_run_id=run.pk, new_min=14, new_max=62)
+    relay(tryton)
+    message.refresh_from_db()
+    OutboxMessage.objects.filter(pk=message.pk).update(status="pending", attempts=0)  # a requeued posting
+    relay(tryton)
+
+    point = tryton.client.search_read(
+        "stock.order_point",
+        [("product.code", "=", f"{p}-A"), ("location.code", "=", f"{p}DC")],
+        fields=["min_quantity", "target_quantity"],
+    )
+    assert [(r["min_quantity"], r["target_quantity"]) for r in point] == [(14.0, 62.0)]
+    il.refresh_from_db()
+    assert (il.static_min, il.static_max) == (14, 62)
+    assert message.status == "delivered" and message.outcome["record"]["model"] == "stock.order_point"
+    assert AuditEvent.objects.filter(action="order_point_send", actor=buyer).count() == 1
