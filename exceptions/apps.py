@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from replenish.core.roles import WORKSPACE_ROLES
+
 
 class ExceptionsConfig(AppConfig):
     name = "exceptions"
@@ -12,4 +14,9 @@ class ExceptionsConfig(AppConfig):
         from . import receivers  # noqa: F401  (connects the signal receivers)
         from .selectors import open_count
 
-        register_nav_link(NavLink("queue", "exceptions:queue", "My queue", counter=open_count), before="skus")
+        register_nav_link(
+            NavLink(
+                "queue", "exceptions:queue", "My queue", roles=WORKSPACE_ROLES["queue"], counter=open_count
+            ),
+            before="skus",
+        )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,12 +18,21 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from replenish import models as rm
-from replenish.core.roles import MANAGER_RANK, ROLE_RANK, user_rank
+from replenish.core.roles import MANAGER_RANK, ROLE_RANK, can_open, user_rank
 
 from . import selectors, services
 from .approval import queue_approvals
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .models import PlanningException, ReasonCode
+
+
+def _require_queue(request: HttpRequest) -> None:
+    """The queue holds procurement decisions: the roles that open it are replenish.core.roles.WORKSPACE_ROLES."""
+    if not can_open(request.user, "queue"):
+        raise PermissionDenied(
+            "The buyers' queue holds supplier-PO decisions, which are not part of your role: "
+            "your own workspace holds your work."
+        )
 
 
 def _filters(request: HttpRequest) -> selectors.QueueFilters:
@@ -80,6 +90,7 @@ def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dic
 @login_required
 @require_GET
 def queue_view(request: HttpRequest) -> HttpResponse:
+    _require_queue(request)
     filters = _filters(request)
     context = _queue_context(request, filters)
     if request.htmx and request.htmx.target == "queue-table":
@@ -103,6 +114,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def queue_tabs_view(request: HttpRequest) -> HttpResponse:
+    _require_queue(request)
     context = {
         "filters": _filters(request),
         "counts": selectors.queue_counts(request.user),
@@ -161,6 +173,7 @@ def _detail_context(request: HttpRequest, exc: PlanningException, **extra) -> di
 @login_required
 @require_GET
 def exception_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_queue(request)
     exc = _get(request, pk)
     context = _detail_context(request, exc)
     if request.htmx:

@@ -33,3 +33,44 @@ class SessionIdleTimeoutMiddleware:
             elif last_seen is None or now - last_seen >= TOUCH_EVERY_SECONDS:
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
+
+
+class StyledErrorMiddleware:
+    """403 and 404 answer the styled pages (templates/403.html, 404.html) naming what the user can do instead, with
+    DEBUG on as well as off: Django renders its technical 404 page when DEBUG is on, so an Http404 or
+    PermissionDenied raised by a view is answered here, and an unmatched URL's technical page is replaced. The API
+    (DRF answers its own errors in JSON) and answers a view rendered itself are left alone."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and getattr(request, "resolver_match", None) is None
+            and not getattr(response, "distops_styled", False)
+            and not _is_api(request)
+        ):
+            from .views import error_404_view
+
+            return error_404_view(request, None)
+        return response
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        if _is_api(request):
+            return None
+        from .views import error_403_view, error_404_view
+
+        if isinstance(exception, Http404):
+            return error_404_view(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return error_403_view(request, exception)
+        return None
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/integrations/webhooks/"))

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "governance",
     "integrations",
     "exceptions.workflows",
+    "exceptions.warehouse",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "replenish.middleware.StyledErrorMiddleware",
 ]
 
 ROOT_URLCONF = "replenish.urls"

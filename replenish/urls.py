@@ -46,6 +46,15 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("integrations.urls")),
     path("", include("exceptions.workflows.urls")),
+    path("", include("exceptions.warehouse.urls")),
+    # The customer-service and transportation workspaces' landing pages (their content: issue 15, helper wsb).
+    path("service/", views.workspace_placeholder_view, {"workspace": "service"}, name="workspace-service"),
+    path(
+        "transport/", views.workspace_placeholder_view, {"workspace": "transport"}, name="workspace-transport"
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", views.api_docs_view, name="api_docs"),
 ]
+
+handler403 = "replenish.views.error_403_view"
+handler404 = "replenish.views.error_404_view"

@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 
+from .core import roles
 from .core.paging import paginate
 from .models import Item, Location
 from .selectors import item_location_list, location_list
@@ -15,9 +18,66 @@ def api_docs_view(request: HttpRequest) -> HttpResponse:
     return render(request, "api_docs.html")
 
 
+def role_home_url(user) -> str:
+    """Where the user's role lands (replenish.core.roles.ROLE_HOME); the SKU-location list when none applies."""
+    name = roles.ROLE_HOME.get(roles.role_of(user) or "")
+    try:
+        return reverse(name) if name else reverse("item_location_list")
+    except NoReverseMatch:
+        return reverse("item_location_list")
+
+
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
-    return redirect("item_location_list")
+    """Each role lands on its own workspace."""
+    return redirect(role_home_url(request.user))
+
+
+def _error_context(request: HttpRequest, exception) -> dict:
+    """What the user can do instead: their workspace and the screens their navigation offers."""
+    from .templatetags.nav import nav_links_for
+
+    user = getattr(request, "user", None)
+    message = str(exception) if exception is not None and str(exception) else ""
+    if message.startswith("{") or message.endswith("matches the given query."):
+        message = ""  # Django's internal wording of an unmatched URL or a missing row: not for people
+    signed_in = bool(user is not None and user.is_authenticated)
+    return {
+        "message": message,
+        "signed_in": signed_in,
+        "home_url": role_home_url(user) if signed_in else reverse("login"),
+        "alternatives": nav_links_for(request) if signed_in else [],
+    }
+
+
+def error_403_view(request: HttpRequest, exception=None) -> HttpResponse:
+    """handler403, and the styled refusal of PermissionDenied (replenish.middleware.StyledErrorMiddleware)."""
+    response = render(request, "403.html", _error_context(request, exception), status=403)
+    response.distops_styled = True
+    return response
+
+
+def error_404_view(request: HttpRequest, exception=None) -> HttpResponse:
+    """handler404, and the styled answer to Http404 with DEBUG on too (StyledErrorMiddleware)."""
+    response = render(request, "404.html", _error_context(request, exception), status=404)
+    response.distops_styled = True
+    return response
+
+
+@login_required
+def workspace_placeholder_view(request: HttpRequest, workspace: str) -> HttpResponse:
+    """The customer-service and transportation workspaces' landing (their content is built in issue 15's other
+    half); until then it names the screens that hold the role's work today."""
+    if not roles.can_open(request.user, workspace):
+        raise PermissionDenied(f"The {workspace} workspace is not part of your role.")
+    from .templatetags.nav import nav_links_for
+
+    title = {"service": "Customer service", "transport": "Transportation planning"}[workspace]
+    return render(
+        request,
+        "replenish/workspace_placeholder.html",
+        {"title": title, "links": [link for link in nav_links_for(request) if not link["active"]]},
+    )
 
 
 def _search_and_location(query: str, location: str) -> tuple[str, str]:

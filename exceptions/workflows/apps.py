@@ -1,7 +1,5 @@
 from django.apps import AppConfig
 
-from replenish.core import roles
-
 
 class WorkflowsConfig(AppConfig):
     name = "exceptions.workflows"
@@ -20,7 +18,7 @@ class WorkflowsConfig(AppConfig):
                 "workflows_service",
                 "workflows:service_queue",
                 "At-risk orders",
-                roles=frozenset({roles.CUSTOMER_SERVICE, roles.MANAGER, roles.AUDITOR}),
+                permission="workflows.view_customerservicetask",
                 counter=customer_service_open_count,
             ),
             before="skus",
@@ -30,7 +28,7 @@ class WorkflowsConfig(AppConfig):
                 "workflows_tasks",
                 "workflows:task_list",
                 "Workflow tasks",
-                roles=frozenset({roles.BUYER, roles.WAREHOUSE_SUPERVISOR, roles.MANAGER, roles.AUDITOR}),
+                permission="workflows.view_workflowtask",
             ),
             before="skus",
         )
@@ -39,7 +37,7 @@ class WorkflowsConfig(AppConfig):
                 "workflows_events",
                 "workflows:event_list",
                 "Events",
-                roles=frozenset({roles.MANAGER, roles.AUDITOR}),
+                permission="workflows.view_domainevent",
             ),
             before="skus",
         )

@@ -9,8 +9,13 @@ from replenish.core.roles import role_of
 
 from .models import CustomerServiceTask, DomainEvent, WorkflowTask
 
-SERVICE_ROLES = {roles.CUSTOMER_SERVICE, *roles.OVERSEERS}
-SERVICE_ACTORS = frozenset({roles.CUSTOMER_SERVICE, roles.MANAGER})  # may act on the customer-service queue
+# The screens check permissions (granted per role in replenish.core.roles.ROLE_ACTIONS), not role names.
+VIEW_SERVICE = "workflows.view_customerservicetask"
+ACT_SERVICE = "workflows.change_customerservicetask"  # may act on the customer-service queue
+VIEW_TASKS = "workflows.view_workflowtask"
+ACT_TASKS = "workflows.change_workflowtask"
+VIEW_EVENTS = "workflows.view_domainevent"
+VIEW_ALLOCATIONS = "workflows.view_allocationline"
 TASK_TEAMS = {
     roles.BUYER: {"procurement"},
     roles.WAREHOUSE_SUPERVISOR: {"warehouse_control"},
@@ -21,7 +26,11 @@ LIVE_SERVICE = (CustomerServiceTask.Status.OPEN, CustomerServiceTask.Status.CONT
 
 
 def can_see_service_queue(user) -> bool:
-    return bool(user.is_authenticated and role_of(user) in SERVICE_ROLES)
+    return bool(user.is_authenticated and user.has_perm(VIEW_SERVICE))
+
+
+def can_act_on_service_queue(user) -> bool:
+    return bool(user.is_authenticated and user.has_perm(ACT_SERVICE))
 
 
 def service_task_list(*, user, status: str = "open") -> QuerySet[CustomerServiceTask]:
@@ -68,9 +77,11 @@ def customer_service_open_count(user) -> int:
 
 
 def workflow_task_list(*, user, kind: str = "", status: str = "live") -> QuerySet[WorkflowTask]:
+    if not (user.is_authenticated and user.has_perm(VIEW_TASKS)):
+        return WorkflowTask.objects.none()
     role = role_of(user)
     qs = WorkflowTask.objects.select_related("item_location__item", "location", "supplier")
-    if role not in roles.OVERSEERS:
+    if role not in roles.OVERSEERS and not user.is_superuser:
         teams = TASK_TEAMS.get(role or "", set())
         qs = qs.filter(owner_team__in=teams)
     if kind:

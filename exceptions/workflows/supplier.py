@@ -15,7 +15,7 @@ from replenish import models as m
 from replenish.core.audit import audit_record, audit_refusal
 from replenish.core.errors import NotAllowed
 from replenish.core.ports import decision_policy
-from replenish.core.roles import user_rank
+from replenish.core.roles import ACTION_ROLES, has_role, user_rank
 
 from . import engine
 from .models import DomainEvent, WorkflowTask
@@ -229,6 +229,17 @@ def workflow_task_approve(*, task: WorkflowTask, actor) -> WorkflowTask:
     needed = int(task.payload.get("required_rank", 2))
     if task.status != WorkflowTask.Status.AWAITING_APPROVAL:
         raise NotAllowed(f"this task is {task.get_status_display().lower()}, not awaiting approval")
+    if task.kind == WorkflowTask.Kind.SAFETY_STOCK_CHANGE and not (
+        getattr(actor, "is_superuser", False) or has_role(actor, *ACTION_ROLES[APPROVAL_ACTION])
+    ):
+        # more safety stock is more buying: a procurement decision, whatever the approver's rank
+        reason = (
+            "a safety-stock change is a purchasing decision: only buyers, managers and directors decide it"
+        )
+        audit_refusal(
+            actor=actor, action="approve", subject_type="workflow_task", subject_id=task.pk, reason=reason
+        )
+        raise NotAllowed(reason)
     if user_rank(actor) < needed:
         reason = (
             f"needs a {task.required_role or 'manager'}'s approval ({task.payload.get('requirement', '')})"

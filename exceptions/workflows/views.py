@@ -9,9 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from replenish.core import roles
 from replenish.core.errors import NotAllowed, StaleVersion
-from replenish.core.roles import role_of
 
 from . import selectors
 from .labor import sequence_csv
@@ -29,7 +27,7 @@ def service_queue_view(request):
     context = {
         "rows": rows,
         "status": status,
-        "can_act": role_of(request.user) in selectors.SERVICE_ACTORS,
+        "can_act": selectors.can_act_on_service_queue(request.user),
     }
     template = "workflows/service_queue.html#service-rows" if request.htmx else "workflows/service_queue.html"
     return render(request, template, context)
@@ -42,7 +40,7 @@ def service_task_contact_view(request, pk: int):
         task = selectors.service_task_get(user=request.user, pk=pk)
     except CustomerServiceTask.DoesNotExist as exc:
         raise Http404 from exc
-    if role_of(request.user) not in selectors.SERVICE_ACTORS:
+    if not selectors.can_act_on_service_queue(request.user):
         raise PermissionDenied("Only customer service records a customer contact.")
     error = ""
     try:
@@ -63,8 +61,17 @@ def service_task_contact_view(request, pk: int):
     return trigger_client_event(response, "queue-changed")
 
 
+def _require(request, permission: str, refusal: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(refusal)
+
+
+TASKS_REFUSAL = "Workflow tasks are for buyers, transportation planners, managers and auditors."
+
+
 @login_required
 def task_list_view(request):
+    _require(request, selectors.VIEW_TASKS, TASKS_REFUSAL)
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "live")
     rows = list(selectors.workflow_task_list(user=request.user, kind=kind, status=status)[:200])
@@ -75,6 +82,7 @@ def task_list_view(request):
 
 @login_required
 def task_detail_view(request, pk: int):
+    _require(request, selectors.VIEW_TASKS, TASKS_REFUSAL)
     try:
         task = selectors.workflow_task_get(user=request.user, pk=pk)
     except WorkflowTask.DoesNotExist as exc:
@@ -85,6 +93,7 @@ def task_detail_view(request, pk: int):
 @login_required
 @require_POST
 def task_approve_view(request, pk: int):
+    _require(request, selectors.ACT_TASKS, "Your role reads workflow tasks but does not decide them.")
     try:
         task = selectors.workflow_task_get(user=request.user, pk=pk)
     except WorkflowTask.DoesNotExist as exc:
@@ -102,6 +111,7 @@ def task_approve_view(request, pk: int):
 
 @login_required
 def task_sequence_csv_view(request, pk: int):
+    _require(request, selectors.VIEW_TASKS, TASKS_REFUSAL)
     try:
         task = selectors.workflow_task_get(user=request.user, pk=pk)
     except WorkflowTask.DoesNotExist as exc:
@@ -115,8 +125,7 @@ def task_sequence_csv_view(request, pk: int):
 
 @login_required
 def event_list_view(request):
-    if role_of(request.user) not in roles.OVERSEERS:
-        raise PermissionDenied("The event log is for managers and auditors.")
+    _require(request, selectors.VIEW_EVENTS, "The event log is for managers and auditors.")
     status = request.GET.get("status", "")
     rows = list(selectors.domain_event_list(status=status)[:200])
     return render(request, "workflows/event_list.html", {"rows": rows, "status": status})
@@ -125,8 +134,9 @@ def event_list_view(request):
 @login_required
 def allocation_detail_view(request, key: str):
     """One constrained-supply allocation: every demand line, what it got, from where, and why."""
-    if not selectors.can_see_service_queue(request.user) and role_of(request.user) != roles.BUYER:
-        raise PermissionDenied("Allocations are for customer service, buyers and managers.")
+    _require(
+        request, selectors.VIEW_ALLOCATIONS, "Allocations are for customer service, buyers and managers."
+    )
     rows = list(
         AllocationLine.objects.filter(allocation_key=key)
         .select_related("item", "supply_location", "demand_location", "sales_order_line__order__customer")

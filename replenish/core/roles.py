@@ -59,16 +59,58 @@ MANAGERS = frozenset({MANAGER, DIRECTOR})
 AUDITORS = frozenset({AUDITOR})
 OVERSEERS = frozenset({MANAGER, AUDITOR, ADMINISTRATOR, DIRECTOR})  # see every queue, act on none by default
 
+# Who opens each workspace: the navigation shows a link only to these roles and the view refuses the others with the
+# same set, so no link answers 403. The buyer's queue holds procurement decisions: not a supervisor's screen.
+WORKSPACE_ROLES: dict[str, frozenset[str]] = {
+    "queue": frozenset({BUYER, CUSTOMER_SERVICE, TRANSPORTATION_PLANNER}) | OVERSEERS,
+    "warehouse": frozenset({WAREHOUSE_SUPERVISOR}) | OVERSEERS,
+    "service": frozenset({CUSTOMER_SERVICE}) | OVERSEERS,
+    "transport": frozenset({TRANSPORTATION_PLANNER}) | OVERSEERS,
+}
+
+# Where each role lands after logging in (URL names; a missing one falls back to the SKU-location list).
+ROLE_HOME = {
+    BUYER: "exceptions:queue",
+    WAREHOUSE_SUPERVISOR: "warehouse:control",
+    CUSTOMER_SERVICE: "workspace-service",
+    TRANSPORTATION_PLANNER: "workspace-transport",
+    MANAGER: "governance:approvals",
+    DIRECTOR: "governance:approvals",
+    AUDITOR: "governance:audit_trail",
+    ADMINISTRATOR: "exceptions:queue",
+}
+
 # "core" holds the audit chain (its view_auditevent permission, as when it lived in governance).
 PLANNING_APPS = ("core", "replenish", "exceptions", "governance", "integrations")
 
 # Extra permission codenames each role holds beyond viewing; the models that declare them live in their apps.
 # A codename that does not exist yet (its app not migrated) is skipped, so roles_ensure() is safe to run any time.
+# The workflow screens (exceptions.workflows, label "workflows") check these permissions, not role names: view_*
+# to open a list, change_* to act on its rows.
+_TASKS = ["workflows.view_workflowtask", "workflows.change_workflowtask"]
+_SERVICE = ["workflows.view_customerservicetask", "workflows.change_customerservicetask"]
+_READ_ALL_WORKFLOWS = [
+    "workflows.view_workflowtask",
+    "workflows.view_customerservicetask",
+    "workflows.view_domainevent",
+    "workflows.view_allocationline",
+]
 ROLE_ACTIONS: dict[str, list[str]] = {
-    BUYER: ["exceptions.decide_exception", "exceptions.change_planningexception"],
+    BUYER: [
+        "exceptions.decide_exception",
+        "exceptions.change_planningexception",
+        *_TASKS,
+        "workflows.view_allocationline",
+    ],
+    # a supervisor's tasks (labor resequencing, stock moves) are in Warehouse control, not the workflow list
     WAREHOUSE_SUPERVISOR: ["exceptions.decide_exception", "exceptions.change_planningexception"],
-    CUSTOMER_SERVICE: ["exceptions.decide_exception", "exceptions.change_planningexception"],
-    TRANSPORTATION_PLANNER: ["exceptions.decide_exception", "exceptions.change_planningexception"],
+    CUSTOMER_SERVICE: [
+        "exceptions.decide_exception",
+        "exceptions.change_planningexception",
+        *_SERVICE,
+        "workflows.view_allocationline",
+    ],
+    TRANSPORTATION_PLANNER: ["exceptions.decide_exception", "exceptions.change_planningexception", *_TASKS],
     MANAGER: [
         "exceptions.decide_exception",
         "exceptions.change_planningexception",
@@ -76,8 +118,11 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         "governance.approve_tier",
         "governance.edit_policy",
         "replenish.refresh_plan",
+        *_READ_ALL_WORKFLOWS,
+        *_TASKS,
+        *_SERVICE,
     ],
-    AUDITOR: ["exceptions.view_all_exceptions", "core.view_audit"],
+    AUDITOR: ["exceptions.view_all_exceptions", "core.view_audit", *_READ_ALL_WORKFLOWS],
     ADMINISTRATOR: [],  # every permission of the planning apps, below
 }
 ROLE_ACTIONS[DIRECTOR] = ROLE_ACTIONS[MANAGER]  # the director holds the manager's permissions, with rank 3
@@ -102,6 +147,13 @@ def user_rank(user) -> int:
         return 0
     names = set(user.groups.values_list("name", flat=True))
     return max((ROLE_RANK.get(name, 0) for name in names), default=0)
+
+
+def can_open(user, workspace: str) -> bool:
+    """Whether the user's role opens this workspace (WORKSPACE_ROLES): the same answer for the link and the view."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or role_of(user) in WORKSPACE_ROLES[workspace]
 
 
 def has_role(user, *names: str) -> bool:

@@ -20,6 +20,7 @@ class NavLink:
     label: str
     roles: frozenset[str] | None = None  # None = everyone
     counter: Callable | None = None  # (user) -> int, shown as a badge
+    permission: str | None = None  # "app.codename" the user must hold (the view checks the same)
 
 
 NAV_LINKS: list[NavLink] = [
@@ -36,14 +37,22 @@ def register_nav_link(link: NavLink, *, before: str | None = None) -> None:
 
 @register.simple_tag(takes_context=True)
 def nav_links(context) -> list[dict]:
-    request = context.get("request")
+    return nav_links_for(context.get("request"))
+
+
+def nav_links_for(request) -> list[dict]:
+    """The user's navigation: only the screens their role opens (the views refuse the others with the same sets)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
     role = roles.role_of(user)
     links = []
     for link in NAV_LINKS:
-        if link.roles is not None and role not in link.roles and role != roles.ADMINISTRATOR:
+        if (
+            link.roles is not None and role not in link.roles
+        ):  # the same role sets as the views: no link answers 403
+            continue
+        if link.permission is not None and not user.has_perm(link.permission):
             continue
         try:
             url = reverse(link.url_name)

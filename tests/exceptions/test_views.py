@@ -83,7 +83,12 @@ def test_each_role_sees_its_scope_in_sql(client, users):
 
     assert visible("buyer1") == {own.pk, granted.pk, category.pk}
     assert visible("buyer2") == {granted.pk, category.pk, hidden.pk}
-    assert visible("supervisor1") == {own.pk}
+    # the supervisor's scope is their warehouse; their screen is Warehouse control, not the buyers' queue (403)
+    from exceptions.selectors import exception_base
+
+    assert {e.pk for e in exception_base(user=users["supervisor1"])} == {own.pk}
+    client.force_login(users["supervisor1"])
+    assert client.get(QUEUE).status_code == 403
     assert visible("manager1") == visible("auditor1") == {own.pk, granted.pk, category.pk, hidden.pk}
     # the auditor reads but gets no action buttons
     client.force_login(users["auditor1"])

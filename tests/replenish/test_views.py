@@ -14,11 +14,11 @@ def users():
     return demo_users_ensure(locations=2, buyers=2)
 
 
-def test_login_page_then_sku_list(client, users):
+def test_login_page_then_the_buyers_workspace(client, users):
     response = client.post(reverse("login"), {"username": "buyer1", "password": "distops-demo"})
     assert response.status_code == 302
     response = client.get(reverse("home"), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("item_location_list")
+    assert response.redirect_chain[-1][0] == reverse("exceptions:queue")  # a buyer lands on their queue
     assert b"SKU-locations" in response.content
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from guardian.shortcuts import assign_perm
 
 from exceptions.workflows.allocation import allocation_run
 from exceptions.workflows.labor import labor_check
@@ -145,8 +146,10 @@ def test_labor_bottleneck_from_wms_imports_resequences_and_exports(client):
         subject_type="workflow_task", subject_id=str(task.pk), action="labor_resequence_created"
     ).exists()
     # the sequence exported for the WMS
-    client.force_login(ff.user("warehouse_supervisor"))
-    response = client.get(reverse("workflows:task_sequence_csv", args=[task.pk]))
+    supervisor = ff.user("warehouse_supervisor")
+    assign_perm("replenish.view_location", supervisor, net.location)
+    client.force_login(supervisor)
+    response = client.get(reverse("warehouse:labor_sequence_csv", args=[task.pk]))
     lines = response.content.decode().strip().splitlines()
     assert lines[0].startswith("task_id,kind,sequence,action")
     assert lines[1].startswith("T2,pick,1,release") and lines[-1].startswith("T3,replenishment,,defer")

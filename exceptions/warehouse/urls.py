@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "warehouse"
+
+urlpatterns = [
+    path("warehouse/", views.control_view, name="control"),
+    path("warehouse/labor/<int:pk>/sequence.csv", views.labor_sequence_csv_view, name="labor_sequence_csv"),
+]
