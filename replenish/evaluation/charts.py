@@ -9,6 +9,8 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from .report import ACCEPTANCE_TARGET_TOLERANCE
+
 POLICY_COLORS = {"static": "#8a5a00", "dynamic": "#1f5fbf", "dynamic_plus": "#1b7f3b"}
 GROUPS = ("A", "B", "C")
 
@@ -208,6 +210,8 @@ def report_tables(report: dict[str, Any]) -> dict[str, Any]:
                 "reduction_ok": check["inventory_reduction_met"],
                 "classes_ok": check["classes_within_tolerance"],
                 "off_target": ", ".join(check["classes_off_target"]) or "none",
+                "min_class_series": check.get("min_class_series") or 0,
+                "small_off_target": ", ".join(check.get("small_classes_off_target") or []),
             }
         )
     return {
@@ -215,6 +219,59 @@ def report_tables(report: dict[str, Any]) -> dict[str, Any]:
         "totals": totals,
         "classes": classes,
         "acceptance": acceptance,
+        "sweep": sweep_tables(report),
+    }
+
+
+def _interval(cell: dict[str, Any], kind: str = "pct") -> str:
+    """A 95% interval as people read it: "94.1% to 95.3%" (fill) or "16.2% less to 19.0% less" (reduction)."""
+    if cell.get("low") is None:
+        return "—"
+    if kind == "reduction":
+        return f"{_change(cell['high'])} to {_change(cell['low'])}"
+    return f"{display(cell['low'], 'pct')} to {display(cell['high'], 'pct')}"
+
+
+def sweep_tables(report: dict[str, Any]) -> dict[str, Any] | None:
+    """Several runs (--seeds, --targets): per target level and DistOps policy, each class's achieved service
+    over the seeds (mean and 95% interval) against its target, and the network's fill and inventory reduction;
+    None for a single run."""
+    sweep = report.get("sweep")
+    if not sweep:
+        return None
+    labels = {name: data["label"] for name, data in report["policies"].items()}
+    dynamic = [row for row in sweep["by_class"] if row["policy"] != "static"]
+    return {
+        "seeds": ", ".join(str(seed) for seed in sweep["seeds"]),
+        "levels": ", ".join(display(level, "pct") for level in sweep["levels"] if level is not None),
+        "classes": [
+            {
+                "level": display(row["target_level"], "pct") if row["target_level"] is not None else "",
+                "policy": labels.get(row["policy"], row["policy"]),
+                "segment": row["segment"],
+                "n_series": display(row["n_series"], "int"),
+                "target": display(row["target"], "pct"),
+                "achieved": display(row["achieved"]["mean"], "pct"),
+                "interval": _interval(row["achieved"]),
+                "gap": display(row["gap"], "pts"),
+                "within": None if row["gap"] is None else abs(row["gap"]) <= ACCEPTANCE_TARGET_TOLERANCE,
+            }
+            for row in dynamic
+        ],
+        "totals": [
+            {
+                "level": display(row["target_level"], "pct") if row["target_level"] is not None else "",
+                "policy": labels.get(row["policy"], row["policy"]),
+                "fill": display(row["unit_fill_rate"]["mean"], "pct"),
+                "fill_interval": _interval(row["unit_fill_rate"]),
+                "reduction": _change(row["inventory_reduction"]["mean"]),
+                "reduction_interval": _interval(row["inventory_reduction"], "reduction"),
+                "at_equal_fill": _change(row["inventory_reduction_at_equal_fill"]["mean"]),
+                "at_equal_fill_interval": _interval(row["inventory_reduction_at_equal_fill"], "reduction"),
+            }
+            for row in sweep["totals"]
+            if row["policy"] != "static"
+        ],
     }
 
 

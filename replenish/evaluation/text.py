@@ -102,6 +102,10 @@ def acceptance_lines(report: dict[str, Any]) -> list[str]:
         classes = (
             "all" if check["classes_within_tolerance"] else "not " + ", ".join(check["classes_off_target"])
         )
+        if check.get("min_class_series"):
+            classes = f"{classes} of those with {check['min_class_series']:,}+ SKU-locations"
+        if check.get("small_classes_off_target"):
+            classes += f" (smaller classes off target: {', '.join(check['small_classes_off_target'])})"
         lines.append(
             f"{name}: unit fill {_format(check['unit_fill_rate'], 'pct')} vs static "
             f"{_format(check['static_unit_fill_rate'], 'pct')} ({fill}); {inventory} (goal: 15% less, "

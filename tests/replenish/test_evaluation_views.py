@@ -129,3 +129,41 @@ def test_htmx_filter_returns_the_list_region_only(client, users):
     page = response.content.decode()
     assert page.lstrip().startswith('<div id="report-list">')
     assert "No reports yet" in page  # only a simulation exists
+
+
+def test_the_report_page_shows_each_class_over_the_seeds_with_its_interval(client, users):
+    # given a report whose sweep holds three seeds: dynamic achieved 0.95, 0.96, 0.97 in AX (target 0.97)
+    from scipy import stats
+
+    from replenish.evaluation.sweep import summarize
+
+    def run(seed: int, achieved: float) -> dict:
+        return {
+            "seed": seed,
+            "target_level": None,
+            "totals": {"dynamic": {"unit_fill_rate": achieved, "avg_on_hand_value": 1.0}},
+            "acceptance": {
+                "dynamic": {"inventory_reduction": 0.2, "inventory_reduction_at_equal_fill": None}
+            },
+            "attainment": {
+                "dynamic": {
+                    "AX": {"target": 0.97, "achieved": achieved, "gap": achieved - 0.97, "demand_units": 1}
+                }
+            },
+            "n_series": {"AX": 300},
+        }
+
+    report = small_report()
+    report["sweep"] = summarize([run(1, 0.95), run(2, 0.96), run(3, 0.97)])
+    row = simulation_report_create(report=report, source="test")
+    client.force_login(users["manager1"])
+
+    page = client.get(reverse("simulation_report_detail", args=[row.pk])).content.decode()
+
+    # then the mean 96.0%, its Student-t interval computed here, the gap -1.0 pts, on the page and in the export
+    low, high = stats.t.interval(0.95, 2, loc=0.96, scale=stats.sem([0.95, 0.96, 0.97]))
+    interval = f"{100 * low:.1f}% to {100 * high:.1f}%"
+    assert "over simulation seeds 1, 2, 3" in page
+    assert interval in page and "96.0%" in page and "-1.0 pts" in page
+    html = client.get(reverse("simulation_report_export", args=[row.pk, "html"])).content.decode()
+    assert interval in html and "over simulation seeds 1, 2, 3" in html
