@@ -398,3 +398,57 @@ def test_an_order_point_sent_from_distops_lands_in_tryton_once(tryton, settings)
     assert (il.static_min, il.static_max) == (14, 62)
     assert message.status == "delivered" and message.outcome["record"]["model"] == "stock.order_point"
     assert AuditEvent.objects.filter(action="order_point_send", actor=buyer).count() == 1
+
+
+def test_a_transfer_is_one_internal_shipment_and_an_expedite_moves_the_line_date(tryton):
+    p, _network = loaded(tryton)
+    due = dt.date.today() + dt.timedelta(days=3)
+    body = {
+        "sku": f"{p}-A",
+        "from_location": f"{p}DC",
+        "location": f"{p}BR",
+        "quantity": 6,
+        "due_date": due.isoformat(),
+    }
+
+    moved = _post(tryton, "transfer_order", f"{p}:move", body)
+    again = tryton.adapter().post("transfer_order", body, idempotency_key=f"{p}:move")
+
+    shipments = tryton.client.search_read(
+        "stock.shipment.internal",
+        [("reference", "=", f"{p}:move")],
+        fields=["state", "planned_date", "from_location", "to_location", "moves"],
+    )
+    assert len(shipments) == 1 and again.duplicate is True
+    assert moved.status == "delivered" and moved.outcome["record"]["model"] == "stock.shipment.internal"
+    (shipment,) = shipments
+    warehouses = {
+        r["code"]: r["storage_location"]
+        for r in tryton.client.search_read(
+            "stock.location", [("code", "in", [f"{p}DC", f"{p}BR"])], fields=["code", "storage_location"]
+        )
+    }
+    assert (shipment["from_location"], shipment["to_location"]) == (
+        warehouses[f"{p}DC"],
+        warehouses[f"{p}BR"],
+    )
+    assert shipment["planned_date"] == due and shipment["state"] == "waiting"
+    moves = tryton.client.search_read(
+        "stock.move", [("id", "in", shipment["moves"])], fields=["quantity", "product.code"]
+    )
+    # one move, or two through a transit location when the warehouses are apart: each carries the 6 units of A
+    assert moves and {(mv["quantity"], mv["product."]["code"]) for mv in moves} == {(6.0, f"{p}-A")}
+
+    purchase = purchase_of(tryton, p)
+    sooner = dt.date.today() + dt.timedelta(days=1)
+    expedited = _post(
+        tryton,
+        "expedite_request",
+        f"{p}:expedite",
+        {"po_number": purchase["number"], "line": 1, "new_date": sooner.isoformat(), "freight": "120.00"},
+    )
+    line = tryton.client.search_read(
+        "purchase.line", [("purchase", "=", purchase["id"])], fields=["delivery_date"], order=[("id", "ASC")]
+    )[0]
+    assert expedited.status == "delivered", expedited.outcome
+    assert line["delivery_date"] == sooner
