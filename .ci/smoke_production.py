@@ -86,6 +86,8 @@ def main() -> int:
         **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}},
         "DEBUG": "0",
         "SECRET_KEY": "smoke-test-" + os.urandom(24).hex(),
+        "AUDIT_HMAC_KEY": "smoke-audit-" + os.urandom(24).hex(),
+        "AUDIT_CHECKPOINT_DIR": tempfile.mkdtemp(prefix="distops-audit-checkpoints-"),
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url,
         "STATIC_ROOT": static_root,
@@ -101,6 +103,7 @@ def main() -> int:
     manage("collectstatic", "--noinput", "-v", "0")
     manage("check", "--deploy", "--fail-level", "WARNING")
     manage("demo_setup", "--skus", "150", "--locations", "2")
+    manage("verify_audit", "--checkpoint")  # the keyed chain verifies, and its head is checkpointed outside
 
     port = free_port()
     log_path = Path(tempfile.mkdtemp(prefix="distops-smoke-")) / "gunicorn.log"
@@ -140,7 +143,10 @@ def main() -> int:
         check(status == 200 and 'class="blotter"' in page, f"queue page {status} with the queue table")
         # On this small scenario the value floor may send every row to "Low value": read the tab counts and open
         # the first tab that holds rows, which must then render them.
-        counts = {tab: int(n) for tab, n in re.findall(r'href="\?queue=(\w+)"[^>]*>[^<]*<span class="n">(\d+)', page)}
+        counts = {
+            tab: int(n)
+            for tab, n in re.findall(r'href="\?queue=(\w+)"[^>]*>[^<]*<span class="n">(\d+)', page)
+        }
         check(sum(counts.values()) > 0, f"the queue tabs count open rows {counts}")
         tab = next(tab for tab, n in counts.items() if n > 0)
         status, _, tab_page = client.request("GET", f"/queue/?queue={tab}")

@@ -47,3 +47,12 @@ def acceptance_model_train_task() -> int | None:
 
     model = acceptance_model_train()
     return model.version if model else None
+
+
+@shared_task(acks_late=True)
+def audit_checkpoint_task() -> int:
+    """Daily: append the audit chain's head to the signed checkpoint file outside the database; returns its
+    sequence. Idempotent enough: a second run the same day appends the same head again (harmless)."""
+    from replenish.core.checkpoints import audit_checkpoint_write
+
+    return audit_checkpoint_write().sequence

@@ -25,6 +25,17 @@ if not SECRET_KEY:
             "SECRET_KEY is required when DEBUG is off (set DEBUG=1 for local development)."
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+# The audit chain (replenish/core/audit.py): each link is an HMAC keyed with AUDIT_HMAC_KEY, which lives in the
+# environment only, never in the database; required when DEBUG is off, and it must stay the same for the life of the
+# chain. The day's head is checkpointed to a signed, append-only file in AUDIT_CHECKPOINT_DIR (outside the database).
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
+if not AUDIT_HMAC_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "AUDIT_HMAC_KEY is required when DEBUG is off: the key of the audit chain (README, Production)."
+        )
+    AUDIT_HMAC_KEY = "insecure-development-audit-key"  # noqa: S105
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "audit-checkpoints"))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -339,6 +350,11 @@ CELERY_BEAT_SCHEDULE["governance-kpi-snapshot"] = {
 CELERY_BEAT_SCHEDULE["governance-acceptance-retrain"] = {
     "task": "governance.tasks.acceptance_model_train_task",
     "schedule": crontab(day_of_week="sun", hour=3, minute=0),
+}
+# The audit chain's head, checkpointed outside the database once a day (replenish/core/checkpoints.py).
+CELERY_BEAT_SCHEDULE["governance-audit-checkpoint"] = {
+    "task": "governance.tasks.audit_checkpoint_task",
+    "schedule": crontab(hour=23, minute=55),
 }
 CELERY_BEAT_SCHEDULE["governance-drift-monthly"] = {
     "task": "governance.tasks.drift_report_task",

@@ -1,8 +1,12 @@
 """Settings for the test suite: the production settings, with what a test run needs without any environment."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-suite-only-not-secret")
+os.environ.setdefault("AUDIT_HMAC_KEY", "test-suite-audit-key-not-secret")
+# an empty checkpoint directory per test run (a developer's var/ may hold their demo's checkpoints)
+os.environ.setdefault("AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="distops-audit-checkpoints-"))
 
 from .settings import *  # noqa: E402,F403
 from .settings import STORAGES  # noqa: E402

@@ -108,12 +108,12 @@ def _audit_triggers(request: pytest.FixtureRequest):
     marker = request.node.get_closest_marker("django_db")
     transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from replenish.core.audit import install_immutability, remove_immutability_sqlite
+    from replenish.core.audit import install_immutability, remove_immutability_for_flush
 
     install_immutability()
     yield
     if transactional:
-        remove_immutability_sqlite()
+        remove_immutability_for_flush()
 
 
 @contextmanager

@@ -27,11 +27,13 @@ def test_collectstatic_with_the_manifest_storage(tmp_path):
 def _settings_value(names: str, **env) -> list[str]:
     code = f"from replenish import settings as s; print(*[getattr(s, n) for n in {names.split()!r}])"
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SERVE_PLAIN_HTTP", "SECURE_SSL_REDIRECT"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SERVE_PLAIN_HTTP", "SECURE_SSL_REDIRECT", "AUDIT_HMAC_KEY"}
     }
     out = subprocess.run(
         [sys.executable, "-c", code],
-        env={**clean, "SECRET_KEY": "x", **env},
+        env={**clean, "SECRET_KEY": "x", "AUDIT_HMAC_KEY": "k", **env},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -45,3 +47,18 @@ def test_tls_behind_proxy_by_default_plain_http_only_when_asked():
     assert _settings_value(names) == ["True", "True", "True", "31536000"]
     assert _settings_value("SECURE_PROXY_SSL_HEADER") == ["('HTTP_X_FORWARDED_PROTO',", "'https')"]
     assert _settings_value(names, SERVE_PLAIN_HTTP="1") == ["False", "False", "False", "0"]
+
+
+def test_the_audit_key_is_required_when_debug_is_off():
+    """Issue 13 item 3: the audit chain's HMAC key comes from the environment; production refuses to start
+    without it, development (DEBUG on) uses a fixed key."""
+    assert _settings_value("AUDIT_HMAC_KEY", AUDIT_HMAC_KEY="from-the-env") == ["from-the-env"]
+    assert _settings_value("AUDIT_HMAC_KEY", AUDIT_HMAC_KEY="", DEBUG="1") == [
+        "insecure-development-audit-key"
+    ]
+    try:
+        _settings_value("AUDIT_HMAC_KEY", AUDIT_HMAC_KEY="")
+    except subprocess.CalledProcessError as error:
+        assert "AUDIT_HMAC_KEY is required when DEBUG is off" in error.stderr
+    else:
+        raise AssertionError("settings loaded without AUDIT_HMAC_KEY and with DEBUG off")

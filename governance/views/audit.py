@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from replenish.core.audit import verify_chain
+from replenish.core.checkpoints import verify_checkpoints
 from replenish.core.models import AuditEvent
 from replenish.core.paging import paginate
 
@@ -71,7 +72,13 @@ def audit_trail_view(request) -> HttpResponse:
     verification = None
     if request.GET.get("verify") == "1":
         checked, broken = verify_chain()
-        verification = {"checked": checked, "broken": broken, "at": timezone.now()}
+        report = verify_checkpoints(events=checked) if broken is None else None
+        verification = {
+            "checked": checked,
+            "broken": broken or (report.problem if report else None),
+            "checkpoint": report.last if report else None,
+            "at": timezone.now(),
+        }
     context = {
         "page": page,
         "params": params,

@@ -1,12 +1,19 @@
-"""The audit chain: canonical hashing, appending under a lock, and verification.
+"""The audit chain: keyed hashing, appending under a lock, and verification.
 
 Every app records through `audit_record` (inside the transaction that makes the change) and `audit_refusal` (a
 refused attempt, in its own transaction).
+
+Each link is HMAC-SHA256, keyed with settings.AUDIT_HMAC_KEY (from the environment, never in the database), over
+the canonical JSON of (sequence, previous hash, the event's fields). Someone who can write the table but does not
+hold the key cannot recompute a chain that verifies. The database refuses UPDATE, DELETE and (PostgreSQL) TRUNCATE
+by triggers; a truncation by someone able to switch them off is caught by the day's head checkpointed outside the
+database (replenish/core/checkpoints.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -37,7 +45,12 @@ def canonical_payload(payload: dict) -> dict:
     return json.loads(json.dumps(payload, default=_default, sort_keys=True))
 
 
-def event_hash(
+def audit_key() -> bytes:
+    """The chain's HMAC key (settings.AUDIT_HMAC_KEY, read from the environment)."""
+    return str(settings.AUDIT_HMAC_KEY).encode()
+
+
+def event_body(
     *,
     sequence: int,
     previous_hash: str,
@@ -48,8 +61,9 @@ def event_hash(
     subject_id: str,
     payload: dict,
     created_at: datetime,
-) -> str:
-    body = json.dumps(
+) -> bytes:
+    """The canonical bytes one link signs."""
+    return json.dumps(
         {
             "sequence": sequence,
             "previous_hash": previous_hash,
@@ -64,8 +78,12 @@ def event_hash(
         sort_keys=True,
         separators=(",", ":"),
         default=_default,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+    ).encode()
+
+
+def event_hash(*, key: bytes | None = None, **fields: Any) -> str:
+    """HMAC-SHA256 of the event's canonical body, keyed with the chain key (see module docstring)."""
+    return hmac.new(key if key is not None else audit_key(), event_body(**fields), hashlib.sha256).hexdigest()
 
 
 def append(
@@ -161,6 +179,7 @@ def _events(batch: int = 5_000) -> Iterator[AuditEvent]:
 
 def verify_chain() -> tuple[int, BrokenLink | None]:
     """Walk the chain from the first event; return how many events verified and the first broken link, if any."""
+    key = audit_key()
     previous_hash = GENESIS
     expected_sequence = 1
     checked = 0
@@ -177,6 +196,7 @@ def verify_chain() -> tuple[int, BrokenLink | None]:
                 event.sequence, event.pk, "its previous-hash does not match the event before"
             )
         digest = event_hash(
+            key=key,
             sequence=event.sequence,
             previous_hash=event.previous_hash,
             kind=event.kind,
@@ -187,9 +207,12 @@ def verify_chain() -> tuple[int, BrokenLink | None]:
             payload=event.payload,
             created_at=event.created_at,
         )
-        if digest != event.hash:
+        if not hmac.compare_digest(digest, event.hash):
             return checked, BrokenLink(
-                event.sequence, event.pk, "its content was changed after it was written"
+                event.sequence,
+                event.pk,
+                "its content was changed after it was written (its keyed hash does not match: "
+                "rewritten without the key, or AUDIT_HMAC_KEY is not the key the chain was written with)",
             )
         previous_hash = event.hash
         expected_sequence += 1
@@ -219,6 +242,10 @@ POSTGRES_TRIGGERS = [
     f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
     f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
     "FOR EACH ROW EXECUTE FUNCTION governance_audit_append_only()",
+    # TRUNCATE fires no row trigger: a statement-level one refuses it (issue 13 item 3)
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+    f"CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
+    "FOR EACH STATEMENT EXECUTE FUNCTION governance_audit_append_only()",
 ]
 
 
@@ -230,9 +257,12 @@ def install_immutability(schema_editor=None) -> None:
             cursor.execute(sql)
 
 
-def remove_immutability_sqlite() -> None:
-    """Tests only: SQLite's flush between transactional tests deletes every row (PostgreSQL truncates)."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+def remove_immutability_for_flush() -> None:
+    """Tests only: the flush between transactional tests deletes every row (SQLite) or truncates every table
+    (PostgreSQL), which the triggers refuse; they are dropped just before it and installed again by the next test."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_update")
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_delete")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}")

@@ -7,8 +7,10 @@ from django.db import models
 class AuditEvent(models.Model):
     """One audited fact. Append-only: UPDATE and DELETE are refused by database triggers (see migration 0002).
 
-    `hash` = SHA-256 over the canonical JSON of (sequence, previous hash, the event's fields); each event stores
-    the hash of the one before it, so editing or removing any row breaks every later link.
+    `hash` = HMAC-SHA256, keyed with AUDIT_HMAC_KEY (environment only), over the canonical JSON of (sequence,
+    previous hash, the event's fields); each event stores the hash of the one before it, so editing or removing any
+    row breaks every later link, and without the key the links cannot be recomputed. TRUNCATE is refused too
+    (PostgreSQL), and the day's head is checkpointed outside the database (replenish/core/checkpoints.py).
     """
 
     class Kind(models.TextChoices):

@@ -1,8 +1,13 @@
+import hashlib
+import hmac
+from datetime import UTC
+
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from replenish.core.audit import GENESIS, audit_record, event_hash, verify_chain
+from replenish.core.audit import GENESIS, audit_record, verify_chain
 from replenish.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -30,19 +35,19 @@ def test_chain_links_each_event_to_the_previous_hash():
     assert [e.sequence for e in events] == [1, 2, 3]
     assert events[0].previous_hash == GENESIS
     assert events[1].previous_hash == events[0].hash and events[2].previous_hash == events[1].hash
-    # recompute the first hash independently of the writer
+    # recompute the first link independently of the writer: HMAC-SHA256 keyed with AUDIT_HMAC_KEY
     e = AuditEvent.objects.get(sequence=1)
-    assert e.hash == event_hash(
-        sequence=1,
-        previous_hash=GENESIS,
-        kind="decision",
-        action="approve",
-        actor_name="system",
-        subject_type="exception",
-        subject_id="0",
-        payload={"quantity": 0, "reason": "ok"},
-        created_at=e.created_at,
+    created = e.created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    body = (
+        '{"action":"approve","actor":"system","created_at":"' + created + '","kind":"decision",'
+        '"payload":{"quantity":0,"reason":"ok"},"previous_hash":"' + GENESIS + '","sequence":1,'
+        '"subject_id":"0","subject_type":"exception"}'
     )
+    key = settings.AUDIT_HMAC_KEY.encode()
+    assert e.hash == hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    assert (
+        e.hash != hashlib.sha256(body.encode()).hexdigest()
+    )  # keyed, not a plain hash anyone could recompute
     assert verify_chain() == (3, None)
 
 
