@@ -33,13 +33,22 @@ left. Pulls are counted as transfers (in at the series, out at the hub).
 A policy may be revised during the horizon (`InventoryPolicy.revisions`, e.g. the plan re-run every few weeks):
 from the start of a revision's first day its levels replace the previous ones.
 
-Modules: `model` (inputs, options, the result), `supply` (per-series parameters, revisions, lead-time draws, the
+Limited attention (`SimulationOptions.attention`, module `attention`): each day the policy's proposals become one
+valued task per series and each planner executes only the top K in a queue's order; the rest wait.
+
+Modules: `model` (inputs, options, the result), `attention` (tasks, their value, who executes which), `supply` (per-series parameters, revisions, lead-time draws, the
 receipt pipeline), `moves` (hub pulls, transfers, expediting, the order log), `run` (the day loop, split by the
 steps above), `results` (ratios over any grouping).
 """
 
 from .model import (
+    OLDEST,
+    ORDERINGS,
+    RANDOM,
     RATIO_COLUMNS,
+    UNLIMITED,
+    VALUE,
+    AttentionOption,
     SUM_COLUMNS,
     ArrayLike,
     ExpediteOption,
@@ -59,7 +68,13 @@ from .run import compare_policies, simulate
 from .supply import seeded_lead_time_sampler, static_min_max
 
 __all__ = [
+    "OLDEST",
+    "ORDERINGS",
+    "RANDOM",
     "RATIO_COLUMNS",
+    "UNLIMITED",
+    "VALUE",
+    "AttentionOption",
     "SUM_COLUMNS",
     "ArrayLike",
     "ExpediteOption",

@@ -123,11 +123,44 @@ class TransferOption:
     cost_per_transfer: ArrayLike = 0.0
 
 
+VALUE, OLDEST, RANDOM, UNLIMITED = "value", "oldest", "random", "unlimited"
+ORDERINGS = (VALUE, OLDEST, RANDOM, UNLIMITED)
+
+
+@dataclass(frozen=True)
+class AttentionOption:
+    """Limited attention (see `attention`): each review day the policy's proposals of a series (supplier order, pull
+    from its hub, transfer, expedite) are one task valued by the value module (replenish/engine/value.py); each
+    planner executes at most `capacity` of the tasks of the series they own, in the `ordering`'s order: "value"
+    (DistOps' queue: highest value first, then the longest waiting), "oldest" (longest waiting first), "random",
+    "unlimited" (every task: the plain policy). A task not executed waits: the series does nothing that day and
+    proposes again at its next review (its age grows). Tasks an automation policy covers (`auto_eligible` series,
+    a supplier order, value <= `auto_max_value`) are executed without a person and use no capacity.
+
+    The value inputs are per series (scalars broadcast): `horizon_mean` / `horizon_sd`, demand over the decision
+    horizon (lead time + review, value.horizon_demand); `unit_margin`; `lead_time_days` / `lead_time_sd_days`, the
+    planned lead time (feasibility of a new order); `settings` a value.ValueSettings (None: its defaults)."""
+
+    capacity: int
+    planner: ArrayLike
+    ordering: str = VALUE
+    horizon_mean: ArrayLike = 0.0
+    horizon_sd: ArrayLike = 0.0
+    unit_margin: ArrayLike = 0.0
+    lead_time_days: ArrayLike = 14.0
+    lead_time_sd_days: ArrayLike = 0.0
+    auto_eligible: ArrayLike | None = None
+    auto_max_value: float = 0.0
+    settings: Any = None
+    seed: int = 0
+
+
 @dataclass(frozen=True)
 class SimulationOptions:
     lost_sales: bool = False
     expedite: ExpediteOption | None = None
     transfers: TransferOption | None = None
+    attention: AttentionOption | None = None
     lead_time_index: Literal["order", "day"] = "order"
     warmup_days: int = 0  # days simulated but not measured (held-out evaluation starts after them)
     days_per_year: float = 365.0
@@ -142,7 +175,7 @@ SUM_COLUMNS = (
     "stockout_days", "stockout_weeks", "on_hand_unit_days", "on_hand_value_days", "cogs", "revenue",
     "lost_revenue", "orders", "order_units", "expedites", "emergency_freight", "transfers_in",
     "transfer_units_in", "transfers_out", "transfer_units_out", "transfer_cost", "exception_days", "exceptions",
-    "replenishment_cycles", "stockout_cycles",
+    "replenishment_cycles", "stockout_cycles", "tasks", "tasks_by_people", "tasks_automatic", "task_wait_days",
 )  # fmt: skip
 RATIO_COLUMNS = (
     "unit_fill_rate", "line_fill_rate", "stockout_day_rate", "stockout_week_rate", "avg_on_hand_units",
@@ -152,6 +185,9 @@ RATIO_COLUMNS = (
 # replenishment_cycles: receipts (of any kind) in the measured days; stockout_cycles: those whose cycle (the days
 # since the series' previous receipt) had a stockout. cycle_service_level = 1 - stockout_cycles / cycles: the
 # share of replenishment cycles without a stockout (P1, Silver-Pyke-Thomas 6.4).
+# With limited attention (AttentionOption): tasks, the series-days with a proposal; tasks_by_people and
+# tasks_automatic, those executed by a planner or by an automation policy (the rest waited); task_wait_days, the
+# days the executed tasks had waited.
 
 
 @dataclass
@@ -162,6 +198,9 @@ class SimulationResult:
     measured_days: int
     orders: pd.DataFrame | None = (
         None  # with record_orders: series, day, kind, quantity, lead_time, available_day
+    )
+    tasks: pd.DataFrame | None = (
+        None  # with attention and record_orders: day, series, planner, value, age, outcome
     )
 
     def summary(self) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def _transfers(
     return receivers, got, donors, given
 
 
-def _expedite(
+def _expedite_proposals(
     day: int,
     on_hand: FloatArray,
     backlog: FloatArray,
@@ -119,8 +119,8 @@ def _expedite(
     pipeline: _Pipeline,
     option: ExpediteOption,
     eligible: npt.NDArray[np.bool_],
-) -> tuple[IntArray, FloatArray, IntArray]:
-    """Pull in the earliest not-yet-expedited supplier order when stock runs out before it arrives (in place)."""
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The expedites due today, changing nothing: (rows, pipeline slot, new available day, old available day)."""
     net = on_hand - backlog
     # A row can be at risk only if net - planned demand x (last arrival - day - 1) < 0 (earlier receipts >= 0):
     # only those rows are read from the slot matrix.
@@ -138,11 +138,26 @@ def _expedite(
     at_risk = has_order & (net[candidates] + earlier - planned_demand[candidates] * days_uncovered < -_EPS)
     new_day = np.maximum(day + 1, arrival - option.days_saved)
     chosen = np.flatnonzero(at_risk & (new_day < arrival))
-    rows, cols = candidates[chosen], column[chosen]
-    pipeline.available[rows, cols] = new_day[chosen]
+    return candidates[chosen], column[chosen], new_day[chosen], arrival[chosen]
+
+
+def _expedite(
+    day: int,
+    on_hand: FloatArray,
+    backlog: FloatArray,
+    planned_demand: FloatArray,
+    pipeline: _Pipeline,
+    option: ExpediteOption,
+    eligible: npt.NDArray[np.bool_],
+) -> tuple[IntArray, FloatArray, IntArray]:
+    """Pull in the earliest not-yet-expedited supplier order when stock runs out before it arrives (in place)."""
+    rows, cols, new_day, _ = _expedite_proposals(
+        day, on_hand, backlog, planned_demand, pipeline, option, eligible
+    )
+    pipeline.available[rows, cols] = new_day
     pipeline.kind[rows, cols] = _EXPEDITED
-    pipeline.next_due[rows] = np.minimum(pipeline.next_due[rows], new_day[chosen])
-    return rows, pipeline.quantity[rows, cols].copy(), new_day[chosen]
+    pipeline.next_due[rows] = np.minimum(pipeline.next_due[rows], new_day)
+    return rows, pipeline.quantity[rows, cols].copy(), new_day
 
 
 def _log_entry(

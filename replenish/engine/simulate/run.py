@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .attention import Attention, Book, attention_inputs, attention_step, task_log
 from .model import (
     _EPS,
     _SUPPLIER,
@@ -90,6 +91,8 @@ class _State:
     in_exception: npt.NDArray[np.bool_]
     short_in_cycle: npt.NDArray[np.bool_]  # a stockout since the series' last receipt
     log: list[dict[str, npt.NDArray[Any]]] = field(default_factory=list)
+    attention: Attention | None = None  # limited attention (attention.py): who works which task
+    blocked: npt.NDArray[np.bool_] | None = None  # today's tasks left waiting
 
 
 def simulate(
@@ -104,6 +107,8 @@ def simulate(
     levels = _levels(policy, n)
     inputs = _inputs(scenario, policy, opts, demand, demand_by_day, lines_by_day, levels)
     state = _initial_state(scenario, opts, n)
+    if opts.attention is not None:
+        state.attention = attention_inputs(opts.attention, n, policy.hub_lead_time_days)
     for day in range(n_days):
         _simulate_day(day, inputs, levels, state, policy, opts)
     return _result(scenario, opts, inputs, state)
@@ -279,6 +284,8 @@ def _simulate_day(
     today, filled, served, short, stockout = _receive_and_serve(day, inp, st, opts, measured)
     # 3. review: transfers, then supplier orders
     review = (day - inp.review_offset) % inp.review_period == 0
+    if st.attention is not None:
+        review = _attention_step(day, review, inp, lv, st, opts, measured)
     exception = np.zeros(inp.n, dtype=bool)
     if opts.transfers is not None:
         _transfer_step(day, review, inp, lv, st, opts, measured)
@@ -322,6 +329,22 @@ def _receive_and_serve(
     stockout = short > _EPS
     st.short_in_cycle |= stockout
     return today, filled, served, short, stockout
+
+
+def _attention_step(
+    day: int, review: npt.NDArray[np.bool_], inp: _Inputs, lv: _Levels, st: _State, opts: SimulationOptions,
+    measured: bool,
+) -> npt.NDArray[np.bool_]:  # fmt: skip
+    """Limited attention (attention.py): returns the review rows kept; `st.blocked`, the tasks left waiting."""
+    assert st.attention is not None
+    position = st.on_hand - st.backlog + st.on_order
+    book = Book(
+        review, position, lv.reorder_point, st.on_hand, st.backlog, inp.planned_demand, inp.unit_cost,
+        inp.supply_from, st.pipeline, lambda rows: _order_quantity(rows, position, inp, lv),
+        None if opts.expedite is None else (opts.expedite, inp.expedite_eligible),
+    )  # fmt: skip
+    st.blocked = attention_step(day, st.attention, book, st.acc if measured else None, opts.record_orders)
+    return review & ~st.blocked
 
 
 def _transfer_step(
@@ -427,8 +450,9 @@ def _order_step(
 
 def _expedite_step(day: int, inp: _Inputs, st: _State, opts: SimulationOptions, measured: bool) -> None:
     assert opts.expedite is not None and inp.expedite_eligible is not None and inp.expedite_fee is not None
+    eligible = inp.expedite_eligible if st.blocked is None else inp.expedite_eligible & ~st.blocked
     rows, quantity, new_day = _expedite(
-        day, st.on_hand, st.backlog, inp.planned_demand, st.pipeline, opts.expedite, inp.expedite_eligible
+        day, st.on_hand, st.backlog, inp.planned_demand, st.pipeline, opts.expedite, eligible
     )
     if measured:
         st.acc["expedites"][rows] += 1
@@ -520,7 +544,9 @@ def _result(scenario: Scenario, opts: SimulationOptions, inp: _Inputs, st: _Stat
             if st.log
             else _empty_log()
         )
+    tasks = task_log(st.attention) if st.attention is not None and opts.record_orders else None
     return SimulationResult(
+        tasks=tasks,
         per_series=_derive_ratios(per_series, measured_days, opts.days_per_year),
         per_class=_derive_ratios(grouped, measured_days, opts.days_per_year),
         total=_derive_ratios(total, measured_days, opts.days_per_year),

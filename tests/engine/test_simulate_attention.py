@@ -1,0 +1,200 @@
+"""Limited attention in the simulator (replenish/engine/simulate/attention.py): planners execute only the top K
+tasks a day each; unlimited attention is the plain policy, no attention is doing nothing, the queue's order holds.
+
+Expected values are worked out by hand or come from an independent run (the plain policy, a policy that never
+orders), never pasted back from the attention run's own output.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from replenish.engine import value as v
+from replenish.engine.simulate import (
+    OLDEST,
+    RANDOM,
+    SUM_COLUMNS,
+    UNLIMITED,
+    VALUE,
+    AttentionOption,
+    ExpediteOption,
+    InventoryPolicy,
+    Scenario,
+    SimulationOptions,
+    TransferOption,
+    simulate,
+)
+from replenish.engine.simulate.attention import days_to_stockout, select
+from replenish.engine.simulate.model import _FREE
+
+TASK_COLUMNS = {"tasks", "tasks_by_people", "tasks_automatic", "task_wait_days"}
+N, DAYS = 60, 120
+
+
+def _network(seed: int = 3):
+    """60 series (20 items x 3 locations), Poisson demand, random lead times, an (s, S) policy near its lead-time
+    demand, three planners."""
+    rng = np.random.default_rng(seed)
+    rate = rng.uniform(0.5, 12.0, N)
+    demand = rng.poisson(rate[:, None], (N, DAYS)).astype(float)
+    lead = rng.integers(3, 15, (N, DAYS))
+    scenario = Scenario(
+        demand=demand,
+        lead_times=lead,
+        initial_on_hand=np.ceil(rate * 10),
+        unit_cost=rng.uniform(2, 40, N),
+        unit_price=rng.uniform(45, 90, N),
+        item_group=np.repeat(np.arange(20), 3),
+        planning_daily_demand=rate,
+        planning_lead_time_days=np.full(N, 9.0),
+    )
+    policy = InventoryPolicy(reorder_point=np.ceil(rate * 9), order_up_to=np.ceil(rate * 16))
+    return scenario, policy, rate
+
+
+def _attention(rate, ordering, capacity, **kwargs):
+    mean, sd = v.horizon_demand(rate * 7, np.sqrt(rate * 7), 9.0, 2.0)
+    return AttentionOption(
+        capacity=capacity,
+        planner=np.arange(N) % 3,
+        ordering=ordering,
+        horizon_mean=mean,
+        horizon_sd=sd,
+        unit_margin=30.0,
+        lead_time_days=9.0,
+        lead_time_sd_days=2.0,
+        seed=7,
+        **kwargs,
+    )
+
+
+PLUS = SimulationOptions(
+    warmup_days=10,
+    expedite=ExpediteOption(days_saved=3, fee=20.0, freight_rate=0.05),
+    transfers=TransferOption(lead_time_days=2, cost_per_transfer=10.0),
+)
+
+
+def _measures(result):
+    return result.per_series[[c for c in SUM_COLUMNS if c not in TASK_COLUMNS]]
+
+
+def test_unlimited_attention_equals_the_plain_policy():
+    scenario, policy, rate = _network()
+    plain = simulate(scenario, policy, PLUS)
+    unlimited = simulate(scenario, policy, replace(PLUS, attention=_attention(rate, UNLIMITED, 0)))
+    pd.testing.assert_frame_equal(_measures(unlimited), _measures(plain))
+    assert plain.total["orders"].iloc[0] > 50 and plain.total["expedites"].iloc[0] > 0  # the test has teeth
+    total = unlimited.total.iloc[0]
+    # every task was executed by a person the day it was proposed
+    assert total["tasks"] == total["tasks_by_people"] > 0 and total["task_wait_days"] == 0
+
+
+def test_no_attention_and_no_automation_is_doing_nothing():
+    scenario, policy, rate = _network()
+    never = InventoryPolicy(reorder_point=-1e12, order_up_to=-1e12)  # a policy that never acts
+    nothing = simulate(scenario, never, PLUS)
+    options = replace(PLUS, attention=_attention(rate, VALUE, 0))
+    idle = simulate(scenario, policy, options)
+    pd.testing.assert_frame_equal(_measures(idle), _measures(nothing))
+    assert nothing.total["orders"].iloc[0] == 0 and idle.total["tasks"].iloc[0] > 0
+    assert idle.total["tasks_by_people"].iloc[0] == 0
+
+
+def _task_log(ordering, capacity=2, **kwargs):
+    scenario, policy, rate = _network()
+    options = SimulationOptions(
+        warmup_days=0, record_orders=True, attention=_attention(rate, ordering, capacity, **kwargs)
+    )
+    result = simulate(scenario, policy, options)
+    return result, result.tasks
+
+
+def test_value_ordering_executes_tasks_in_descending_value_per_planner_and_day():
+    result, log = _task_log(VALUE)
+    assert (log["outcome"] == "waited").sum() > 100 and (log["outcome"] == "person").sum() > 100
+    for (day, planner), tasks in log.groupby(["day", "planner"]):
+        done = tasks[tasks["outcome"] == "person"]
+        waited = tasks[tasks["outcome"] == "waited"]
+        assert len(done) <= 2
+        if len(waited):
+            assert len(done) == 2  # capacity is used before anything waits
+            assert done["value"].min() >= waited["value"].max()
+    # orders placed are exactly the executed tasks (no automation here)
+    assert result.total["orders"].iloc[0] == result.total["tasks_by_people"].iloc[0]
+
+
+def test_oldest_first_executes_the_longest_waiting_tasks():
+    _, log = _task_log(OLDEST)
+    checked = 0
+    for _, tasks in log.groupby(["day", "planner"]):
+        done = tasks[tasks["outcome"] == "person"]
+        waited = tasks[tasks["outcome"] == "waited"]
+        if len(waited):
+            assert done["age"].min() >= waited["age"].max()
+            checked += 1
+    assert checked > 20
+    # a task waits until it is executed: its age grows one a day
+    series = log[log["series"] == log.loc[log["outcome"] == "waited", "series"].iloc[0]].sort_values("day")
+    run = series["age"].to_numpy()
+    assert (np.diff(run)[np.diff(series["day"].to_numpy()) == 1] <= 1).all() and run.max() >= 1
+
+
+def test_automation_executes_small_eligible_supplier_orders_without_capacity():
+    # every series eligible, a value limit above every task: all orders are automatic, people do nothing
+    result, log = _task_log(RANDOM, capacity=0, auto_eligible=True, auto_max_value=1e12)
+    assert (log["outcome"] == "automatic").all() and len(log) > 100
+    scenario, policy, _ = _network()
+    plain = simulate(scenario, policy, SimulationOptions(warmup_days=0))
+    pd.testing.assert_frame_equal(_measures(result), _measures(plain))
+    # a zero limit automates only the tasks worth nothing (cost above benefit)
+    _, log = _task_log(RANDOM, capacity=0, auto_eligible=True, auto_max_value=0.0)
+    automatic = log[log["outcome"] == "automatic"]
+    assert len(automatic) and (automatic["value"] == 0).all()
+    assert (log.loc[log["outcome"] == "waited", "value"] > 0).all()
+
+
+def test_select_takes_the_first_k_per_planner_in_the_orderings_order():
+    planner = np.array([0, 0, 0, 1, 1, 1, 1])
+    value = np.array([5.0, 9.0, 1.0, 3.0, 3.0, 8.0, 0.0])
+    age = np.array([0, 0, 4, 1, 2, 0, 9])
+    rng = np.random.default_rng(0)
+    assert select(planner, value, age, VALUE, 2, rng).tolist() == [
+        1,
+        1,
+        0,
+        0,
+        1,
+        1,
+        0,
+    ]  # ties by age: 4 before 3
+    assert select(planner, value, age, OLDEST, 1, rng).tolist() == [0, 0, 1, 0, 0, 0, 1]
+    assert select(planner, value, age, UNLIMITED, 0, rng).all()
+    picked = select(planner, value, age, RANDOM, 2, rng)
+    assert picked[:3].sum() == 2 and picked[3:].sum() == 2
+
+
+def test_days_to_stockout_walks_the_receipts_in_arrival_order():
+    # day 10; net 12 units, 4 a day: runs out after 3 days unless a receipt lands before. Series 0: receipt of 20 on
+    # day 12 (1 day of demand before it: 12 - 4 = 8 left), then 28 units = 7 days -> 3 + ... computed on the level
+    # before each receipt: before day 12 cover 3 days >= 1 day wait; before the free slot 32 / 4 = 8 days: 8.
+    # Series 1: the receipt lands on day 16 (5 days away) after the 3 days of cover: 3.
+    # Series 2: already short (net -5): 0. Series 3: no demand: never (inf).
+    net = np.array([12.0, 12.0, -5.0, 10.0])
+    daily = np.array([4.0, 4.0, 1.0, 0.0])
+    available = np.array([[12, _FREE], [16, _FREE], [_FREE, _FREE], [_FREE, _FREE]], dtype=np.int64)
+    quantity = np.array([[20.0, 0.0], [20.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    got = days_to_stockout(np.arange(4), net, daily, available, quantity, 10)
+    assert got[0] == pytest.approx(8.0) and got[1] == pytest.approx(3.0)
+    assert got[2] == 0.0 and np.isinf(got[3])
+
+
+def test_bad_attention_options_are_clear_errors():
+    scenario, policy, rate = _network()
+    with pytest.raises(ValueError, match="ordering must be one of"):
+        simulate(scenario, policy, SimulationOptions(attention=_attention(rate, "alphabetical", 5)))
+    with pytest.raises(ValueError, match="planner must be a scalar or have shape"):
+        bad = AttentionOption(capacity=5, planner=[0, 1])
+        simulate(scenario, policy, SimulationOptions(attention=bad))
