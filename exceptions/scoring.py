@@ -1,5 +1,6 @@
 """The exceptions' adapter to the value module (replenish/engine/value.py) and the confidence definition
-(replenish/engine/confidence.py): settings from Django, the stored JSON of the parts, what a proposal spends.
+(replenish/engine/confidence.py): settings from Django (replenish/value_settings.py, imported here for the
+refresh and the decision services), the stored JSON of the parts, what a proposal spends.
 
 No formula lives here: the value, its parts, the spend of an action and confidence are computed by the engine
 modules, which the simulator and the acceptance model call too.
@@ -10,23 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
-from django.conf import settings
 
 from replenish.engine import value as v
-
-
-def value_settings() -> v.ValueSettings:
-    """The value module's settings from Django's (DISTOPS_HOLDING_RATE, DISTOPS_ORDERING_COST, ...)."""
-    return v.ValueSettings(
-        holding_rate=float(settings.DISTOPS_HOLDING_RATE),
-        ordering_cost=float(settings.DISTOPS_ORDERING_COST),
-        review_days=float(settings.DISTOPS_REVIEW_DAYS),
-        obsolescence_share=float(settings.DISTOPS_OBSOLESCENCE_SHARE),
-        expedite_fee_flat=float(settings.DISTOPS_EXPEDITE_FEE_FLAT),
-        expedite_fee_rate=float(settings.DISTOPS_EXPEDITE_FEE_RATE),
-        transfer_freight_flat=float(settings.DISTOPS_TRANSFER_FREIGHT_FLAT),
-        transfer_freight_rate=float(settings.DISTOPS_TRANSFER_FREIGHT_RATE),
-    )
+from replenish.value_settings import value_settings
 
 
 def _round(value, places: int = 3):

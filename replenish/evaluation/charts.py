@@ -9,7 +9,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from .report import ACCEPTANCE_TARGET_TOLERANCE
+from .report import ACCEPTANCE_TARGET_TOLERANCE, POLICY_LABELS
 
 POLICY_COLORS = {"static": "#8a5a00", "dynamic": "#1f5fbf", "dynamic_plus": "#1b7f3b"}
 GROUPS = ("A", "B", "C")
@@ -220,6 +220,7 @@ def report_tables(report: dict[str, Any]) -> dict[str, Any]:
         "classes": classes,
         "acceptance": acceptance,
         "sweep": sweep_tables(report),
+        "attention": attention_table(report),
     }
 
 
@@ -272,6 +273,57 @@ def sweep_tables(report: dict[str, Any]) -> dict[str, Any] | None:
             for row in sweep["totals"]
             if row["policy"] != "static"
         ],
+    }
+
+
+ATTENTION_COLUMNS = (
+    ("unit_fill_rate", "Fill (units)", "pct"),
+    ("line_fill_rate", "Fill (lines)", "pct"),
+    ("avg_on_hand_value", "Avg inventory", "money"),
+    ("expedites", "Expedites", "int"),
+    ("emergency_freight", "Emergency freight", "money"),
+    ("tasks_by_people", "Tasks by people", "int"),
+    ("tasks_automatic", "Automatic", "int"),
+    ("waited_share", "Task-days waiting", "pct"),
+    ("average_wait_days", "Avg wait (days)", "num"),
+    ("fill_share", "Fill improvement captured", "pct"),
+    ("inventory_share", "Inventory improvement captured", "pct"),
+)
+
+
+def attention_table(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The attention simulation (evaluation/attention.py) formatted: static min-max, then one row per ordering."""
+    section = report.get("attention")
+    if not section:
+        return None
+    rows = [{"label": section["static"]["label"], "ordering": "static", "row": section["static"]}]
+    rows += [{"label": row["label"], "ordering": row["ordering"], "row": row} for row in section["rows"]]
+    check = section.get("acceptance") or {}
+    return {
+        "capacity": section["capacity"],
+        "planners": section["planners"],
+        "planner_source": section["planner_source"],
+        "policy": POLICY_LABELS.get(section["policy"], section["policy"]),
+        "automation": section["automation"],
+        "columns": [label for _key, label, _kind in ATTENTION_COLUMNS],
+        "rows": [
+            {
+                "label": r["label"],
+                "ordering": r["ordering"],
+                "cells": [display(r["row"].get(key), kind) for key, _label, kind in ATTENTION_COLUMNS],
+            }
+            for r in rows
+        ],
+        "check": check
+        and {
+            "met": check["met"],
+            "fill": display(check["fill_share"], "pct"),
+            "inventory": display(check["inventory_share"], "pct"),
+            "oldest": display(check["oldest_fill_share"], "pct"),
+            "fill_ok": check["fill_ok"],
+            "inventory_ok": check["inventory_ok"],
+            "beats_oldest": check["beats_oldest"],
+        },
     }
 
 

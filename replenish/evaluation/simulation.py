@@ -30,6 +30,7 @@ from django.utils import timezone
 from replenish.engine import simulate as sim
 from replenish.engine.network import PoolingSettings
 
+from .attention import AttentionSettings, attention_comparison
 from .calibration import calibrate
 from .days import spread_periods_to_days
 from .planning import TRANSFER_LEAD_TIME_DAYS, PlanSchedule, average_position, dynamic_policy, plan_schedule
@@ -74,8 +75,10 @@ def simulation_run(
     target_levels: Sequence[float] | None = None,
     seeds: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
+    attention: AttentionSettings | None = None,
 ) -> dict[str, Any]:
     """Simulate the policies over `weeks` the planner never saw and return the report (see the module doc).
+    `attention` adds the attention simulation (attention.py: planners working K tasks a day each).
 
     `targets` (class, value) set service targets; `target_levels` runs once per level with every class at it;
     `seeds` runs once per simulation seed (default: `seed` alone). Several runs: the first run's report carries
@@ -95,6 +98,7 @@ def simulation_run(
             frontier=frontier,
             progress=progress,
             policy_table=policy_table,
+            attention=attention,
         ).report
 
     return run_grid(
@@ -123,8 +127,11 @@ def evaluate(
     calibration: bool = False,
     progress: Callable[[str], None] | None = None,
     policy_table: pd.DataFrame | None = None,
+    attention: AttentionSettings | None = None,
 ) -> Evaluation:
     say = progress or (lambda _message: None)
+    if attention is not None:
+        attention.validate()
     unknown = [p for p in policies if p not in POLICY_LABELS]
     if unknown or not policies:
         raise EvaluationError(
@@ -180,6 +187,18 @@ def evaluate(
         timings["simulate.static_frontier"] = _lap(started)
         say(f"static min-max frontier: simulated in {timings['simulate.static_frontier']:.1f} s")
     report = assemble_report(results, labels, schedule.plan, measured_days=measured_days, frontier=curve)
+    if attention is not None:
+        started = time.perf_counter()
+
+        def setup(name: str) -> tuple[sim.Scenario, sim.InventoryPolicy, sim.SimulationOptions]:
+            policy, options, start = policy_setup(name, window, schedule, scenario, warmup_days=warmup_days)
+            return replace(scenario_for(name, scenario, schedule), initial_on_hand=start), policy, options
+
+        report["attention"] = attention_comparison(
+            attention, window=window, schedule=schedule, scenario=scenario, warmup_days=warmup_days, seed=seed,
+            static=results.get(STATIC), setup=setup, progress=say,
+        )  # fmt: skip
+        timings["simulate.attention"] = _lap(started)
     report["kind"] = "simulation"
     report["parameters"] = {
         "demand": demand,

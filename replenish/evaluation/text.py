@@ -275,3 +275,59 @@ def sweep_section(report: dict[str, Any]) -> list[str]:
         + f" (mean and {sweep['confidence']:.0%} interval over the seeds):"
     )
     return ["", heading, *sweep_rows(report), "(The per-class and total tables above are the first run's.)"]
+
+
+ATTENTION_COLUMNS = (
+    ("unit_fill_rate", "fill units", "pct"),
+    ("line_fill_rate", "fill lines", "pct"),
+    ("avg_on_hand_value", "avg inventory", "money"),
+    ("expedites", "expedites", "int"),
+    ("emergency_freight", "emerg. freight", "money"),
+    ("tasks_by_people", "by people", "int"),
+    ("tasks_automatic", "automatic", "int"),
+    ("waited_share", "waited", "pct"),
+    ("average_wait_days", "avg wait d", "num"),
+    ("fill_share", "fill captured", "pct"),
+    ("inventory_share", "inv. captured", "pct"),
+)
+
+
+def attention_section(report: dict[str, Any]) -> list[str]:
+    """The attention simulation: per ordering the measures and the share of the unlimited-attention improvement
+    over static min-max captured (nothing without --attention)."""
+    section = report.get("attention")
+    if not section:
+        return []
+    automation = section["automation"]
+    auto = (
+        "no automation"
+        if automation is None
+        else f"automation: {automation['abc']}-class {automation['xyz']} supplier orders up to "
+        f"{automation['max_value']:,.0f} at confidence >= {automation['min_confidence']:g} "
+        f"({automation['eligible_series']:,} SKU-locations eligible)"
+    )
+    header = ["ordering", *[label for _, label, _ in ATTENTION_COLUMNS]]
+    static = section["static"]
+    rows = [["static min-max", *[_format(static.get(key), kind) for key, _, kind in ATTENTION_COLUMNS]]]
+    rows += [
+        [row["ordering"], *[_format(row.get(key), kind) for key, _, kind in ATTENTION_COLUMNS]]
+        for row in section["rows"]
+    ]
+    lines = [
+        "",
+        f"Attention: {section['capacity']} tasks per planner per day, {section['planners']} planners "
+        f"({section['planner_source']}), tasks from {section['policy']}; {auto}.",
+        *_table(header, rows),
+        "Captured: (ordering - static) / (unlimited - static), unit fill in points and average inventory value.",
+    ]
+    check = section.get("acceptance")
+    if check:
+        beats = check["beats_oldest"]
+        lines.append(
+            f"Acceptance (>= 90% of the improvement on fill and inventory, clearly more than oldest first): "
+            f"{'met' if check['met'] else 'NOT met'} (fill {_format(check['fill_share'], 'pct')}, inventory "
+            f"{_format(check['inventory_share'], 'pct')}, oldest first fill "
+            f"{_format(check['oldest_fill_share'], 'pct')}"
+            f"{'' if beats is None else ', clearly more' if beats else ', not clearly more'})."
+        )
+    return lines

@@ -115,7 +115,7 @@ def _task_log(ordering, capacity=2, **kwargs):
 def test_value_ordering_executes_tasks_in_descending_value_per_planner_and_day():
     result, log = _task_log(VALUE)
     assert (log["outcome"] == "waited").sum() > 100 and (log["outcome"] == "person").sum() > 100
-    for (day, planner), tasks in log.groupby(["day", "planner"]):
+    for _, tasks in log.groupby(["day", "planner"]):
         done = tasks[tasks["outcome"] == "person"]
         waited = tasks[tasks["outcome"] == "waited"]
         assert len(done) <= 2

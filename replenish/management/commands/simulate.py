@@ -1,11 +1,14 @@
-"""python manage.py simulate [--weeks 26] [--demand generated|actuals] [--policy ...] [--json]"""
+"""python manage.py simulate [--weeks 26] [--demand generated|actuals] [--policy ...] [--attention K] [--json]"""
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from replenish.engine import simulate as sim
 from replenish.evaluation import text
+from replenish.evaluation.attention import AttentionSettings
 from replenish.evaluation.charts import report_html, tradeoff_png
+from replenish.evaluation.report import DYNAMIC, DYNAMIC_PLUS
 from replenish.evaluation.services import simulation_report_create
 from replenish.evaluation.simulation import (
     DAY_SPREADS,
@@ -73,6 +76,38 @@ class Command(BaseCommand):
             action="store_true",
             help="skip the service calibration on the last 39 weeks of training history",
         )
+        parser.add_argument(
+            "--attention",
+            type=int,
+            metavar="K",
+            help="also simulate planners working only the top K tasks per person per day (DistOps' ranking, oldest "
+            "first, random, unlimited) and report the share of the unlimited-attention improvement captured",
+        )
+        parser.add_argument(
+            "--orderings",
+            action="append",
+            metavar="NAME",
+            help=f"orderings for --attention, repeatable or comma-separated: {', '.join(sim.ORDERINGS)} (default: "
+            "all; unlimited always runs)",
+        )
+        parser.add_argument(
+            "--attention-policy",
+            choices=[DYNAMIC, DYNAMIC_PLUS],
+            default=DYNAMIC_PLUS,
+            help="the DistOps policy whose proposals become tasks (default dynamic_plus: orders, transfers, "
+            "expedites)",
+        )
+        parser.add_argument(
+            "--no-automation",
+            action="store_true",
+            help="with --attention: no task is executed automatically (default: the seeded automation policy, "
+            "small C-class replenishment POs, runs without a person)",
+        )
+        parser.add_argument(
+            "--planners",
+            type=int,
+            help="with --attention: N planners dealt round-robin over the SKU-locations (default: the buyers)",
+        )
         parser.add_argument("--json", action="store_true", help="print the report as JSON (for machines)")
         parser.add_argument("--no-save", action="store_true", help="do not store the report in the app")
         parser.add_argument("--png", metavar="FILE", help="also write the trade-off chart as a PNG")
@@ -94,6 +129,7 @@ class Command(BaseCommand):
                 frontier=not options["no_frontier"],
                 calibration=not options["no_calibration"],
                 progress=(lambda message: self.stderr.write(f"  {message}")) if verbose else None,
+                attention=_attention(options),
                 **target_options(options),
             )
         except (EvaluationError, ValueError) as error:
@@ -111,6 +147,19 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, indent=2, allow_nan=False))
             return
         write_report(self, report)
+
+
+def _attention(options: dict) -> AttentionSettings | None:
+    if options["attention"] is None:
+        return None
+    orderings = _policies(options["orderings"]) or list(sim.ORDERINGS)
+    return AttentionSettings(
+        capacity=options["attention"],
+        orderings=tuple(orderings),
+        policy=options["attention_policy"],
+        automation=not options["no_automation"],
+        planners=options["planners"],
+    )
 
 
 def _policies(values: list[str] | None) -> list[str]:
@@ -139,6 +188,8 @@ def write_report(command: BaseCommand, report: dict) -> None:
     for line in text.acceptance_lines(report):
         out.write(line)
     for line in text.sweep_section(report):
+        out.write(line)
+    for line in text.attention_section(report):
         out.write(line)
     frontier = text.frontier_lines(report)
     if frontier:
