@@ -82,6 +82,16 @@ def edi_sender() -> tuple[str, str]:
     return _get("DISTOPS_EDI_QUALIFIER"), _get("DISTOPS_EDI_SENDER_ID")
 
 
+TA1_POLICIES = ("requested", "errors", "always", "never")
+
+
+def edi_ta1() -> str:
+    # X12 asks for a TA1 when ISA14 is 1; "errors" also answers every broken interchange envelope (a partner that
+    # never asks would otherwise not hear why nothing was applied). An unknown value means the default.
+    value = str(_get("DISTOPS_EDI_TA1")).strip().lower()
+    return value if value in TA1_POLICIES else "requested"
+
+
 def max_units() -> int:
     # Quantities above this are absurd for one line, balance or task (whole base units): rejected, not applied.
     return int(_get("DISTOPS_MAX_UNITS"))

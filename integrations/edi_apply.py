@@ -299,6 +299,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
                     "message": f"PO1 line {n} ({_parts_text(line.part_numbers)}): matches no line of PO "
                     f"{po.number}",
                     "segment": "PO1",
+                    "line": n,
                 }
             )
             continue
@@ -322,6 +323,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
                     {
                         "message": f"PO1 line {n} ACK03: unknown unit of measure '{quantity_ack.uom}'",
                         "segment": "ACK",
+                        "line": n,
                         "element": 3,
                     }
                 )
@@ -332,6 +334,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
                         "message": f"PO1 line {n} ACK02: {quantity_ack.quantity} {quantity_ack.uom} is not a "
                         f"whole number of base units",
                         "segment": "ACK",
+                        "line": n,
                         "element": 2,
                     }
                 )
@@ -342,6 +345,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
                         "message": f"PO1 line {n} ACK02: {quantity:g} units acknowledged against "
                         f"{target.quantity_ordered} ordered is an absurd quantity",
                         "segment": "ACK",
+                        "line": n,
                         "element": 2,
                     }
                 )
@@ -355,6 +359,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
                             "message": f"PO1 line {n}: {quantity:g} acknowledged is less than the "
                             f"{target.quantity_received} already received",
                             "segment": "ACK",
+                            "line": n,
                         }
                     )
                     continue
@@ -368,6 +373,7 @@ def apply_855(ack: PurchaseOrderAcknowledgement, ctx: EdiContext) -> dict:
                         "message": f"PO1 line {n}: promised date {new_date} is not plausible for a PO ordered "
                         f"on {po.order_date}",
                         "segment": "ACK",
+                        "line": n,
                         "element": 5,
                     }
                 )
@@ -459,6 +465,7 @@ def apply_846(advice: InventoryAdvice, ctx: EdiContext) -> dict:
                     {
                         "message": f"LIN {n} ({part}) QTY03: unknown unit of measure '{record.uom}'",
                         "segment": "QTY",
+                        "line": n,
                         "element": 3,
                     }
                 )
@@ -480,6 +487,7 @@ def apply_846(advice: InventoryAdvice, ctx: EdiContext) -> dict:
                 {
                     "message": f"LIN {n} ({part}) QTY02: {record.quantity} is not a plausible whole quantity",
                     "segment": "QTY",
+                    "line": n,
                     "element": 2,
                 }
             )
@@ -489,6 +497,7 @@ def apply_846(advice: InventoryAdvice, ctx: EdiContext) -> dict:
                 {
                     "message": f"LIN {n} ({part}) DTM02: {record.date} is not a plausible date",
                     "segment": "DTM",
+                    "line": n,
                     "element": 2,
                 }
             )

@@ -1,4 +1,5 @@
-"""Outbound X12 on the Django side: control numbers, 997 acknowledgements of what we received, 850 purchase orders.
+"""Outbound X12 on the Django side: control numbers, 997 and TA1 acknowledgements of what we received, 850 purchase
+orders.
 
 Control numbers come from `EdiControlCounter` rows incremented under a row lock inside the caller's transaction,
 so two workers never write the same ISA13/GS06 and a rolled-back document gives its number back.
@@ -7,6 +8,7 @@ so two workers never write the same ISA13/GS06 and a rolled-back document gives 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +18,8 @@ from django.utils import timezone
 from replenish.models import Item, Location, Supplier, SupplierItem
 
 from . import conf
-from .edi import EdiGenerationError
+from .edi import EdiError, EdiGenerationError
+from .edi.interchange_ack import generate_ta1, ta1_envelope, ta1_verdict
 from .edi.x12 import (
     Envelope,
     FunctionalGroup,
@@ -47,9 +50,14 @@ def next_control_number(name: str) -> int:
 
 
 def acknowledge_group(
-    *, interchange: Interchange, group: FunctionalGroup, message: InboxMessage
+    *,
+    interchange: Interchange,
+    group: FunctionalGroup,
+    message: InboxMessage,
+    application_errors: Mapping[str, Sequence[EdiError]] | None = None,
 ) -> EdiDocument | str:
-    """Write and store the 997 for one received functional group; returns the document, or why none was written."""
+    """Write and store the 997 for one received functional group, once its sets were applied (a set the
+    application refused is reported R); returns the document, or why none was written."""
     if group.functional_id_code == "FA":
         return "a 997 is not acknowledged with another 997"
     try:
@@ -61,7 +69,7 @@ def acknowledge_group(
             transaction_set_control_number=next_control_number("st"),
             created_at=timezone.localtime(),
         )
-        text = generate_997(group, envelope)
+        text = generate_997(group, envelope, application_errors=application_errors)
     except EdiGenerationError as exc:
         return f"no 997 could be written for the group at segment {group.position}: {exc}"
     status = text.split("AK9*", 1)[1][:1] if "AK9*" in text else ""
@@ -72,6 +80,44 @@ def acknowledge_group(
         interchange_control_number=str(envelope.interchange_control_number),
         group_control_number=str(envelope.group_control_number),
         reference=group.control_number,
+        status=status,
+        text=text,
+        message=message,
+    )
+
+
+def ta1_wanted(interchange: Interchange, *, duplicate: bool = False) -> bool:
+    """Whether the DISTOPS_EDI_TA1 policy answers this interchange with a TA1."""
+    policy = conf.edi_ta1()
+    if policy == "never":
+        return False
+    broken = duplicate or any(e.is_error for e in interchange.errors)
+    return policy == "always" or interchange.acknowledgment_requested or (policy == "errors" and broken)
+
+
+def acknowledge_interchange(
+    *, interchange: Interchange, message: InboxMessage, duplicate: bool = False
+) -> EdiDocument | str | None:
+    """Write and store the TA1 for one received interchange when the policy asks for one (None otherwise)."""
+    if not ta1_wanted(interchange, duplicate=duplicate):
+        return None
+    try:
+        envelope = ta1_envelope(
+            interchange,
+            interchange_control_number=next_control_number("isa"),
+            created_at=timezone.localtime(),
+        )
+        text = generate_ta1(interchange, envelope, duplicate=duplicate)
+    except EdiGenerationError as exc:
+        return f"no TA1 could be written for interchange {interchange.control_number}: {exc}"
+    status, _code = ta1_verdict(interchange, duplicate=duplicate)
+    return EdiDocument.objects.create(
+        direction=EdiDocument.Direction.OUTBOUND,
+        transaction_set_id="TA1",
+        partner=f"{interchange.sender_qualifier}:{interchange.sender_id}",
+        interchange_control_number=str(envelope.interchange_control_number),
+        group_control_number="",
+        reference=interchange.control_number[:80],
         status=status,
         text=text,
         message=message,

@@ -324,6 +324,9 @@ DISTOPS_ERP_PULL_RETRIES = env.int("DISTOPS_ERP_PULL_RETRIES", default=3)
 DISTOPS_ERP_PULL_BACKOFF_BASE_SECONDS = env.float("DISTOPS_ERP_PULL_BACKOFF_BASE_SECONDS", default=0.5)
 DISTOPS_EDI_QUALIFIER = env.str("DISTOPS_EDI_QUALIFIER", default="ZZ")
 DISTOPS_EDI_SENDER_ID = env.str("DISTOPS_EDI_SENDER_ID", default="DISTOPS")
+# TA1 interchange acknowledgements: "requested" (when the partner's ISA14 is 1), "errors" (also for every
+# interchange with an envelope error), "always" or "never".
+DISTOPS_EDI_TA1 = env.str("DISTOPS_EDI_TA1", default="requested")
 DISTOPS_MAX_UNITS = env.int("DISTOPS_MAX_UNITS", default=10_000_000)
 DISTOPS_LEAD_TIME_OUTLIER_DAYS = env.int("DISTOPS_LEAD_TIME_OUTLIER_DAYS", default=180)
 # Exceptions: a refresh chunk creating more exceptions than this audits their creation in one batch event.

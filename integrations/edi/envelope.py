@@ -163,6 +163,8 @@ class _InterchangeParser:
             elif seg.id == "IEA":
                 iea = seg
                 break
+            elif seg.id == "TA1":
+                continue  # an interchange acknowledgement travels outside any functional group
             else:
                 scope.report(
                     ErrorCode.SEGMENT_OUTSIDE_GROUP,
@@ -442,6 +444,7 @@ class _InterchangeParser:
                     errors=group_errors,
                     interchange_control_number=icn,
                     position=gs.position,
+                    interchange_errors=interchange_errors,
                 )
             )
         return Interchange(
@@ -460,6 +463,8 @@ class _InterchangeParser:
             errors=interchange_errors,
             declared_group_count=declared_groups,
             position=isa.position,
+            date_text=isa.get(9),
+            time_text=isa.get(10),
         )
 
 
@@ -493,6 +498,13 @@ def parse_envelopes(
                     f"after the interchange {interchanges[-1].control_number} the file continues at offset "
                     f"{cursor.pos} with '{preview(text, cursor.pos)}' where an ISA or the end of the file was "
                     f"expected; the rest of the file was not read",
+                )
+            elif text.startswith(("UNA", "UNB"), cursor.pos):
+                file_scope.report(
+                    ErrorCode.EDIFACT_NOT_SUPPORTED,
+                    f"the file is UN/EDIFACT (it starts with {text[cursor.pos : cursor.pos + 3]}), not X12: "
+                    f"EDIFACT interchanges are not supported, only X12 (ISA ... IEA); ask the partner for X12 "
+                    f"or convert the file; nothing was read",
                 )
             else:
                 file_scope.report(

@@ -64,6 +64,10 @@ class ErrorCode(StrEnum):
     HL_LEVEL_ORDER = "HL_LEVEL_ORDER"
     ASN_ITEM_WITHOUT_ORDER = "ASN_ITEM_WITHOUT_ORDER"
     COUNT_MISMATCH = "COUNT_MISMATCH"
+    # the application refused a syntactically sound set (unknown purchase order, absurd quantity ...)
+    NOT_APPLIED = "NOT_APPLIED"
+    # EDIFACT
+    EDIFACT_NOT_SUPPORTED = "EDIFACT_NOT_SUPPORTED"
 
 
 # X12 997 AK304 segment syntax error codes (004010)

@@ -7,14 +7,14 @@ output is deterministic; storing and incrementing control numbers is the Django 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from .documents import Party
 from .elements import Delimiters
-from .errors import AK502_SEGMENTS_IN_ERROR, EdiError, EdiGenerationError, Severity
+from .errors import AK502_SEGMENTS_IN_ERROR, EdiError, EdiGenerationError, ErrorCode
 from .results import FunctionalGroup, Interchange, SetStatus, TransactionSet
 
 MAX_CONTROL_NUMBER = 999_999_999
@@ -127,14 +127,10 @@ def _fixed(value: str, width: int, what: str) -> str:
     return value.ljust(width)
 
 
-def _interchange(
-    envelope: Envelope, functional_id: str, body: list[tuple[str, tuple[str | None, ...]]]
-) -> str:
-    """ISA/GS/ST + body + SE/GE/IEA as text."""
+def _isa(envelope: Envelope) -> tuple[_Writer, int]:
+    """A writer holding the ISA segment of `envelope`, and the interchange control number."""
     d = envelope.delimiters
     icn = _check_control(envelope.interchange_control_number, "interchange control number")
-    gcn = _check_control(envelope.group_control_number, "group control number")
-    tcn = _check_control(envelope.transaction_set_control_number, "transaction set control number")
     version = envelope.interchange_version
     if not (len(version) == 5 and version.isdigit()):
         raise EdiGenerationError(f"interchange version '{version}' must be 5 digits (e.g. 00401)")
@@ -175,6 +171,17 @@ def _interchange(
         d.component,
         delimiter_elements=(11, 16),
     )
+    return writer, icn
+
+
+def _interchange(
+    envelope: Envelope, functional_id: str, body: list[tuple[str, tuple[str | None, ...]]]
+) -> str:
+    """ISA/GS/ST + body + SE/GE/IEA as text."""
+    writer, icn = _isa(envelope)
+    gcn = _check_control(envelope.group_control_number, "group control number")
+    tcn = _check_control(envelope.transaction_set_control_number, "transaction set control number")
+    created = envelope.created_at
     writer.add(
         "GS",
         functional_id,
@@ -294,21 +301,43 @@ def _safe(value: str | None, delimiters: Delimiters, limit: int = 99) -> str | N
     return value[:limit]
 
 
-def _set_loop(ts: TransactionSet, d: Delimiters) -> list[tuple[str, tuple[str | None, ...]]]:
+def _set_errors(ts: TransactionSet, application_errors: Sequence[EdiError]) -> list[EdiError]:
+    """What the 997 reports for one set: its own errors, then what the application refused in it."""
+    return [*ts.errors, *application_errors]
+
+
+def set_verdict(ts: TransactionSet, application_errors: Sequence[EdiError] = ()) -> SetStatus:
+    """The set's verdict as the 997 reports it: rejected when the set itself, its functional group, its
+    interchange envelope or the application refused it; accepted with errors for warnings only."""
+    errors = _set_errors(ts, application_errors)
+    if any(e.is_error for e in errors) or any(e.is_error for e in ts.envelope_errors):
+        return SetStatus.REJECTED
+    return SetStatus.ACCEPTED_WITH_ERRORS if errors else SetStatus.ACCEPTED
+
+
+def _nameable(error: EdiError) -> bool:
+    if error.segment_id is None or error.segment_position_in_set is None:
+        return False
+    if not _NAMEABLE_SEGMENT_ID.match(error.segment_id):
+        return False  # an unreadable segment id cannot be named in AK301; AK5 code 5 still reports it
+    # envelope problems (SE01, SE02 ...) are reported by AK5 codes, not by an AK3
+    return error.segment_syntax_code is not None or not error.is_error or error.code is ErrorCode.NOT_APPLIED
+
+
+def _set_loop(
+    ts: TransactionSet, d: Delimiters, application_errors: Sequence[EdiError] = ()
+) -> list[tuple[str, tuple[str | None, ...]]]:
     out: list[tuple[str, tuple[str | None, ...]]] = [("AK2", (ts.transaction_set_id, ts.control_number))]
+    errors = _set_errors(ts, application_errors)
     noted: dict[tuple[str, int], list[EdiError]] = {}
-    for error in ts.errors:
-        if error.segment_id is None or error.segment_position_in_set is None:
-            continue
-        if not _NAMEABLE_SEGMENT_ID.match(error.segment_id):
-            continue  # an unreadable segment id cannot be named in AK301; AK5 code 5 still reports it
-        if error.segment_syntax_code is None and error.severity is Severity.ERROR:
-            continue  # envelope problems (SE01, SE02 ...) are reported by AK5 codes
-        noted.setdefault((error.segment_id, error.segment_position_in_set), []).append(error)
-    for (segment_id, position), errors in sorted(noted.items(), key=lambda item: item[0][1]):
-        segment_code = next((e.segment_syntax_code for e in errors if e.segment_syntax_code), None)
+    for error in errors:
+        if _nameable(error):
+            assert error.segment_id is not None and error.segment_position_in_set is not None
+            noted.setdefault((error.segment_id, error.segment_position_in_set), []).append(error)
+    for (segment_id, position), found in sorted(noted.items(), key=lambda item: item[0][1]):
+        segment_code = next((e.segment_syntax_code for e in found if e.segment_syntax_code), None)
         out.append(("AK3", (segment_id, str(position), None, segment_code)))
-        for error in errors:
+        for error in found:
             if error.element_syntax_code is None or error.element_position is None:
                 continue
             position_text = str(error.element_position)
@@ -317,27 +346,35 @@ def _set_loop(ts: TransactionSet, d: Delimiters) -> list[tuple[str, tuple[str | 
             out.append(
                 ("AK4", (position_text, None, error.element_syntax_code, _safe(error.element_value, d)))
             )
-    status = ts.status
+    status = set_verdict(ts, application_errors)
     if status is SetStatus.ACCEPTED:
         out.append(("AK5", ("A",)))
     else:
-        codes = [e.set_syntax_code for e in ts.errors if e.set_syntax_code]
-        if any(e.segment_syntax_code for e in ts.errors):
+        codes = [e.set_syntax_code for e in errors if e.set_syntax_code]
+        if noted and any(e.is_error for found in noted.values() for e in found):
             codes.append(AK502_SEGMENTS_IN_ERROR)
         letter = "R" if status is SetStatus.REJECTED else "E"
         out.append(("AK5", (letter, *_dedupe(codes, 5))))
     return out
 
 
-def generate_997(group: FunctionalGroup, envelope: Envelope) -> str:
+def generate_997(
+    group: FunctionalGroup,
+    envelope: Envelope,
+    *,
+    application_errors: Mapping[str, Sequence[EdiError]] | None = None,
+) -> str:
     """Functional acknowledgement of one received functional group.
 
-    AK5 per transaction set from that set's own errors: A accepted, E accepted with warnings, R rejected
-    (with AK3/AK4 naming segments and elements where known, and AK502 codes). AK9: R when the group envelope
-    itself is broken (GE missing, GE01 or GE02 mismatch; then no set counts as accepted), otherwise A, E, P
-    (some sets rejected) or R (all rejected). Interchange-level problems (ISA/IEA) belong in a TA1, not here.
+    AK5 per transaction set: A accepted, E accepted with warnings, R rejected. A set is rejected for its own
+    errors (AK3/AK4 name segments and elements where known, AK502 gives the codes), for an error of its group or
+    interchange envelope (GE01/GE02, IEA01/IEA02 ...: nothing in it was applied), or because the application
+    refused it (`application_errors`, by ST02: an unknown purchase order, an absurd quantity; AK3 names the
+    segment, AK502 5). AK9: R when the group or interchange envelope is broken (then no set counts as accepted),
+    otherwise A, E, P (some sets rejected) or R (all rejected). The interchange's own problems are named in a TA1.
     """
     d = envelope.delimiters
+    refused = application_errors or {}
     if not group.functional_id_code or not group.control_number.isdigit():
         raise EdiGenerationError(
             f"functional group at segment {group.position} has GS01 '{group.functional_id_code}' and GS06 "
@@ -347,13 +384,14 @@ def generate_997(group: FunctionalGroup, envelope: Envelope) -> str:
     body.append(("AK1", (group.functional_id_code, group.control_number)))
     for ts in group.transaction_sets:
         if ts.transaction_set_id and ts.control_number:
-            body.extend(_set_loop(ts, d))
+            body.extend(_set_loop(ts, d, refused.get(ts.control_number, ())))
         # a set without ST01/ST02 cannot be named in an AK2: it is only counted in AK9 (received, not accepted)
     received = len(group.transaction_sets)
-    statuses = [ts.status for ts in group.transaction_sets]
+    statuses = [set_verdict(ts, refused.get(ts.control_number, ())) for ts in group.transaction_sets]
     accepted = sum(1 for s in statuses if s is not SetStatus.REJECTED)
     group_errors = [e for e in group.errors if e.is_error]
-    if group_errors:
+    envelope_broken = group_errors or any(e.is_error for e in group.interchange_errors)
+    if envelope_broken:
         group_status, accepted = "R", 0
     elif accepted == received and all(s is SetStatus.ACCEPTED for s in statuses):
         group_status = "A"

@@ -61,6 +61,7 @@ class FunctionalGroup:
     errors: tuple[EdiError, ...]
     interchange_control_number: str
     position: int  # file position of the GS segment
+    interchange_errors: tuple[EdiError, ...] = ()  # the enclosing interchange's errors (IEA02 mismatch ...)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class Interchange:
     errors: tuple[EdiError, ...]
     declared_group_count: int | None  # IEA01
     position: int
+    date_text: str = ""  # ISA09 as written (echoed in a TA1)
+    time_text: str = ""  # ISA10 as written
 
 
 @dataclass(frozen=True)

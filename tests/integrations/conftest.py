@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from integrations.erp.reference_server import start_in_thread
+from replenish import models as m
+from tests import factories as f
+from tests.integrations import factories as ff
 
 
 class ErpServer:
@@ -95,3 +102,49 @@ def tryton(_tryton_server, settings):
     settings.DISTOPS_ERP_PULL_BACKOFF_BASE_SECONDS = 0.01
     company_ensure(_tryton_server.client)
     return _tryton_server
+
+
+# -- EDI: scenario rows matching the public samples in tests/fixtures/edi/ ----------------------------------------
+
+EDI_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "edi"
+SOPI_856 = EDI_FIXTURES / "bots-plugins__856_004010_SOPI-sscc.x12"
+VONS_855 = EDI_FIXTURES / "bots-plugins__855_004010UCS_safeway-vons_6tx.x12"
+
+
+@pytest.fixture
+def sopi_po():
+    text = SOPI_856.read_text()
+    buyer_parts = re.findall(r"LIN\*\d+\*UP\*\d+\*\*\*BP\*(\d+)~", text)
+    supplier = f.supplier(code="SOPI", edi_qualifier="01", edi_interchange_id="111111111")
+    location = f.location(code="DEST1")
+    items = [f.item(sku=part) for part in buyer_parts]
+    for item in items:
+        m.ItemLocation.objects.create(item=item, location=location, external_id=f"il-{item.sku}")
+    po = ff.purchase_order(
+        number="ordernumber",
+        supplier=supplier,
+        location=location,
+        lines=[(item, 40) for item in items],
+        order_date=date(2004, 7, 20),
+    )
+    return {"po": po, "text": text, "parts": buyer_parts, "supplier": supplier}
+
+
+@pytest.fixture
+def vons_pos():
+    supplier = f.supplier(code="BIGBITE", edi_qualifier="ZZ", edi_interchange_id="9255550000")
+    location = f.location(code="ELMONTE")
+    item = f.item(sku="VONS-22")
+    ff.supplier_item(supplier=supplier, item=item, part="003331113474")
+    m.UomConversion.objects.create(item=item, uom="CA", factor=Decimal(12))
+    return {
+        number: ff.purchase_order(
+            number=number,
+            supplier=supplier,
+            location=location,
+            lines=[(item, 264)],
+            order_date=date(2003, 5, 1),
+            promised=date(2003, 5, 15),
+        )
+        for number in ("194208", "194721", "194724")
+    }

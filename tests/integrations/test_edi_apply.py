@@ -63,25 +63,6 @@ def envelope(sender: str = "ACME", n: int = 5) -> Envelope:
 # -- 856 -------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def sopi_po():
-    text = SOPI_856.read_text()
-    buyer_parts = re.findall(r"LIN\*\d+\*UP\*\d+\*\*\*BP\*(\d+)~", text)
-    supplier = f.supplier(code="SOPI", edi_qualifier="01", edi_interchange_id="111111111")
-    location = f.location(code="DEST1")
-    items = [f.item(sku=part) for part in buyer_parts]
-    for item in items:
-        m.ItemLocation.objects.create(item=item, location=location, external_id=f"il-{item.sku}")
-    po = ff.purchase_order(
-        number="ordernumber",
-        supplier=supplier,
-        location=location,
-        lines=[(item, 40) for item in items],
-        order_date=date(2004, 7, 20),
-    )
-    return {"po": po, "text": text, "parts": buyer_parts, "supplier": supplier}
-
-
 def test_sample_856_creates_the_shipment_with_every_line(sopi_po):
     text = sopi_po["text"]
     expected_units = sum(int(q) for q in re.findall(r"SN1\*\*(\d+)\*EA", text))
@@ -284,26 +265,6 @@ def test_control_number_mismatch_sample_is_rejected_without_crashing():
 
 
 # -- 855 -------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def vons_pos():
-    supplier = f.supplier(code="BIGBITE", edi_qualifier="ZZ", edi_interchange_id="9255550000")
-    location = f.location(code="ELMONTE")
-    item = f.item(sku="VONS-22")
-    ff.supplier_item(supplier=supplier, item=item, part="003331113474")
-    m.UomConversion.objects.create(item=item, uom="CA", factor=Decimal(12))
-    return {
-        number: ff.purchase_order(
-            number=number,
-            supplier=supplier,
-            location=location,
-            lines=[(item, 264)],
-            order_date=date(2003, 5, 1),
-            promised=date(2003, 5, 15),
-        )
-        for number in ("194208", "194721", "194724")
-    }
 
 
 def test_corrupt_set_is_rejected_while_the_other_sets_apply_and_a_fix_retries_it(vons_pos):

@@ -11,7 +11,10 @@ from integrations.models import InboxMessage
 
 
 class Command(BaseCommand):
-    help = "Ingest EDI X12 files (856, 855, 846, 997): prints what was applied, what was rejected and why."
+    help = (
+        "Ingest EDI X12 files (856, 855, 846, 997): prints what was applied, what was rejected and why, and the "
+        "997 and TA1 acknowledgements written."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", type=Path)
@@ -53,10 +56,12 @@ class Command(BaseCommand):
             if message.status == InboxMessage.Status.REJECTED and not message.summary.get("sets"):
                 for error in message.errors[:10]:
                     self.stdout.write(f"  {error['message']}")
-            for document in message.edi_documents.filter(transaction_set_id="997"):
+            for document in message.edi_documents.filter(transaction_set_id__in=("997", "TA1")):
+                what = "group" if document.transaction_set_id == "997" else "interchange"
+                verdict = "AK9" if document.transaction_set_id == "997" else "TA104"
                 self.stdout.write(
-                    f"  997 written for group {document.reference}: AK9 {document.status} "
-                    f"(interchange {document.interchange_control_number})"
+                    f"  {document.transaction_set_id} written for {what} {document.reference}: {verdict} "
+                    f"{document.status} (interchange {document.interchange_control_number})"
                 )
             failed += message.status != InboxMessage.Status.APPLIED
         if failed:
