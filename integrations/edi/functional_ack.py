@@ -52,51 +52,73 @@ def _read_ak4(segment: Segment, r: SetReader) -> ElementNote | None:
     )
 
 
-def parse_997(body: list[Segment], r: SetReader) -> FunctionalAcknowledgement | None:
-    ak1 = header_segment(body, "AK1", r)
-    if ak1 is None:
-        return None
-    functional_id = r.text(ak1, 1, required=True)
-    group_control = r.text(ak1, 2, required=True)
+def _open_loop(segment: Segment, r: SetReader, notes: list[_SetNote], current: _SetNote | None) -> None:
+    if current is not None:
+        r.missing_segment(pseudo_segment("AK5", segment), "the previous AK2 loop has no AK5")
+    r.text(segment, 1, required=True)
+    r.text(segment, 2, required=True)
+    notes.append(_SetNote(segment))
+
+
+def _read_ak3(segment: Segment, r: SetReader, current: _SetNote | None) -> None:
+    if current is None:
+        _out_of_order(r, segment, "AK3 must be inside an AK2 loop, before its AK5")
+        return
+    segment_id = r.text(segment, 1, required=True)
+    position = read_count(segment, r, 2)
+    if segment_id is not None and position is not None:
+        current.segment_notes.append(
+            SegmentNote(segment_id, position, r.text(segment, 3), r.text(segment, 4), [])
+        )
+
+
+def _read_ak4_in_loop(segment: Segment, r: SetReader, current: _SetNote | None) -> None:
+    if current is None or not current.segment_notes:
+        _out_of_order(r, segment, "AK4 must follow an AK3")
+        return
+    note = _read_ak4(segment, r)
+    if note is not None:
+        current.segment_notes[-1].elements.append(note)
+
+
+def _close_loop(segment: Segment, r: SetReader, current: _SetNote | None) -> None:
+    if current is None:
+        _out_of_order(r, segment, "AK5 must close an AK2 loop")
+        return
+    current.ak5 = segment
+    current.status = r.code(segment, 1, SET_STATUSES, required=True, what="AK501 status")
+    current.codes = [v for v in segment.elements[1:6] if v]
+
+
+def _read_loops(body: list[Segment], r: SetReader) -> tuple[list[_SetNote], Segment | None]:
+    """The AK2 loops (AK2, AK3, AK4, AK5) and the AK9."""
     notes: list[_SetNote] = []
     ak9: Segment | None = None
     for segment in body[1:]:
         sid = segment.id
         current = notes[-1] if notes and notes[-1].ak5 is None else None
         if sid == "AK2":
-            if current is not None:
-                r.missing_segment(pseudo_segment("AK5", segment), "the previous AK2 loop has no AK5")
-            r.text(segment, 1, required=True)
-            r.text(segment, 2, required=True)
-            notes.append(_SetNote(segment))
+            _open_loop(segment, r, notes, current)
         elif sid == "AK3":
-            if current is None:
-                _out_of_order(r, segment, "AK3 must be inside an AK2 loop, before its AK5")
-                continue
-            segment_id = r.text(segment, 1, required=True)
-            position = read_count(segment, r, 2)
-            if segment_id is not None and position is not None:
-                current.segment_notes.append(
-                    SegmentNote(segment_id, position, r.text(segment, 3), r.text(segment, 4), [])
-                )
+            _read_ak3(segment, r, current)
         elif sid == "AK4":
-            if current is None or not current.segment_notes:
-                _out_of_order(r, segment, "AK4 must follow an AK3")
-                continue
-            note = _read_ak4(segment, r)
-            if note is not None:
-                current.segment_notes[-1].elements.append(note)
+            _read_ak4_in_loop(segment, r, current)
         elif sid == "AK5":
-            if current is None:
-                _out_of_order(r, segment, "AK5 must close an AK2 loop")
-                continue
-            current.ak5 = segment
-            current.status = r.code(segment, 1, SET_STATUSES, required=True, what="AK501 status")
-            current.codes = [v for v in segment.elements[1:6] if v]
+            _close_loop(segment, r, current)
         elif sid == "AK9":
             if current is not None:
                 r.missing_segment(pseudo_segment("AK5", segment), "the last AK2 loop has no AK5")
             ak9 = segment
+    return notes, ak9
+
+
+def parse_997(body: list[Segment], r: SetReader) -> FunctionalAcknowledgement | None:
+    ak1 = header_segment(body, "AK1", r)
+    if ak1 is None:
+        return None
+    functional_id = r.text(ak1, 1, required=True)
+    group_control = r.text(ak1, 2, required=True)
+    notes, ak9 = _read_loops(body, r)
     if ak9 is None:
         r.missing_segment(pseudo_segment("AK9", body[-1], after=True), "the mandatory AK9 segment is missing")
         return None

@@ -30,6 +30,62 @@ class _Item:
     qty_seen: int = 0
 
 
+def _read_lin(segment: Segment, r: SetReader) -> _Item:
+    parts = r.qualified_ids(segment, 2, 30)
+    if not parts and not segment.get(2) and not segment.get(3):
+        r.text(segment, 2, required=True)
+    return _Item(segment, r.text(segment, 1), parts)
+
+
+def _read_header_segment(
+    segment: Segment, r: SetReader, parties: PartyReader, dates: dict[str, date]
+) -> None:
+    """A segment before the first LIN: a party, a date, or a QTY out of place."""
+    if parties.feed(segment):
+        return
+    if segment.id == "DTM":
+        read_dtm(segment, r, dates)
+    elif segment.id == "QTY":
+        r.scope.report(
+            ErrorCode.SEGMENT_OUT_OF_ORDER,
+            "QTY must follow the LIN segment of the item it counts",
+            segment=segment,
+            segment_syntax_code=AK304_OUT_OF_ORDER,
+        )
+
+
+def _read_item_segment(segment: Segment, r: SetReader, item: _Item) -> None:
+    """A QTY or the first DTM of the current LIN item."""
+    if segment.id == "QTY":
+        item.qty_seen += 1
+        qualifier = r.text(segment, 1, required=True)
+        quantity = r.decimal(segment, 2, required=True, what="quantity")
+        uom = r.first_component(segment, 3)
+        if qualifier is not None and quantity is not None:
+            item.quantities.append((qualifier, quantity, uom))
+    elif segment.id == "DTM" and item.date is None:
+        item_dates: dict[str, date] = {}
+        read_dtm(segment, r, item_dates)
+        for qualifier, value in item_dates.items():
+            item.date_qualifier, item.date = qualifier, value
+
+
+def _records(items: list[_Item]) -> list[InventoryRecord]:
+    return [
+        InventoryRecord(
+            line_ref=item.line_ref,
+            part_numbers=item.part_numbers,
+            quantity_qualifier=qualifier,
+            quantity=quantity,
+            uom=uom,
+            date_qualifier=item.date_qualifier,
+            date=item.date,
+        )
+        for item in items
+        for qualifier, quantity, uom in item.quantities
+    ]
+
+
 def parse_846(body: list[Segment], r: SetReader) -> InventoryAdvice | None:
     bia = header_segment(body, "BIA", r)
     if bia is None:
@@ -46,43 +102,17 @@ def parse_846(body: list[Segment], r: SetReader) -> InventoryAdvice | None:
     ctt: Segment | None = None
     declared: int | None = None
     for segment in body[1:]:
-        sid = segment.id
-        if sid == "LIN":
-            parts = r.qualified_ids(segment, 2, 30)
-            if not parts and not segment.get(2) and not segment.get(3):
-                r.text(segment, 2, required=True)
-            items.append(_Item(segment, r.text(segment, 1), parts))
-        elif sid == "CTT":
+        if segment.id == "LIN":
+            items.append(_read_lin(segment, r))
+        elif segment.id == "CTT":
             ctt = segment
             declared = read_count(segment, r)
         elif ctt is not None:
             continue
         elif not items:
-            if parties.feed(segment):
-                continue
-            if sid == "DTM":
-                read_dtm(segment, r, dates)
-            elif sid == "QTY":
-                r.scope.report(
-                    ErrorCode.SEGMENT_OUT_OF_ORDER,
-                    "QTY must follow the LIN segment of the item it counts",
-                    segment=segment,
-                    segment_syntax_code=AK304_OUT_OF_ORDER,
-                )
+            _read_header_segment(segment, r, parties, dates)
         else:
-            item = items[-1]
-            if sid == "QTY":
-                item.qty_seen += 1
-                qualifier = r.text(segment, 1, required=True)
-                quantity = r.decimal(segment, 2, required=True, what="quantity")
-                uom = r.first_component(segment, 3)
-                if qualifier is not None and quantity is not None:
-                    item.quantities.append((qualifier, quantity, uom))
-            elif sid == "DTM" and item.date is None:
-                item_dates: dict[str, date] = {}
-                read_dtm(segment, r, item_dates)
-                for qualifier, value in item_dates.items():
-                    item.date_qualifier, item.date = qualifier, value
+            _read_item_segment(segment, r, items[-1])
     for item in items:
         if item.qty_seen == 0:
             r.missing_segment(
@@ -100,18 +130,6 @@ def parse_846(body: list[Segment], r: SetReader) -> InventoryAdvice | None:
         report_time=report_time,
         dates=dates,
         parties=parties.build(),
-        records=[
-            InventoryRecord(
-                line_ref=item.line_ref,
-                part_numbers=item.part_numbers,
-                quantity_qualifier=qualifier,
-                quantity=quantity,
-                uom=uom,
-                date_qualifier=item.date_qualifier,
-                date=item.date,
-            )
-            for item in items
-            for qualifier, quantity, uom in item.quantities
-        ],
+        records=_records(items),
         declared_line_count=declared,
     )

@@ -139,6 +139,116 @@ def _marks(node: _Node, r: SetReader) -> dict[str, str]:
     return marks
 
 
+@dataclass
+class _Body:
+    """The set's body cut at the HL segments: header segments, the segments of each HL, the CTT."""
+
+    header: list[Segment] = field(default_factory=list)
+    hl_segments: list[Segment] = field(default_factory=list)
+    node_segments: list[list[Segment]] = field(default_factory=list)
+    ctt: Segment | None = None
+
+
+def _split(body: list[Segment]) -> _Body:
+    cut = _Body()
+    for segment in body[1:]:
+        if segment.id == "HL":
+            cut.hl_segments.append(segment)
+            cut.node_segments.append([])
+        elif segment.id == "CTT":
+            cut.ctt = segment
+        elif cut.ctt is not None:
+            continue  # summary area: nothing we use
+        elif cut.node_segments:
+            cut.node_segments[-1].append(segment)
+        else:
+            cut.header.append(segment)
+    return cut
+
+
+@dataclass
+class _Shipment:
+    """What the shipment level says: dates, references, parties, TD1 and TD5."""
+
+    dates: dict[str, date] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
+    td1: Segment | None = None
+    td5: Segment | None = None
+
+
+def _read_shipment(segments: list[Segment], r: SetReader, parties: PartyReader) -> _Shipment:
+    shipment = _Shipment()
+    for segment in segments:
+        if parties.feed(segment):
+            continue
+        if segment.id == "DTM":
+            read_dtm(segment, r, shipment.dates)
+        elif segment.id == "REF":
+            read_ref(segment, r, shipment.references)
+        elif segment.id == "TD1" and shipment.td1 is None:
+            shipment.td1 = segment
+        elif segment.id == "TD5" and shipment.td5 is None:
+            shipment.td5 = segment
+    return shipment
+
+
+def _read_order(node: _Node, r: SetReader) -> AsnOrder:
+    prf = _single(node, "PRF", r, required=True, what="order")
+    order_refs: dict[str, str] = {}
+    for ref in (s for s in node.segments if s.id == "REF"):
+        read_ref(ref, r, order_refs)
+    po_number = r.text(prf, 1, required=True) if prf is not None else None
+    po_date = r.date(prf, 4) if prf is not None else None
+    return AsnOrder(
+        po_number=po_number or "", po_date=po_date, hl_id=node.hl_id, lines=[], references=order_refs
+    )
+
+
+def _read_package(node: _Node, r: SetReader) -> AsnPackage:
+    po4 = node.first("PO4")
+    return AsnPackage(
+        hl_id=node.hl_id,
+        level=node.level or "",
+        parent_hl_id=node.parent_id or "",
+        marks=_marks(node, r),
+        pack=read_po4(po4, r) if po4 is not None else None,
+    )
+
+
+def _attach_item(node: _Node, by_id: dict[str, _Node], orders: dict[str, AsnOrder], r: SetReader) -> None:
+    line = _read_item(node, by_id, r)
+    order_node = _ancestor(node, by_id, "O")
+    if order_node is None:
+        r.scope.report(
+            ErrorCode.ASN_ITEM_WITHOUT_ORDER,
+            f"the item level HL {node.hl_id} is not under any order level (O) HL, so its purchase "
+            f"order is unknown",
+            segment=node.hl,
+            segment_syntax_code=AK304_DATA_ELEMENT_ERRORS,
+        )
+        return
+    if order_node.hl_id in orders and line is not None:
+        orders[order_node.hl_id].lines.append(line)
+
+
+def _read_levels(nodes: list[_Node], r: SetReader) -> tuple[dict[str, AsnOrder], list[AsnPackage]]:
+    by_id = {node.hl_id: node for node in nodes}
+    orders: dict[str, AsnOrder] = {}
+    packages: list[AsnPackage] = []
+    for node in nodes:
+        if node.level == "O":
+            orders[node.hl_id] = _read_order(node, r)
+        elif node.level in ("P", "T"):
+            packages.append(_read_package(node, r))
+        elif node.level == "I":
+            _attach_item(node, by_id, orders, r)
+    return orders, packages
+
+
+def _td(segment: Segment | None, r: SetReader, n: int) -> str | None:
+    return r.text(segment, n) if segment is not None else None
+
+
 def parse_856(body: list[Segment], r: SetReader) -> Asn | None:
     bsn = header_segment(body, "BSN", r)
     if bsn is None:
@@ -149,91 +259,21 @@ def parse_856(body: list[Segment], r: SetReader) -> Asn | None:
     document_time = r.time(bsn, 4, required=True)
     structure = r.text(bsn, 5)
 
-    header: list[Segment] = []
-    hl_segments: list[Segment] = []
-    ctt: Segment | None = None
-    nodes_segments: list[list[Segment]] = []
-    for segment in body[1:]:
-        if segment.id == "HL":
-            hl_segments.append(segment)
-            nodes_segments.append([])
-        elif segment.id == "CTT":
-            ctt = segment
-        elif ctt is not None:
-            continue  # summary area: nothing we use
-        elif nodes_segments:
-            nodes_segments[-1].append(segment)
-        else:
-            header.append(segment)
-    if not hl_segments:
+    cut = _split(body)
+    if not cut.hl_segments:
         r.missing_segment(pseudo_segment("HL", bsn, after=True), "the ship notice has no HL segment")
         return None
-    nodes = _read_hierarchy(hl_segments, r, structure)
-    for node, segments in zip(nodes, nodes_segments, strict=True):
+    nodes = _read_hierarchy(cut.hl_segments, r, structure)
+    for node, segments in zip(nodes, cut.node_segments, strict=True):
         node.segments = segments
-    by_id = {node.hl_id: node for node in nodes}
 
-    dates: dict[str, date] = {}
-    references: dict[str, str] = {}
     parties = PartyReader(r)
-    td1: Segment | None = None
-    td5: Segment | None = None
-    shipment_segments = header + (nodes[0].segments if nodes[0].level == "S" else [])
-    for segment in shipment_segments:
-        if parties.feed(segment):
-            continue
-        if segment.id == "DTM":
-            read_dtm(segment, r, dates)
-        elif segment.id == "REF":
-            read_ref(segment, r, references)
-        elif segment.id == "TD1" and td1 is None:
-            td1 = segment
-        elif segment.id == "TD5" and td5 is None:
-            td5 = segment
-
-    orders: dict[str, AsnOrder] = {}
-    packages: list[AsnPackage] = []
-    for node in nodes:
-        if node.level == "O":
-            prf = _single(node, "PRF", r, required=True, what="order")
-            order_refs: dict[str, str] = {}
-            for ref in (s for s in node.segments if s.id == "REF"):
-                read_ref(ref, r, order_refs)
-            po_number = r.text(prf, 1, required=True) if prf is not None else None
-            po_date = r.date(prf, 4) if prf is not None else None
-            orders[node.hl_id] = AsnOrder(
-                po_number=po_number or "", po_date=po_date, hl_id=node.hl_id, lines=[], references=order_refs
-            )
-        elif node.level in ("P", "T"):
-            po4 = node.first("PO4")
-            packages.append(
-                AsnPackage(
-                    hl_id=node.hl_id,
-                    level=node.level,
-                    parent_hl_id=node.parent_id or "",
-                    marks=_marks(node, r),
-                    pack=read_po4(po4, r) if po4 is not None else None,
-                )
-            )
-        elif node.level == "I":
-            line = _read_item(node, by_id, r)
-            order_node = _ancestor(node, by_id, "O")
-            if order_node is None or order_node.hl_id not in orders:
-                if order_node is None:
-                    r.scope.report(
-                        ErrorCode.ASN_ITEM_WITHOUT_ORDER,
-                        f"the item level HL {node.hl_id} is not under any order level (O) HL, so its purchase "
-                        f"order is unknown",
-                        segment=node.hl,
-                        segment_syntax_code=AK304_DATA_ELEMENT_ERRORS,
-                    )
-                continue
-            if line is not None:
-                orders[order_node.hl_id].lines.append(line)
-
-    declared = read_count(ctt, r) if ctt is not None else None
+    shipment = _read_shipment(cut.header + (nodes[0].segments if nodes[0].level == "S" else []), r, parties)
+    orders, packages = _read_levels(nodes, r)
+    declared = read_count(cut.ctt, r) if cut.ctt is not None else None
     if r.scope.has_errors:
         return None
+    dates, td1, td5 = shipment.dates, shipment.td1, shipment.td5
     return Asn(
         purpose=purpose or "",
         shipment_id=shipment_id or "",
@@ -243,16 +283,16 @@ def parse_856(body: list[Segment], r: SetReader) -> Asn | None:
         ship_date=dates.get("011"),
         expected_arrival=next((dates[q] for q in EXPECTED_ARRIVAL_QUALIFIERS if q in dates), None),
         dates=dates,
-        carrier=r.text(td5, 3) if td5 is not None else None,
-        carrier_qualifier=r.text(td5, 2) if td5 is not None else None,
-        transport_method=r.text(td5, 4) if td5 is not None else None,
-        routing=r.text(td5, 5) if td5 is not None else None,
-        bill_of_lading=references.get("BM"),
-        references=references,
+        carrier=_td(td5, r, 3),
+        carrier_qualifier=_td(td5, r, 2),
+        transport_method=_td(td5, r, 4),
+        routing=_td(td5, r, 5),
+        bill_of_lading=shipment.references.get("BM"),
+        references=shipment.references,
         lading_quantity=r.decimal(td1, 2, what="lading quantity") if td1 is not None else None,
-        packaging_code=r.text(td1, 1) if td1 is not None else None,
+        packaging_code=_td(td1, r, 1),
         gross_weight=r.decimal(td1, 7, what="weight") if td1 is not None else None,
-        weight_uom=r.text(td1, 8) if td1 is not None else None,
+        weight_uom=_td(td1, r, 8),
         parties=parties.build(),
         orders=list(orders.values()),
         packages=packages,
