@@ -24,7 +24,8 @@ from replenish import models as m
 
 from .edi import EdiError, ErrorCode
 from .edi.x12 import Interchange, TransactionSet, parse_x12
-from .edi_apply import APPLIERS, EDI_SOURCE, EdiContext
+from .edi_apply import EDI_SOURCE, EdiContext, apply_846, apply_856, apply_997
+from .edi_apply_855 import apply_855
 from .edi_outbound import acknowledge_group, acknowledge_interchange
 from .inbound import IssueSpec, Outcome, Rejected, register
 from .inbox import inbox_ingest, payload_hash
@@ -321,6 +322,7 @@ def _apply_set(ts: TransactionSet, ctx: EdiContext, interchange: Interchange) ->
     return {**record, "status": status, "reason": reason, "summary": summary, "errors": errors}
 
 
+APPLIERS = {"856": apply_856, "855": apply_855, "846": apply_846, "997": apply_997}
 IGNORED_REASONS = {
     "850": "purchase orders are sent by us, not received: nothing to apply",
 }

@@ -44,15 +44,9 @@ LONG_MODULES = {
     "replenish/engine/forecast.py": "engine owner",
     "replenish/scenario/generate.py": "scenario owner",
     "replenish/models.py": "struct: a models package",
-    "tests/integrations/test_edi_parser.py": "EDI owner (hardening)",
 }
 COMPLEX_FUNCTIONS = {
     "replenish/engine/forecast.py:forecast_panel": "engine owner",
-    "integrations/edi_apply.py:apply_856": "hardening engineer: validate, resolve, write",
-    "integrations/edi_apply.py:apply_855": "hardening engineer: validate, resolve, write",
-    "integrations/edi/ship_notice.py:parse_856": "EDI owner (hardening)",
-    "integrations/edi/inventory.py:parse_846": "EDI owner (hardening)",
-    "integrations/edi/functional_ack.py:parse_997": "EDI owner (hardening)",
 }
 
 
