@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "replenish",
+    "replenish.shipping",
     "exceptions",
     "governance",
     "integrations",

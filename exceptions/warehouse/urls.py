@@ -6,5 +6,7 @@ app_name = "warehouse"
 
 urlpatterns = [
     path("warehouse/", views.control_view, name="control"),
+    path("warehouse/resequence/", views.resequence_view, name="resequence"),
+    path("warehouse/pull/", views.stock_pull_view, name="pull"),
     path("warehouse/labor/<int:pk>/sequence.csv", views.labor_sequence_csv_view, name="labor_sequence_csv"),
 ]

@@ -44,6 +44,7 @@ ACTIONS = (
     "chase_supplier",
     "repromise_order",
     "set_order_point",
+    "wms_resequence",
 )
 
 

@@ -242,6 +242,27 @@ LABOR_CAPACITY = Spec(
     key=("location", "date", "shift"),
 )
 
+CARRIER_CUTOFFS = Spec(
+    "carrier_cutoffs",
+    "carrier cut-offs",
+    (
+        Column("location", required=True, max_length=16),
+        Column("carrier", required=True, max_length=32, help="Carrier code, e.g. UPS (created if new)."),
+        Column("carrier_name", max_length=120, help="The carrier's name (default: the code)."),
+        Column("service", max_length=32, default="ground", help="Service level, e.g. ground, next-day, LTL."),
+        Column(
+            "service_tier", max_length=16, help="Customers of this tier (code) ship here; blank = the default."
+        ),
+        Column("cutoff", type="time", required=True, help="Local HH:MM of the pickup."),
+        Column(
+            "pick_lead_minutes", type="int", default="60", maximum=720, help="Picking ends this long before."
+        ),
+        Column("weekdays", max_length=7, default="12345", help="ISO weekdays with a pickup, 1 = Monday."),
+        EXT,
+    ),
+    key=("location", "carrier", "service", "service_tier"),
+)
+
 SPECS: dict[str, Spec] = {
     s.kind: s
     for s in (
@@ -258,6 +279,7 @@ SPECS: dict[str, Spec] = {
         DEMAND,
         WMS_TASKS,
         LABOR_CAPACITY,
+        CARRIER_CUTOFFS,
     )
 }
 # Loading order when several kinds come together (references first).

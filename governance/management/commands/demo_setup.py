@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from exceptions.services import supervisor_scopes_ensure
+from exceptions.warehouse.demo import warehouse_demo_load
 from governance.demo_history import WEEKS, demo_history_backfill
 from governance.drift import drift_report_run
 from governance.models import DriftReport
@@ -55,6 +56,11 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds a network: keeping it.")
         demo_users_ensure(locations=locations, buyers=BUYERS_PER_NETWORK)
         supervisor_scopes_ensure()  # demo seeding: supervisor<N> sees warehouse WH<N> (never in a refresh)
+        warehouse = warehouse_demo_load()  # carriers and cut-offs (a file import), pick waves, labor
+        self.stdout.write(
+            f"Warehouse control: carrier cut-offs {warehouse['status']}, {warehouse['pick_tasks']} pick tasks, "
+            f"{warehouse['labor_rows']} labor shifts."
+        )
         try:
             call_command("plan_refresh", stdout=self.stdout)
         except Exception as error:  # noqa: BLE001 - the demo still serves the network without plans
