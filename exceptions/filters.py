@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .attention import day_plan, split_q
@@ -42,6 +42,36 @@ def search_q(term: str) -> Q:
     )
 
 
+# The sortable columns: URL name -> (field, label). The tie-break is always the id, so pages never overlap.
+SORTS = {
+    "value": ("value_at_stake", "Value"),
+    "due": ("due_by", "Due"),
+    "days": ("stockout_date", "Days"),
+    "confidence": ("confidence", "Confidence"),
+    "supplier": ("supplier__name", "Supplier"),
+}
+# The first click on a column sorts it the way a planner reads it: most money, soonest, most confident first.
+FIRST_DIRECTION = {"value": "-", "due": "", "days": "", "confidence": "-", "supplier": ""}
+
+
+class QueueOrdering(django_filters.OrderingFilter):
+    """?ordering=due or ?ordering=-value: empty dates and suppliers last in both directions, then the id."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        terms = []
+        for param in value:
+            name = param.lstrip("-")
+            if name not in SORTS:
+                continue
+            expression = F(SORTS[name][0])
+            terms.append(
+                expression.desc(nulls_last=True) if param.startswith("-") else expression.asc(nulls_last=True)
+            )
+        return qs.order_by(*terms, "pk") if terms else qs
+
+
 class QueueFilterSet(django_filters.FilterSet):
     queue = django_filters.ChoiceFilter(
         choices=[(q, QUEUE_LABELS[q]) for q in QUEUES],
@@ -58,10 +88,26 @@ class QueueFilterSet(django_filters.FilterSet):
     )
     q = django_filters.CharFilter(method="filter_search", label="SKU prefix or description words")
     sku = django_filters.CharFilter(field_name="item_location__item__sku", lookup_expr="istartswith")
+    ordering = QueueOrdering(
+        fields=[(field, name) for name, (field, _label) in SORTS.items()],
+        field_labels={field: label for field, label in SORTS.values()},
+        label="Sort by value, due, days, confidence or supplier (a leading - reverses)",
+    )
 
     class Meta:
         model = PlanningException
-        fields = ["queue", "type", "status", "location", "supplier", "category", "min_value", "q", "sku"]
+        fields = [
+            "queue",
+            "type",
+            "status",
+            "location",
+            "supplier",
+            "category",
+            "min_value",
+            "q",
+            "sku",
+            "ordering",
+        ]
 
     def __init__(self, *args, user=None, base=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,5 +134,6 @@ def validated(params) -> tuple[dict, dict[str, str]]:
             "type": f"Unknown exception type “{raw}”.",
             "status": f"Unknown status “{raw}”.",
             "min_value": f"Minimum value must be a positive amount, not “{raw}”.",
+            "ordering": f"Sort by one of {', '.join(SORTS)} (a leading - reverses), not “{raw}”.",
         }.get(name, " ".join(messages))
     return {k: v for k, v in form.cleaned_data.items() if k not in errors}, errors

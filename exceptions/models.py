@@ -426,3 +426,20 @@ class RefreshChunk(models.Model):
 
     def __str__(self) -> str:
         return f"refresh {self.batch[:8]} chunk {self.number} ({self.status})"
+
+
+class SavedView(models.Model):
+    """A person's named view of the queue: the query string of the screen (tab, filters, sort), applied as a link."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="savedview_user_name")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.name}"

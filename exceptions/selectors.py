@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from replenish import models as rm
@@ -128,6 +128,7 @@ class QueueFilters:
     type: str = ""
     min_value: Decimal | None = None
     search: str = ""
+    ordering: str = ""
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -147,6 +148,7 @@ class QueueFilters:
             type=values.get("type") or "",
             min_value=values.get("min_value"),
             search=(values.get("q") or "").strip(),
+            ordering=",".join(values.get("ordering") or []),
             page=page,
             errors=errors,
         )
@@ -160,6 +162,7 @@ class QueueFilters:
             "type": self.type,
             "min_value": "" if self.min_value is None else str(self.min_value),
             "q": self.search,
+            "ordering": self.ordering,
         }
         values.update({k: str(v) for k, v in override.items()})
         if values.get("queue") == "open":
@@ -175,8 +178,23 @@ def exception_list(*, user, filters: QueueFilters | None = None, today: date | N
     qs = QueueFilterSet(data=params, queryset=base, user=user, base=base).qs
     qs = qs.select_related("item_location__item", "location", "supplier")
     if filters.queue == "decided":
+        qs = qs.annotate(decided_by=_decided_by())
+    if filters.ordering:
+        return qs  # the FilterSet's ordering (exceptions.filters.QueueOrdering), then the id
+    if filters.queue == "decided":
         return qs.order_by("-decided_at", "-pk")
     return qs.order_by("-value_at_stake", "pk")
+
+
+def _decided_by():
+    """The username of the exception's latest decision (empty: the automation policy decided it)."""
+    latest = Decision.objects.filter(exception_id=OuterRef("pk")).order_by("-version")
+    return Subquery(latest.values("actor__username")[:1])
+
+
+def exception_count(*, user, filters: QueueFilters) -> int:
+    """How many rows the filter matches (the pager's total: one COUNT over the same WHERE clause)."""
+    return exception_list(user=user, filters=filters).order_by().count()
 
 
 def exception_page(

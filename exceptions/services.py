@@ -84,18 +84,24 @@ def _who(decision: Decision | None) -> str:
 
 
 def _stale(exc: PlanningException) -> StaleVersion:
+    """The 409's words: who changed the row since the person read it, and when (in the one date format)."""
+    from replenish.templatetags.ui import moment
+
     last = Decision.objects.select_related("actor").filter(exception=exc).order_by("-version").first()
     if exc.status == Status.CLOSED:
-        message = "This exception was closed by the plan refresh: the condition no longer holds."
-    elif last is not None and last.version >= exc.version - 1:
-        when = timezone.localtime(last.created_at).strftime("%H:%M")
         message = (
-            f"{_who(last)} already decided this ({last.get_action_display().lower()}, {when}). "
-            "The row shows the current state."
+            f"The plan refresh closed this exception at {moment(exc.closed_at or exc.updated_at)}: "
+            "the condition no longer holds."
+        )
+    elif last is not None and last.version >= exc.version - 1:
+        message = (
+            f"{_who(last)} already decided this ({last.get_action_display().lower()}) at "
+            f"{moment(last.created_at)}. The row shows the current state."
         )
     else:
         message = (
-            "The plan refresh changed this exception since you opened it. The row shows the current proposal."
+            f"The plan refresh changed this exception at {moment(exc.updated_at)}, after you opened it. "
+            "The row shows the current proposal."
         )
     return StaleVersion(message, current=exc)
 

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, capacity_views, views
+from . import api, capacity_views, grid_views, views
 
 app_name = "exceptions"
 
@@ -16,7 +16,10 @@ urlpatterns = [
     path("queue/tabs/", views.queue_tabs_view, name="queue_tabs"),
     path("queue/capacity/", capacity_views.capacity_view, name="capacity"),
     path("queue/progress/", views.refresh_progress_view, name="refresh_progress"),
-    path("queue/bulk-approve/", views.bulk_approve_view, name="bulk_approve"),
+    path("queue/bulk-approve/", grid_views.bulk_approve_view, name="bulk_approve"),
+    path("queue/export.<str:fmt>", grid_views.queue_export_view, name="queue_export"),
+    path("queue/views/", grid_views.saved_view_save_view, name="saved_view_save"),
+    path("queue/views/<int:pk>/delete/", grid_views.saved_view_delete_view, name="saved_view_delete"),
     path("queue/<int:pk>/", views.exception_detail_view, name="detail"),
     path("queue/<int:pk>/approve/", views.approve_view, name="approve"),
     path("queue/<int:pk>/override/", views.override_view, name="override"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from math import ceil
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,7 +24,8 @@ from replenish.core.roles import MANAGER_RANK, ROLE_RANK, can_open, user_rank
 from . import selectors, services
 from .approval import queue_approvals
 from .errors import InvalidInput, NotAllowed, StaleVersion
-from .models import PlanningException, ReasonCode
+from .filters import FIRST_DIRECTION, SORTS
+from .models import PlanningException, ReasonCode, SavedView
 
 
 def _require_queue(request: HttpRequest) -> None:
@@ -66,8 +68,25 @@ def _common(request: HttpRequest) -> dict:
     }
 
 
+def _sort_headers(filters: selectors.QueueFilters, query: dict[str, str]) -> dict[str, dict]:
+    """Per sortable column: the URL its header links to (first click: the planner's direction; again: reversed) and
+    its state now (aria-sort). Without ?ordering the queue is by value, high first (decided: newest first)."""
+    current = filters.ordering or ("" if filters.queue == "decided" else "-value")
+    headers = {}
+    for key in SORTS:
+        state = "descending" if current == f"-{key}" else "ascending" if current == key else "none"
+        target = {"descending": key, "ascending": f"-{key}"}.get(state, FIRST_DIRECTION[key] + key)
+        link = {k: v for k, v in query.items() if k not in ("ordering", "page")} | {"ordering": target}
+        headers[key] = {"query": urlencode(link), "state": state, "arrow": _ARROWS[state]}
+    return headers
+
+
+_ARROWS = {"descending": " ▼", "ascending": " ▲", "none": ""}
+
+
 def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dict:
     rows, has_next = selectors.exception_page(user=request.user, filters=filters)
+    total = selectors.exception_count(user=request.user, filters=filters)
     queue_approvals(rows, request.user)
     start = (filters.page - 1) * selectors.PAGE_SIZE
     for offset, row in enumerate(rows, start=1):
@@ -79,11 +98,19 @@ def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dic
         "filters": filters,
         "query": urlencode(query),
         "page": filters.page,
+        "pages": max(ceil(total / selectors.PAGE_SIZE), 1),
+        "total": total,
+        "first_row": start + 1 if rows else 0,
+        "last_row": start + len(rows),
         "has_next": has_next,
         "has_previous": filters.page > 1,
         "next_query": urlencode({**query, "page": filters.page + 1}),
         "previous_query": urlencode({**query, "page": filters.page - 1}),
+        "last_query": urlencode({**query, "page": max(ceil(total / selectors.PAGE_SIZE), 1)}),
+        "first_query": urlencode(query),
+        "sort": _sort_headers(filters, query),
         "choices": _choices(),
+        "seen_at": timezone.now().isoformat(),
     }
 
 
@@ -102,6 +129,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "running": selectors.running_plan_run(),
             "current_run": selectors.current_plan_run(),
             "selected": None,
+            "saved_views": SavedView.objects.filter(user_id=request.user.pk).order_by("name"),
         }
     )
     selected = request.GET.get("open")
@@ -331,57 +359,3 @@ def request_approval_view(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "Sent #{pk} for approval.",
     )
-
-
-@login_required
-@require_POST
-def bulk_approve_view(request: HttpRequest) -> HttpResponse:
-    items, bad = [], []
-    for raw in request.POST.getlist("ids"):
-        pk, _, version = raw.partition(":")
-        if pk.isdigit() and version.isdigit():
-            items.append((int(pk), int(version)))
-        else:
-            bad.append(raw)
-    if not items:
-        message = "Select at least one row to approve (x or the checkboxes)."
-        if not request.htmx:
-            messages.error(request, message)
-            return redirect(_next_url(request))
-        response = render(
-            request,
-            "exceptions/bulk_result.html",
-            {"results": [], "flash": message, "flash_level": "error"},
-            status=400,
-        )
-        return reswap(response, "none")
-    results = services.exceptions_bulk_approve(actor=request.user, items=items)
-    done = sum(1 for _exc, error in results if not error)
-    failures = [error for _exc, error in results if error]
-    message = f"Approved {done} of {len(items)}." + (
-        " Not approved: " + " ".join(failures) if failures else ""
-    )
-    if not request.htmx:
-        (messages.success if not failures else messages.warning)(request, message)
-        return redirect(_next_url(request))
-    ids = [exc.pk for exc, _error in results if exc is not None]
-    rows = list(
-        selectors.exception_base(user=request.user)
-        .select_related("item_location__item", "location", "supplier")
-        .filter(pk__in=ids)
-        .order_by("-value_at_stake", "pk")
-    )
-    queue_approvals(rows, request.user)
-    for exc in rows:
-        exc.rank = request.POST.get(f"rank_{exc.pk}", "")
-    response = render(
-        request,
-        "exceptions/bulk_result.html",
-        {
-            **_common(request),
-            "results": rows,
-            "flash": message,
-            "flash_level": "error" if failures else "ok",
-        },
-    )
-    return trigger_client_event(reswap(response, "none"), "queue-changed", {"approved": done})

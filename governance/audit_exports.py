@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from .exports import csv_response, xlsx_response
+from replenish.core.exports import csv_response, xlsx_response
+
 from .readable import changes_text, payload_text, value_pair
 
 OVERRIDE_HEADER = [

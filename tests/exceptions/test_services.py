@@ -55,7 +55,7 @@ def test_someone_elses_earlier_decision_is_a_stale_version_with_the_fresh_row(ex
     exception_approve(exception=exc, actor=users["manager1"], version=1)
     with pytest.raises(StaleVersion) as caught:
         exception_reject(exception=exc, actor=users["buyer1"], version=1, reason_code="other")
-    assert "Maria Manager already decided this (approve" in str(caught.value)
+    assert "Maria Manager already decided this (approve) at " in str(caught.value)
     assert caught.value.current.status == Status.APPROVED and caught.value.current.version == 2
 
 

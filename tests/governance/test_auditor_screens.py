@@ -77,12 +77,12 @@ def test_exports_follow_the_filters_and_are_injection_safe(client, history):
     url = reverse("governance:overrides")
     response = client.get(url, {"user": "alice", "export": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert len(rows) == 3 and rows[0][0] == "When"
     comments = {r[9] for r in rows[1:]}
     assert comments == {'\'=HYPERLINK("http://evil")', "checked"}
     response = client.get(url, {"user": "alice", "export": "xlsx"})
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(response.getvalue())).active
     assert sheet.max_row == 3
     values = {sheet.cell(row=r, column=10).value for r in (2, 3)}
     assert values == {'\'=HYPERLINK("http://evil")', "checked"}
@@ -166,7 +166,7 @@ def test_inbox_lists_what_the_managers_rank_covers():
 def test_override_export_carries_readable_columns_not_json(client, history):
     client.force_login(f.user("auditor"))
     response = client.get(reverse("governance:overrides"), {"user": "bob", "export": "csv"})
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     header, row = rows[0], rows[1]
     assert header[12:] == [
         "Status before",
@@ -204,12 +204,14 @@ def test_audit_trail_exports_csv_and_excel_with_the_filters(client):
     page = client.get(url, {"actor": "carol"}).content.decode()
     assert 'id="export-csv"' in page and "actor=carol&amp;export=csv" in page
     rows = list(
-        csv.reader(io.StringIO(client.get(url, {"actor": "carol", "export": "csv"}).content.decode()))
+        csv.reader(io.StringIO(client.get(url, {"actor": "carol", "export": "csv"}).getvalue().decode()))
     )
     assert rows[0] == ["Sequence", "When", "Kind", "Action", "By", "Subject", "Subject id", "Details", "Hash"]
     assert len(rows) == 2 and rows[1][4] == "carol" and rows[1][5] == "exception"
     assert rows[1][7] == "Status: Open → Overridden; Quantity: 240 units → 180 units; Reason: promotion"
-    book = openpyxl.load_workbook(io.BytesIO(client.get(url, {"actor": "carol", "export": "xlsx"}).content))
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(url, {"actor": "carol", "export": "xlsx"}).getvalue())
+    )
     assert book.active.max_row == 2 and book.active.cell(row=2, column=8).value == rows[1][7]
     # on the page too, the payload reads as fields, never as a dict
     assert "Quantity" in page and "240 units" in page and "{&#x27;" not in page and "{'" not in page

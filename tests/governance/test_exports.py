@@ -7,7 +7,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from governance.exports import csv_response, safe_cell, xlsx_bytes
+from replenish.core.exports import csv_response, safe_cell, xlsx_bytes
 
 ATTACKS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
@@ -26,7 +26,7 @@ def test_plain_values_and_numbers_are_left_alone():
 
 def test_csv_and_xlsx_hold_the_quoted_text_not_formulas():
     rows = [[text, Decimal("-5.25")] for text in ATTACKS]
-    body = csv_response(filename="x.csv", header=["comment", "value"], rows=rows).content.decode()
+    body = csv_response(filename="x.csv", header=["comment", "value"], rows=rows).getvalue().decode()
     parsed = list(csv.reader(io.StringIO(body)))
     assert [r[0] for r in parsed[1:]] == ["'" + t for t in ATTACKS]
     assert parsed[1][1] == "-5.25"

@@ -8,7 +8,7 @@
     htmx.config.responseHandling = [
       { code: "204", swap: false },
       { code: "[23]..", swap: true },
-      { code: "(403|409|422)", swap: true, error: false },
+      { code: "(400|403|409|422)", swap: true, error: false },
       { code: "[45]..", swap: false, error: true },
       { code: "...", swap: false },
     ];
@@ -78,6 +78,7 @@
       if (event.key === "Escape") event.target.blur();
       return;
     }
+    if (event.key === "Escape" && closeDetail()) { event.preventDefault(); return; }
     if (!document.getElementById("queue-table")) return;
     const row = current();
     switch (event.key) {
@@ -103,7 +104,35 @@
     event.preventDefault();
   });
 
+  // Esc or the x closes the drawer (without JS the x is a link back to the queue).
+  function closeDetail() {
+    const panel = document.getElementById("detail-panel");
+    if (!panel || !panel.classList.contains("open") || !document.getElementById("queue-table")) return false;
+    panel.classList.remove("open");
+    panel.dataset.id = "";
+    return true;
+  }
+
+  // The filter bar sits outside the swapped grid: after a tab or a sort header swaps the grid, its hidden queue and
+  // ordering follow, so the next filter change keeps them.
+  function syncFilterForm() {
+    const table = document.getElementById("queue-table");
+    const form = document.getElementById("queue-filters");
+    if (!table || !form) return;
+    ["queue", "ordering"].forEach((name) => {
+      const input = form.querySelector(`input[type=hidden][name=${name}]`);
+      if (input && table.dataset[name] !== undefined) input.value = table.dataset[name];
+    });
+  }
+
   document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("#detail-close") && closeDetail()) { event.preventDefault(); return; }
+    if (event.target.id === "bulk-cancel") {
+      event.preventDefault();
+      const report = document.getElementById("bulk-report");
+      if (report) report.replaceChildren();
+      return;
+    }
     const row = event.target.closest && event.target.closest("#queue-table tr.qrow");
     if (row && !event.target.closest("a, button, input, form")) select(row);
     if (row && event.target.closest("td.sku a")) select(row, { open: false });
@@ -163,10 +192,21 @@
     }
   }
 
-  document.addEventListener("htmx:afterSettle", () => { drawChart(); markPanel(); syncNavCount(); });
+  document.addEventListener("htmx:afterSettle", () => { drawChart(); markPanel(); syncNavCount(); syncFilterForm(); });
+  // What is left after the answers above carry their own words: a server failure or no answer at all.
+  function failureWords(status) {
+    if (status >= 500) return "The server failed on this request (it is logged for the administrator). Nothing was changed; try again in a moment.";
+    if (status === 404) return "This row is no longer in your queues (it was closed or reassigned). Reload the page.";
+    if (status === 0) return "No answer from the server: check the connection and try again.";
+    return `The request was refused (HTTP ${status}). Reload the page and try again.`;
+  }
   document.addEventListener("htmx:responseError", (event) => {
     const flash = document.getElementById("flash");
-    if (flash) { flash.className = "flash error"; flash.textContent = `The server answered ${event.detail.xhr.status}. Try again.`; }
+    if (flash) { flash.className = "flash error"; flash.textContent = failureWords(event.detail.xhr.status); }
+  });
+  document.addEventListener("htmx:sendError", () => {
+    const flash = document.getElementById("flash");
+    if (flash) { flash.className = "flash error"; flash.textContent = failureWords(0); }
   });
   document.addEventListener("DOMContentLoaded", () => {
     drawChart(); markPanel(); syncNavCount();
