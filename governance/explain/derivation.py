@@ -357,6 +357,7 @@ def target_steps(plan: Mapping[str, Any]) -> list[dict]:
     ]
     if planning is not None and business is not None and abs(planning - business) > 1e-9:
         factor = _number(plan.get("calibration_factor"))
+        group = str(plan.get("calibration_group") or "")
         steps.append(
             step(
                 "planning_target",
@@ -364,7 +365,10 @@ def target_steps(plan: Mapping[str, Any]) -> list[dict]:
                 planning,
                 "share",
                 f"1 - (1 - {pct(business, 2)}) x {fmt(factor, 3)}" if factor is not None else "",
-                "service calibration: the shortage the target allows, scaled by how far past plans fell short",
+                "service calibration"
+                + (f" of group {group}" if group else "")
+                + ": the shortage the target allows, scaled by how far the plan's replay of recent weeks fell "
+                "short (factor below 1) or over (above 1)",
             )
         )
     if used is not None and planning is not None and abs(used - planning) > 1e-9:

@@ -304,3 +304,38 @@ def test_header_search_with_sku_and_location_opens_the_page(planned, client):
     word = il.item.description.split()[0]
     listing = client.get("/skus/", {"q": word}).content.decode()
     assert f'href="/skus/{il.location.code}/{il.item.sku}/"' in listing
+
+
+def test_the_calibrated_planning_target_is_on_the_page_and_in_explain(planned, client):
+    # given a calibration stored with the run (the sample's group under-served: factor 0.5) and the next plan run
+    from replenish.planning.calibration import _calibration_store
+    from tests.governance import factories as f
+
+    group = _sample(planned).calibration_group
+    _calibration_store(
+        run=planned, learned={"factors": {group: 0.5}, "series": 1, "as_of": AS_OF.isoformat()}
+    )
+    second = plan_refresh(as_of=AS_OF)
+    plan = (
+        m.SkuPlan.objects.filter(run=second, calibration_group=group, target_type="fill_rate")
+        .select_related("item_location__item", "item_location__location")
+        .order_by("pk")
+        .first()
+    )
+    il = plan.item_location
+    # then the run plans it for 1 - (1 - target) x 0.5 ...
+    expected = 1 - (1 - plan.service_target) * 0.5
+    assert plan.calibration_factor == pytest.approx(0.5) and plan.planning_target == pytest.approx(expected)
+    # ... and explain (text and JSON) and the SKU-location page show the business and the planning target
+    out = StringIO()
+    call_command("explain", il.item.sku, il.location.code, "--json", stdout=out)
+    steps = {s["key"]: s for s in json.loads(out.getvalue())["policy"]["targets"]}
+    assert steps["business_target"]["value"] == pytest.approx(plan.service_target, abs=1e-4)
+    assert steps["planning_target"]["value"] == pytest.approx(expected, abs=1e-4)
+    assert "x 0.500" in steps["planning_target"]["formula"] and group in steps["planning_target"]["note"]
+    out = StringIO()
+    call_command("explain", il.item.sku, il.location.code, stdout=out)
+    assert "Planning target (calibrated)" in out.getvalue() and f"group {group}" in out.getvalue()
+    client.force_login(f.user("manager"))
+    page = client.get(f"/skus/{il.location.code}/{il.item.sku}/").content.decode()
+    assert 'id="step-planning_target"' in page and f"{100 * expected:.2f}%" in page and "x 0.500" in page
