@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.dispatch import receiver
 
-from integrations.signals import posting_completed
+from integrations.signals import outbox_requeued, posting_completed
 from replenish.signals import plan_run_completed
 
 
@@ -25,3 +25,12 @@ def mark_posted(sender, message, ok: bool, outcome: dict, **kwargs) -> None:
     if getattr(message, "subject_type", "") != "exception" or not str(message.subject_id).isdigit():
         return
     exception_mark_posted(exception_id=int(message.subject_id), outcome=outcome or {}, ok=ok)
+
+
+@receiver(outbox_requeued, dispatch_uid="exceptions.posting_resumed")
+def posting_resumed(sender, message, actor=None, **kwargs) -> None:
+    from .posting import exception_posting_resume
+
+    if getattr(message, "subject_type", "") != "exception" or not str(message.subject_id).isdigit():
+        return
+    exception_posting_resume(exception_id=int(message.subject_id), message=message, actor=actor)

@@ -193,9 +193,7 @@ def _decide(
     )
     message = None
     if post and exc.proposal.get("action"):
-        message = _post(
-            exc, actor=actor, action=action, version=decided_version, reason_code=reason_code, comment=comment
-        )
+        message = _post(exc, actor=actor, action=action, reason_code=reason_code, comment=comment)
     audit_record(
         kind="decision",
         action=action,
@@ -221,21 +219,25 @@ def _decide(
     return exc
 
 
-def _post(
-    exc: PlanningException, *, actor, action: str, version: int, reason_code: str = "", comment: str = ""
-):
+def _post(exc: PlanningException, *, actor, action: str, reason_code: str = "", comment: str = ""):
     from integrations.services import outbox_enqueue
 
     proposal = exc.proposal
-    return outbox_enqueue(
-        kind=OUTBOX_KINDS.get(proposal["action"], proposal["action"]),
-        idempotency_key=idempotency_key(exc.pk, version, action),
+    kind = OUTBOX_KINDS.get(proposal["action"], proposal["action"])
+    message = outbox_enqueue(
+        kind=kind,
+        idempotency_key=idempotency_key(exc.pk, kind),
         payload=outbox_payload(
             exc, proposal, actor=actor, action=action, reason_code=reason_code, comment=comment
         ),
         subject_type="exception",
         subject_id=exc.pk,
     )
+    if message.status == message.Status.DELIVERED:  # rolls the decision back: the ERP has this action already
+        raise NotAllowed(
+            f"This action was already posted to the ERP ({message.erp_transaction_id}): it is never posted twice."
+        )
+    return message
 
 
 # --- decisions ----------------------------------------------------------------------------------------------------

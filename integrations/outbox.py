@@ -353,11 +353,14 @@ def action_body(message: OutboxMessage) -> dict:
 
 @transaction.atomic
 def outbox_requeue(*, message: OutboxMessage, actor) -> OutboxMessage:
-    """Send a dead-lettered message again (after the cause was fixed): same idempotency key, attempts from 0."""
+    """Send a dead-lettered message again (after the cause was fixed): same idempotency key, attempts from 0.
+    Its subject takes part (signals.outbox_requeued): a decided exception waits for this posting again and cannot
+    be decided twice; one decided otherwise since refuses the requeue (ValueError, with the reason)."""
     locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
     if locked.status != Status.DEAD:
         raise ValueError(f"only dead-lettered messages can be requeued (this one is {locked.status})")
     previous = locked.attempts
+    signals.outbox_requeued.send(sender=OutboxMessage, message=locked, actor=actor)
     locked.status, locked.attempts, locked.next_attempt_at, locked.claimed_until = (
         Status.PENDING,
         0,

@@ -33,11 +33,33 @@ def outbox_enqueue(
             "subject_id": str(subject_id),
         },
     )
+    if not created and message.status == OutboxMessage.Status.DEAD:
+        # decided again after the ERP refused it (issue 13 item 4): the same key carries the new values, so the
+        # ERP, which keeps no key it refused, sees the action once
+        _outbox_rearm(message, kind=kind, payload=payload)
+        created = True
     if created:
         from .outbox import kick_relay
 
         transaction.on_commit(kick_relay, robust=True)
     return message
+
+
+def _outbox_rearm(message: OutboxMessage, *, kind: str, payload: dict) -> None:
+    from replenish.core.audit import audit_record
+
+    previous = {"attempts": message.attempts, "last_error": message.last_error}
+    message.kind, message.payload, message.status = kind, payload, OutboxMessage.Status.PENDING
+    message.attempts, message.next_attempt_at, message.claimed_until = 0, None, None
+    message.save(update_fields=["kind", "payload", "status", "attempts", "next_attempt_at", "claimed_until"])
+    audit_record(
+        kind="system",
+        action="outbox_rearmed",
+        actor=None,
+        subject_type="outbox_message",
+        subject_id=message.pk,
+        payload={"idempotency_key": message.idempotency_key, **previous},
+    )
 
 
 def __getattr__(name: str):

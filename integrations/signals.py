@@ -5,6 +5,11 @@ from django.dispatch import Signal
 # Sent after the ERP answered a posting: kwargs message (OutboxMessage), ok (bool), outcome (dict).
 posting_completed = Signal()
 
+# Sent inside the transaction that requeues a dead-lettered message, before the relay can take it: kwargs message
+# (OutboxMessage), actor. A receiver that raises ValueError refuses the requeue (its message is shown): the subject
+# was decided otherwise since, so posting it now would post an action nobody stands behind.
+outbox_requeued = Signal()
+
 # Sent inside the transaction that applies an inbound message (so a receiver's rows commit with the change, and a
 # receiver's error rolls the message back to be processed again): kwargs message (InboxMessage), item_location_ids
 # (list[int]): the SKU-locations whose data changed, for a re-plan of only those. Receivers start work on commit.

@@ -366,9 +366,10 @@ def _create(rows: list[dict], ctx: Context) -> int:
                 pk=pk,
                 **{k: record[k] for k in ("type", "item_location_id", "location_id", "recommendation_id")},
             )
+            kind = OUTBOX_KINDS.get(proposal["action"], proposal["action"])
             outbox_enqueue(
-                kind=OUTBOX_KINDS.get(proposal["action"], proposal["action"]),
-                idempotency_key=idempotency_key(pk, 1, "auto_execute"),
+                kind=kind,
+                idempotency_key=idempotency_key(pk, kind),
                 payload=outbox_payload(subject, proposal, actor=None, action="auto_execute"),
                 subject_type="exception",
                 subject_id=pk,

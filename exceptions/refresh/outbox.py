@@ -19,9 +19,12 @@ OUTBOX_KINDS = {
 }
 
 
-def idempotency_key(exception_id: int, version: int, action: str) -> str:
-    """Outbox key: the exception, the version the decision was made on, and the action (stable across retries)."""
-    return f"exception-{exception_id}-v{version}-{action}"
+def idempotency_key(exception_id: int, kind: str) -> str:
+    """Outbox key: one per exception and ERP action (kind), whatever path decided it (the queue, the API, bulk
+    approve, the approvals inbox, the automation policy) and however often it is decided again after the ERP
+    refused it: the ERP never sees the same action twice (issue 13 item 4). A refused posting is re-armed with the
+    new values under the same key (integrations.services.outbox_enqueue)."""
+    return f"exception-{exception_id}-{kind}"
 
 
 def outbox_payload(

@@ -143,7 +143,7 @@ def test_automation_policy_executes_in_bulk_with_decision_audit_and_outbox(users
     assert decision.actor is None and decision.action == "auto_execute" and decision.version == 1
     assert AuditEvent.objects.filter(kind="auto_execution", subject_id=str(exc.pk)).count() == 1
     message = OutboxMessage.objects.get(subject_type="exception", subject_id=str(exc.pk))
-    assert message.idempotency_key == f"exception-{exc.pk}-v1-auto_execute"
+    assert message.idempotency_key == f"exception-{exc.pk}-transfer_order"  # one key per exception action
     assert message.kind == "transfer_order" and message.payload["quantity"] == 240
     assert live(il_c).status == Status.OPEN
     assert "ABC class C" in live(il_c).explanation["automation"]["reason"]

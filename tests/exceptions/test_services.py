@@ -38,7 +38,7 @@ def test_approve_writes_decision_audit_and_outbox_in_one_go(exc, users):
     event = AuditEvent.objects.get(kind="decision", subject_id=str(exc.pk))
     assert event.action == "approve" and event.actor == users["buyer1"]
     message = OutboxMessage.objects.get(subject_type="exception", subject_id=str(exc.pk))
-    assert message.idempotency_key == f"exception-{exc.pk}-v1-approve"
+    assert message.idempotency_key == f"exception-{exc.pk}-create_po"  # one key per exception action
     assert event.payload["outbox_key"] == message.idempotency_key
     assert message.payload["quantity"] == 240 and message.payload["decided_by"] == "buyer1"
 
@@ -139,7 +139,7 @@ def test_override_changes_the_proposal_and_posts_the_new_values(exc, users):
     assert decision.before["proposal"]["quantity"] == 240 and decision.after["proposal"]["quantity"] == 480
     assert decision.reason_code == "promotion" and decision.comment == "Promo in two weeks"
     message = OutboxMessage.objects.get(subject_id=str(exc.pk))
-    assert message.payload["quantity"] == 480 and message.idempotency_key.endswith("-v1-override")
+    assert message.payload["quantity"] == 480 and message.idempotency_key == f"exception-{exc.pk}-create_po"
 
 
 def big_po(users, **proposal):
@@ -232,11 +232,13 @@ def test_mark_posted_success_and_failure(exc, users):
     exception_approve(exception=exc, actor=users["buyer1"], version=1)
     failed = exception_mark_posted(exception_id=exc.pk, outcome={"error": "PO locked in ERP"}, ok=False)
     assert failed.status == Status.IN_REVIEW and failed.outcome["ok"] is False
-    # back in review: it can be decided again, with a new outbox key (new version)
+    # back in review: it can be decided again, under the same outbox key (one per exception action, issue 13)
+    OutboxMessage.objects.filter(subject_id=str(exc.pk)).update(status=OutboxMessage.Status.DEAD)
     exception_approve(exception=exc, actor=users["buyer1"], version=failed.version)
     posted = exception_mark_posted(exception_id=exc.pk, outcome={"erp_id": "X1"})
     assert posted.status == Status.POSTED
-    assert OutboxMessage.objects.filter(subject_id=str(exc.pk)).count() == 2
+    message = OutboxMessage.objects.get(subject_id=str(exc.pk))
+    assert message.status == OutboxMessage.Status.PENDING and message.idempotency_key.endswith("-create_po")
     assert PlanningException.objects.get(pk=exc.pk).outcome["erp_id"] == "X1"
 
 
