@@ -19,14 +19,17 @@ from django.db import close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from replenish.engine.simulate import ORDERINGS
 from replenish.models import JobStatus, SimulationReport
 
+from .attention import AttentionSettings
 from .backtest import DEFAULT_HOLDOUT_WEEKS, backtest_run
 from .services import simulation_report_finish
 from .simulation import DEFAULT_POLICIES, DEFAULT_REPLAN_WEEKS, DEFAULT_WARMUP_WEEKS, simulation_run
 from .window import GENERATED, EvaluationError
 
 SIMULATION_WEEKS = (13, 26, 52)
+MAX_ATTENTION = 10_000
 BACKTEST_WEEKS = (13, 26)
 MAX_PROGRESS_BEFORE_DONE = 95
 # a run says something at least every plan (seconds to a couple of minutes at 900,000 SKU-locations): this long
@@ -50,6 +53,8 @@ class Progress:
         self.plans = math.ceil(weeks / replan)
         simulation = kind == SimulationReport.Kind.SIMULATION
         self.runs = (len(parameters.get("policies") or DEFAULT_POLICIES) + 1) if simulation else 2
+        if parameters.get("attention") is not None:
+            self.runs += len(ORDERINGS)
         self.shares = {"read": 5, "calibration": 40 if simulation else 0, "plans": 35 if simulation else 70}
         self.done_plans = self.done_runs = 0
         self.calibrated = self.read = False
@@ -89,8 +94,21 @@ def _clean_parameters(kind: str, data: dict) -> dict[str, Any]:
     if kind == SimulationReport.Kind.SIMULATION:
         parameters |= {"demand": GENERATED, "warmup_weeks": DEFAULT_WARMUP_WEEKS.get(GENERATED, 0)}
         parameters["policies"] = list(DEFAULT_POLICIES)
+        parameters["attention"] = _attention_capacity(data.get("attention"))
     parameters["replan_weeks"] = DEFAULT_REPLAN_WEEKS
     return parameters
+
+
+def _attention_capacity(value: Any) -> int | None:
+    """The attention field: blank = no attention simulation, else tasks per planner per day (0 to 10,000)."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > MAX_ATTENTION:
+        raise JobError(
+            f"Attention must be a whole number of tasks per planner per day, 0 to {MAX_ATTENTION:,} (got {text})."
+        )
+    return int(text)
 
 
 @transaction.atomic
@@ -201,6 +219,9 @@ def evaluation_job_run(*, report_id: int) -> None:
                 policies=parameters["policies"],
                 replan_weeks=parameters["replan_weeks"],
                 progress=progress,
+                attention=None
+                if parameters.get("attention") is None
+                else AttentionSettings(capacity=int(parameters["attention"])),
             )
     except (EvaluationError, ValueError) as error:
         _set(

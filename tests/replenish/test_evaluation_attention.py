@@ -161,3 +161,42 @@ def test_report_page_and_export_show_the_attention_table(client, db):
         'id="attention"'
         not in client.get(reverse("simulation_report_detail", args=[plain.pk])).content.decode()
     )
+
+
+def test_the_start_form_takes_the_attention_and_the_job_passes_it_on(client, db, monkeypatch):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from replenish.evaluation import jobs
+    from replenish.models import SimulationReport
+    from replenish.services import demo_users_ensure
+    from tests.replenish.test_evaluation_views import small_report
+
+    demo_users_ensure(locations=1, buyers=1)
+    client.force_login(get_user_model().objects.get(username="manager1"))
+    monkeypatch.setattr(jobs, "_dispatch", lambda report_id: None)  # the run is checked below, not here
+    page = client.get(reverse("simulation_report_list")).content.decode()
+    assert 'name="attention"' in page
+    for bad in ("abc", "-3", "2.5", "10001"):
+        response = client.post(
+            reverse("simulation_start"), {"kind": "simulation", "weeks": "26", "attention": bad}, follow=True
+        )
+        assert f"Attention must be a whole number of tasks per planner per day, 0 to 10,000 (got {bad})." in (
+            response.content.decode()
+        )
+    assert not SimulationReport.objects.exists()
+    client.post(reverse("simulation_start"), {"kind": "simulation", "weeks": "26", "attention": "40"})
+    row = SimulationReport.objects.get()
+    assert row.parameters["attention"] == 40
+    seen = {}
+
+    def fake_run(**kwargs):
+        seen.update(kwargs)
+        return small_report()
+
+    monkeypatch.setattr(jobs, "simulation_run", fake_run)
+    jobs.evaluation_job_run(report_id=row.pk)
+    assert seen["attention"].capacity == 40 and seen["attention"].automation
+    # blank: no attention simulation
+    client.post(reverse("simulation_start"), {"kind": "simulation", "weeks": "26", "attention": ""})
+    assert SimulationReport.objects.order_by("-pk").first().parameters["attention"] is None
