@@ -10,7 +10,7 @@ class IntegrationsConfig(AppConfig):
         from replenish.templatetags.nav import NavLink, register_nav_link
 
         # The inbound handlers register themselves (integrations.inbound.register) when imported.
-        from . import edi_ingest, webhooks  # noqa: F401
+        from . import edi_ingest, records_api, webhooks  # noqa: F401
         from .erp import sync  # noqa: F401
         from .erp.tryton import pages  # noqa: F401
         from .files import importers  # noqa: F401

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from . import template_views, views
+from . import records_api, template_views, views
 
 app_name = "integrations"
 urlpatterns = [
+    path("api/returns/", records_api.ReturnsApiView.as_view(), name="api_returns"),
     path("integrations/", views.integrations_home_view, name="home"),
     path("integrations/inbox/", views.inbox_list_view, name="inbox"),
     path("integrations/inbox/<int:pk>/", views.inbox_detail_view, name="inbox_detail"),

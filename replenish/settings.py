@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "csp",
     "replenish",
     "replenish.shipping",
+    "replenish.returns",
     "exceptions",
     "governance",
     "integrations",

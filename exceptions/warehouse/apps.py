@@ -21,3 +21,7 @@ class WarehouseConfig(AppConfig):
             ),
             before="skus",
         )
+        register_nav_link(
+            NavLink("returns", "warehouse:returns", "Returns", roles=roles.WORKSPACE_ROLES["warehouse"]),
+            before="skus",
+        )

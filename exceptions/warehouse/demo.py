@@ -8,6 +8,7 @@ wave first, which is the decision warehouse control proposes."""
 from __future__ import annotations
 
 import io
+import random
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
@@ -51,7 +52,15 @@ def warehouse_demo_load(*, now: datetime | None = None) -> dict:
         t, h = _location_work(location, now or timezone.now())
         tasks += t
         labor += h
-    return {"cutoffs_message": message.pk, "status": message.status, "pick_tasks": tasks, "labor_rows": labor}
+    returned = returns_load(rng=random.Random(7), day=timezone.localdate(), count=24)
+    return {
+        "cutoffs_message": message.pk,
+        "status": message.status,
+        "pick_tasks": tasks,
+        "labor_rows": labor,
+        "returns": returned.summary.get("rows", 0),
+        "returns_status": returned.status,
+    }
 
 
 @transaction.atomic
@@ -121,3 +130,38 @@ def _location_work(location: m.Location, now: datetime) -> tuple[int, int]:
         update_fields=["available_hours"],
     )
     return len(rows), len(labor)
+
+
+CONDITIONS = ("new", "new", "good", "good", "damaged", "defective")
+REASONS = ("ordered in error", "arrived late", "wrong item shipped", "damaged in transit", "does not work")
+
+
+def returns_csv(rng, day, count: int, tag: str = "DEMO") -> bytes:
+    """Return lines of existing order lines: half of them of items backordered at the same location (a restock
+    fills the backorder), the rest of any order line; quantities within what the line sold."""
+    backordered = list(
+        m.SalesOrderLine.objects.filter(status=m.SalesOrderLine.Status.BACKORDERED)
+        .values_list("item_id", "order__location_id")
+        .distinct()[:500]
+    )
+    pairs = set(backordered)
+    pool = list(m.SalesOrderLine.objects.select_related("order__location", "item").order_by("pk")[:5000])
+    matching = [x for x in pool if (x.item_id, x.order.location_id) in pairs]
+    chosen = rng.sample(matching, min(count // 2, len(matching)))
+    chosen += rng.sample(pool, min(count - len(chosen), len(pool)))
+    out = io.StringIO()
+    out.write("rma,line,order,order_line,sku,location,quantity,condition,reason,received_date\n")
+    for n, line in enumerate(chosen, start=1):
+        quantity = rng.randint(1, max(1, min(line.quantity_ordered, 6)))
+        out.write(
+            f"RMA-{tag}-{day:%Y%m%d}-{n:03d},1,{line.order.number},{line.line_number},{line.item.sku},"
+            f"{line.order.location.code},{quantity},{rng.choice(CONDITIONS)},{rng.choice(REASONS)},{day}\n"
+        )
+    return out.getvalue().encode()
+
+
+def returns_load(*, rng, day, count: int, tag: str = "DEMO"):
+    """Return lines through the inbox (a file import, as a returns system would send them)."""
+    return file_import(
+        kind="returns", data=returns_csv(rng, day, count, tag), filename=f"returns-{tag}-{day}.csv"
+    )

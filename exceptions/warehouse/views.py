@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from exceptions.workflows.labor import sequence_csv
 from replenish import models as m
 from replenish.core import roles
-from replenish.core.errors import NotAllowed
+from replenish.core.errors import NotAllowed, StaleVersion
+from replenish.returns.models import ReturnLine
 
-from . import control, selectors, services
+from . import control, returns, selectors, services
 
 PULL_OPTIONS_FOR = 25  # misses whose pull sources are looked up (a few queries each): the top of the ranking
 
@@ -131,3 +132,39 @@ def labor_sequence_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(sequence_csv(task), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="wms-sequence-{task.pk}.csv"'
     return response
+
+
+@login_required
+@require_GET
+def returns_view(request: HttpRequest) -> HttpResponse:
+    """Returns triage: open return lines of the user's locations, best disposition value first."""
+    _require(request)
+    status = "decided" if request.GET.get("status") == "decided" else "open"
+    rows = returns.return_queue(user=request.user, status=status)
+    return render(request, "warehouse/returns.html", {"rows": rows, "status": status})
+
+
+@login_required
+@require_POST
+def return_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    ret = ReturnLine.objects.filter(pk=pk, location__in=selectors.location_scope(user=request.user)).first()
+    if ret is None:
+        raise Http404("No return line of yours has this number.")
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        result = returns.return_decide(
+            ret=ret, choice=request.POST.get("choice", ""), actor=request.user, version=version
+        )
+    except (NotAllowed, StaleVersion) as err:
+        messages.error(request, str(err))
+    else:
+        resolved = sum(1 for f in result["filled"] if f["resolved"])
+        text = f"RMA {ret.rma}/{ret.line_number}: {result['return'].get_disposition_display().lower()}, posted to the ERP"
+        if result["filled"]:
+            text += f"; {sum(f['units'] for f in result['filled'])} units fill backorders ({resolved} line(s) resolved)"
+        messages.success(request, text + ".")
+    return redirect("warehouse:returns")

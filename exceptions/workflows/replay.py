@@ -1,7 +1,7 @@
 """The demo's next days of events, sent through the integrations exactly as partners would send them: ASN slips
 (856 moving an in-transit shipment's arrival), acknowledgements (855 rescheduling open PO lines), receipts (an open
-purchase-order file with lines received), new orders (an open sales-order file) and WMS capacity (tasks and labor
-hours). Deterministic for a seed; each day's events are dated that many days ahead."""
+purchase-order file with lines received), new orders (an open sales-order file), customer returns (a returns file)
+and WMS capacity (tasks and labor hours). Deterministic for a seed; each day's events are dated that many days ahead."""
 
 from __future__ import annotations
 
@@ -267,6 +267,13 @@ def wms_capacity(rng: random.Random, day: date, tasks_per_location: int) -> list
     return out
 
 
+def return_events(rng: random.Random, day: date, count: int) -> list:
+    """Customer return lines (RMA) of existing order lines, as a returns file (exceptions.warehouse.demo)."""
+    from exceptions.warehouse.demo import returns_load
+
+    return [("returns", returns_load(rng=rng, day=day, count=count, tag=f"R{rng.randint(0, 99_999):05d}"))]
+
+
 def replay_events(
     *, days: int, seed: int = 7, per_day: int = 5, pause: float = 0.0, say: Callable[[str], None] = print
 ) -> dict:
@@ -283,6 +290,7 @@ def replay_events(
             + receipts(rng, day, per_day)
             + new_orders(rng, day, per_day, tag=str(seed))
             + wms_capacity(rng, day, tasks_per_location=per_day * 4)
+            + return_events(rng, day, per_day)
         )
         for kind, message in batch:
             counts.setdefault(kind, {}).setdefault(message.status, 0)

@@ -45,6 +45,7 @@ ACTIONS = (
     "repromise_order",
     "set_order_point",
     "wms_resequence",
+    "return_disposition",
 )
 
 

@@ -22,7 +22,7 @@ from ..inbox import inbox_ingest
 from ..models import InboxMessage
 from ..normalize import Resolver
 from . import apply as appliers
-from . import balances, demand, orders, shipping, wms
+from . import balances, demand, orders, returns, shipping, wms
 from .reader import FileFormatError, RawTable, decode_text, is_xlsx, read_file_bytes
 from .specs import SPECS
 from .validate import DECIMAL_RE, Problems, typed_frame
@@ -39,6 +39,7 @@ _MODULES = {
     "wms_tasks": wms,
     "labor_capacity": wms,
     "carrier_cutoffs": shipping,
+    "returns": returns,
 }
 KINDS = {
     kind: (

@@ -251,7 +251,9 @@ CARRIER_CUTOFFS = Spec(
         Column("carrier_name", max_length=120, help="The carrier's name (default: the code)."),
         Column("service", max_length=32, default="ground", help="Service level, e.g. ground, next-day, LTL."),
         Column(
-            "service_tier", max_length=16, help="Customers of this tier (code) ship here; blank = the default."
+            "service_tier",
+            max_length=16,
+            help="Customers of this tier (code) ship here; blank = the default.",
         ),
         Column("cutoff", type="time", required=True, help="Local HH:MM of the pickup."),
         Column(
@@ -261,6 +263,27 @@ CARRIER_CUTOFFS = Spec(
         EXT,
     ),
     key=("location", "carrier", "service", "service_tier"),
+)
+
+RETURNS = Spec(
+    "returns",
+    "customer returns (RMA lines)",
+    (
+        Column("rma", required=True, max_length=40, help="The return authorization number."),
+        Column("line", type="int", required=True, minimum=1, maximum=100_000),
+        Column("order", required=True, max_length=32, help="The sales order the goods were sold on."),
+        Column(
+            "order_line", type="int", minimum=1, maximum=100_000, help="Its line (default: the SKU's line)."
+        ),
+        Column("sku", required=True, max_length=40),
+        Column("location", max_length=16, help="Where the goods came back (default: the order's location)."),
+        Column("quantity", type="int", required=True, minimum=1),
+        Column("condition", type="choice", choices=("new", "good", "damaged", "defective"), required=True),
+        Column("reason", max_length=200),
+        Column("received_date", type="date", help="Default: the day of the import."),
+        EXT,
+    ),
+    key=("rma", "line"),
 )
 
 SPECS: dict[str, Spec] = {
@@ -280,6 +303,7 @@ SPECS: dict[str, Spec] = {
         WMS_TASKS,
         LABOR_CAPACITY,
         CARRIER_CUTOFFS,
+        RETURNS,
     )
 }
 # Loading order when several kinds come together (references first).

@@ -59,7 +59,8 @@ class Command(BaseCommand):
         warehouse = warehouse_demo_load()  # carriers and cut-offs (a file import), pick waves, labor
         self.stdout.write(
             f"Warehouse control: carrier cut-offs {warehouse['status']}, {warehouse['pick_tasks']} pick tasks, "
-            f"{warehouse['labor_rows']} labor shifts."
+            f"{warehouse['labor_rows']} labor shifts, {warehouse['returns']} return lines "
+            f"({warehouse['returns_status']})."
         )
         try:
             call_command("plan_refresh", stdout=self.stdout)

@@ -1,0 +1,1 @@
+"""Customer returns (RMA lines): mirrored from files, the API and webhooks; triaged in warehouse control."""
