@@ -17,8 +17,11 @@ Automation mirrors the seeded policy "Small C-class replenishment POs" (governan
 X or Y SKU-location with no data-quality fault, confidence at least 0.8 (replenish/engine/confidence.py, the
 acceptance part neutral) and value at most 500. The supplier-reliability floor is not simulated.
 
+Value fill: the demand filled on time at its price over all demand at its price (a money ranking favours the
+units worth most; the unit fill rate counts every unit alike).
+
 Share captured, per ordering and measure: (measure(ordering) - measure(static)) / (measure(unlimited) -
-measure(static)), for the unit fill rate in points and for the average inventory value; 1 = the whole
+measure(static)), for the unit fill rate in points (and the value fill rate) and for the average inventory value; 1 = the whole
 improvement of unlimited attention over static min-max, above 1 = more than it (less inventory when tasks wait).
 """
 
@@ -196,13 +199,19 @@ def attention_comparison(
         option = attention_option(settings, ordering, window, schedule, planner, seed)
         results[ordering] = sim.simulate(base_scenario, policy, replace(options, attention=option))
         say(f"attention {settings.capacity}/planner/day, {ordering}: simulated")
-    static_row = _measures(static)
-    unlimited = _measures(results[sim.UNLIMITED])
+    price = np.nan_to_num(window.inputs.series["unit_price"].to_numpy(dtype=float))
+    static_row = _measures(static, price)
+    unlimited = _measures(results[sim.UNLIMITED], price)
     rows = []
     for ordering in orderings:
-        row = _measures(results[ordering])
+        row = _measures(results[ordering], price)
         row["fill_share"] = share_captured(
             100 * row["unit_fill_rate"], 100 * static_row["unit_fill_rate"], 100 * unlimited["unit_fill_rate"]
+        )
+        row["value_fill_share"] = share_captured(
+            100 * (row["value_fill_rate"] or 0.0),
+            100 * (static_row["value_fill_rate"] or 0.0),
+            100 * (unlimited["value_fill_rate"] or 0.0),
         )
         row["inventory_share"] = share_captured(
             row["avg_on_hand_value"], static_row["avg_on_hand_value"], unlimited["avg_on_hand_value"]
@@ -230,7 +239,9 @@ def attention_comparison(
     }
 
 
-def _measures(result: sim.SimulationResult) -> dict[str, float | None]:
+def _measures(result: sim.SimulationResult, price: np.ndarray) -> dict[str, float | None]:
+    """The totals the comparison shows, plus the value fill rate: demand filled on time at its price over all
+    demand at its price (the units a money ranking favours count for their worth)."""
     total = result.total.iloc[0]
     keys = (
         "unit_fill_rate", "line_fill_rate", "avg_on_hand_value", "expedites", "emergency_freight", "orders",
@@ -241,6 +252,10 @@ def _measures(result: sim.SimulationResult) -> dict[str, float | None]:
     }
     tasks, worked = out["tasks"] or 0.0, (out["tasks_by_people"] or 0.0) + (out["tasks_automatic"] or 0.0)
     out["waited_share"] = (tasks - worked) / tasks if tasks else None
+    per_series = result.per_series
+    demand_value = float((per_series["demand_units"].to_numpy() * price).sum())
+    filled_value = float((per_series["filled_on_time_units"].to_numpy() * price).sum())
+    out["value_fill_rate"] = filled_value / demand_value if demand_value > 0 else None
     out["average_wait_days"] = (out["task_wait_days"] or 0.0) / worked if worked else None
     return out
 

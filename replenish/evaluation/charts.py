@@ -279,6 +279,7 @@ def sweep_tables(report: dict[str, Any]) -> dict[str, Any] | None:
 ATTENTION_COLUMNS = (
     ("unit_fill_rate", "Fill (units)", "pct"),
     ("line_fill_rate", "Fill (lines)", "pct"),
+    ("value_fill_rate", "Fill (value)", "pct"),
     ("avg_on_hand_value", "Avg inventory", "money"),
     ("expedites", "Expedites", "int"),
     ("emergency_freight", "Emergency freight", "money"),
@@ -287,6 +288,7 @@ ATTENTION_COLUMNS = (
     ("waited_share", "Task-days waiting", "pct"),
     ("average_wait_days", "Avg wait (days)", "num"),
     ("fill_share", "Fill improvement captured", "pct"),
+    ("value_fill_share", "Value fill improvement captured", "pct"),
     ("inventory_share", "Inventory improvement captured", "pct"),
 )
 

@@ -280,6 +280,7 @@ def sweep_section(report: dict[str, Any]) -> list[str]:
 ATTENTION_COLUMNS = (
     ("unit_fill_rate", "fill units", "pct"),
     ("line_fill_rate", "fill lines", "pct"),
+    ("value_fill_rate", "fill value", "pct"),
     ("avg_on_hand_value", "avg inventory", "money"),
     ("expedites", "expedites", "int"),
     ("emergency_freight", "emerg. freight", "money"),
@@ -288,6 +289,7 @@ ATTENTION_COLUMNS = (
     ("waited_share", "waited", "pct"),
     ("average_wait_days", "avg wait d", "num"),
     ("fill_share", "fill captured", "pct"),
+    ("value_fill_share", "value captured", "pct"),
     ("inventory_share", "inv. captured", "pct"),
 )
 
@@ -318,7 +320,8 @@ def attention_section(report: dict[str, Any]) -> list[str]:
         f"Attention: {section['capacity']} tasks per planner per day, {section['planners']} planners "
         f"({section['planner_source']}), tasks from {section['policy']}; {auto}.",
         *_table(header, rows),
-        "Captured: (ordering - static) / (unlimited - static), unit fill in points and average inventory value.",
+        "Captured: (ordering - static) / (unlimited - static), unit fill and value fill (demand at its price) in "
+        "points, average inventory value.",
     ]
     check = section.get("acceptance")
     if check:

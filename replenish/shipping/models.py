@@ -26,7 +26,9 @@ class CarrierCutoff(models.Model):
     the listed weekdays; picking and packing must be done `pick_lead_minutes` before it. `service_tier` routes the
     customers of that service tier (its code) to this window; a blank one is the location's default window."""
 
-    location = models.ForeignKey("replenish.Location", on_delete=models.CASCADE, related_name="carrier_cutoffs")
+    location = models.ForeignKey(
+        "replenish.Location", on_delete=models.CASCADE, related_name="carrier_cutoffs"
+    )
     carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="cutoffs")
     service = models.CharField(max_length=32, default="ground")
     service_tier = models.CharField(
@@ -34,7 +36,9 @@ class CarrierCutoff(models.Model):
     )
     cutoff_time = models.TimeField(help_text="Local time of the pickup.")
     pick_lead_minutes = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(720)])
-    weekdays = models.CharField(max_length=7, default="12345", help_text="ISO weekdays with a pickup, 1 = Monday.")
+    weekdays = models.CharField(
+        max_length=7, default="12345", help_text="ISO weekdays with a pickup, 1 = Monday."
+    )
     source = models.CharField(max_length=32, default="file")
     external_id = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)

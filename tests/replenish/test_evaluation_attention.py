@@ -200,3 +200,19 @@ def test_the_start_form_takes_the_attention_and_the_job_passes_it_on(client, db,
     # blank: no attention simulation
     client.post(reverse("simulation_start"), {"kind": "simulation", "weeks": "26", "attention": ""})
     assert SimulationReport.objects.order_by("-pk").first().parameters["attention"] is None
+
+
+def test_value_fill_weighs_the_units_filled_by_their_price():
+    import numpy as np
+
+    from replenish.engine import simulate as sim
+    from replenish.evaluation.attention import _measures
+
+    # one day: series 0 fills 5 of 10 units at price 10, series 1 all 10 at price 1: (50 + 10) / (100 + 10)
+    scenario = sim.Scenario(
+        demand=np.array([[10.0], [10.0]]), lead_times=np.full((2, 1), 5), initial_on_hand=[5, 10]
+    )
+    result = sim.simulate(scenario, sim.InventoryPolicy(reorder_point=-1e9, order_up_to=-1e9))
+    measures = _measures(result, np.array([10.0, 1.0]))
+    assert measures["unit_fill_rate"] == pytest.approx(15 / 20)
+    assert measures["value_fill_rate"] == pytest.approx(60 / 110)
