@@ -40,6 +40,7 @@ BENCHMARKS = {
     "ingest": ("bench/bench_ingest.py", [], ["--items", "20000"]),
     "simulate": ("bench/bench_simulate.py", ["--series", "100000"], ["--series", "20000"]),
     "events": ("bench/bench_events.py", [], ["--quick"]),
+    "hostile_uploads": ("bench/bench_hostile.py", [], ["--strings", "1100000"]),
 }
 
 

@@ -27,6 +27,7 @@ from .edi.x12 import Interchange, TransactionSet, parse_x12
 from .edi_apply import EDI_SOURCE, EdiContext, apply_846, apply_856, apply_997
 from .edi_apply_855 import apply_855
 from .edi_outbound import acknowledge_group, acknowledge_interchange
+from .files.guard import nul_in_edi
 from .inbound import IssueSpec, Outcome, Rejected, register
 from .inbox import inbox_ingest, payload_hash
 from .models import EdiTransaction, InboxMessage
@@ -331,6 +332,10 @@ IGNORED_REASONS = {
 # -- the service -----------------------------------------------------------------------------------------------
 
 
+class EdiRefused(ValueError):
+    """The file cannot be received at all (a NUL byte): nothing is stored, the reason names the segment."""
+
+
 def edi_ingest(*, data: bytes | str, filename: str = "", actor=None) -> InboxMessage:
     """Receive an EDI file through the inbox and apply what it holds.
 
@@ -338,6 +343,9 @@ def edi_ingest(*, data: bytes | str, filename: str = "", actor=None) -> InboxMes
     content under control numbers already received becomes a dead letter of its own (keyed by its content hash
     too, so sending it again is a replay of that dead letter); the earlier message is never overwritten."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    problem = nul_in_edi(raw)
+    if problem:  # a NUL cannot be stored (PostgreSQL text) nor parsed: refused whole, naming where it is
+        raise EdiRefused(problem)
     try:
         text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

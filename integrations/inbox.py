@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
@@ -29,6 +30,7 @@ from .quality import issues_open
 
 logger = logging.getLogger(__name__)
 
+SWEEP_BATCH = 200  # messages re-dispatched per sweep: a backlog drains over a few runs, never all at once
 AUDIT_ERRORS_KEPT = 5  # the audit payload names the first few problems; the message row keeps all of them
 
 
@@ -228,3 +230,45 @@ def inbox_retry(*, message: InboxMessage, actor, payload: str | None = None) -> 
                 payload={"previous_hash": previous, "payload_hash": locked.payload_hash},
             )
     return inbox_process(message_id=message.pk, actor=actor)
+
+
+def inbox_stuck_sweep(*, now=None) -> dict:
+    """Process again the messages left `received` (issue 13 item 7): a worker killed or timed out mid-processing
+    rolled its transaction back, and nothing else would ever look at them. Scheduled by beat.
+
+    A message untouched for DISTOPS_INBOX_STUCK_MINUTES is dispatched to inbox_process_task again, its sweeps
+    counted in meta; after DISTOPS_INBOX_STUCK_SWEEPS it is rejected with the reason (it keeps killing the worker:
+    a person looks at it). Rows being processed right now are locked and skipped (PostgreSQL SKIP LOCKED)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from .tasks import inbox_process_task
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.DISTOPS_INBOX_STUCK_MINUTES)
+    retried, rejected = [], []
+    with transaction.atomic():
+        rows = InboxMessage.objects.filter(status=InboxMessage.Status.RECEIVED, updated_at__lt=cutoff)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        for message in rows.order_by("updated_at")[:SWEEP_BATCH]:
+            sweeps = int(message.meta.get("sweeps", 0))
+            if sweeps >= settings.DISTOPS_INBOX_STUCK_SWEEPS:
+                rejected.append(message.pk)
+                continue
+            message.meta = {**message.meta, "sweeps": sweeps + 1, "swept_at": now.isoformat()}
+            message.save(update_fields=["meta", "updated_at"])
+            retried.append(message.pk)
+    for pk in rejected:
+        _reject(
+            pk,
+            Rejected(
+                f"processing never finished: {settings.DISTOPS_INBOX_STUCK_SWEEPS} attempts were cut short "
+                "(a worker timeout or crash; is the file too large?). Fix it and retry, or load it with the "
+                "command."
+            ),
+            None,
+        )
+    for pk in retried:  # after the sweep's commit: a worker takes each (in-process without a broker)
+        inbox_process_task.delay(pk)
+    return {"retried": retried, "rejected": rejected}

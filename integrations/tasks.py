@@ -26,3 +26,11 @@ def inbox_process_task(self, message_id: int) -> str:
     from .inbox import inbox_process
 
     return inbox_process(message_id=message_id).status
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def inbox_sweep_task() -> dict:
+    """Scheduled (beat): process again the inbox messages a dead or timed-out worker left `received`."""
+    from .inbox import inbox_stuck_sweep
+
+    return inbox_stuck_sweep()

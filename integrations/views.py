@@ -18,9 +18,10 @@ from rest_framework.throttling import SimpleRateThrottle
 from replenish.core.paging import paginate
 
 from . import selectors
-from .edi_ingest import edi_ingest
+from .edi_ingest import EdiRefused, edi_ingest
 from .erp.breaker import breaker_reset
 from .files.importers import FORMATS, file_import
+from .files.reader import FileFormatError
 from .files.specs import SPECS
 from .files.validate import describe
 from .inbound import NotRetryable
@@ -220,7 +221,7 @@ def erp_pull_view(request: HttpRequest) -> HttpResponse:
 
 @integrations_view
 def file_upload_view(request: HttpRequest) -> HttpResponse:
-    result = None
+    result, status = None, 200
     form = {"kind": "balances", "format": "long", "location": "", "create_missing": False, "sku_prefix": ""}
     if request.method == "POST":
         form.update({key: request.POST.get(key, "") for key in ("kind", "format", "location", "sku_prefix")})
@@ -237,18 +238,22 @@ def file_upload_view(request: HttpRequest) -> HttpResponse:
         elif form["kind"] not in SPECS or form["format"] not in FORMATS:
             messages.error(request, "Choose what the file holds and its format.")
         else:
-            result = file_import(
-                kind=form["kind"],
-                data=upload.read(),
-                filename=upload.name,
-                actor=request.user,
-                options={
-                    "format": form["format"] if form["format"] != "long" else None,
-                    "location": form["location"].strip(),
-                    "create_missing": form["create_missing"],
-                    "sku_prefix": form["sku_prefix"].strip(),
-                },
-            )
+            try:
+                result = file_import(
+                    kind=form["kind"],
+                    data=upload.read(),
+                    filename=upload.name,
+                    actor=request.user,
+                    options={
+                        "format": form["format"] if form["format"] != "long" else None,
+                        "location": form["location"].strip(),
+                        "create_missing": form["create_missing"],
+                        "sku_prefix": form["sku_prefix"].strip(),
+                    },
+                )
+            except FileFormatError as refused:  # a NUL byte: refused before anything is stored
+                messages.error(request, f"{upload.name}: refused, nothing was stored: {refused}")
+                status = 422
     context = {
         "kinds": [(kind, spec.label) for kind, spec in SPECS.items()],
         "formats": FORMATS,
@@ -258,18 +263,23 @@ def file_upload_view(request: HttpRequest) -> HttpResponse:
         "errors": [_report_row(e) for e in (result.errors if result else [])[:500]],
         "replayed": bool(result and result.replays),
     }
-    return render(request, "integrations/file_upload.html", context, status=200)
+    return render(request, "integrations/file_upload.html", context, status=status)
 
 
 @integrations_view
 def edi_list_view(request: HttpRequest) -> HttpResponse:
+    status = 200
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, "Choose an EDI file to upload.")
         else:
-            message = edi_ingest(data=upload.read(), filename=upload.name, actor=request.user)
-            return redirect("integrations:inbox_detail", pk=message.pk)
+            try:
+                message = edi_ingest(data=upload.read(), filename=upload.name, actor=request.user)
+                return redirect("integrations:inbox_detail", pk=message.pk)
+            except EdiRefused as refused:
+                messages.error(request, f"{upload.name}: refused, nothing was stored: {refused}")
+                status = 422
     transaction_set_id = request.GET.get("set", "")
     page = _page(
         request, selectors.edi_document_list(user=request.user, transaction_set_id=transaction_set_id)
@@ -278,6 +288,7 @@ def edi_list_view(request: HttpRequest) -> HttpResponse:
         request,
         "integrations/edi_list.html",
         {"page": page, "set": transaction_set_id, "tab": "edi", "query": _query(request)},
+        status=status,
     )
 
 

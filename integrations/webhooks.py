@@ -28,6 +28,7 @@ from replenish.core.audit import audit_record
 
 from .erp.base import ENTITY_KINDS
 from .files.apply import ImportContext
+from .files.guard import nul_in_json
 from .files.importers import import_table
 from .files.reader import FileFormatError, records_table
 from .files.specs import SPECS
@@ -110,8 +111,16 @@ def webhook_receive(
         return WebhookResult(refused.status, {"error": refused.reason})
     try:
         event = json.loads(body)
+        nul_field = nul_in_json(event)
     except ValueError:
         return WebhookResult(400, {"error": "the body is not JSON"})
+    except RecursionError:  # e.g. 100,000 nested arrays: refused, never a crash
+        return WebhookResult(400, {"error": "the body is JSON nested too deeply to be an event"})
+    if nul_field:  # PostgreSQL text cannot hold it, and no real field carries one
+        return WebhookResult(
+            422,
+            {"error": f"field '{nul_field}' holds a NUL character (\\u0000): refused", "field": nul_field},
+        )
     if not isinstance(event, dict) or not str(event.get("id") or "").strip() or not event.get("type"):
         return WebhookResult(400, {"error": "an event needs 'id' and 'type'"})
     event_id = str(event["id"]).strip()[:200]

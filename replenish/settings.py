@@ -218,6 +218,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [  # DRF's, with deep JSON a 400 (replenish/parsers.py)
+        "replenish.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -329,6 +334,15 @@ DISTOPS_EDI_SENDER_ID = env.str("DISTOPS_EDI_SENDER_ID", default="DISTOPS")
 # TA1 interchange acknowledgements: "requested" (when the partner's ISA14 is 1), "errors" (also for every
 # interchange with an envelope error), "always" or "never".
 DISTOPS_EDI_TA1 = env.str("DISTOPS_EDI_TA1", default="requested")
+# Hostile uploads (integrations/files/guard.py): what an XLSX may inflate to, the largest compression ratio of a
+# part over 1 MB (real sheets compress 5-20x; a zip bomb 1000x), and its distinct text cells (openpyxl holds them all).
+DISTOPS_XLSX_MAX_UNCOMPRESSED_MB = env.int("DISTOPS_XLSX_MAX_UNCOMPRESSED_MB", default=500)
+DISTOPS_XLSX_MAX_RATIO = env.float("DISTOPS_XLSX_MAX_RATIO", default=100.0)
+DISTOPS_XLSX_MAX_SHARED_STRINGS = env.int("DISTOPS_XLSX_MAX_SHARED_STRINGS", default=1_000_000)
+# An inbox message still `received` this long after it arrived (a worker killed or timed out mid-processing) is
+# processed again by the sweep (beat); after this many sweeps it is rejected with the reason.
+DISTOPS_INBOX_STUCK_MINUTES = env.int("DISTOPS_INBOX_STUCK_MINUTES", default=15)
+DISTOPS_INBOX_STUCK_SWEEPS = env.int("DISTOPS_INBOX_STUCK_SWEEPS", default=3)
 DISTOPS_MAX_UNITS = env.int("DISTOPS_MAX_UNITS", default=10_000_000)
 DISTOPS_LEAD_TIME_OUTLIER_DAYS = env.int("DISTOPS_LEAD_TIME_OUTLIER_DAYS", default=180)
 # Exceptions: a refresh chunk creating more exceptions than this audits their creation in one batch event.
@@ -336,6 +350,10 @@ EXCEPTIONS_AUDIT_EACH_MAX = env.int("EXCEPTIONS_AUDIT_EACH_MAX", default=2_000)
 CELERY_BEAT_SCHEDULE["integrations-outbox-relay"] = {
     "task": "integrations.tasks.outbox_relay_task",
     "schedule": 5.0,
+}
+CELERY_BEAT_SCHEDULE["integrations-inbox-sweep"] = {
+    "task": "integrations.tasks.inbox_sweep_task",
+    "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["integrations-erp-pull"] = {
     "task": "integrations.tasks.erp_pull_task",

@@ -23,7 +23,7 @@ from ..models import InboxMessage
 from ..normalize import Resolver
 from . import apply as appliers
 from . import balances, demand, orders, returns, shipping, wms
-from .reader import FileFormatError, RawTable, decode_text, is_xlsx, read_file_bytes
+from .reader import FileFormatError, RawTable, decode_text, is_xlsx, read_file_bytes, text_check
 from .specs import SPECS
 from .validate import DECIMAL_RE, Problems, typed_frame
 
@@ -244,6 +244,7 @@ def file_import(
     else:
         payload, encoding = decode_text(data)
         meta["encoding"] = encoding
+        text_check(payload)  # a NUL cannot be stored (PostgreSQL text): refused before, naming row and column
     message, _processed = inbox_ingest(
         source=source,
         external_id=f"{kind}:{digest}",

@@ -19,6 +19,8 @@ from datetime import date, datetime, time
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from .guard import HostileInput, nul_in_text, xlsx_check
+
 SNIFF_CHARS = 64_000
 DELIMITERS = ",;\t|"
 EXTRA_COLUMNS = 8  # sentinel columns that catch rows longer than the header
@@ -82,8 +84,15 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def text_check(text: str) -> None:
+    """Refuse a text holding a NUL byte, naming its row and column (integrations/files/guard.py)."""
+    if "\x00" in text:
+        raise FileFormatError(nul_in_text(text, delimiter=sniff_delimiter(text.replace("\x00", ""))))
+
+
 def read_csv_text(text: str, *, normalize: bool = True) -> RawTable:
     text = text.removeprefix("\ufeff")
+    text_check(text)
     if not text.strip():
         raise FileFormatError("the file is empty: a header row naming the columns is expected on line 1")
     delimiter = sniff_delimiter(text)
@@ -129,6 +138,7 @@ def read_csv_text(text: str, *, normalize: bool = True) -> RawTable:
 
 def read_csv_bytes(data: bytes, *, normalize: bool = True) -> RawTable:
     text, encoding = decode_text(data)
+    text_check(text)
     table = read_csv_text(text, normalize=normalize)
     if encoding != "utf-8":
         table.notes.append("the file is not UTF-8: read as Windows-1252")
@@ -159,6 +169,10 @@ def _cell_text(value) -> str:
 def read_xlsx_bytes(data: bytes, *, sheet: str | None = None, normalize: bool = True) -> RawTable:
     from openpyxl import load_workbook
 
+    try:
+        xlsx_check(data)  # sizes, ratios, shared strings, DOCTYPEs: before openpyxl inflates anything
+    except HostileInput as refused:
+        raise FileFormatError(str(refused)) from refused
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.files.importers import FORMATS, file_import
+from integrations.files.reader import FileFormatError
 from integrations.files.specs import SPECS
 from integrations.files.validate import describe
 from integrations.models import InboxMessage
@@ -36,17 +37,20 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
-        message = file_import(
-            kind=options["kind"],
-            data=path.read_bytes(),
-            filename=path.name,
-            options={
-                "format": options["format"] if options["format"] != "long" else None,
-                "location": options["location"],
-                "create_missing": options["create_missing"],
-                "sku_prefix": options["sku_prefix"],
-            },
-        )
+        try:
+            message = file_import(
+                kind=options["kind"],
+                data=path.read_bytes(),
+                filename=path.name,
+                options={
+                    "format": options["format"] if options["format"] != "long" else None,
+                    "location": options["location"],
+                    "create_missing": options["create_missing"],
+                    "sku_prefix": options["sku_prefix"],
+                },
+            )
+        except FileFormatError as refused:  # a NUL byte: nothing was stored
+            raise CommandError(f"{path.name}: REFUSED, nothing was stored: {refused}") from refused
         if message.replays and message.status != InboxMessage.Status.REJECTED:
             self.stdout.write(
                 f"{path.name}: this exact file was already imported (inbox message {message.pk}, "

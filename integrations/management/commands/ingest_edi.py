@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.edi_ingest import edi_ingest
+from integrations.edi_ingest import EdiRefused, edi_ingest
 from integrations.models import InboxMessage
 
 
@@ -24,7 +24,10 @@ class Command(BaseCommand):
         for path in options["files"]:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
-            message = edi_ingest(data=path.read_bytes(), filename=path.name)
+            try:
+                message = edi_ingest(data=path.read_bytes(), filename=path.name)
+            except EdiRefused as refused:
+                raise CommandError(f"{path.name}: REFUSED, nothing was stored: {refused}") from refused
             if message.replays and message.status in (
                 InboxMessage.Status.APPLIED,
                 InboxMessage.Status.IGNORED,
