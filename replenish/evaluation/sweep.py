@@ -276,3 +276,69 @@ def _total_summary(at_level: list[dict[str, Any]], level: float | None, policy: 
             [c.get("inventory_reduction_at_equal_fill") for c in checks]
         ),
     }
+
+
+def robustness_summary(
+    runs: Sequence[tuple[int, dict[str, Any]]],
+    *,
+    policy: str = "dynamic",
+    min_class_series: int = 200,
+    tolerance: float = 0.015,
+) -> dict[str, Any]:
+    """Runs over scenario seeds x simulation seeds (`(scenario seed, run_summary)` pairs): per run the policy's
+    fill against static, its inventory reduction and the gap of each class with at least `min_class_series`
+    SKU-locations; over the runs the spread (min, mean, max) of the reduction and of each class's gap, and how many
+    runs held (fill at least static's, reduction at least 15%, those classes within `tolerance`)."""
+    rows = []
+    for scenario_seed, run in runs:
+        check = run["acceptance"].get(policy, {})
+        totals = run["totals"]
+        gaps = {
+            segment: cell["gap"]
+            for segment, cell in run["attainment"].get(policy, {}).items()
+            if cell["gap"] is not None and run["n_series"].get(segment, 0) >= min_class_series
+        }
+        reduction = check.get("inventory_reduction")
+        fill, static_fill = totals[policy]["unit_fill_rate"], totals["static"]["unit_fill_rate"]
+        off = sorted(segment for segment, gap in gaps.items() if abs(gap) > tolerance)
+        held = bool(
+            reduction is not None
+            and reduction >= 0.15
+            and fill is not None
+            and fill >= (static_fill or 0)
+            and not off
+        )
+        rows.append(
+            {
+                "scenario_seed": scenario_seed,
+                "seed": run["seed"],
+                "unit_fill_rate": fill,
+                "static_unit_fill_rate": static_fill,
+                "inventory_reduction": reduction,
+                "gaps": gaps,
+                "classes_off_target": off,
+                "held": held,
+            }
+        )
+    by_class: dict[str, list[float]] = {}
+    for row in rows:
+        for segment, gap in row["gaps"].items():
+            by_class.setdefault(segment, []).append(gap)
+    return {
+        "policy": policy,
+        "min_class_series": min_class_series,
+        "tolerance": tolerance,
+        "runs": rows,
+        "inventory_reduction": _spread([row["inventory_reduction"] for row in rows]),
+        "unit_fill_rate": _spread([row["unit_fill_rate"] for row in rows]),
+        "class_gaps": {segment: _spread(gaps) for segment, gaps in sorted(by_class.items())},
+        "max_abs_gap": max((abs(g) for gaps in by_class.values() for g in gaps), default=None),
+        "runs_held": sum(row["held"] for row in rows),
+    }
+
+
+def _spread(values: Sequence[float | None]) -> dict[str, Any]:
+    data = [v for v in values if v is not None]
+    if not data:
+        return {"min": None, "mean": None, "max": None, "n": 0}
+    return {"min": min(data), "mean": float(np.mean(data)), "max": max(data), "n": len(data)}

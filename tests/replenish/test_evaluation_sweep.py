@@ -14,6 +14,7 @@ from replenish.evaluation.sweep import (
     parse_levels,
     parse_seeds,
     parse_target,
+    robustness_summary,
     run_grid,
     summarize,
     target_table,
@@ -134,3 +135,29 @@ def test_simulate_takes_targets_and_seeds_from_the_command_line(network):  # noq
 def test_a_bad_target_on_the_command_line_is_a_command_error(network):  # noqa: F811
     with pytest.raises(CommandError, match="unknown class 'AQ'"):
         call_command("simulate", "--target", "AQ=0.9", "--no-save", stdout=StringIO(), stderr=StringIO())
+
+
+def test_robustness_summary_spreads_the_reduction_and_the_gaps_of_the_large_classes():
+    def run(seed, fill, static_fill, reduction, gaps):
+        return {
+            "seed": seed,
+            "totals": {"dynamic": {"unit_fill_rate": fill}, "static": {"unit_fill_rate": static_fill}},
+            "acceptance": {"dynamic": {"inventory_reduction": reduction}},
+            "attainment": {"dynamic": {seg: {"gap": gap} for seg, gap in gaps.items()}},
+            "n_series": {"AX": 1200, "BZ": 15000, "CX": 45},
+        }
+
+    runs = [
+        (1, run(1, 0.95, 0.89, 0.17, {"AX": -0.002, "BZ": 0.004, "CX": 0.03})),  # CX: 45 series, not held
+        (3, run(1, 0.95, 0.90, 0.12, {"AX": -0.010, "BZ": 0.001, "CX": 0.0})),  # reduction under 15%
+        (3, run(2, 0.94, 0.95, 0.20, {"AX": 0.016, "BZ": -0.001, "CX": 0.0})),  # lower fill; AX 1.6 over
+    ]
+    summary = robustness_summary(runs)
+    assert [row["held"] for row in summary["runs"]] == [True, False, False]
+    assert summary["runs_held"] == 1
+    assert summary["runs"][2]["classes_off_target"] == ["AX"]
+    assert summary["inventory_reduction"]["min"] == 0.12 and summary["inventory_reduction"]["max"] == 0.20
+    assert summary["inventory_reduction"]["mean"] == pytest.approx((0.17 + 0.12 + 0.20) / 3)
+    assert set(summary["class_gaps"]) == {"AX", "BZ"}  # CX has under 200 SKU-locations
+    assert summary["class_gaps"]["AX"]["min"] == -0.010 and summary["class_gaps"]["AX"]["max"] == 0.016
+    assert summary["max_abs_gap"] == pytest.approx(0.016)
