@@ -15,12 +15,13 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from replenish import models as rm
 from replenish.core import roles
-from replenish.core.paging import paginate
+from replenish.core.paging import page_number, paginate
 
 from . import selectors, services
 from .approval import queue_approvals
@@ -38,11 +39,11 @@ class NoCountPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
+        self.page = page_number(request.query_params.get("page", 1))
         try:
-            self.page = max(int(request.query_params.get("page", 1)), 1)
             size = int(request.query_params.get("page_size", self.page_size))
         except ValueError:
-            self.page, size = 1, self.page_size
+            size = self.page_size
         self.size = min(max(size, 1), self.max_page_size)
         page = paginate(queryset, self.page, size=self.size)
         self.has_next = page.has_next()
@@ -65,6 +66,24 @@ class NoCountPagination(BasePagination):
             )
         )
 
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "page",
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1 (a missing or unreadable number is page 1).",
+                "schema": {"type": "integer"},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, at most {self.max_page_size}.",
+                "schema": {"type": "integer"},
+            },
+        ]
+
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",
@@ -80,11 +99,15 @@ class NoCountPagination(BasePagination):
 
 
 class ExceptionSerializer(serializers.ModelSerializer):
-    sku = serializers.CharField(source="item_location.item.sku", default=None, read_only=True)
-    description = serializers.CharField(source="item_location.item.description", default=None, read_only=True)
-    location = serializers.CharField(source="location.code", default=None, read_only=True)
-    supplier = serializers.CharField(source="supplier.code", default=None, read_only=True)
-    owner = serializers.CharField(source="owner.username", default=None, read_only=True)
+    sku = serializers.CharField(
+        source="item_location.item.sku", default=None, allow_null=True, read_only=True
+    )
+    description = serializers.CharField(
+        source="item_location.item.description", default=None, allow_null=True, read_only=True
+    )
+    location = serializers.CharField(source="location.code", default=None, allow_null=True, read_only=True)
+    supplier = serializers.CharField(source="supplier.code", default=None, allow_null=True, read_only=True)
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True, read_only=True)
     recommended_action = serializers.SerializerMethodField()
     amount = serializers.SerializerMethodField(
         help_text="What the proposed action spends: quantity x unit cost + freight"
@@ -184,6 +207,12 @@ FIELD_ERRORS = inline_serializer(
     "FieldErrors",
     {"detail": serializers.CharField(), "errors": serializers.DictField(child=serializers.CharField())},
 )
+# A filter value that does not parse (?min_value=abc): django-filter's errors, a list of messages per parameter.
+FILTER_ERRORS = OpenApiResponse(
+    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    description="A filter or paging value is wrong: the messages per query parameter.",
+)
+NOT_FOUND = OpenApiResponse(ERROR, description="No such id, or not one you may see.")
 STALE = inline_serializer("Stale", {"detail": serializers.CharField(), "current": ExceptionSerializer()})
 DECISION_RESPONSES = {
     200: ExceptionSerializer,
@@ -195,8 +224,14 @@ DECISION_RESPONSES = {
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your exceptions, ranked by value at stake"),
-    retrieve=extend_schema(summary="One exception with its value parts, explanation and proposal"),
+    list=extend_schema(
+        summary="Your exceptions, ranked by value at stake",
+        responses={200: ExceptionSerializer(many=True), 400: FILTER_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One exception with its value parts, explanation and proposal",
+        responses={200: ExceptionSerializer, 404: NOT_FOUND},
+    ),
 )
 class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ExceptionSerializer
@@ -218,7 +253,14 @@ class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _decide(self, request, pk, serializer_class, call):
         exc = self.get_object()  # 404 when not visible
-        data = serializer_class(data=request.data)
+        try:
+            payload = request.data
+        except ParseError as err:  # a body that is not JSON: the same 400 shape as a wrong field
+            return Response(
+                {"detail": str(err.detail), "errors": {"body": str(err.detail)}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        data = serializer_class(data=payload)
         if not data.is_valid():
             errors = {field: " ".join(str(m) for m in messages) for field, messages in data.errors.items()}
             return Response(
@@ -340,8 +382,12 @@ class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
 class RecommendationSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="item_location.item.sku", read_only=True)
     location = serializers.CharField(source="item_location.location.code", read_only=True)
-    supplier_code = serializers.CharField(source="supplier.code", default=None, read_only=True)
-    source_location_code = serializers.CharField(source="source_location.code", default=None, read_only=True)
+    supplier_code = serializers.CharField(
+        source="supplier.code", default=None, allow_null=True, read_only=True
+    )
+    source_location_code = serializers.CharField(
+        source="source_location.code", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = rm.Recommendation
@@ -370,7 +416,12 @@ class RecommendationSerializer(serializers.ModelSerializer):
 
 class RecommendationFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(choices=rm.Recommendation.Action.choices)
-    run = django_filters.NumberFilter(field_name="run_id", label="Plan run id (default: the current run)")
+    run = django_filters.NumberFilter(
+        field_name="run_id",
+        label="Plan run id (default: the current run)",
+        min_value=1,
+        max_value=2**63 - 1,  # a larger number is a 400, not a database overflow
+    )
     location = django_filters.CharFilter(field_name="item_location__location__code")
     supplier = django_filters.CharFilter(field_name="supplier__code")
     sku = django_filters.CharFilter(field_name="item_location__item__sku", lookup_expr="istartswith")
@@ -401,8 +452,13 @@ def recommendation_list(*, user):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Recommendations of the current plan run (or ?run=)"),
-    retrieve=extend_schema(summary="One recommendation"),
+    list=extend_schema(
+        summary="Recommendations of the current plan run (or ?run=)",
+        responses={200: RecommendationSerializer(many=True), 400: FILTER_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One recommendation", responses={200: RecommendationSerializer, 404: NOT_FOUND}
+    ),
 )
 class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RecommendationSerializer

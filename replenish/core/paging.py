@@ -2,7 +2,8 @@
 
 `paginate(rows, page)` fetches one row past the page instead of counting (no COUNT(*) over 900,000 SKU-locations
 or a large queue); `paginate(rows, page, count=True)` is Django's counted Page, for screens that show "page X of Y"
-over tables small enough to count. A page number that is missing or not a number is page 1.
+over tables small enough to count. A page number that is missing or not a number is page 1;
+one past MAX_PAGE is MAX_PAGE (an empty page).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 
 PAGE_SIZE = 50
+# Past any real list, and small enough that (page - 1) x size stays a 64-bit offset: ?page=10**20 used to be a
+# database error (500) instead of an empty page.
+MAX_PAGE = 1_000_000
 
 
 def page_number(value: Any) -> int:
     try:
-        return max(int(value), 1)
-    except (TypeError, ValueError):
+        return min(max(int(value), 1), MAX_PAGE)
+    except (TypeError, ValueError, OverflowError):
         return 1
 
 
