@@ -11,7 +11,9 @@ import hashlib
 import json
 
 from django.core.exceptions import PermissionDenied
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,18 +57,75 @@ def records_ingest(*, kind: str, records: list, batch_id: str = "", actor=None) 
     return message
 
 
+RETURN_BATCH = inline_serializer(
+    "ReturnBatch",
+    {
+        "id": serializers.CharField(
+            required=False, help_text="The sender's batch id: the same id again is a replay."
+        ),
+        "data": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Return lines: rma, line, order, sku, quantity, condition ...",
+        ),
+    },
+)
+RECORDS_RESULT = inline_serializer(
+    "RecordsResult",
+    {
+        "inbox_message": serializers.IntegerField(),
+        "status": serializers.CharField(),
+        "reason": serializers.CharField(allow_blank=True),
+        "summary": serializers.DictField(),
+        "errors": serializers.ListField(child=serializers.DictField()),
+    },
+)
+RECORDS_REFUSED = inline_serializer(
+    "RecordsRefused",
+    {
+        "detail": serializers.CharField(required=False),
+        "inbox_message": serializers.IntegerField(required=False),
+        "status": serializers.CharField(required=False),
+        "reason": serializers.CharField(required=False, allow_blank=True),
+        "summary": serializers.DictField(required=False),
+        "errors": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Every problem, named by record (row) and field (column).",
+        ),
+    },
+)
+REFUSED = inline_serializer("Refused", {"detail": serializers.CharField()})
+
+
 class ReturnsApiView(APIView):
     """Customer return lines (RMA) for warehouse control's triage queue."""
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="Post customer return lines (RMA) through the inbox",
+        request=RETURN_BATCH,
+        responses={
+            201: OpenApiResponse(RECORDS_RESULT, description="Applied (or a replay of an applied batch)."),
+            400: OpenApiResponse(RECORDS_REFUSED, description="Nothing applied: every problem in errors."),
+            403: OpenApiResponse(
+                REFUSED, description="Not warehouse control, a manager or an administrator."
+            ),
+        },
+    )
     def post(self, request):
         if not roles.can_open(request.user, "warehouse"):
             raise PermissionDenied("Returns are posted by warehouse control, managers and administrators.")
-        body = request.data if isinstance(request.data, dict) else {}
+        try:
+            body = request.data if isinstance(request.data, dict) else {}
+        except ParseError as err:
+            body = {"unreadable": str(err.detail)}
         records = body.get("data")
         if not isinstance(records, list) or not records:
-            return Response({"error": "'data' must be a non-empty list of return lines"}, status=400)
+            problem = body.get("unreadable") or "'data' must be a non-empty list of return lines"
+            return Response(
+                {"detail": problem, "error": problem, "errors": [{"field": "data", "message": problem}]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         message = records_ingest(
             kind="returns", records=records, batch_id=str(body.get("id") or ""), actor=request.user
         )
