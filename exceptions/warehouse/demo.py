@@ -1,9 +1,10 @@
 """The demo's warehouse-control data: carriers and cut-offs (imported as a file, through the inbox, like any master
 data), today's and tomorrow's pick tasks in one wave per carrier pickup, and the labor to work them.
 
-The WMS starts with the waves in the wrong order (the latest pickup's wave first, the earliest last) and with just
-enough labor to ship everything in pickup order: so the earliest pickup will be missed until the supervisor runs its
-wave first, which is the decision warehouse control proposes."""
+The WMS starts with the waves in the wrong order (the earliest pickup's wave last) and with just enough labor (5% over)
+to ship everything in pickup order: so the earliest pickup is missed until the supervisor runs its wave first, which
+is the decision warehouse control proposes (whenever a day has two pickups with work and the earliest wave is under
+95% of the day's picking)."""
 
 from __future__ import annotations
 
@@ -96,10 +97,10 @@ def _location_work(location: m.Location, now: datetime) -> tuple[int, int]:
                     priority=5,
                 )
             )
-    # the WMS's own (wrong) order: the latest pickup's wave first
-    latest = {day: max(waves)[2] for day, waves in hours_by_day.items()}
+    # the WMS's own (wrong) order: the earliest pickup's wave last (priority 5, the others 3)
+    earliest = {day: min(waves)[2] for day, waves in hours_by_day.items()}
     for row in rows:
-        if row.wave == latest[row.due_at.date()]:
+        if row.wave != earliest[row.due_at.date()]:
             row.priority = 3
     WmsTask.objects.bulk_create(
         rows,
@@ -139,12 +140,17 @@ REASONS = ("ordered in error", "arrived late", "wrong item shipped", "damaged in
 def returns_csv(rng, day, count: int, tag: str = "DEMO") -> bytes:
     """Return lines of existing order lines: half of them of items backordered at the same location (a restock
     fills the backorder), the rest of any order line; quantities within what the line sold."""
-    backordered = list(
+    need: dict[tuple[int, int], int] = {}  # the first backordered line's open units per (item, location)
+    for item_id, location_id, ordered, shipped, allocated in (
         m.SalesOrderLine.objects.filter(status=m.SalesOrderLine.Status.BACKORDERED)
-        .values_list("item_id", "order__location_id")
-        .distinct()[:500]
-    )
-    pairs = set(backordered)
+        .order_by("order__customer__service_tier__rank", "requested_ship_date", "pk")
+        .values_list(
+            "item_id", "order__location_id", "quantity_ordered", "quantity_shipped", "quantity_allocated"
+        )[:2000]
+    ):
+        if ordered - shipped - allocated > 0:
+            need.setdefault((item_id, location_id), ordered - shipped - allocated)
+    pairs = set(need)
     pool = list(m.SalesOrderLine.objects.select_related("order__location", "item").order_by("pk")[:5000])
     matching = [x for x in pool if (x.item_id, x.order.location_id) in pairs]
     chosen = rng.sample(matching, min(count // 2, len(matching)))
@@ -153,6 +159,9 @@ def returns_csv(rng, day, count: int, tag: str = "DEMO") -> bytes:
     out.write("rma,line,order,order_line,sku,location,quantity,condition,reason,received_date\n")
     for n, line in enumerate(chosen, start=1):
         quantity = rng.randint(1, max(1, min(line.quantity_ordered, 6)))
+        wanted = need.get((line.item_id, line.order.location_id))
+        if wanted:  # enough to fill the waiting backorder when the line sold that many
+            quantity = min(line.quantity_ordered, wanted)
         out.write(
             f"RMA-{tag}-{day:%Y%m%d}-{n:03d},1,{line.order.number},{line.line_number},{line.item.sku},"
             f"{line.order.location.code},{quantity},{rng.choice(CONDITIONS)},{rng.choice(REASONS)},{day}\n"

@@ -64,10 +64,13 @@ def _vendor_costs(item_ids) -> dict[int, float]:
 def return_options(
     ret: ReturnLine, backorders: list[m.SalesOrderLine], vendor_cost: float | None
 ) -> list[dict]:
-    return engine.options(
+    options = engine.options(
         engine.ReturnIn(ret.quantity, ret.condition, float(ret.item.unit_cost), vendor_cost),
         _backorders(backorders),
     )
+    for option in options:
+        option["label"] = ReturnLine.Disposition(option["choice"]).label
+    return options
 
 
 def return_queue(*, user, status: str = "open") -> list[ReturnLine]:

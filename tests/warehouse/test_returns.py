@@ -165,6 +165,7 @@ def test_a_restocked_return_becomes_available_and_resolves_the_backorder(shop):
     assert message.status == "applied", message.errors
     (ret,) = returns.return_queue(user=shop["supervisor"])
     assert ret.best["choice"] == "restock" and ret.best["value"] == pytest.approx(134.75)
+    assert [o["label"] for o in ret.options][:2] == ["Restock", "Refurbish"]
     with pytest.raises(NotAllowed, match="can be"):
         returns.return_decide(ret=ret, choice="fly_away", actor=shop["supervisor"], version=1)
     result = returns.return_decide(ret=ret, choice="restock", actor=shop["supervisor"], version=1)

@@ -24,8 +24,13 @@ def test_replay_one_day_sends_every_kind_through_the_inbox_and_processes_events(
     out = StringIO()
     call_command("replay_events", "--days", "1", "--per-day", "3", stdout=out)
     text = out.getvalue()
-    for kind in ("asn_slip", "acknowledgement", "new_orders", "wms_tasks", "labor_capacity"):
+    for kind in ("asn_slip", "acknowledgement", "new_orders", "wms_tasks", "labor_capacity", "returns"):
         assert f"day 1 {kind}:" in text, text
+    from replenish.returns.models import ReturnLine
+
+    returned = InboxMessage.objects.get(kind="file.returns")
+    assert returned.status == "applied", returned.errors
+    assert ReturnLine.objects.count() == returned.summary["rows"] == 3
     assert InboxMessage.objects.filter(source="edi").count() >= 3
     events = DomainEvent.objects.all()
     assert events.exists()
