@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "integrations",
     "exceptions.workflows",
     "exceptions.warehouse",
+    "exceptions.service",
 ]
 
 MIDDLEWARE = [

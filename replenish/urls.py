@@ -47,8 +47,8 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("", include("exceptions.workflows.urls")),
     path("", include("exceptions.warehouse.urls")),
-    # The customer-service and transportation workspaces' landing pages (their content: issue 15, helper wsb).
-    path("service/", views.workspace_placeholder_view, {"workspace": "service"}, name="workspace-service"),
+    path("", include("exceptions.service.urls")),  # workspace-service
+    # The transportation workspace's landing page (its content: issue 15, helper wsb).
     path(
         "transport/", views.workspace_placeholder_view, {"workspace": "transport"}, name="workspace-transport"
     ),

@@ -131,6 +131,7 @@ def test_workflow_screens_check_permissions_not_role_names(client, users):
     assert client.get("/workflows/events/").status_code == 200
     # an auditor reads the customer-service queue but gets no action on it
     client.force_login(auditor)
-    page = client.get("/workflows/service/")
+    page = client.get("/workflows/service/", follow=True)  # the customer-service workspace (/service/)
     assert page.status_code == 200 and page.context["can_act"] is False
+    assert page.redirect_chain == [("/service/", 302)]
     assert client.post("/workflows/service/1/contact/", {"version": 1}).status_code in (403, 404)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from replenish.engine import value as v
 from replenish.engine.confidence import clean_flag
 
 from .common import _num
@@ -38,22 +39,36 @@ def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame
     requested = _num(lines, "requested_day")
     backordered = lines["backordered"].to_numpy(dtype=bool)
     horizon = np.nan_to_num(_num(lines, "horizon_days"), nan=15.0)
-    stockout = _num(lines, "stockout_day")
     # At risk within the horizon: unallocated and backordered, or due before replenishment can arrive.
     at_risk = (unallocated > 0) & (backordered | (requested <= horizon))
-    # A tiered customer's line is at risk for the order-at-risk detector when it is backordered, past due, or due on
-    # or after the projected stockout (the stock it would ship from is gone by then).
+    # A tiered customer's line is at risk for the order-at-risk detector exactly when the customer-service queue holds
+    # it (`service_at_risk`: a live CustomerServiceTask, written by the order-line ATP in exceptions.workflows.atp
+    # for this chunk just before it was read): one list of at-risk lines, counted here and listed there.
     tiered = lines["tiered"].to_numpy(dtype=bool)
-    tiered_risk = (
-        tiered
-        & (unallocated > 0)
-        & (backordered | (requested < 0) | (np.isfinite(stockout) & (requested >= stockout)))
+    flagged = lines["service_at_risk"] if "service_at_risk" in lines else pd.Series(False, index=lines.index)
+    tiered_risk = tiered & flagged.fillna(False).to_numpy(dtype=bool)
+    parts = v.order_line_parts(
+        units=unallocated,
+        unit_price=_num(lines, "unit_price"),
+        unit_cost=np.nan_to_num(_num(lines, "unit_cost")),
+        penalty_per_line=np.where(tiered, _num(lines, "penalty_per_line"), 0.0),
+        penalty_rate=np.where(tiered, _num(lines, "penalty_rate"), 0.0),
+    )
+    margin, penalty = parts["order_exposure"], parts["tier_penalties"]
+    # the tiered lines the queue holds are valued on the units their ATP leaves short, as the queue values them
+    short = np.where(
+        tiered_risk,
+        np.nan_to_num(_num(lines, "service_short_units")) if "service_short_units" in lines else 0.0,
+        0.0,
+    )
+    tiered_parts = v.order_line_parts(
+        units=short,
+        unit_price=_num(lines, "unit_price"),
+        unit_cost=np.nan_to_num(_num(lines, "unit_cost")),
+        penalty_per_line=_num(lines, "penalty_per_line"),
+        penalty_rate=_num(lines, "penalty_rate"),
     )
     value = unallocated * _num(lines, "unit_price")
-    margin = unallocated * np.maximum(
-        _num(lines, "unit_price") - np.nan_to_num(_num(lines, "unit_cost")), 0.0
-    )
-    penalty = np.where(tiered, _num(lines, "penalty_per_line") + _num(lines, "penalty_rate") * value, 0.0)
     lines = lines.assign(
         _risk=at_risk,
         _tiered_risk=tiered_risk,
@@ -61,6 +76,9 @@ def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame
         _margin=margin,
         _penalty=penalty,
         _units=unallocated,
+        _short=short,
+        _tiered_margin=tiered_parts["order_exposure"],
+        _tiered_penalty=tiered_parts["tier_penalties"],
         _backordered_tiered=tiered_risk & backordered,
         _requested=requested,
     )
@@ -73,9 +91,9 @@ def _orders_at_risk(plans: pd.DataFrame, so_lines: pd.DataFrame) -> pd.DataFrame
         lines=risky["_risk"].astype(int),
         units=np.where(risky["_risk"], risky["_units"], 0.0),
         tiered_lines=risky["_tiered_risk"].astype(int),
-        tiered_margin=np.where(risky["_tiered_risk"], risky["_margin"], 0.0),
-        tiered_penalties=np.where(risky["_tiered_risk"], risky["_penalty"], 0.0),
-        tiered_units=np.where(risky["_tiered_risk"], risky["_units"], 0.0),
+        tiered_margin=np.where(risky["_tiered_risk"], risky["_tiered_margin"], 0.0),
+        tiered_penalties=np.where(risky["_tiered_risk"], risky["_tiered_penalty"], 0.0),
+        tiered_units=np.where(risky["_tiered_risk"], risky["_short"], 0.0),
         backordered_tiered=risky["_backordered_tiered"].astype(int),
         first_day=np.where(risky["_tiered_risk"], risky["_requested"], np.inf),
     ).groupby("item_location_id", sort=False)
@@ -113,7 +131,7 @@ def _line_details(rows: pd.DataFrame) -> pd.DataFrame:
         rows["line_id"].tolist(),
         numbers.tolist(),
         orders.tolist(),
-        rows["_units"].tolist(),
+        rows["_short"].tolist(),
         rows["_requested"].tolist(),
     ):
         entries = detail.setdefault(il, [])

@@ -141,6 +141,13 @@ def _compute(chunk: RefreshChunk, ctx: Context, full: bool) -> dict:
     )
     timer = ctx.result.timed
     started = time.perf_counter()
+    from ..service.sync import at_risk_sync  # the one list of at-risk order lines, read by the load below
+
+    at_risk_sync(
+        item_range=None if chunk.ids is not None else (chunk.item_lo, chunk.item_hi),
+        item_location_ids=chunk.ids,
+    )
+    started = timer("order_atp", started)
     data = _load_chunk(ctx.run, scope, ctx.as_of)
     started = timer("load", started)
     existing = existing_rows(PlanningException.objects.filter(scope.il_q(), status__in=LIVE))

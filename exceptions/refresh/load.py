@@ -264,7 +264,18 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
     so["requested_day"] = _days(so["requested_ship_date"], as_of)
     so["backordered"] = so["status"].to_numpy() == "backordered"
     so["tiered"] = (so["penalty_per_line"].fillna(0) > 0) | (so["penalty_rate"].fillna(0) > 0)
+    _with_service_queue(so, chunk)
     return {"plans": plans, "recs": recs, "po_lines": po, "so_lines": so}
+
+
+def _with_service_queue(so: pd.DataFrame, chunk: Chunk) -> None:
+    """Mark the order lines the customer-service queue holds as at risk (the one list of at-risk lines: the chunk
+    synced it by order-line ATP just before), with the units their ATP leaves short."""
+    from ..service.selectors import at_risk_lines
+
+    live = dict(at_risk_lines(scope=chunk.il_q()).values_list("sales_order_line_id", "short_units"))
+    so["service_at_risk"] = [int(i) in live for i in so["line_id"]]
+    so["service_short_units"] = [float(live.get(int(i), 0)) for i in so["line_id"]]
 
 
 # --- supplier statistics (reliability for automation; decline detection) ------------------------------------------

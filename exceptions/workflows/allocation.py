@@ -22,13 +22,18 @@ HORIZON_DAYS = 14  # order lines requested within two weeks compete for today's 
 TRANSFER_COST_SHARE = Decimal("0.05")  # freight of a branch transfer per unit, as a share of unit cost
 
 
-def allocation_run(*, item_id: int, actor=None, event=None, horizon_days: int = HORIZON_DAYS) -> dict:
+def allocation_run(
+    *, item_id: int, actor=None, event=None, horizon_days: int = HORIZON_DAYS, include_allocated: bool = False
+) -> dict:
     """Allocate the item's available stock (on hand - allocated, per location) to its open order lines due within the
-    horizon when demand exceeds it. Returns a summary; writes AllocationLine rows and one audit event per line."""
+    horizon when demand exceeds it. Returns a summary; writes AllocationLine rows and one audit event per line.
+    include_allocated: reallocate all the stock, what is already allocated included (customer service taking stock
+    from lower tiers for a contract's minimum)."""
     today = timezone.localdate()
     item = m.Item.objects.get(pk=item_id)
+    held = 0 if include_allocated else 1
     supply = {
-        loc: max(on_hand - allocated, 0)
+        loc: max(on_hand - held * allocated, 0)
         for loc, on_hand, allocated in m.ItemLocation.objects.filter(item_id=item_id).values_list(
             "location_id", "on_hand", "allocated"
         )
@@ -43,8 +48,8 @@ def allocation_run(*, item_id: int, actor=None, event=None, horizon_days: int = 
         .select_related("order__customer__service_tier")
         .order_by("requested_ship_date", "pk")
     )
-    lines = [ln for ln in lines if ln.quantity_open - ln.quantity_allocated > 0]
-    demand_units = sum(ln.quantity_open - ln.quantity_allocated for ln in lines)
+    lines = [ln for ln in lines if ln.quantity_open - held * ln.quantity_allocated > 0]
+    demand_units = sum(ln.quantity_open - held * ln.quantity_allocated for ln in lines)
     if not lines or demand_units <= sum(supply.values()):
         return {
             "item": item.sku,
@@ -60,7 +65,7 @@ def allocation_run(*, item_id: int, actor=None, event=None, horizon_days: int = 
     demands = []
     for ln in lines:
         tier = ln.order.customer.service_tier
-        qty = ln.quantity_open - ln.quantity_allocated
+        qty = ln.quantity_open - held * ln.quantity_allocated
         minimum = math.ceil(float(tier.fill_promise) * qty) if is_tiered(tier) else 0
         demands.append(
             engine.AllocDemand(

@@ -11,18 +11,7 @@ class WorkflowsConfig(AppConfig):
         from replenish.templatetags.nav import NavLink, register_nav_link
 
         from . import receivers  # noqa: F401  (connects integrations.signals.inbound_applied)
-        from .selectors import customer_service_open_count
 
-        register_nav_link(
-            NavLink(
-                "workflows_service",
-                "workflows:service_queue",
-                "At-risk orders",
-                permission="workflows.view_customerservicetask",
-                counter=customer_service_open_count,
-            ),
-            before="skus",
-        )
         register_nav_link(
             NavLink(
                 "workflows_tasks",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from replenish import models as m
 from replenish.core.audit import audit_record
+from replenish.engine.value import money, order_line_parts
 
 from . import engine
 from .models import CustomerServiceTask, DomainEvent
@@ -31,13 +32,15 @@ ASN_MISSING_GRACE_DAYS = 3
 CENT = Decimal("0.01")
 
 
-def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dict]:
+def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dict, dict]:
     """Inbound (date, units) per (item, location): ASN quantities at the shipment's expected arrival, the rest of an
-    open PO line at its promised date (overdue without ASN -> today + grace, flagged), transfers in transit."""
+    open PO line at its promised date (overdue without ASN -> today + grace, flagged), transfers in transit. Also
+    per pair the notes and the sources in words: (date, units, what, the date it was promised when it slipped)."""
     items = {i for i, _ in pairs}
     locations = {loc for _, loc in pairs}
     inbound: dict[tuple[int, int], list[tuple[date, int]]] = defaultdict(list)
     notes: dict[tuple[int, int], list[str]] = defaultdict(list)
+    sources: dict[tuple[int, int], list[tuple[date, int, str, date | None]]] = defaultdict(list)
     po_lines = list(
         m.PurchaseOrderLine.objects.filter(
             item_id__in=items,
@@ -54,21 +57,24 @@ def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dic
             "order__number",
         )
     )
-    shipped: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for po_line_id, arrival, qty in m.ShipmentLine.objects.filter(
+    shipped: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
+    for po_line_id, arrival, qty, shipment in m.ShipmentLine.objects.filter(
         po_line_id__in=[r[0] for r in po_lines], shipment__status=m.Shipment.Status.IN_TRANSIT
-    ).values_list("po_line_id", "shipment__expected_arrival", "quantity_shipped"):
-        shipped[po_line_id].append((arrival, qty))
+    ).values_list("po_line_id", "shipment__expected_arrival", "quantity_shipped", "shipment__number"):
+        shipped[po_line_id].append((arrival, qty, shipment))
     for pk, item_id, loc, ordered, received, promised, number in po_lines:
         key = (item_id, loc)
         if key not in pairs:
             continue
         open_qty = max(ordered - received, 0)
         on_asn = 0
-        for arrival, qty in shipped.get(pk, []):
+        for arrival, qty, shipment in shipped.get(pk, []):
             take = min(qty, open_qty - on_asn)
             if take > 0:
                 inbound[key].append((arrival, take))
+                sources[key].append(
+                    (arrival, take, f"ASN {shipment} (PO {number})", promised if arrival > promised else None)
+                )
                 on_asn += take
                 if arrival < today:
                     notes[key].append(
@@ -81,6 +87,7 @@ def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dic
                 day = today + timedelta(days=ASN_MISSING_GRACE_DAYS)
                 notes[key].append(f"PO {number}: promised {promised}, no ASN arrived: assumed {day}")
             inbound[key].append((day, rest))
+            sources[key].append((day, rest, f"PO {number}", promised if day > promised else None))
     for item_id, loc, qty, arrival in m.TransferOrder.objects.filter(
         item_id__in=items,
         to_location_id__in=locations,
@@ -88,7 +95,8 @@ def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dic
     ).values_list("item_id", "to_location_id", "quantity", "expected_arrival"):
         if (item_id, loc) in pairs:
             inbound[(item_id, loc)].append((arrival, qty))
-    return inbound, notes
+            sources[(item_id, loc)].append((arrival, qty, "transfer", None))
+    return inbound, notes, sources
 
 
 def open_lines_by_pair(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[m.SalesOrderLine]]:
@@ -113,9 +121,16 @@ def is_tiered(tier: m.ServiceTier) -> bool:
 
 
 def line_value_at_stake(line: m.SalesOrderLine, short_units: int) -> Decimal:
+    """The short units' margin at the line's own price plus the contract's tier penalties (engine value.py)."""
     tier = line.order.customer.service_tier
-    value = Decimal(short_units) * line.unit_price
-    return (value + tier.penalty_per_late_line + tier.penalty_rate * value).quantize(CENT)
+    parts = order_line_parts(
+        units=short_units,
+        unit_price=float(line.unit_price),
+        unit_cost=float(line.item.unit_cost),
+        penalty_per_line=float(tier.penalty_per_late_line),
+        penalty_rate=float(tier.penalty_rate),
+    )
+    return money(float(parts["order_exposure"]) + float(parts["tier_penalties"]))
 
 
 def order_risk_refresh(
@@ -128,7 +143,7 @@ def order_risk_refresh(
     today = today or timezone.localdate()
     ils = {il.pk: il for il in m.ItemLocation.objects.filter(pk__in=item_location_ids).select_related("item")}
     pairs = {(il.item_id, il.location_id): il for il in ils.values()}
-    inbound, notes = inbound_by_pair(set(pairs), today)
+    inbound, notes, sources = inbound_by_pair(set(pairs), today)
     lines = open_lines_by_pair(set(pairs))
     created = updated = resolved = 0
     at_risk_lines = []
@@ -179,7 +194,7 @@ def order_risk_refresh(
                 if subs is None:
                     subs = substitutes_for(item_location=il, units=p.short_units)
                 at_risk_lines.append(line.pk)
-                why = _reason(line, p, notes.get(key, []), event)
+                why = _reason(line, p, il, notes.get(key, []), sources.get(key, []), today)
                 values = {
                     "short_units": p.short_units,
                     "value_at_stake": line_value_at_stake(line, p.short_units),
@@ -248,22 +263,34 @@ def order_risk_refresh(
 
 
 def _reason(
-    line: m.SalesOrderLine, p: engine.LinePromise, notes: list[str], event: DomainEvent | None
+    line: m.SalesOrderLine,
+    p: engine.LinePromise,
+    il: m.ItemLocation,
+    notes: list[str],
+    sources: list[tuple[date, int, str, date | None]],
+    today: date,
 ) -> str:
+    """Why the line is late, from the data (the same words whichever event or refresh computed it): the stock that is
+    short, the inbound that slipped past the date the line needs, the supply its ATP date comes from."""
+    need = max(line.requested_ship_date, today)
     why = (
-        f"{p.short_units} of {line.quantity_open} not available on {line.requested_ship_date}: supply by then "
-        f"{p.supply_at_request}, committed demand up to this line {p.cumulative_demand}."
+        f"{p.short_units} of {line.quantity_open} short on {need}: on hand {il.on_hand} plus inbound by then makes "
+        f"{p.supply_at_request}, against {p.cumulative_demand} committed up to this line."
     )
-    why += (
-        f" New promise {p.promise_date}."
-        if p.promise_date
-        else " No inbound covers it: source or substitute."
+    slipped = sorted(
+        (s for s in sources if s[3] is not None and s[3] <= need < s[0]), key=lambda s: (s[0], s[2])
     )
-    moved = (event.payload.get("moved") if event else None) or []
-    if moved:
-        first = moved[0]
-        what = first.get("shipment") or f"PO {first.get('purchase_order')}"
-        why += f" Cause: {what} moved from {first.get('from')} to {first.get('to')}."
+    if slipped:
+        day, units, what, promised = slipped[0]
+        why += f" Cause: {what} ({units} units) slipped from {promised} to {day}."
+    elif p.supply_at_request <= il.on_hand:
+        why += " Cause: stock short, no inbound before then."
+    if p.promise_date:
+        covering = [s for s in sources if max(s[0], today) == p.promise_date]
+        source = f" ({covering[0][2]})" if covering else ""
+        why += f" Available to promise {p.promise_date}{source}."
+    else:
+        why += " No inbound covers it: source it or offer a substitute."
     if notes:
         why += " " + " ".join(notes[:2])
     return why

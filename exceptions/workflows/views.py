@@ -20,17 +20,10 @@ from .supplier import workflow_task_approve
 
 @login_required
 def service_queue_view(request):
+    """The at-risk order lines now live in the customer-service workspace (one list with the exceptions')."""
     if not selectors.can_see_service_queue(request.user):
         raise PermissionDenied("The at-risk order queue is for customer service and managers.")
-    status = request.GET.get("status", "open")
-    rows = list(selectors.service_task_list(user=request.user, status=status)[:200])
-    context = {
-        "rows": rows,
-        "status": status,
-        "can_act": selectors.can_act_on_service_queue(request.user),
-    }
-    template = "workflows/service_queue.html#service-rows" if request.htmx else "workflows/service_queue.html"
-    return render(request, template, context)
+    return redirect("workspace-service")
 
 
 @login_required

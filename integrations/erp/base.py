@@ -42,6 +42,8 @@ ACTIONS = (
     "reallocate",
     "chase_supplier",  # a message to the supplier about late PO lines (and their ASN)
     "repromise_order",  # new promise dates on customer order lines
+    "change_order_line",  # an order line changed to a substitute SKU
+    "split_order_line",  # ship what is available, the rest a backorder line at a new date
 )
 
 

@@ -46,6 +46,8 @@ ACTIONS = (
     "set_order_point",
     "wms_resequence",
     "return_disposition",
+    "change_order_line",  # an order line changed to a substitute SKU
+    "split_order_line",  # ship what is available, the rest a backorder line at a new date
 )
 
 
@@ -173,12 +175,25 @@ def _invalid_set_order_point(body: dict) -> str | None:
     return None
 
 
+def _order_line_change_invalid(kind: str, body: dict) -> str | None:
+    if not (body.get("order_number") and body.get("line")):
+        return f"{kind} needs order_number and line"
+    if kind == "change_order_line" and not body.get("new_sku"):
+        return "change_order_line needs new_sku"
+    quantity = body.get("ship_now_quantity")
+    if kind == "split_order_line" and not (isinstance(quantity, int) and quantity > 0):
+        return "split_order_line needs a positive ship_now_quantity"
+    return None
+
+
 _VALIDATORS = {
     "create_po": _invalid_create_po,
     "change_po": _invalid_change_po,
     "chase_supplier": _invalid_chase_supplier,
     "repromise_order": _invalid_repromise_order,
     "set_order_point": _invalid_set_order_point,
+    "change_order_line": lambda body: _order_line_change_invalid("change_order_line", body),
+    "split_order_line": lambda body: _order_line_change_invalid("split_order_line", body),
 }
 
 

@@ -109,6 +109,7 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         "exceptions.change_planningexception",
         *_SERVICE,
         "workflows.view_allocationline",
+        "service.act_on_order_lines",
     ],
     TRANSPORTATION_PLANNER: ["exceptions.decide_exception", "exceptions.change_planningexception", *_TASKS],
     MANAGER: [
@@ -121,6 +122,7 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         *_READ_ALL_WORKFLOWS,
         *_TASKS,
         *_SERVICE,
+        "service.act_on_order_lines",
     ],
     AUDITOR: ["exceptions.view_all_exceptions", "core.view_audit", *_READ_ALL_WORKFLOWS],
     ADMINISTRATOR: [],  # every permission of the planning apps, below

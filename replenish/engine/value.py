@@ -133,6 +133,23 @@ def shortage_parts(
     }
 
 
+def order_line_parts(
+    *, units, unit_price, unit_cost, penalty_per_line, penalty_rate
+) -> dict[str, np.ndarray]:
+    """The money a customer order line's late units put at stake: their margin at the line's own price
+    (`order_exposure`, units x max(price - cost, 0): margin, never revenue) and the contract's tier penalties
+    (`tier_penalties`, per late line + rate x the late units' value; zero for a line with no late units). Used by
+    the order-at-risk detector, the customer-service queue and the backorder queue alike."""
+    units = np.maximum(_array(units), 0.0)
+    price = np.maximum(_array(unit_price), 0.0)
+    late = units > 0
+    penalties = np.where(late, _array(penalty_per_line) + _array(penalty_rate) * units * price, 0.0)
+    return {
+        "order_exposure": units * np.maximum(price - _array(unit_cost), 0.0),
+        "tier_penalties": np.maximum(penalties, 0.0),
+    }
+
+
 def late_inbound_short_units(late_units, daily_demand, days_late, stockout_probability) -> np.ndarray:
     """Units of demand a late PO line leaves unserved: the demand of the days it is late (at most the line), when
     the SKU-location runs short before it lands (weighted by the plan's stockout probability)."""

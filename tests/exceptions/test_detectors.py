@@ -98,6 +98,8 @@ SO_COLUMNS = [
     "unit_price",
     "requested_day",
     "backordered",
+    "service_at_risk",  # the customer-service queue holds the line (its order-line ATP found it short)
+    "service_short_units",
 ]
 
 
@@ -106,7 +108,7 @@ def detect(plans, recs=(), po=(), so=()):
         plans=pd.DataFrame(plans),
         recs=pd.DataFrame(list(recs), columns=REC_COLUMNS),
         po_lines=pd.DataFrame(list(po), columns=PO_COLUMNS),
-        so_lines=pd.DataFrame(list(so), columns=SO_COLUMNS),
+        so_lines=pd.DataFrame([tuple(r) + (False, 0.0)[len(r) - 10 :] for r in so], columns=SO_COLUMNS),
         as_of=AS_OF,
     )
 
@@ -190,14 +192,16 @@ def test_inbound_late_when_the_asn_or_acknowledgement_is_after_the_need_date():
 
 def test_tiered_orders_at_risk_carry_their_margin_and_penalties():
     plans = [plan(1, stockout_day=4.0), plan(2)]
+    # the detector counts exactly the tiered lines the customer-service queue holds (ATP short), on their short units
     so = [
-        (1, 1, "Platinum Co", True, 150.0, 0.10, 20.0, 15.0, 6.0, False),  # due after the stockout
-        (2, 1, "Gold Co", True, 50.0, 0.05, 10.0, 15.0, 1.0, False),  # due before: ships in time
-        (3, 2, "Gold Co", True, 50.0, 0.05, 5.0, 15.0, 3.0, True),  # backordered
-        (4, 2, "Standard Co", False, 0.0, 0.0, 5.0, 15.0, -2.0, True),  # not tiered
+        (1, 1, "Platinum Co", True, 150.0, 0.10, 20.0, 15.0, 6.0, False, True, 20.0),  # held: 20 short
+        (2, 1, "Gold Co", True, 50.0, 0.05, 10.0, 15.0, 1.0, False, False, 0.0),  # ATP covers it
+        (3, 2, "Gold Co", True, 50.0, 0.05, 5.0, 15.0, 3.0, True, True, 5.0),  # held: 5 short
+        (4, 2, "Standard Co", False, 0.0, 0.0, 5.0, 15.0, -2.0, True, True, 5.0),  # not tiered
     ]
     rows = by_type(detect(plans, so=so), "order_at_risk")
     assert sorted(rows.index) == [1, 2]
+    assert rows.loc[1, "facts"]["tiered_lines"] == 1 and rows.loc[2, "facts"]["tiered_lines"] == 1
     # the units at the line's own margin (15.00 - 10.00 cost), never the revenue
     assert rows.loc[1, "order_exposure"] == pytest.approx(20 * 5.0)
     assert rows.loc[1, "tier_penalties"] == pytest.approx(150 + 0.10 * 300)

@@ -213,9 +213,13 @@ def test_routing_rules_and_default_teams(users):
     assert at_risk.owner_team == "customer_service" and at_risk.owner_id is None
     # penalties: 150 per late line + 0 % of the line's value
     assert Decimal(at_risk.value_parts["tier_penalties"]) == Decimal("150.00")
-    # the 20 backordered units at the line's margin (16.00 - the item's cost), never its revenue
+    # the units the stock on hand cannot cover today (no inbound), at the line's margin (16.00 - the item's cost),
+    # never its revenue
+    other.refresh_from_db()
+    short = 20 - other.on_hand
+    assert 0 < short < 20 and at_risk.explanation["facts"]["tiered_lines"] == 1
     margin = Decimal("16") - other.item.unit_cost
-    assert Decimal(at_risk.value_parts["order_exposure"]) == (20 * margin).quantize(Decimal("0.01"))
+    assert Decimal(at_risk.value_parts["order_exposure"]) == (short * margin).quantize(Decimal("0.01"))
 
 
 def test_plan_run_signal_refreshes_after_commit_and_posting_signal_marks_posted(

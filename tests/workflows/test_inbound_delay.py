@@ -54,9 +54,10 @@ def test_asn_slip_creates_customer_service_item_for_tiered_line():
     assert task.sales_order_line == gold_line
     assert task.short_units == 10  # 15 wanted, only the 5 on hand by day 5
     assert task.new_promise_date == wf.today() + timedelta(days=10)
-    # value: 10 x 15.00 = 150.00 + 50.00 per late line + 10% of 150.00 = 215.00
-    assert task.value_at_stake == Decimal("215.00")
-    assert "moved from" in task.reason and task.event == event2
+    # value: 10 x (15.00 - 10.00) margin = 50.00 + 50.00 per late line + 10% of their 150.00 = 115.00
+    assert task.value_at_stake == Decimal("115.00")
+    assert "slipped from" in task.reason and "to " + str(wf.today() + timedelta(days=10)) in task.reason
+    assert task.event == event2
     # audit: inbox ingestion, event received/processed, queue item created (same transaction as the change)
     assert audit_actions("service_task", task.pk) == ["service_task_created"]
     assert audit_actions("domain_event", event2.pk) == ["domain_event_received", "domain_event_processed"]
