@@ -191,8 +191,6 @@ def order_risk_refresh(
                         )
                         resolved += 1
                     continue
-                if subs is None:
-                    subs = substitutes_for(item_location=il, units=p.short_units)
                 at_risk_lines.append(line.pk)
                 why = _reason(line, p, il, notes.get(key, []), sources.get(key, []), today)
                 values = {
@@ -201,9 +199,13 @@ def order_risk_refresh(
                     "requested_date": line.requested_ship_date,
                     "new_promise_date": p.promise_date,
                     "reason": why,
-                    "substitutes": subs,
                     "tier_rank": tier.rank,
                 }
+                if task is not None and not any(getattr(task, k) != v for k, v in values.items()):
+                    continue  # unchanged: nothing written (the substitutes are looked up only on a change)
+                if subs is None:
+                    subs = substitutes_for(item_location=il, units=p.short_units)
+                values["substitutes"] = subs
                 if task is None:
                     task = CustomerServiceTask.objects.create(
                         sales_order_line=line,
@@ -215,9 +217,6 @@ def order_risk_refresh(
                     created += 1
                     action = "service_task_created"
                 else:
-                    changed = any(getattr(task, k) != v for k, v in values.items() if k != "substitutes")
-                    if not changed:
-                        continue
                     for k, v in values.items():
                         setattr(task, k, v)
                     task.event = event
