@@ -173,6 +173,10 @@ def emergency_freight(on: date) -> list[KpiValue]:
     n = sum(
         1 for created, due in rows if due is not None and (due - timezone.localtime(created).date()).days <= 7
     )
+    from exceptions.transport.selectors import freight_spend  # expedite freight booked on inbound shipments
+
+    booked, _cost = freight_spend(start=_window(on)[0], end=on)
+    n += booked
     return [KpiValue(n / (WINDOW_DAYS / 7), n, WINDOW_DAYS / 7)]
 
 
@@ -309,8 +313,8 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
             "Emergency freight",
             "/wk",
             True,
-            "Proxy: approved expedites and transfers due within 7 days of the decision, per week (no freight "
-            "invoices in the mirror).",
+            "Proxy: approved expedites and transfers due within 7 days of the decision, plus expedite freight booked on "
+            "inbound shipments by transportation, per week (no freight invoices in the mirror).",
             emergency_freight,
             higher_is_better=False,
         ),

@@ -40,6 +40,8 @@ from .normalize import Resolver
 TIMESTAMP_HEADER = "X-DistOps-Timestamp"
 SIGNATURE_HEADER = "X-DistOps-Signature"
 MAX_BODY_BYTES = 1_000_000
+# Event types with an inbox handler of their own (the rest are "<kind>.upsert" records of the import kinds).
+EVENT_KINDS = {"milestone": "tms.milestone"}  # TMS milestones: integrations/tms/handlers.py
 
 
 class WebhookRefused(Exception):  # noqa: N818
@@ -127,7 +129,7 @@ def webhook_receive(
     message, processed = inbox_ingest(
         source=f"webhook:{source}",
         external_id=event_id,
-        kind="webhook.event",
+        kind=EVENT_KINDS.get(str(event["type"]).split(".", 1)[0], "webhook.event"),
         payload=body.decode("utf-8"),
         meta={"type": str(event["type"])[:64], "secret": secret_used},
     )

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "exceptions.workflows",
     "exceptions.warehouse",
     "exceptions.service",
+    "integrations.tms",
+    "exceptions.transport",
 ]
 
 MIDDLEWARE = [

@@ -48,10 +48,7 @@ urlpatterns = [
     path("", include("exceptions.workflows.urls")),
     path("", include("exceptions.warehouse.urls")),
     path("", include("exceptions.service.urls")),  # workspace-service
-    # The transportation workspace's landing page (its content: issue 15, helper wsb).
-    path(
-        "transport/", views.workspace_placeholder_view, {"workspace": "transport"}, name="workspace-transport"
-    ),
+    path("", include("exceptions.transport.urls")),  # workspace-transport
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", views.api_docs_view, name="api_docs"),
 ]

@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -62,22 +61,6 @@ def error_404_view(request: HttpRequest, exception=None) -> HttpResponse:
     response = render(request, "404.html", _error_context(request, exception), status=404)
     response.distops_styled = True
     return response
-
-
-@login_required
-def workspace_placeholder_view(request: HttpRequest, workspace: str) -> HttpResponse:
-    """The customer-service and transportation workspaces' landing (their content is built in issue 15's other
-    half); until then it names the screens that hold the role's work today."""
-    if not roles.can_open(request.user, workspace):
-        raise PermissionDenied(f"The {workspace} workspace is not part of your role.")
-    from .templatetags.nav import nav_links_for
-
-    title = {"service": "Customer service", "transport": "Transportation planning"}[workspace]
-    return render(
-        request,
-        "replenish/workspace_placeholder.html",
-        {"title": title, "links": [link for link in nav_links_for(request) if not link["active"]]},
-    )
 
 
 def _search_and_location(query: str, location: str) -> tuple[str, str]:

@@ -25,21 +25,7 @@ def _edi_kind(summary: dict) -> tuple[str, dict]:
             continue
         s = ts.get("summary") or {}
         if ts.get("set") == "856":
-            kind = DomainEvent.Kind.ASN if kind == DomainEvent.Kind.DATA else kind
-            facts["shipments"].append(s.get("shipment"))
-            facts["purchase_orders"] += s.get("purchase_orders", [])
-            before, after = s.get("previous_expected_arrival"), s.get("expected_arrival")
-            if s.get("cancelled") or (before and after and after > before):
-                kind = DomainEvent.Kind.INBOUND_DELAY
-                facts["moved"].append(
-                    {
-                        "shipment": s.get("shipment"),
-                        "from": before,
-                        "to": after,
-                        "cancelled": bool(s.get("cancelled")),
-                    }
-                )
-            facts["expected_arrival"] = after
+            kind = _shipment_moved(kind, facts, s)
         elif ts.get("set") == "855":
             kind = DomainEvent.Kind.ACKNOWLEDGEMENT if kind == DomainEvent.Kind.DATA else kind
             facts["purchase_orders"].append(s.get("purchase_order"))
@@ -61,6 +47,35 @@ def _edi_kind(summary: dict) -> tuple[str, dict]:
     return kind, facts
 
 
+def _shipment_moved(kind: str, facts: dict, s: dict) -> str:
+    """A shipment's expected arrival as an 856 or a TMS milestone set it: a delay when it moved later."""
+    kind = DomainEvent.Kind.ASN if kind == DomainEvent.Kind.DATA else kind
+    facts["shipments"].append(s.get("shipment"))
+    facts["purchase_orders"] += s.get("purchase_orders", [])
+    before, after = s.get("previous_expected_arrival"), s.get("expected_arrival")
+    if s.get("cancelled") or (before and after and after > before):
+        kind = DomainEvent.Kind.INBOUND_DELAY
+        facts["moved"].append(
+            {
+                "shipment": s.get("shipment"),
+                "from": before,
+                "to": after,
+                "cancelled": bool(s.get("cancelled")),
+            }
+        )
+    facts["expected_arrival"] = after
+    return kind
+
+
+def _milestone_kind(summary: dict) -> tuple[str, dict]:
+    """TMS milestones (integrations/tms): each shipment they moved, classified exactly as an 856 moving it."""
+    facts: dict = {"shipments": [], "purchase_orders": [], "moved": [], "rejected_lines": 0, "source": "tms"}
+    kind = DomainEvent.Kind.DATA
+    for s in summary.get("shipments", []):
+        kind = _shipment_moved(kind, facts, s)
+    return kind, facts
+
+
 FILE_KINDS = {
     "open_sales_orders": DomainEvent.Kind.NEW_ORDER,
     "sales_orders": DomainEvent.Kind.NEW_ORDER,
@@ -74,6 +89,8 @@ FILE_KINDS = {
 def classify(message) -> tuple[str, dict]:
     if message.kind == "edi.x12":
         return _edi_kind(message.summary or {})
+    if message.kind.startswith("tms."):
+        return _milestone_kind(message.summary or {})
     suffix = message.kind.split(".", 1)[-1]
     return FILE_KINDS.get(suffix, DomainEvent.Kind.DATA), {"summary": message.summary or {}}
 

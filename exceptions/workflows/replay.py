@@ -1,7 +1,8 @@
 """The demo's next days of events, sent through the integrations exactly as partners would send them: ASN slips
 (856 moving an in-transit shipment's arrival), acknowledgements (855 rescheduling open PO lines), receipts (an open
-purchase-order file with lines received), new orders (an open sales-order file), customer returns (a returns file)
-and WMS capacity (tasks and labor hours). Deterministic for a seed; each day's events are dated that many days ahead."""
+purchase-order file with lines received), new orders (an open sales-order file), customer returns (a returns file),
+WMS capacity (tasks and labor hours) and TMS milestones (an exception at a hub with a later ETA:
+integrations/tms/demo.py). Deterministic for a seed; each day's events are dated that many days ahead."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from integrations.edi.generate_supplier import (
 )
 from integrations.edi_ingest import edi_ingest
 from integrations.files.importers import file_import
+from integrations.tms.demo import milestone_delays
 from replenish import models as m
 
 from .atp import OPEN_PO, OPEN_PO_LINE
@@ -291,6 +293,7 @@ def replay_events(
             + new_orders(rng, day, per_day, tag=str(seed))
             + wms_capacity(rng, day, tasks_per_location=per_day * 4)
             + return_events(rng, day, per_day)
+            + milestone_delays(rng, day, per_day)
         )
         for kind, message in batch:
             counts.setdefault(kind, {}).setdefault(message.status, 0)

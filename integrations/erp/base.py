@@ -44,6 +44,7 @@ ACTIONS = (
     "repromise_order",  # new promise dates on customer order lines
     "change_order_line",  # an order line changed to a substitute SKU
     "split_order_line",  # ship what is available, the rest a backorder line at a new date
+    "expedite_freight",  # premium freight booked for an inbound shipment (ASN), with its cost
 )
 
 

@@ -111,7 +111,12 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         "workflows.view_allocationline",
         "service.act_on_order_lines",
     ],
-    TRANSPORTATION_PLANNER: ["exceptions.decide_exception", "exceptions.change_planningexception", *_TASKS],
+    TRANSPORTATION_PLANNER: [
+        "exceptions.decide_exception",
+        "exceptions.change_planningexception",
+        *_TASKS,
+        "transport.act_on_shipments",
+    ],
     MANAGER: [
         "exceptions.decide_exception",
         "exceptions.change_planningexception",
@@ -123,6 +128,7 @@ ROLE_ACTIONS: dict[str, list[str]] = {
         *_TASKS,
         *_SERVICE,
         "service.act_on_order_lines",
+        "transport.act_on_shipments",
     ],
     AUDITOR: ["exceptions.view_all_exceptions", "core.view_audit", *_READ_ALL_WORKFLOWS],
     ADMINISTRATOR: [],  # every permission of the planning apps, below

@@ -24,7 +24,15 @@ def test_replay_one_day_sends_every_kind_through_the_inbox_and_processes_events(
     out = StringIO()
     call_command("replay_events", "--days", "1", "--per-day", "3", stdout=out)
     text = out.getvalue()
-    for kind in ("asn_slip", "acknowledgement", "new_orders", "wms_tasks", "labor_capacity", "returns"):
+    for kind in (
+        "asn_slip",
+        "acknowledgement",
+        "new_orders",
+        "wms_tasks",
+        "labor_capacity",
+        "returns",
+        "tms_milestones",
+    ):
         assert f"day 1 {kind}:" in text, text
     from replenish.returns.models import ReturnLine
 
@@ -32,6 +40,9 @@ def test_replay_one_day_sends_every_kind_through_the_inbox_and_processes_events(
     assert returned.status == "applied", returned.errors
     assert ReturnLine.objects.count() == returned.summary["rows"] == 3
     assert InboxMessage.objects.filter(source="edi").count() >= 3
+    # the TMS milestones were applied and moved their shipments like an 856 would: delay events
+    assert InboxMessage.objects.get(kind="tms.milestones").status == "applied"
+    assert DomainEvent.objects.filter(message_id=InboxMessage.objects.get(kind="tms.milestones").pk).exists()
     events = DomainEvent.objects.all()
     assert events.exists()
     # every event was handled: none left waiting, none processed twice (one per inbox message)

@@ -52,6 +52,14 @@ class Command(BaseCommand):
                     )
             except Exception as error:  # noqa: BLE001 - the demo still runs without them
                 self.stderr.write(f"ASN changes were not loaded through EDI: {error}")
+            try:  # carriers and their TMS milestones, through the inbox (integrations/tms)
+                from integrations.tms.demo import demo_milestones
+
+                tms = demo_milestones()
+                if tms is not None:
+                    self.stdout.write(f"  TMS milestones loaded: inbox message {tms.pk} ({tms.status})")
+            except Exception as error:  # noqa: BLE001 - the demo still runs without them
+                self.stderr.write(f"TMS milestones were not loaded: {error}")
         else:
             self.stdout.write("The database already holds a network: keeping it.")
         demo_users_ensure(locations=locations, buyers=BUYERS_PER_NETWORK)

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = (
-        "Replay the next days of events (ASN slips, acknowledgements, receipts, new orders, WMS capacity) through "
+        "Replay the next days of events (ASN slips, acknowledgements, receipts, new orders, WMS capacity, TMS "
+        "milestones) through "
         "the integrations inbox, so the queues react live."
     )
 
