@@ -22,10 +22,15 @@ def erp_pull_task(self, entities: list[str] | None = None) -> dict:
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
-def inbox_process_task(self, message_id: int) -> str:
+def inbox_process_task(self, message_id: int, actor_id: int | None = None) -> str:
+    """Process one received inbox message (an uploaded file, a swept one); idempotent: a message already processed
+    is returned as it is. `actor_id`: who uploaded it, for the audit event."""
+    from django.contrib.auth import get_user_model
+
     from .inbox import inbox_process
 
-    return inbox_process(message_id=message_id).status
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return inbox_process(message_id=message_id, actor=actor).status
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("integrations/inbox/", views.inbox_list_view, name="inbox"),
     path("integrations/inbox/<int:pk>/", views.inbox_detail_view, name="inbox_detail"),
     path("integrations/inbox/<int:pk>/retry/", views.inbox_retry_view, name="inbox_retry"),
+    path("integrations/inbox/<int:pk>/progress/", views.inbox_progress_view, name="inbox_progress"),
     path("integrations/outbox/", views.outbox_list_view, name="outbox"),
     path("integrations/outbox/<int:pk>/", views.outbox_detail_view, name="outbox_detail"),
     path("integrations/outbox/<int:pk>/requeue/", views.outbox_requeue_view, name="outbox_requeue"),

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 from rest_framework.throttling import SimpleRateThrottle
 
 from replenish.core.paging import paginate
@@ -20,7 +20,7 @@ from replenish.core.paging import paginate
 from . import selectors
 from .edi_ingest import EdiRefused, edi_ingest
 from .erp.breaker import breaker_reset
-from .files.importers import FORMATS, file_import
+from .files.importers import FORMATS, file_receive
 from .files.reader import FileFormatError
 from .files.specs import SPECS
 from .files.validate import describe
@@ -28,7 +28,9 @@ from .inbound import NotRetryable
 from .inbox import inbox_retry
 from .models import DataQualityIssue, EdiDocument, InboxMessage, OutboxMessage
 from .outbox import outbox_requeue
+from .progress import inbox_progress_get, inbox_progress_set
 from .quality import data_quality_issue_resolve
+from .tasks import inbox_process_task
 from .webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_receive
 
 PAGE_SIZE = 50
@@ -120,8 +122,23 @@ def inbox_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "edi_transactions": message.edi_transactions.all()[:200],
         "edi_documents": message.edi_documents.defer("text")[:50],
         "payload_preview": message.payload if editable else message.payload[:4000],
+        "progress": inbox_progress_get(message.pk),
     }
     return render(request, "integrations/inbox_detail.html", context)
+
+
+@integrations_view
+def inbox_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar of a message a worker is processing (polled by htmx every second while it is received);
+    once processed, the whole page reloads with the outcome."""
+    message = get_object_or_404(selectors.inbox_list(user=request.user), pk=pk)
+    if message.status != InboxMessage.Status.RECEIVED and request.htmx:
+        return HttpResponseClientRefresh()
+    return render(
+        request,
+        "integrations/inbox_detail.html#inbox-progress",
+        {"message": message, "progress": inbox_progress_get(message.pk)},
+    )
 
 
 @integrations_view
@@ -239,11 +256,10 @@ def file_upload_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Choose what the file holds and its format.")
         else:
             try:
-                result = file_import(
+                result, new = file_receive(
                     kind=form["kind"],
                     data=upload.read(),
                     filename=upload.name,
-                    actor=request.user,
                     options={
                         "format": form["format"] if form["format"] != "long" else None,
                         "location": form["location"].strip(),
@@ -254,6 +270,15 @@ def file_upload_view(request: HttpRequest) -> HttpResponse:
             except FileFormatError as refused:  # a NUL byte: refused before anything is stored
                 messages.error(request, f"{upload.name}: refused, nothing was stored: {refused}")
                 status = 422
+            else:
+                if (
+                    new
+                ):  # processed by a worker, never inside the request (in-process when there is no broker)
+                    inbox_progress_set(result.pk, 0, "waiting for a worker")
+                    inbox_process_task.delay(result.pk, request.user.pk)
+                    result.refresh_from_db()
+                if result.status == InboxMessage.Status.RECEIVED:  # a worker has it: follow its progress
+                    return redirect("integrations:inbox_detail", pk=result.pk)
     context = {
         "kinds": [(kind, spec.label) for kind, spec in SPECS.items()],
         "formats": FORMATS,

@@ -18,9 +18,10 @@ from datetime import date, timedelta
 import pandas as pd
 
 from ..inbound import Outcome, Rejected, register
-from ..inbox import inbox_ingest
+from ..inbox import inbox_ingest, inbox_receive
 from ..models import InboxMessage
 from ..normalize import Resolver
+from ..progress import inbox_progress_set
 from . import apply as appliers
 from . import balances, demand, orders, returns, shipping, wms
 from .reader import FileFormatError, RawTable, decode_text, is_xlsx, read_file_bytes, text_check
@@ -50,8 +51,11 @@ KINDS = {
 }
 
 
-def import_table(kind: str, table: RawTable, ctx: appliers.ImportContext, *, what: str = "the file") -> dict:
-    """Validate the whole table, then apply it; raises Rejected (nothing applied) with every problem found."""
+def import_table(
+    kind: str, table: RawTable, ctx: appliers.ImportContext, *, what: str = "the file", progress=None
+) -> dict:
+    """Validate the whole table, then apply it; raises Rejected (nothing applied) with every problem found.
+    `progress(percent, stage)`, when given, hears when the writing starts."""
     spec = SPECS[kind]
     problems = Problems(table)
     frame = typed_frame(table, spec, problems)
@@ -67,6 +71,8 @@ def import_table(kind: str, table: RawTable, ctx: appliers.ImportContext, *, wha
         raise Rejected(problems.sentence(what), problems.sorted_items() + _more(problems))
     if frame.empty:
         return {"rows": 0}
+    if progress:
+        progress(60, f"writing {len(frame):,} rows")
     return apply(frame, ctx)
 
 
@@ -189,6 +195,11 @@ def handle_file(message: InboxMessage, _context) -> Outcome:
     fmt = options.get("format", "long")
     filename = message.meta.get("filename", "")
     resolver = Resolver(message.source)
+
+    def progress(percent: int, stage: str) -> None:
+        inbox_progress_set(message.pk, percent, stage)
+
+    progress(5, "reading the file")
     try:
         table = read_file_bytes(payload_bytes(message), filename, normalize=fmt != "wide-monthly")
     except FileFormatError as exc:
@@ -210,7 +221,9 @@ def handle_file(message: InboxMessage, _context) -> Outcome:
         options=options,
         label=filename or message.external_id[:12],
     )
-    summary = import_table(kind, table, ctx)
+    progress(25, f"checking {len(table.frame):,} rows")
+    summary = import_table(kind, table, ctx, progress=progress)
+    progress(95, "recording the outcome")
     notes = table.notes + ctx.notes
     return Outcome(
         summary={"kind": kind, "file": filename, **summary, "notes": notes},
@@ -220,17 +233,19 @@ def handle_file(message: InboxMessage, _context) -> Outcome:
     )
 
 
-def file_import(
-    *,
-    kind: str,
-    data: bytes,
-    filename: str = "",
-    options: dict | None = None,
-    actor=None,
-    source: str = FILE_SOURCE,
-) -> InboxMessage:
-    """Import one file of `kind` (see FORMATS.md) through the inbox. The same bytes with the same options again
-    are a replay: nothing happens and the first import's message is returned."""
+def file_receive(
+    *, kind: str, data: bytes, filename: str = "", options: dict | None = None, source: str = FILE_SOURCE
+) -> tuple[InboxMessage, bool]:
+    """Store one file of `kind` as a received inbox message, to be processed by a worker (inbox_process_task):
+    what the upload screen does, so a large file never runs inside the request. Returns (message, new): the same
+    bytes with the same options again are a replay of the stored message (new False)."""
+    kind, options, digest, payload, meta = _file_message(kind, data, filename, options)
+    return inbox_receive(
+        source=source, external_id=f"{kind}:{digest}", kind=f"file.{kind}", payload=payload, meta=meta
+    )
+
+
+def _file_message(kind: str, data: bytes, filename: str, options: dict | None):
     if kind not in SPECS:
         raise ValueError(f"unknown kind '{kind}': one of {', '.join(SPECS)}")
     options = {k: v for k, v in (options or {}).items() if v not in (None, "", False)}
@@ -245,6 +260,21 @@ def file_import(
         payload, encoding = decode_text(data)
         meta["encoding"] = encoding
         text_check(payload)  # a NUL cannot be stored (PostgreSQL text): refused before, naming row and column
+    return kind, options, digest, payload, meta
+
+
+def file_import(
+    *,
+    kind: str,
+    data: bytes,
+    filename: str = "",
+    options: dict | None = None,
+    actor=None,
+    source: str = FILE_SOURCE,
+) -> InboxMessage:
+    """Import one file of `kind` (see FORMATS.md) through the inbox. The same bytes with the same options again
+    are a replay: nothing happens and the first import's message is returned."""
+    kind, options, digest, payload, meta = _file_message(kind, data, filename, options)
     message, _processed = inbox_ingest(
         source=source,
         external_id=f"{kind}:{digest}",

@@ -210,3 +210,37 @@ def test_a_100000_deep_json_body_to_the_api_is_a_400():
     body = b"[" * 100_000 + b"]" * 100_000
     response = api.post(f"/api/exceptions/{exc.pk}/approve/", data=body, content_type="application/json")
     assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+
+
+def test_an_upload_is_processed_by_a_worker_with_a_progress_bar_never_in_the_request(client, monkeypatch):
+    from integrations.progress import inbox_progress_get
+    from integrations.tasks import inbox_process_task
+    from replenish.core.models import AuditEvent
+
+    manager = ff.user("manager")
+    client.force_login(manager)
+    f.location(code="DC1")
+    f.item(sku="SKU-A")
+    queued = []
+    monkeypatch.setattr(inbox_process_task, "delay", lambda *args: queued.append(args))  # a broker: not eager
+    data = b"sku,location,on_hand\nSKU-A,DC1,12\n"
+    # when: the file is uploaded
+    response = client.post(
+        "/integrations/files/", {"kind": "balances", "format": "long", "file": SimpleUploadedFile("b.csv", data)}
+    )
+    # then: stored and handed to a worker, nothing applied inside the request; the page follows its progress
+    message = InboxMessage.objects.get()
+    assert response.status_code == 302 and response.url == f"/integrations/inbox/{message.pk}/"
+    assert message.status == "received" and queued == [(message.pk, manager.pk)]
+    assert not m.ItemLocation.objects.exists()
+    page = client.get(response.url).content.decode()
+    assert 'id="inbox-progress"' in page and 'hx-trigger="every 1s"' in page and "waiting for a worker" in page
+    # the worker processes it, reporting its stages, and audits it as the uploader's
+    assert inbox_process_task(message.pk, manager.pk) == "applied"
+    assert m.ItemLocation.objects.get().on_hand == 12
+    assert inbox_progress_get(message.pk) == {"percent": 95, "stage": "recording the outcome"}
+    assert AuditEvent.objects.get(kind="ingestion", subject_id=str(message.pk)).actor == manager
+    # the polling bar then reloads the page, which shows the outcome and no bar
+    poll = client.get(f"/integrations/inbox/{message.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert poll["HX-Refresh"] == "true"
+    assert 'id="inbox-progress"' not in client.get(response.url).content.decode()
