@@ -28,13 +28,20 @@ def demo(live_server):
     return live_server
 
 
-def test_the_supervisor_resequences_a_wave_to_save_a_cutoff(demo, page):
+def _fits_1280(page) -> None:
+    """The screen is reviewed at 1280 px: wide tables scroll in their frame, never the page."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_the_supervisor_resequences_a_wave_to_save_a_cutoff(demo, page_1280):
+    page = page_1280
     wh1 = m.Location.objects.get(code="WH1")
     before = control_compute(location=wh1)
     assert before.proposal is not None and before.proposal["saved_lines"] > 0
     browser_login(page, demo, "supervisor1", DEMO_PASSWORD)
     assert page.url.endswith("/warehouse/")  # the supervisor lands on warehouse control
     expect(page.locator("#wave-proposal")).to_contain_text(f"Run wave {before.proposal['wave']} first")
+    _fits_1280(page)
     page.click("#resequence-proposed")
     page.wait_for_load_state("networkidle")
     expect(page.locator(".messages")).to_contain_text(f"Wave {before.proposal['wave']} runs first")
@@ -51,10 +58,12 @@ def test_the_supervisor_resequences_a_wave_to_save_a_cutoff(demo, page):
     assert after.missing_value == pytest.approx(before.missing_value - before.proposal["saves"], abs=0.02)
 
 
-def test_a_returned_unit_is_restocked_and_resolves_a_backorder(demo, page):
+def test_a_returned_unit_is_restocked_and_resolves_a_backorder(demo, page_1280):
+    page = page_1280
     browser_login(page, demo, "supervisor1", DEMO_PASSWORD)
     page.click(".mainnav a:has-text('Returns')")
     page.wait_for_load_state("networkidle")
+    _fits_1280(page)
     # the first return whose restock resolves a backorder: the queue says so in its options
     restock_resolves = re.compile(r"Restock [\d,.]+ \(fills \d+ backordered units?, resolves \d+ backorder")
     row = page.locator("#returns tbody tr", has_text=restock_resolves).first
