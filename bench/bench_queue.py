@@ -1,5 +1,6 @@
 """Benchmark: a buyer's queue (50 rows, their ownership) on PostgreSQL at full scale: the first page, page 5, each
-tab, and every combination of the filters (location, supplier, category, type, minimum value, SKU search).
+tab, each sort of the grid, and every combination of the filters (location, supplier, category, type, minimum value,
+SKU search). Each page includes the grid's total (one COUNT over the filter).
 
 Server time = the Django view from request to response (test Client, no network), repeated; p50/p95 reported with
 the number of SQL queries per page. Needs the benchmark database with a generated scenario and a plan refresh
@@ -53,6 +54,10 @@ FILTERS = {
 pages = {"first_page": "/queue/", "page_5": "/queue/?page=5"}
 for queue in ("later", "low", "approval", "snoozed", "decided"):
     pages[f"queue_{queue}"] = "/queue/?" + urlencode({"queue": queue})
+# the grid's sorts (issue 16): To do and Later by each sortable column
+for sort in ("due", "days", "-confidence", "supplier"):
+    pages[f"sorted_{sort}"] = "/queue/?" + urlencode({"ordering": sort})
+    pages[f"later_sorted_{sort}"] = "/queue/?" + urlencode({"queue": "later", "ordering": sort})
 # every combination of the filters on To do (2^6 - 1 = 63), and the full combination on each tab
 for size in range(1, len(FILTERS) + 1):
     for names in itertools.combinations(FILTERS, size):

@@ -1,6 +1,7 @@
 """Screenshot review of every screen, per role, at 1280 x 800 on a fresh demo (`demo_setup`, as `make run`).
 
-For each role every screen of the navigation and the detail pages behind them are opened in Chromium:
+For each role every screen of the navigation and the detail pages behind them (the queue's tabs, sorted, and with its
+drawer open included) are opened in Chromium:
 - no page is wider than the viewport (a wide table scrolls inside its frame, never the page);
 - no raw dict or JSON is shown to a person (the rendered text holds no `{'` and no `":`);
 - nothing answers 500.
@@ -37,6 +38,9 @@ STATIC_SCREENS = (
     "/",
     "/skus/",
     "/queue/",
+    "/queue/?queue=later&ordering=due",
+    "/queue/?queue=snoozed",
+    "/queue/?queue=decided&ordering=supplier",
     "/simulation/",
     "/governance/approvals/",
     "/governance/policies/",
@@ -74,6 +78,14 @@ def _detail_screens() -> list[str]:
     live = PlanningException.objects.exclude(status="closed").first()
     if live:
         screens.append(f"/governance/timeline/exception/{live.pk}/")
+    for status in (
+        "open",
+        "awaiting_approval",
+        "approved",
+    ):  # the queue with its drawer open (roles that see it)
+        row = PlanningException.objects.filter(status=status).order_by("-value_at_stake").first()
+        if row:
+            screens += [f"/queue/?open={row.pk}", f"/queue/{row.pk}/"]
     report = m.SimulationReport.objects.filter(status="complete").first()
     if report:
         screens.append(f"/simulation/{report.pk}/")
@@ -118,6 +130,11 @@ def _check(page, url: str, problems: list[str], shots: Path, role: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > WIDTH:
         problems.append(f"{role} {url}: the page is {width} px wide at {WIDTH} px")
+    if "/queue/" in url and page.locator("#queue-table td.acts button").count():
+        # the decision column is in view without scrolling, with or without the drawer open (issue 16)
+        box = page.locator("#queue-table td.acts button").first.bounding_box()
+        if box is None or box["x"] + box["width"] > WIDTH:
+            problems.append(f"{role} {url}: the first decision button is off-screen ({box})")
     if "/governance/overrides/" in url:  # the override history fits whole: its table does not even scroll
         frames = page.evaluate(
             "[...document.querySelectorAll('.table-frame')].map(f => f.scrollWidth - f.clientWidth)"

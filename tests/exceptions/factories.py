@@ -148,3 +148,24 @@ def grant_location(user, location) -> None:
 
 def grant_supplier(user, supplier) -> None:
     assign_perm("replenish.view_supplier", user, supplier)
+
+
+def approval_tiers_ensure() -> None:
+    """The seeded approval bands of every action (buyer up to 5,000, manager to 50,000, director above), again after
+    a transactional test flushed the migration's rows (governance/migrations/0004_seed_policies.py)."""
+    from governance.models import ApprovalTier
+
+    if ApprovalTier.objects.exists():
+        return
+    bands = ((None, "5000", "buyer"), ("5000", "50000", "manager"), ("50000", None, "director"))
+    ApprovalTier.objects.bulk_create(
+        ApprovalTier(
+            action=action,
+            value_above=Decimal(above) if above else None,
+            value_up_to=Decimal(up_to) if up_to else None,
+            required_role=role,
+            effective_from=date(2020, 1, 1),
+        )
+        for action in ("purchase_order", "expedite", "defer", "cancel", "transfer", "reallocate")
+        for above, up_to, role in bands
+    )

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def queue_data(transactional_db):
     users = {u.username: u for group in demo_users_ensure(locations=2, buyers=2).values() for u in group}
     run = xf.plan_run()
+    xf.approval_tiers_ensure()  # a flushed database: the seeded bands
     wa, wb = f.location(code="WA", name="Alpha DC"), f.location(code="WB", name="Beta Branch")
     buyer = users["buyer1"]
     for i in range(4):
@@ -136,27 +137,9 @@ def test_buyer_works_the_queue(page, live_server, queue_data):
 
 @pytest.fixture
 def spend_data(transactional_db):
-    from datetime import date
-    from decimal import Decimal
-
-    from governance.models import ApprovalTier
 
     users = {u.username: u for group in demo_users_ensure(locations=2, buyers=2).values() for u in group}
-    if not ApprovalTier.objects.filter(
-        action="purchase_order"
-    ).exists():  # a flushed database: the seeded bands
-        for above, up_to, role in (
-            (None, "5000", "buyer"),
-            ("5000", "50000", "manager"),
-            ("50000", None, "director"),
-        ):
-            ApprovalTier.objects.create(
-                action="purchase_order",
-                value_above=Decimal(above) if above else None,
-                value_up_to=Decimal(up_to) if up_to else None,
-                required_role=role,
-                effective_from=date(2020, 1, 1),
-            )
+    xf.approval_tiers_ensure()  # a flushed database: the seeded bands
     small_il, big_il = xf.network(buyer=users["buyer1"], n=2)
     small = xf.exception(item_location=small_il)  # 240 x 10.00 = 2,400.00
     big = xf.exception(item_location=big_il)

@@ -299,3 +299,14 @@ def test_a_conflict_names_who_changed_the_row_and_when(client, users):
     assert (
         f"The plan refresh changed this exception at {moment(other.updated_at)}" in response.content.decode()
     )
+
+
+def test_the_drawer_links_the_sku_location_page(client, users):
+    exc = xf.exception(item_location=xf.network(buyer=users["buyer1"])[0])
+    il = exc.item_location
+    client.force_login(users["buyer1"])
+    body = client.get(reverse("exceptions:detail", args=[exc.pk])).content.decode()
+    link = f'href="/skus/{il.location.code}/{il.item.sku}/"'
+    assert link in body
+    page = client.get(f"/skus/{il.location.code}/{il.item.sku}/")
+    assert page.status_code == 200 and il.item.sku in page.content.decode()
