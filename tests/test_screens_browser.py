@@ -149,7 +149,9 @@ def _check(page, url: str, problems: list[str], shots: Path, role: str) -> None:
         break
     path = url.split("://", 1)[-1].partition("/")[2]
     name = re.sub(r"[^a-z0-9]+", "-", path.strip("/").lower()) or "home"
-    page.screenshot(path=str(shots / f"{role}--{name}.png"), full_page=True)
+    page.screenshot(
+        path=str(shots / f"{role}--{name}.png"), full_page=True, timeout=60_000
+    )  # a loaded machine is slow
 
 
 def test_every_screen_per_role_fits_1280_and_shows_no_raw_data_on_a_fresh_demo(demo, page_1280, tmp_path):
