@@ -66,11 +66,32 @@ def inbox_receive(
                     source=source, external_id=external_id
                 )
         if existing.status == InboxMessage.Status.REJECTED and existing.payload_hash != digest:
-            # the sender corrected a rejected message and sent it again under the same id
+            # the sender corrected a rejected message and sent it again under the same id: audited with the hash of
+            # what it replaces (an EDI interchange never takes this path: other content under an ISA13 already
+            # received is a dead letter of its own, see integrations.edi_ingest)
+            previous = existing.payload_hash
             existing.payload, existing.payload_hash = payload, digest
-            existing.meta = {**existing.meta, **(meta or {}), "resent_at": timezone.now().isoformat()}
+            existing.meta = {
+                **existing.meta,
+                **(meta or {}),
+                "resent_at": timezone.now().isoformat(),
+                "replaced_hashes": [*existing.meta.get("replaced_hashes", []), previous],
+            }
             existing.status = InboxMessage.Status.RECEIVED
             existing.save(update_fields=["payload", "payload_hash", "meta", "status", "updated_at"])
+            audit_record(
+                kind="ingestion",
+                action="resent",
+                actor=None,
+                subject_type="inbox_message",
+                subject_id=existing.pk,
+                payload={
+                    "source": source,
+                    "external_id": external_id,
+                    "previous_hash": previous,
+                    "payload_hash": digest,
+                },
+            )
             return existing, True
         InboxMessage.objects.filter(pk=existing.pk).update(
             replays=F("replays") + 1, updated_at=timezone.now()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from integrations.inbox import inbox_ingest, inbox_process, inbox_receive, inbox
 from integrations.models import InboxMessage
 from integrations.signals import inbound_applied
 from replenish import models as m
+from replenish.core.models import AuditEvent
 from tests import factories as f
 from tests.integrations import factories as ff
 
@@ -66,6 +68,11 @@ def test_a_rejected_event_resent_corrected_under_its_id_is_processed_again():
         source="webhook:erp", external_id="e", kind="webhook.event", payload=bad
     )
     assert not processed_again and same_again.status == InboxMessage.Status.APPLIED
+    # the corrected resend replaced the rejected payload: audited with the hash of what it replaced
+    resent = AuditEvent.objects.get(subject_type="inbox_message", subject_id=str(first.pk), action="resent")
+    assert resent.payload["previous_hash"] == hashlib.sha256(bad.encode()).hexdigest()
+    assert resent.payload["payload_hash"] == hashlib.sha256(good.encode()).hexdigest()
+    assert same_again.meta["replaced_hashes"] == [resent.payload["previous_hash"]]
 
 
 def test_only_dead_letters_can_be_retried():
