@@ -62,6 +62,8 @@ TODO = (Status.OPEN, Status.IN_REVIEW)
 DECIDABLE = (Status.OPEN, Status.IN_REVIEW, Status.SNOOZED)
 # Decided, waiting for the ERP posting (left alone by a refresh).
 AWAITING_POSTING = (Status.APPROVED, Status.OVERRIDDEN, Status.AUTO_EXECUTED)
+# What the system may still execute at a refresh (with no maker and no decision): an open task, a draft PO's line.
+AUTOMATABLE = (Status.OPEN, Status.IN_DRAFT)
 DECIDED = (Status.APPROVED, Status.OVERRIDDEN, Status.REJECTED, Status.AUTO_EXECUTED, Status.POSTED)
 LIVE = tuple(s for s in Status.values if s != Status.CLOSED)
 

@@ -31,6 +31,7 @@ class AutomationPolicyForm(forms.ModelForm):
             "xyz_classes",
             "min_supplier_reliability",
             "max_value",
+            "max_amount",
             "min_confidence",
             "require_no_quality_flags",
             "effective_from",
@@ -42,6 +43,7 @@ class AutomationPolicyForm(forms.ModelForm):
             "xyz_classes": "XYZ classes",
             "min_supplier_reliability": "Supplier reliability at least",
             "max_value": "Value at most",
+            "max_amount": "Spend at most",
             "min_confidence": "Confidence at least",
             "require_no_quality_flags": "No data-quality flags",
         }

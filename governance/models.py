@@ -19,6 +19,8 @@ ACTION_CHOICES = [
     ("cancel", "Cancel an open PO"),
     ("transfer", "Inter-warehouse transfer"),
     ("reallocate", "Reallocate constrained stock"),
+    ("chase", "Chase the supplier (a message)"),
+    ("repromise", "Re-promise order lines"),
 ]
 
 
@@ -162,6 +164,13 @@ class AutomationPolicy(models.Model):
     xyz_classes = models.CharField(max_length=3, default="XY", help_text="XYZ classes allowed, e.g. 'XY'.")
     min_supplier_reliability = models.FloatField(default=0.9, help_text="0-1, on-time share of the supplier.")
     max_value = models.DecimalField(max_digits=14, decimal_places=2)
+    max_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What the action may spend at most (quantity x unit cost, freight); empty = no limit.",
+    )
     min_confidence = models.FloatField(default=0.8)
     require_no_quality_flags = models.BooleanField(default=True)
     effective_from = models.DateField()
@@ -195,6 +204,11 @@ class AutomationPolicy(models.Model):
                 condition=Q(max_value__gte=0),
                 name="autopolicy_max_value_non_negative",
                 violation_error_message="maximum value cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_amount__isnull=True) | Q(max_amount__gte=0),
+                name="autopolicy_max_amount_non_negative",
+                violation_error_message="maximum amount cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),

@@ -27,6 +27,7 @@ POLICY_FIELDS = [
     "xyz_classes",
     "min_supplier_reliability",
     "max_value",
+    "max_amount",
     "min_confidence",
     "require_no_quality_flags",
     "effective_from",

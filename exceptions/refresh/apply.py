@@ -14,6 +14,7 @@ from replenish.engine.confidence import fault_flags
 
 from ..bulk import insert_exceptions, update_exceptions
 from ..models import (
+    AUTOMATABLE,
     AWAITING_POSTING,
     REFRESHABLE,
     Decision,
@@ -146,8 +147,8 @@ def existing_rows(qs) -> list[dict]:
     return list(qs.select_for_update(of=("self",)).order_by("pk").values(*EXISTING_FIELDS))
 
 
-def _refreshed(row: dict, current: dict, ctx: Context) -> dict | None:
-    """The new column values of a refreshable task that still holds (None: nothing changed).
+def _refreshed(row: dict, current: dict, ctx: Context, force: bool = False) -> dict | None:
+    """The new column values of a refreshable task that still holds (None: nothing changed, unless `force`).
 
     A person's proposal (maker set) is kept as they left it; the version increments when the proposal or its type
     changes, or a snooze runs out, so a pending decision on what the person saw is refused as stale."""
@@ -179,32 +180,56 @@ def _refreshed(row: dict, current: dict, ctx: Context) -> dict | None:
         snoozed_until=None if wake else current["snoozed_until"],
         parent_id=current["parent_id"] if status == Status.IN_DRAFT else None,
     )
-    if not changed and all(fields[c] == current[c] for c in SAME_IF_EQUAL):
+    if not force and not changed and all(fields[c] == current[c] for c in SAME_IF_EQUAL):
         return None
     return fields
 
 
+def _untouched(pairs: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """The (row, live task) pairs the system may still execute: open (or a draft PO's line), never decided by a
+    person (no maker, no decision: a snooze that ran out or a reviewed task stays with its person)."""
+    open_ = [(r, c) for r, c in pairs if c["status"] in AUTOMATABLE and c["maker_id"] is None]
+    ids = [c["id"] for _, c in open_]
+    decided: set[int] = set()
+    for start in range(0, len(ids), WRITE_BATCH):
+        decided.update(
+            Decision.objects.filter(exception_id__in=ids[start : start + WRITE_BATCH]).values_list(
+                "exception_id", flat=True
+            )
+        )
+    return [(r, c) for r, c in open_ if c["id"] not in decided]
+
+
 def _apply(rows: list[dict], existing: list[dict], ctx: Context) -> None:
     """Create, update in place, keep, close: the set-based heart of the refresh (inside the chunk's transaction).
-    Rows and live tasks are matched by subject_key (one live task per key)."""
+    Rows and live tasks are matched by subject_key (one live task per key). An open task no person has touched is
+    executed by the system when an automation policy covers it now."""
     now = ctx.now
     by_key = {e["subject_key"]: e for e in existing}
     seen: set[str] = set()
-    creates, updates, keep_ids, close_ids = [], [], [], []
+    pairs: list[tuple[dict, dict | None]] = []
+    for row in rows:
+        if row["subject_key"] not in seen:
+            seen.add(row["subject_key"])
+            pairs.append((row, by_key.get(row["subject_key"])))
+    candidates = _untouched([(r, c) for r, c in pairs if c is not None])
+    verdicts = dict(zip((c["id"] for _, c in candidates), _automation([r for r, _ in candidates], ctx)))
+    creates, updates, keep_ids, close_ids, executed = [], [], [], [], []
     unchanged = 0
     suppress_before = now - timedelta(days=SUPPRESS_DAYS)
-    for row in rows:
-        key = row["subject_key"]
-        if key in seen:
-            continue
-        seen.add(key)
-        current = by_key.get(key)
+    for row, current in pairs:
         if current is None:
             creates.append(row)
         elif current["status"] in REFRESHABLE:
-            fields = _refreshed(row, current, ctx)
+            verdict = verdicts.get(current["id"])
+            auto = verdict is not None and verdict.auto
+            fields = _refreshed(row, current, ctx, force=auto)
             unchanged += fields is None
             updates += [fields] if fields is not None else []
+            if auto and fields is not None:
+                executed.append(
+                    (current["id"], {**row, "_before_status": current["status"]}, verdict, fields)
+                )
         elif (
             current["status"] in (Status.REJECTED, Status.POSTED)
             and (current["decided_at"] or now) < suppress_before
@@ -217,6 +242,7 @@ def _apply(rows: list[dict], existing: list[dict], ctx: Context) -> None:
         c["id"] for key, c in by_key.items() if key not in seen and c["status"] not in AWAITING_POSTING
     ]
     _write(close_ids, keep_ids, updates, ctx)
+    _execute_existing(executed, ctx)
     ctx.result.created += _create(creates, ctx)
     ctx.result.updated += len(updates)
     ctx.result.unchanged += unchanged
@@ -239,62 +265,154 @@ def _write(close_ids: list[int], keep_ids: list[int], updates: list[dict], ctx: 
 
 
 def _automation(rows: list[dict], ctx: Context) -> list:
-    """The decision policy's automation_decide (governance) for each new exception with a proposed action.
-
-    One shortcut, exact by construction: an action with no active automation policy at all cannot be automated
-    whatever the other arguments, so its verdict is asked once and shared (automation_decide reads the policies of
-    the action on every call; at 900,000 SKU-locations that is hundreds of thousands of identical queries).
-    """
-    policy = decision_policy()
-    with_policy = policy.automated_actions()
-    shared: dict[str, object] = {}
-    verdicts = []
-    for row in rows:
-        proposal = row["proposal"]
-        action = proposal.get("action")
-        if not action or row.get("_no_automation"):
-            verdicts.append(None)
-            continue
-        if action not in with_policy and action in shared:
-            verdicts.append(shared[action])
+    """The decision policy's verdict (governance automation policies) for each row with a proposed action (None
+    for a row without one, or assembled from other tasks: a draft PO, a shipment), asked once for all the rows;
+    the verdict is also written to the row's explanation (the drawer and the Low value report show why)."""
+    cases, where = [], []
+    for i, row in enumerate(rows):
+        proposal = row["proposal"] or {}
+        if not proposal.get("action") or row.get("_no_automation"):
             continue
         reliability = ctx.reliability.get(row["supplier_id"]) if row["supplier_id"] else None
-        verdict = policy.automation_decide(
-            action=action,
-            abc=row["_abc"] or "",
-            xyz=row["_xyz"] or "",
-            supplier_reliability=float(reliability)
-            if reliability is not None and np.isfinite(reliability)
-            else 0.0,
-            value=row["value_at_stake"],
-            confidence=row["confidence"],
-            quality_flags=fault_flags(row["_flags"]),
-            on=ctx.as_of,
+        cases.append(
+            {
+                "action": proposal["action"],
+                "abc": row.get("_abc") or "",
+                "xyz": row.get("_xyz") or "",
+                "supplier_reliability": float(reliability)
+                if reliability is not None and np.isfinite(reliability)
+                else 0.0,
+                "value": row["value_at_stake"],
+                "confidence": row["confidence"],
+                "quality_flags": fault_flags(row.get("_flags")),
+                "amount": proposal.get("amount"),
+            }
         )
-        if action not in with_policy:
-            shared[action] = verdict
-        verdicts.append(verdict)
+        where.append(i)
+    verdicts: list = [None] * len(rows)
+    found = decision_policy().automation_decide_many(cases=cases, on=ctx.as_of) if cases else []
+    for i, verdict in zip(where, found):
+        verdicts[i] = verdict
+        rows[i]["explanation"]["automation"] = {
+            "auto": bool(verdict.auto),
+            "policy_id": verdict.policy_id,
+            "policy": verdict.policy_name,
+            "reason": verdict.reason,
+        }
     return verdicts
+
+
+def _executions(items: list[tuple], ctx: Context) -> None:
+    """Record what the system executed under a policy: per (exception id, its row, the verdict, the version decided
+    on), a Decision without a person (the system's), the outbox message that posts it to the ERP, and an audit
+    event naming the policy (one batch event when a refresh executes more than audit_each_max())."""
+    if not items:
+        return
+    from integrations.services import outbox_enqueue
+
+    batch = len(items) > audit_each_max()
+    decisions, batch_rows = [], []
+    for pk, record, verdict, version in items:
+        proposal = record["proposal"]
+        value = str(record["value_at_stake"])
+        decisions.append(
+            Decision(
+                exception_id=pk,
+                recommendation_id=record["recommendation_id"],
+                actor=None,
+                action=Decision.Action.AUTO_EXECUTE,
+                version=version,
+                before={"status": record.get("_before_status", Status.OPEN.value), "version": version},
+                after={
+                    "proposal": proposal,
+                    "status": Status.AUTO_EXECUTED.value,
+                    "policy_id": verdict.policy_id,
+                    "policy": verdict.policy_name,
+                },
+                comment=verdict.reason,
+                value=record["value_at_stake"],
+                confidence=record["confidence"],
+            )
+        )
+        subject = SimpleNamespace(
+            pk=pk, **{k: record[k] for k in ("type", "item_location_id", "location_id", "recommendation_id")}
+        )
+        kind = OUTBOX_KINDS.get(proposal["action"], proposal["action"])
+        message = outbox_enqueue(
+            kind=kind,
+            idempotency_key=idempotency_key(pk, kind),
+            payload=outbox_payload(subject, proposal, actor=None, action="auto_execute"),
+            subject_type="exception",
+            subject_id=pk,
+        )
+        if batch:
+            batch_rows.append([pk, verdict.policy_id, proposal["action"], value])
+            continue
+        audit_record(
+            kind="auto_execution",
+            action="auto_execute",
+            actor=None,
+            subject_type="exception",
+            subject_id=pk,
+            payload={
+                "type": record["type"],
+                "item_location_id": record["item_location_id"],
+                "recommendation_id": record["recommendation_id"],
+                "action": proposal["action"],
+                "quantity": proposal.get("quantity"),
+                "date": proposal.get("date"),
+                "amount": proposal.get("amount"),
+                "value_at_stake": value,
+                "confidence": record["confidence"],
+                "run_id": ctx.run.pk,
+                "version": version,
+                "policy_id": verdict.policy_id,
+                "policy": verdict.policy_name,
+                "reason": verdict.reason,
+                "outbox_key": getattr(message, "idempotency_key", None),
+            },
+        )
+    Decision.objects.bulk_create(decisions, batch_size=WRITE_BATCH)
+    if batch_rows:
+        audit_record(
+            kind="auto_execution",
+            action="auto_execute_batch",
+            actor=None,
+            subject_type="plan_run",
+            subject_id=ctx.run.pk,
+            payload={
+                "count": len(batch_rows),
+                "columns": ["exception_id", "policy_id", "action", "value"],
+                "exceptions": batch_rows,
+            },
+        )
+    ctx.result.auto_executed += len(items)
+
+
+def _execute_existing(executed: list[tuple], ctx: Context) -> None:
+    """Live tasks the system executes at this refresh (their refreshed columns are written): auto-executed on the
+    version just written, off their draft PO (which is assembled again without them)."""
+    ids = [pk for pk, *_ in executed]
+    for start in range(0, len(ids), WRITE_BATCH):
+        PlanningException.objects.filter(pk__in=ids[start : start + WRITE_BATCH]).update(
+            status=Status.AUTO_EXECUTED,
+            version=F("version") + 1,
+            decided_at=ctx.now,
+            parent_id=None,
+            updated_at=ctx.now,
+        )
+    _executions([(pk, row, verdict, fields["version"]) for pk, row, verdict, fields in executed], ctx)
 
 
 def _create(rows: list[dict], ctx: Context) -> int:
     if not rows:
         return 0
-    from integrations.services import outbox_enqueue
-
     verdicts = _automation(rows, ctx)
     with_rec = sum(1 for r in rows if r["proposal"].get("action"))
-    auto_count = sum(1 for v in verdicts if v is not None and v.auto)
-    batch_audit = with_rec > audit_each_max() or auto_count > audit_each_max()
+    batch_audit = with_rec > audit_each_max()
     records = []
     for row, verdict in zip(rows, verdicts):
         auto = verdict is not None and verdict.auto
-        if verdict is not None:
-            row["explanation"]["automation"] = {
-                "auto": bool(verdict.auto),
-                "policy_id": verdict.policy_id,
-                "reason": verdict.reason,
-            }
         records.append(
             _fields(
                 row,
@@ -308,25 +426,13 @@ def _create(rows: list[dict], ctx: Context) -> int:
             )
         )
     ids = insert_exceptions(records)
-    decisions = []
+    executed = []
     batch_created: list[list] = []
-    batch_auto: list[list] = []
     for pk, record, verdict in zip(ids, records, verdicts):
         proposal = record["proposal"]
         if not proposal.get("action"):
             continue
         value = str(record["value_at_stake"])
-        facts = {
-            "type": record["type"],
-            "item_location_id": record["item_location_id"],
-            "recommendation_id": record["recommendation_id"],
-            "action": proposal["action"],
-            "quantity": proposal.get("quantity"),
-            "date": proposal.get("date"),
-            "value_at_stake": value,
-            "confidence": record["confidence"],
-            "run_id": ctx.run.pk,
-        }
         if batch_audit:
             batch_created.append(
                 [
@@ -345,47 +451,20 @@ def _create(rows: list[dict], ctx: Context) -> int:
                 actor=None,
                 subject_type="exception",
                 subject_id=pk,
-                payload=facts,
+                payload={
+                    "type": record["type"],
+                    "item_location_id": record["item_location_id"],
+                    "recommendation_id": record["recommendation_id"],
+                    "action": proposal["action"],
+                    "quantity": proposal.get("quantity"),
+                    "date": proposal.get("date"),
+                    "value_at_stake": value,
+                    "confidence": record["confidence"],
+                    "run_id": ctx.run.pk,
+                },
             )
         if verdict is not None and verdict.auto:
-            decisions.append(
-                Decision(
-                    exception_id=pk,
-                    recommendation_id=record["recommendation_id"],
-                    actor=None,
-                    action=Decision.Action.AUTO_EXECUTE,
-                    version=1,
-                    before={},
-                    after={"proposal": proposal},
-                    comment=verdict.reason,
-                    value=record["value_at_stake"],
-                    confidence=record["confidence"],
-                )
-            )
-            subject = SimpleNamespace(
-                pk=pk,
-                **{k: record[k] for k in ("type", "item_location_id", "location_id", "recommendation_id")},
-            )
-            kind = OUTBOX_KINDS.get(proposal["action"], proposal["action"])
-            outbox_enqueue(
-                kind=kind,
-                idempotency_key=idempotency_key(pk, kind),
-                payload=outbox_payload(subject, proposal, actor=None, action="auto_execute"),
-                subject_type="exception",
-                subject_id=pk,
-            )
-            if batch_audit:
-                batch_auto.append([pk, verdict.policy_id, proposal["action"], value])
-            else:
-                audit_record(
-                    kind="auto_execution",
-                    action="auto_execute",
-                    actor=None,
-                    subject_type="exception",
-                    subject_id=pk,
-                    payload={**facts, "policy_id": verdict.policy_id, "reason": verdict.reason},
-                )
-    Decision.objects.bulk_create(decisions, batch_size=WRITE_BATCH)
+            executed.append((pk, record, verdict, 1))
     if batch_created:
         ctx.result.batch_audited += len(batch_created)
         audit_record(
@@ -400,18 +479,5 @@ def _create(rows: list[dict], ctx: Context) -> int:
                 "exceptions": batch_created,
             },
         )
-    if batch_auto:
-        audit_record(
-            kind="auto_execution",
-            action="auto_execute_batch",
-            actor=None,
-            subject_type="plan_run",
-            subject_id=ctx.run.pk,
-            payload={
-                "count": len(batch_auto),
-                "columns": ["exception_id", "policy_id", "action", "value"],
-                "exceptions": batch_auto,
-            },
-        )
-    ctx.result.auto_executed += len(decisions)
+    _executions(executed, ctx)
     return len(ids)

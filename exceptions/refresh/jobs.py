@@ -24,6 +24,7 @@ from replenish import models as rm
 from replenish.core.roles import WAREHOUSE_SUPERVISOR
 
 from .. import detectors
+from ..attention import team_floors
 from ..models import (
     LIVE,
     SUPPLIER_LEVEL_TYPES,
@@ -121,6 +122,7 @@ def _context(head: RefreshChunk) -> Context:
         result=RefreshResult(run_id=head.run_id),
         check_current=inputs["check_current"],
         value_settings=value_settings(),
+        floors=team_floors(),
     )
 
 

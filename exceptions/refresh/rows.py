@@ -48,6 +48,7 @@ class Context:
     po_pairs: set = field(default_factory=set)  # (supplier, location) of draft-PO lines this refresh touched
     minimum_order_values: dict = field(default_factory=dict)
     value_settings: v.ValueSettings = v.DEFAULT_SETTINGS
+    floors: dict = field(default_factory=dict)  # team -> value floor (exceptions.attention.team_floors)
 
 
 def _iso(as_of: date, day) -> str | None:
@@ -287,7 +288,26 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
             }
         )
     _confidence(out, ctx)
-    return one_task_per_sku(out, ctx)
+    return worth_a_task(one_task_per_sku(out, ctx), ctx.floors)
+
+
+# Signals a person acts on without a proposed action: master data only they can fix, a supplier's decline.
+ALWAYS_A_TASK = (ExceptionType.MASTER_DATA.value, ExceptionType.SUPPLIER_DECLINE.value)
+
+
+def worth_a_task(rows: list[dict], floors: dict) -> list[dict]:
+    """Drop the tasks nobody needs: nothing to execute (no PO line to stop on an excess, no supply to move on a
+    stockout) and a value under the team's floor. Such a signal stays on the SKU-location's page (its plan); it
+    becomes a task again when its value reaches the floor or an action appears. Late ASN lines (assembled per
+    shipment) and the signals only a person can act on are kept."""
+    return [
+        row
+        for row in rows
+        if row.get("shipment_id")
+        or (row["proposal"] or {}).get("action")
+        or str(row["type"]) in ALWAYS_A_TASK
+        or row["value_at_stake"] >= floors.get(row["owner_team"], 0)
+    ]
 
 
 def _confidence(rows: list[dict], ctx: Context) -> None:

@@ -32,6 +32,7 @@ class AutomationVerdict:
     auto: bool
     policy_id: int | None
     reason: str
+    policy_name: str = ""
 
 
 class DecisionPolicy(Protocol):
@@ -54,7 +55,12 @@ class DecisionPolicy(Protocol):
         confidence: float,
         quality_flags: list[str],
         on: date | None = None,
+        amount: Decimal | None = None,
     ) -> AutomationVerdict: ...
+
+    def automation_decide_many(
+        self, *, cases: list[dict], on: date | None = None
+    ) -> list[AutomationVerdict]: ...
 
     def automated_actions(self) -> set[str]: ...
 

@@ -10,7 +10,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from governance.models import ApprovalTier, AutomationPolicy
-from governance.policy import acceptance_probability, approval_requirement, automation_decide, user_rank
+from governance.policy import (
+    acceptance_probability,
+    approval_requirement,
+    automation_decide,
+    automation_decide_many,
+    user_rank,
+)
 
 from . import factories as f
 
@@ -36,15 +42,36 @@ def test_seeded_tiers_route_po_changes_by_value(value, role, rank):
     assert req.tier_id == ApprovalTier.objects.get(action="purchase_order", required_role=role).pk
 
 
-def test_seeded_defaults_cover_every_action_and_one_conservative_policy():
+def test_seeded_defaults_cover_every_action_and_automate_within_a_buyers_band():
     assert ApprovalTier.objects.filter(active=True).count() == 18
-    policy = AutomationPolicy.objects.get()
-    assert (policy.action, policy.abc_classes, policy.max_value, policy.min_confidence) == (
+    first = AutomationPolicy.objects.get(name="Small C-class replenishment POs")
+    assert (first.action, first.abc_classes, first.max_value, first.min_confidence) == (
         "purchase_order",
         "C",
         Decimal("500.00"),
         0.8,
     )
+    defaults = AutomationPolicy.objects.exclude(pk=first.pk)
+    assert sorted(defaults.values_list("action", flat=True)) == sorted(
+        ["purchase_order", "transfer", "expedite", "defer", "cancel", "chase", "repromise"]
+    )
+    for policy in defaults:
+        assert policy.max_value == Decimal("250.00")  # low value only
+        tiers = ApprovalTier.objects.filter(action=policy.action, active=True)
+        if tiers.exists():  # a spending action: never more than a buyer could approve alone
+            buyer_limit = tiers.get(required_role="buyer").value_up_to
+            assert policy.max_amount is not None and policy.max_amount <= buyer_limit
+        verdict = automation_decide(
+            action=policy.action,
+            abc="A",
+            xyz="Z",
+            supplier_reliability=0.95,
+            value=Decimal("250.01"),
+            confidence=0.99,
+            quality_flags=[],
+            on=TODAY,
+        )
+        assert not verdict.auto and "value 250.01 is above the limit 250.00" in verdict.reason
 
 
 def test_effective_dates_pick_the_tier_in_force():
@@ -149,8 +176,13 @@ GOOD = {
 }
 
 
+def only_the_first_seed() -> AutomationPolicy:
+    AutomationPolicy.objects.exclude(name="Small C-class replenishment POs").delete()
+    return AutomationPolicy.objects.get()
+
+
 def test_automation_decides_only_when_every_condition_holds():
-    policy = AutomationPolicy.objects.get()
+    policy = only_the_first_seed()
     verdict = automation_decide(**GOOD)
     assert verdict.auto and verdict.policy_id == policy.pk
     for change, words in [
@@ -166,10 +198,49 @@ def test_automation_decides_only_when_every_condition_holds():
         assert not verdict.auto and verdict.policy_id is None, change
         assert words in verdict.reason, (change, verdict.reason)
     assert automation_decide(**{**GOOD, "value": Decimal("500")}).auto  # the limit itself is inside
+    # what the action spends: no limit on the seed; with one, an amount above it goes to a person
+    assert automation_decide(**GOOD, amount=Decimal("99999")).auto
+    policy.max_amount = Decimal("1000")
+    policy.save()
+    verdict = automation_decide(**GOOD, amount=Decimal("1000.01"))
+    assert not verdict.auto and "it spends 1,000.01, above the limit 1,000.00" in verdict.reason
+    assert automation_decide(**GOOD, amount=Decimal("1000")).auto
+    assert automation_decide(**GOOD, amount=None).auto  # nothing spent (a chase, a re-promise)
+
+
+def test_automation_decide_many_reads_the_policies_once_and_agrees_with_one_by_one(django_assert_num_queries):
+    seeded = AutomationPolicy.objects.get(name="Routine replenishment POs")
+    cases = [
+        {
+            **GOOD,
+            "abc": "A",
+            "xyz": "Z",
+            "value": Decimal("100"),
+            "confidence": 0.6,
+            "amount": Decimal("900"),
+        },
+        {
+            **GOOD,
+            "abc": "A",
+            "xyz": "Z",
+            "value": Decimal("100"),
+            "confidence": 0.6,
+            "amount": Decimal("2600"),
+        },
+        {**GOOD, "action": "transfer", "value": Decimal("300"), "confidence": 0.9, "amount": Decimal("10")},
+        {**GOOD, "action": "reallocate"},
+    ]
+    with django_assert_num_queries(1):
+        verdicts = automation_decide_many(cases=cases, on=TODAY)
+    assert verdicts == [automation_decide(**case, on=TODAY) for case in cases]
+    assert [v.auto for v in verdicts] == [True, False, False, False]
+    assert verdicts[0].policy_id == seeded.pk and verdicts[0].policy_name == seeded.name
+    assert "it spends 2,600.00, above the limit 2,500.00" in verdicts[1].reason
+    assert "No automation policy for reallocate" in verdicts[3].reason
 
 
 def test_deactivated_or_expired_policy_does_not_automate():
-    policy = AutomationPolicy.objects.get()
+    policy = only_the_first_seed()
     policy.effective_to = date(2026, 5, 31)
     policy.save()
     assert automation_decide(**GOOD, on=date(2026, 5, 31)).auto

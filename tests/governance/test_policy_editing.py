@@ -114,7 +114,7 @@ def test_deactivating_a_tier_and_a_policy_is_audited():
     manager = f.user("manager")
     tier = ApprovalTier.objects.get(action="transfer", required_role="buyer")
     tier_deactivate(actor=manager, tier_id=tier.pk, version=1)
-    policy = AutomationPolicy.objects.get()
+    policy = AutomationPolicy.objects.get(name="Small C-class replenishment POs")
     policy_deactivate(actor=manager, policy_id=policy.pk, version=1)
     events = list(AuditEvent.objects.filter(kind="policy_change").order_by("sequence"))
     assert [(e.payload["before"]["active"], e.payload["after"]["active"]) for e in events] == [

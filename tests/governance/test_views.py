@@ -64,7 +64,7 @@ def test_manager_creates_and_deactivates_a_tier_through_the_screens(client):
 
 def test_manager_edits_a_policy(client):
     _client(client, "manager")
-    policy = AutomationPolicy.objects.get()
+    policy = AutomationPolicy.objects.get(name="Small C-class replenishment POs")
     form = {
         "name": policy.name,
         "action": "purchase_order",
@@ -106,7 +106,12 @@ def test_writes_by_auditors_and_buyers_are_refused_with_403_and_logged(client, r
 def test_auditor_verifies_the_chain_from_the_audit_trail(client):
     _client(client, "manager")
     client.post(reverse("governance:tier_new"), NEW_TIER)  # refused? no: overlap error, nothing written
-    client.post(reverse("governance:policy_deactivate", args=["policy", AutomationPolicy.objects.get().pk]))
+    client.post(
+        reverse(
+            "governance:policy_deactivate",
+            args=["policy", AutomationPolicy.objects.get(name="Small C-class replenishment POs").pk],
+        )
+    )
     _client(client, "auditor")
     response = client.get(
         reverse("governance:audit_trail") + "?verify=1", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chain-status"
