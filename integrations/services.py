@@ -15,12 +15,19 @@ from .models import OutboxMessage
 
 
 def outbox_enqueue(
-    *, kind: str, idempotency_key: str, payload: dict, subject_type: str = "", subject_id: str | int = ""
+    *,
+    kind: str,
+    idempotency_key: str,
+    payload: dict,
+    subject_type: str = "",
+    subject_id: str | int = "",
+    kick: bool = True,
 ) -> OutboxMessage:
     """Queue an action for the ERP inside the caller's transaction; the same key twice is one message.
 
     The relay is triggered when the transaction commits (and runs on a schedule anyway), so a broker outage at
-    that moment delays the posting but never loses it.
+    that moment delays the posting but never loses it. A caller queueing many messages in one transaction passes
+    kick=False and calls `outbox_kick_on_commit()` once (one relay task, not one per message).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox messages are written in the same transaction as the decision")
@@ -38,11 +45,16 @@ def outbox_enqueue(
         # ERP, which keeps no key it refused, sees the action once
         _outbox_rearm(message, kind=kind, payload=payload)
         created = True
-    if created:
-        from .outbox import kick_relay
-
-        transaction.on_commit(kick_relay, robust=True)
+    if created and kick:
+        outbox_kick_on_commit()
     return message
+
+
+def outbox_kick_on_commit() -> None:
+    """Trigger the relay once the caller's transaction commits."""
+    from .outbox import kick_relay
+
+    transaction.on_commit(kick_relay, robust=True)
 
 
 def _outbox_rearm(message: OutboxMessage, *, kind: str, payload: dict) -> None:

@@ -308,7 +308,7 @@ def _executions(items: list[tuple], ctx: Context) -> None:
     event naming the policy (one batch event when a refresh executes more than audit_each_max())."""
     if not items:
         return
-    from integrations.services import outbox_enqueue
+    from integrations.services import outbox_enqueue, outbox_kick_on_commit
 
     batch = len(items) > audit_each_max()
     decisions, batch_rows = [], []
@@ -344,6 +344,7 @@ def _executions(items: list[tuple], ctx: Context) -> None:
             payload=outbox_payload(subject, proposal, actor=None, action="auto_execute"),
             subject_type="exception",
             subject_id=pk,
+            kick=False,  # one relay task for the whole refresh chunk (below), not one per message
         )
         if batch:
             batch_rows.append([pk, verdict.policy_id, proposal["action"], value])
@@ -373,6 +374,7 @@ def _executions(items: list[tuple], ctx: Context) -> None:
             },
         )
     Decision.objects.bulk_create(decisions, batch_size=WRITE_BATCH)
+    outbox_kick_on_commit()
     if batch_rows:
         audit_record(
             kind="auto_execution",

@@ -296,18 +296,26 @@ ALWAYS_A_TASK = (ExceptionType.MASTER_DATA.value, ExceptionType.SUPPLIER_DECLINE
 
 
 def worth_a_task(rows: list[dict], floors: dict) -> list[dict]:
-    """Drop the tasks nobody needs: nothing to execute (no PO line to stop on an excess, no supply to move on a
-    stockout) and a value under the team's floor. Such a signal stays on the SKU-location's page (its plan); it
-    becomes a task again when its value reaches the floor or an action appears. Late ASN lines (assembled per
-    shipment) and the signals only a person can act on are kept."""
-    return [
-        row
-        for row in rows
-        if row.get("shipment_id")
-        or (row["proposal"] or {}).get("action")
-        or str(row["type"]) in ALWAYS_A_TASK
-        or row["value_at_stake"] >= floors.get(row["owner_team"], 0)
-    ]
+    """Drop the tasks nobody needs:
+    - nothing to execute (no PO line to stop on an excess, no supply to move on a stockout) and a value under the
+      team's floor: the signal stays on the SKU-location's page (its plan) and becomes a task again when its value
+      reaches the floor or an action appears;
+    - an expedite worth nothing (its freight costs at least what it saves over the horizon: value 0), which nobody
+      should pay for; it comes back when the shortage grows.
+    Late ASN lines (assembled per shipment) and the signals only a person can act on are kept."""
+    out = []
+    for row in rows:
+        action = (row["proposal"] or {}).get("action")
+        if action == v.EXPEDITE and row["value_at_stake"] <= 0:
+            continue
+        if (
+            action
+            or row.get("shipment_id")
+            or str(row["type"]) in ALWAYS_A_TASK
+            or row["value_at_stake"] >= floors.get(row["owner_team"], 0)
+        ):
+            out.append(row)
+    return out
 
 
 def _confidence(rows: list[dict], ctx: Context) -> None:

@@ -264,6 +264,9 @@ def _shipment_line(row: dict) -> dict:
         "confidence": row["confidence"],
         "summary": row["explanation"].get("summary", ""),
         "facts": row["explanation"].get("facts", {}),
+        "abc": str(row.get("_abc") or ""),
+        "xyz": str(row.get("_xyz") or ""),
+        "flags": [str(f) for f in (row.get("_flags") or [])],
     }
 
 
@@ -287,6 +290,12 @@ def _shipment(shipment_id: int, lines: list[dict], ctx) -> dict:
         asn_number=facts.get("asn_number", ""),
     )
     row.update(
+        # the automation policies judge a shipment by its most important line (ABC) and its least predictable
+        # (XYZ), with every line's data-quality flags: a chase is then executed like any other action
+        _no_automation=False,
+        _abc=min((x.get("abc") or "C" for x in lines), default="C"),
+        _xyz=max((x.get("xyz") or "Z" for x in lines), default="Z"),
+        _flags=sorted({f for x in lines for f in x.get("flags") or []}),
         shipment_id=shipment_id,
         owner_team=Team.TRANSPORTATION_PLANNING.value,
         owner_id=None,

@@ -29,3 +29,23 @@ def _no_value_floor(request):
 
     TeamSetting.objects.update(value_floor=0)
     yield
+
+
+@pytest.fixture
+def default_policies():
+    """Keep the automation policies a fresh install seeds (governance migration 0010) for this test."""
+
+
+@pytest.fixture(autouse=True)
+def _no_default_automation(request):
+    """The decision mechanics are tested on tasks a person decides: the seeded default automation policies (which
+    execute small, confident actions at the refresh) are switched off unless the test asks for `default_policies`
+    or sets its own."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()} and "db" not in request.fixturenames:
+        yield
+        return
+    if "default_policies" not in request.fixturenames:
+        from governance.models import AutomationPolicy
+
+        AutomationPolicy.objects.exclude(name="Small C-class replenishment POs").delete()
+    yield

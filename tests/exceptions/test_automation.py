@@ -26,24 +26,26 @@ def live(il):
 
 def small_transfer(run, buyer, **plan_kw):
     """A stockout whose recommendation moves 20 units at 10.00 (spend 200 + freight 46): within the default
-    "Transfers between our warehouses" policy's 1,000."""
+    "Transfers between our warehouses" policy's 5,000."""
     il, plan, rec = xf.stockout_case(run=run, buyer=buyer, **plan_kw)
     rec.quantity = 20
     rec.save(update_fields=["quantity"])
     return il
 
 
-def test_the_seeded_policies_execute_a_small_confident_transfer_and_post_it(users):
+def test_the_seeded_policies_execute_a_small_confident_transfer_and_post_it(users, default_policies):
     policy = AutomationPolicy.objects.get(name="Transfers between our warehouses")  # seeded by the migration
     assert (policy.max_value, policy.max_amount, policy.min_confidence) == (
         Decimal("250"),
-        Decimal("1000"),
-        0.4,
+        Decimal("5000"),
+        0.35,
     )
     run = xf.plan_run()
     # a tiny shortage (position just under the reorder point, P(stockout) 0.05): its value is under 250
     small = small_transfer(run, users["buyer1"], stockout_probability=0.05, inventory_position=160.0)
-    big, _, _ = xf.stockout_case(run=run, buyer=users["buyer1"])  # 240 units: spends 2,400 + freight
+    big, _, big_rec = xf.stockout_case(run=run, buyer=users["buyer1"], stockout_probability=0.05)
+    big_rec.quantity = 600  # spends 6,000 + freight
+    big_rec.save(update_fields=["quantity"])
     result = exceptions_refresh(run=run)
     exc = live(small)
     assert exc.value_at_stake <= policy.max_value and exc.confidence >= policy.min_confidence
@@ -58,11 +60,11 @@ def test_the_seeded_policies_execute_a_small_confident_transfer_and_post_it(user
     assert message.kind == "transfer_order" and message.payload["quantity"] == 20
     assert message.payload["decided_by"] == "automation"
     assert event.payload["outbox_key"] == message.idempotency_key
-    # the 2,400 transfer spends more than the policy allows: a person decides, and the row says why
+    # the 6,000 transfer spends more than the policy allows: a person decides, and the row says why
     other = live(big)
     assert other.status == Status.OPEN
-    spend = 240 * 10.00 + 40 + 0.03 * 2400  # goods + transfer freight (flat + 3 %)
-    assert f"it spends {spend:,.2f}, above the limit 1,000.00" in other.explanation["automation"]["reason"]
+    spend = 600 * 10.00 + 40 + 0.03 * 6000  # goods + transfer freight (flat + 3 %)
+    assert f"it spends {spend:,.2f}, above the limit 5,000.00" in other.explanation["automation"]["reason"]
     assert verify_chain()[1] is None
 
 
