@@ -50,6 +50,32 @@ def outbox_enqueue(
     return message
 
 
+def outbox_enqueue_many(messages: list[dict]) -> int:
+    """Queue many new actions (dicts of outbox_enqueue's arguments, fresh keys: a refresh's auto-executions) in the
+    caller's transaction with one INSERT per batch and one relay kick; a key already queued is left as it is.
+    Returns how many were given."""
+    if not messages:
+        return 0
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox messages are written in the same transaction as the decision")
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                kind=m["kind"],
+                idempotency_key=m["idempotency_key"],
+                payload=m["payload"],
+                subject_type=m.get("subject_type", ""),
+                subject_id=str(m.get("subject_id", "")),
+            )
+            for m in messages
+        ],
+        batch_size=2_000,
+        ignore_conflicts=True,
+    )
+    outbox_kick_on_commit()
+    return len(messages)
+
+
 def outbox_kick_on_commit() -> None:
     """Trigger the relay once the caller's transaction commits."""
     from .outbox import kick_relay

@@ -308,10 +308,10 @@ def _executions(items: list[tuple], ctx: Context) -> None:
     event naming the policy (one batch event when a refresh executes more than audit_each_max())."""
     if not items:
         return
-    from integrations.services import outbox_enqueue, outbox_kick_on_commit
+    from integrations.services import outbox_enqueue_many
 
     batch = len(items) > audit_each_max()
-    decisions, batch_rows = [], []
+    decisions, batch_rows, messages = [], [], []
     for pk, record, verdict, version in items:
         proposal = record["proposal"]
         value = str(record["value_at_stake"])
@@ -338,13 +338,15 @@ def _executions(items: list[tuple], ctx: Context) -> None:
             pk=pk, **{k: record[k] for k in ("type", "item_location_id", "location_id", "recommendation_id")}
         )
         kind = OUTBOX_KINDS.get(proposal["action"], proposal["action"])
-        message = outbox_enqueue(
-            kind=kind,
-            idempotency_key=idempotency_key(pk, kind),
-            payload=outbox_payload(subject, proposal, actor=None, action="auto_execute"),
-            subject_type="exception",
-            subject_id=pk,
-            kick=False,  # one relay task for the whole refresh chunk (below), not one per message
+        key = idempotency_key(pk, kind)
+        messages.append(
+            {
+                "kind": kind,
+                "idempotency_key": key,
+                "payload": outbox_payload(subject, proposal, actor=None, action="auto_execute"),
+                "subject_type": "exception",
+                "subject_id": pk,
+            }
         )
         if batch:
             batch_rows.append([pk, verdict.policy_id, proposal["action"], value])
@@ -370,11 +372,11 @@ def _executions(items: list[tuple], ctx: Context) -> None:
                 "policy_id": verdict.policy_id,
                 "policy": verdict.policy_name,
                 "reason": verdict.reason,
-                "outbox_key": getattr(message, "idempotency_key", None),
+                "outbox_key": key,
             },
         )
     Decision.objects.bulk_create(decisions, batch_size=WRITE_BATCH)
-    outbox_kick_on_commit()
+    outbox_enqueue_many(messages)  # one INSERT per batch and one relay kick for the chunk
     if batch_rows:
         audit_record(
             kind="auto_execution",
