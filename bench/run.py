@@ -40,6 +40,7 @@ BENCHMARKS = {
     "ingest": ("bench/bench_ingest.py", [], ["--items", "20000"]),
     "simulate": ("bench/bench_simulate.py", ["--series", "100000"], ["--series", "20000"]),
     "events": ("bench/bench_events.py", [], ["--quick"]),
+    "milestones": ("bench/bench_milestones.py", [], ["--quick"]),
     "hostile_uploads": ("bench/bench_hostile.py", [], ["--strings", "1100000"]),
     # issue 17: 3 scenario seeds x 2 simulation seeds at 20,000 x 5 (about 25 minutes of one core when quiet)
     "robustness": (
