@@ -35,6 +35,12 @@ def test_the_signals_of_one_sku_location_are_one_task_with_the_others_as_context
     assert task.recommendation_id == rec.pk and task.proposal["action"] == "transfer"
     assert [s["type"] for s in task.explanation["signals"]] == ["inbound_late"]
     assert "PO " in task.explanation["signals"][0]["summary"]
+    # nothing counted twice: the task's value is its own waterfall (the same units' late-inbound value is context)
+    late_value = Decimal(task.explanation["signals"][0]["value"])
+    parts = ("lost_margin", "order_exposure", "tier_penalties", "holding_cost", "feasibility_adjustment")
+    parts += ("action_cost", "floor")
+    assert sum(Decimal(task.value_parts[k]) for k in parts) == task.value_at_stake
+    assert late_value > 0 and task.value_parts["value"] == str(task.value_at_stake)
 
 
 def test_po_proposals_to_one_supplier_and_ship_to_are_one_draft_po(users):
