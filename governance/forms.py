@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from .models import ApprovalTier, AutomationPolicy
+from .services import POLICY_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -24,19 +25,7 @@ class AutomationPolicyForm(forms.ModelForm):
 
     class Meta:
         model = AutomationPolicy
-        fields = [
-            "name",
-            "action",
-            "abc_classes",
-            "xyz_classes",
-            "min_supplier_reliability",
-            "max_value",
-            "max_amount",
-            "min_confidence",
-            "require_no_quality_flags",
-            "effective_from",
-            "effective_to",
-        ]
+        fields = [name for name in POLICY_FIELDS if name != "active"]  # the fields a policy change audits
         widgets = {"effective_from": DATE, "effective_to": DATE}
         labels = {
             "abc_classes": "ABC classes",
