@@ -41,11 +41,19 @@ def _no_default_automation(request):
     """The decision mechanics are tested on tasks a person decides: the seeded default automation policies (which
     execute small, confident actions at the refresh) are switched off unless the test asks for `default_policies`
     or sets its own."""
-    if "django_db" not in {m.name for m in request.node.iter_markers()} and "db" not in request.fixturenames:
+    transactional = "transactional_db" in request.fixturenames  # the browser tests (a live server)
+    if (
+        "django_db" not in {m.name for m in request.node.iter_markers()}
+        and "db" not in request.fixturenames
+        and not transactional
+    ):
         yield
         return
     if "default_policies" not in request.fixturenames:
         from governance.models import AutomationPolicy
+
+        if transactional:
+            request.getfixturevalue("transactional_db")
 
         AutomationPolicy.objects.exclude(name="Small C-class replenishment POs").delete()
     yield

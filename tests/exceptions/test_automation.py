@@ -101,7 +101,10 @@ def test_a_policy_added_later_executes_the_untouched_open_tasks_only(users):
     assert result.auto_executed == 1
     assert exc.status == Status.AUTO_EXECUTED and exc.version == before + 1 and exc.decided_at is not None
     assert Decision.objects.get(exception=exc).version == before
-    assert OutboxMessage.objects.get(subject_id=str(exc.pk)).idempotency_key == f"exception-{exc.pk}-transfer_order"
+    assert (
+        OutboxMessage.objects.get(subject_id=str(exc.pk)).idempotency_key
+        == f"exception-{exc.pk}-transfer_order"
+    )
     assert exc.explanation["automation"]["policy"] == "Any transfer"
     # the snoozed one woke up, but a person decided on it: it stays theirs
     assert live(snoozed).status == Status.OPEN

@@ -226,7 +226,8 @@ def test_an_upload_is_processed_by_a_worker_with_a_progress_bar_never_in_the_req
     data = b"sku,location,on_hand\nSKU-A,DC1,12\n"
     # when: the file is uploaded
     response = client.post(
-        "/integrations/files/", {"kind": "balances", "format": "long", "file": SimpleUploadedFile("b.csv", data)}
+        "/integrations/files/",
+        {"kind": "balances", "format": "long", "file": SimpleUploadedFile("b.csv", data)},
     )
     # then: stored and handed to a worker, nothing applied inside the request; the page follows its progress
     message = InboxMessage.objects.get()
@@ -234,7 +235,9 @@ def test_an_upload_is_processed_by_a_worker_with_a_progress_bar_never_in_the_req
     assert message.status == "received" and queued == [(message.pk, manager.pk)]
     assert not m.ItemLocation.objects.exists()
     page = client.get(response.url).content.decode()
-    assert 'id="inbox-progress"' in page and 'hx-trigger="every 1s"' in page and "waiting for a worker" in page
+    assert (
+        'id="inbox-progress"' in page and 'hx-trigger="every 1s"' in page and "waiting for a worker" in page
+    )
     # the worker processes it, reporting its stages, and audits it as the uploader's
     assert inbox_process_task(message.pk, manager.pk) == "applied"
     assert m.ItemLocation.objects.get().on_hand == 12
