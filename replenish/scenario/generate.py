@@ -20,10 +20,8 @@ What makes it realistic (each a parameter below):
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 
 import numpy as np
@@ -31,117 +29,23 @@ import pandas as pd
 
 from replenish.calendar import monday_of
 
-ITEM_CHUNK = (
-    5_000  # fixed: the chunking is part of the random streams, so it must not depend on the size asked
-)
+from .reference import BUYERS_PER_NETWORK, CATEGORIES, LOCATION_NAMES, PACK_SIZES, REGIONS, SOURCE, TIERS
+from .spec import ITEM_CHUNK, NetworkTruth, ScenarioError, ScenarioSpec, rng_for
+from .supply import OpenSupplyDraws
 
-CATEGORIES = [
-    ("Fasteners", False),
-    ("Electrical", False),
-    ("Plumbing", True),
-    ("HVAC", True),
-    ("Safety", True),
-    ("Power Tools", False),
-    ("Hand Tools", False),
-    ("Abrasives", False),
-    ("Adhesives & Sealants", False),
-    ("Pumps", True),
-    ("Bearings", False),
-    ("Lighting", False),
-    ("Janitorial", True),
-    ("Welding", False),
-    ("Hydraulics", False),
-    ("Material Handling", False),
-    ("Generators", True),
-    ("Roofing", True),
+__all__ = [  # the spec, the random streams and the reference tables live in spec and reference, named here too
+    "BUYERS_PER_NETWORK",
+    "ITEM_CHUNK",
+    "NetworkTruth",
+    "ScenarioError",
+    "ScenarioGenerator",
+    "ScenarioSpec",
+    "monday_of",
+    "rng_for",
 ]
-REGIONS = [
-    ("North", "America/Chicago"),
-    ("South", "America/Chicago"),
-    ("East", "America/New_York"),
-    ("West", "America/Denver"),
-    ("Coast", "America/Los_Angeles"),
-    ("Gulf", "America/Chicago"),
-    ("Lakes", "America/Detroit"),
-    ("Plains", "America/Chicago"),
-]
-LOCATION_NAMES = [
-    "Central DC",
-    "North Branch",
-    "East Branch",
-    "West Branch",
-    "Coast Branch",
-    "Gulf Branch",
-    "Lakes Branch",
-    "Plains Branch",
-]
-TIERS = [
-    # code, name, rank, fill promise, penalty per late line, penalty share of line value, share of customers
-    ("platinum", "Platinum", 1, 0.98, 150.0, 0.10, 0.10),
-    ("gold", "Gold", 2, 0.95, 50.0, 0.05, 0.25),
-    ("standard", "Standard", 3, 0.90, 0.0, 0.0, 0.65),
-]
-PACK_SIZES = np.array([1, 1, 1, 1, 5, 6, 10, 12, 24, 50])
-BUYERS_PER_NETWORK = 3
-SOURCE = "erp"
 
 
-class ScenarioError(ValueError):
-    """Impossible generator arguments."""
-
-
-@dataclass(frozen=True)
-class ScenarioSpec:
-    skus: int = 2_000
-    locations: int = 5
-    weeks: int = 104
-    seed: int = 7
-    as_of: date = field(default_factory=lambda: monday_of(date.today()))  # noqa: DTZ011
-
-    def validate(self) -> None:
-        if self.skus < 1:
-            raise ScenarioError(f"--skus must be at least 1 (got {self.skus}).")
-        if not 1 <= self.locations <= len(REGIONS):
-            raise ScenarioError(f"--locations must be between 1 and {len(REGIONS)} (got {self.locations}).")
-        if self.weeks < 1:
-            raise ScenarioError(f"--weeks must be at least 1 (got {self.weeks}).")
-        if self.weeks > 520:
-            raise ScenarioError(f"--weeks must be at most 520, ten years (got {self.weeks}).")
-        if self.seed < 0:
-            raise ScenarioError(f"--seed must be a non-negative integer (got {self.seed}).")
-
-    @property
-    def first_week(self) -> date:
-        return self.as_of - timedelta(weeks=self.weeks)
-
-    @property
-    def n_suppliers(self) -> int:
-        return int(np.clip(self.skus // 1_500, 6, 400))
-
-    @property
-    def n_customers(self) -> int:
-        return int(np.clip(self.skus // 40, 30, 5_000))
-
-
-def rng_for(seed: int, stream: str, chunk: int = 0) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(stream.encode()), chunk])
-
-
-@dataclass
-class NetworkTruth:
-    """Generating parameters the simulator needs (not ERP data)."""
-
-    supplier_lead_time_mean: np.ndarray
-    supplier_lead_time_sd: np.ndarray
-    supplier_drift: np.ndarray  # multiplier on the lead time over the last quarter (1.0 = stable)
-    supplier_fill_rate: np.ndarray
-    category_amplitude: np.ndarray
-    category_phase: np.ndarray
-    location_factor: np.ndarray
-    event_multiplier: np.ndarray  # (regions used, weeks + future, categories)
-
-
-class ScenarioGenerator:
+class ScenarioGenerator(OpenSupplyDraws):
     def __init__(self, spec: ScenarioSpec, future_weeks: int = 0) -> None:
         spec.validate()
         self.spec = spec
@@ -284,11 +188,6 @@ class ScenarioGenerator:
     @cached_property
     def _contracted_lead_times(self) -> np.ndarray:
         return self.suppliers()["contracted_lead_time_days"].to_numpy()
-
-    def _next_ids(self, counter: str, n: int) -> np.ndarray:
-        first = getattr(self, counter)
-        setattr(self, counter, first + n)
-        return np.arange(first + 1, first + n + 1, dtype=np.int64)
 
     # --- item chunks --------------------------------------------------------------------------------------------
     def chunks(self) -> Iterator[dict[str, pd.DataFrame]]:
@@ -610,178 +509,3 @@ class ScenarioGenerator:
             "transfers": transfers,
             **po_frames,
         }
-
-    def _purchase_orders(
-        self, rng, params, item_ids, supplier, pack, moq, on_hand, static_min, static_max, contracted
-    ) -> dict[str, pd.DataFrame]:
-        spec = self.spec
-        n_items, n_loc = on_hand.shape
-        active = params["history_weeks"] > 0
-        # The ERP reordered when on hand fell to min: those SKU-locations (and some others) have an open PO line.
-        has_po = active & ((on_hand <= static_min) | (rng.random((n_items, n_loc)) < 0.12))
-        pi, pl = np.nonzero(has_po)
-        n = len(pi)
-        lead = contracted[pi]
-        age = (rng.random(n) * lead).astype(np.int64)
-        order_dates = np.array([spec.as_of - timedelta(days=int(a)) for a in age])
-        raw_qty = np.maximum(static_max[pi, pl] - static_min[pi, pl], 1)
-        qty = np.maximum(np.ceil(raw_qty / pack[pi]) * pack[pi], moq[pi]).astype(np.int64)
-        promised = np.array([d + timedelta(days=int(lt)) for d, lt in zip(order_dates, lead)])
-        key = pd.DataFrame({"supplier": supplier[pi], "loc": pl, "age": age // 3})
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(key))
-        n_po = len(uniques)
-        po_ids = self._po_number + np.arange(1, n_po + 1)
-        self._po_number += n_po
-        first_line = pd.Series(np.arange(n)).groupby(codes).first().to_numpy()
-        purchase_orders = pd.DataFrame(
-            {
-                "id": po_ids,
-                "source": SOURCE,
-                "external_id": [f"PO{i:08d}" for i in po_ids],
-                "number": [f"PO{i:08d}" for i in po_ids],
-                "supplier_id": supplier[pi][first_line],
-                "location_id": pl[first_line] + 1,
-                "order_date": order_dates[first_line],
-                "status": "open",
-            }
-        )
-        line_number = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
-        pol_ids = self._next_ids("_po_line_id", n)
-        po_lines = pd.DataFrame(
-            {
-                "id": pol_ids,
-                "source": SOURCE,
-                "external_id": [f"POL{i}" for i in pol_ids],
-                "order_id": po_ids[codes],
-                "line_number": line_number,
-                "item_id": item_ids[pi],
-                "quantity_ordered": qty,
-                "quantity_received": 0,
-                "unit_cost": params["unit_cost"][pi],
-                "promised_date": promised,
-                "acknowledged_date": None,
-                "status": "open",
-            }
-        )
-        # ASNs: a PO older than ~60% of its lead time has shipped. ~20% of shipments arrive after the promised date
-        # (more for drifting suppliers).
-        po_age = age[first_line]
-        po_lead = lead[first_line]
-        shipped = po_age >= 0.6 * po_lead
-        drift = self.truth.supplier_drift[purchase_orders["supplier_id"].to_numpy() - 1]
-        late_probability = np.where(drift > 1.0, 0.5, 0.12)
-        late = shipped & (rng.random(n_po) < late_probability)
-        transit = rng.integers(2, 6, n_po)
-        ship_dates = np.array(
-            [d + timedelta(days=int(a * 0.6)) for d, a in zip(order_dates[first_line], po_lead)]
-        )
-        promised_po = promised[first_line]
-        delay = rng.integers(3, 15, n_po)
-        arrival = np.array(
-            [
-                p + timedelta(days=int(d)) if is_late else max(min(p, s + timedelta(days=int(t))), spec.as_of)
-                for p, s, t, d, is_late in zip(promised_po, ship_dates, transit, delay, late)
-            ]
-        )
-        ship_po = np.flatnonzero(shipped)
-        shipment_ids = self._shipment_id + np.arange(1, len(ship_po) + 1)
-        self._shipment_id += len(ship_po)
-        shipments = pd.DataFrame(
-            {
-                "id": shipment_ids,
-                "source": SOURCE,
-                "external_id": [f"ASN{i:08d}" for i in shipment_ids],
-                "number": [f"ASN{i:08d}" for i in shipment_ids],
-                "supplier_id": purchase_orders["supplier_id"].to_numpy()[ship_po],
-                "location_id": purchase_orders["location_id"].to_numpy()[ship_po],
-                "ship_date": ship_dates[ship_po],
-                "expected_arrival": arrival[ship_po],
-                "carrier": "LTL Freight",
-                "status": "in_transit",
-            }
-        )
-        shipment_of_po = np.zeros(n_po, dtype=np.int64)
-        shipment_of_po[ship_po] = shipment_ids
-        line_shipment = shipment_of_po[codes]
-        shipped_lines = line_shipment > 0
-        shipment_lines = pd.DataFrame(
-            {
-                "id": pol_ids[shipped_lines],
-                "source": SOURCE,
-                "external_id": [f"ASNL{i}" for i in pol_ids[shipped_lines]],
-                "shipment_id": line_shipment[shipped_lines],
-                "po_line_id": pol_ids[shipped_lines],
-                "quantity_shipped": qty[shipped_lines],
-            }
-        )
-        purchase_orders.loc[shipped, "status"] = "acknowledged"
-        return {
-            "purchase_orders": purchase_orders,
-            "purchase_order_lines": po_lines,
-            "shipments": shipments,
-            "shipment_lines": shipment_lines,
-        }
-
-    def _receipts(self, rng, params, item_ids, supplier, series_ids, contracted) -> pd.DataFrame:
-        """Historical receipts: lead times drawn from the supplier's true distribution (drifting at the end)."""
-        spec, truth = self.spec, self.truth
-        n_items, n_loc = series_ids.shape
-        per_series = np.where(params["velocity"] == 2, 8, np.where(params["velocity"] == 1, 4, 1))[:, None]
-        count = np.where(params["history_weeks"] > 8, rng.poisson(per_series * np.ones((n_items, n_loc))), 0)
-        ri, rl = np.nonzero(count)
-        reps = count[ri, rl]
-        ri, rl = np.repeat(ri, reps), np.repeat(rl, reps)
-        n = len(ri)
-        sup = supplier[ri] - 1
-        days_ago = rng.integers(14, spec.weeks * 7, n)
-        recent = days_ago < 91
-        mean = truth.supplier_lead_time_mean[sup] * np.where(recent, truth.supplier_drift[sup], 1.0)
-        sd = truth.supplier_lead_time_sd[sup]
-        shape = (mean / sd) ** 2
-        lead_time = np.maximum(1, np.round(rng.gamma(shape, mean / shape))).astype(np.int64)
-        received = np.array([spec.as_of - timedelta(days=int(d)) for d in days_ago])
-        ordered = np.array([r - timedelta(days=int(lt)) for r, lt in zip(received, lead_time)])
-        ids = self._next_ids("_receipt_id", n)
-        qty = np.maximum(1, np.round(np.maximum(params["weekly_rate"][ri, rl], 1) * 4)).astype(np.int64)
-        return pd.DataFrame(
-            {
-                "id": ids,
-                "source": SOURCE,
-                "external_id": [f"RCV{i}" for i in ids],
-                "po_line_id": None,
-                "supplier_id": sup + 1,
-                "item_id": item_ids[ri],
-                "location_id": rl + 1,
-                "quantity": qty,
-                "order_date": ordered,
-                "received_date": received,
-            }
-        )
-
-    def _transfers(self, rng, params, item_ids) -> pd.DataFrame:
-        spec = self.spec
-        if spec.locations < 2:
-            return pd.DataFrame()
-        n_items = len(item_ids)
-        pick = np.flatnonzero((params["velocity"] >= 1) & (rng.random(n_items) < 0.01))
-        n = len(pick)
-        from_loc = rng.integers(spec.locations, size=n)
-        to_loc = (from_loc + 1 + rng.integers(spec.locations - 1, size=n)) % spec.locations
-        ids = self._transfer_number + np.arange(1, n + 1)
-        self._transfer_number += n
-        ship = [spec.as_of - timedelta(days=int(d)) for d in rng.integers(0, 3, n)]
-        return pd.DataFrame(
-            {
-                "id": ids,
-                "source": SOURCE,
-                "external_id": [f"TO{i:07d}" for i in ids],
-                "number": [f"TO{i:07d}" for i in ids],
-                "item_id": item_ids[pick],
-                "from_location_id": from_loc + 1,
-                "to_location_id": to_loc + 1,
-                "quantity": np.maximum(1, np.round(params["weekly_rate"][pick, to_loc])).astype(np.int64),
-                "ship_date": ship,
-                "expected_arrival": [s + timedelta(days=2) for s in ship],
-                "status": "in_transit",
-            }
-        )
