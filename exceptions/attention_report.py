@@ -60,7 +60,7 @@ FAILURES = (
 
 def _failure(reason: str) -> str:
     """The first condition the first policy failed on (governance.policy's wording), as a category."""
-    first = reason.split(";")[0]
+    first = reason.split(";")[0].split("': ", 1)[-1]  # after the policy's name (which may say "value" too)
     return next((label for word, label in FAILURES if word in first), "outside every policy")
 
 
