@@ -181,3 +181,17 @@ def _free_elsewhere(item_ids: set[int]) -> dict[int, list[tuple[int, str, int]]]
     ).values_list("item_id", "location_id", "location__code", "on_hand", "allocated"):
         out.setdefault(item_id, []).append((loc, code, max(on_hand - allocated, 0)))
     return out
+
+
+def queue_decisions(item_location_ids: list[int]) -> dict[int, object]:
+    """SKU-location -> its order-at-risk task in the queue when it is decided (approved, auto-executed, posted):
+    a re-promise of all its at-risk lines decided there, by a person or an automation policy."""
+    from ..models import PlanningException
+
+    decided = ("approved", "overridden", "auto_executed", "posted")
+    return {
+        e.item_location_id: e
+        for e in PlanningException.objects.filter(
+            type="order_at_risk", item_location_id__in=item_location_ids, status__in=decided
+        )
+    }

@@ -27,8 +27,10 @@ ACTION_BUTTONS = [
 
 def _with_done(rows: list[CustomerServiceTask]) -> list[CustomerServiceTask]:
     done = selectors.actions_by_line([r.sales_order_line_id for r in rows])
+    queue = selectors.queue_decisions([r.item_location_id for r in rows])
     for row in rows:
         row.done = done.get(row.sales_order_line_id, [])  # type: ignore[attr-defined]
+        row.queue_task = queue.get(row.item_location_id)  # type: ignore[attr-defined]
     return rows
 
 

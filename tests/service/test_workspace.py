@@ -68,6 +68,10 @@ def test_the_queue_counts_exactly_the_at_risk_lines_the_workspace_lists():
     client.force_login(agent)
     body = client.get(reverse("workspace-service")).content.decode()
     assert f"At-risk order lines ({sum(counted.values())})" in body
+    # a line whose SKU-location's task the automation re-promised says so, linking the task
+    posted = tasks.filter(status="posted").first()
+    if posted is not None:
+        assert f'href="/queue/{posted.pk}/">Re-promised from the queue' in body
     # every listed line is genuinely short at its requested date: open units beyond what stock + inbound by then
     # leaves after the lines ahead of it (an independent check of the ATP on each line)
     for task in at_risk_lines().select_related("sales_order_line", "item_location")[:50]:

@@ -304,8 +304,9 @@ def test_service_queue_screen_and_contact_action(client, django_assert_max_num_q
     client.force_login(agent)
     # (15: the navigation's queue count reads the team floors, the capacity and today's decisions, cached a minute)
     assert client.get(reverse("workflows:service_queue"))["Location"] == reverse("workspace-service")
-    # a fixed number, whatever the rows (the navigation's counts, the list, its count, the actions done)
-    with django_assert_max_num_queries(20):
+    # a fixed number, whatever the rows (the navigation's counts, the list, its count, the actions done, the
+    # queue's decided tasks of their SKU-locations)
+    with django_assert_max_num_queries(21):
         page = client.get(reverse("workspace-service"))
     body = page.content.decode()
     # 10 late units at 5.00 margin + gold's 50.00 + 10% of their 150.00 value
