@@ -120,18 +120,23 @@ def independent_parts(exc) -> dict:
         else:
             parts["holding"] = holding(units, cost, min(horizon / 7, cover))
     elif exc.type == "order_at_risk":
-        risky = [
-            x
-            for x in order_lines(il)
-            if x["tiered"]
-            and x["unallocated"] > 0
-            and (
-                x["backordered"]
-                or x["requested"] < 0
-                or (stockout is not None and x["requested"] >= stockout)
-            )
-        ]
-        parts.update(orders=sum(x["margin"] for x in risky), penalties=sum(x["penalty"] for x in risky))
+        # the tiered lines the customer-service queue holds for this SKU-location (one list: the order-line ATP's
+        # live tasks), each valued on the units its ATP leaves short: margin at the line's price + tier penalties
+        from exceptions.workflows.models import CustomerServiceTask
+
+        tasks = CustomerServiceTask.objects.filter(
+            item_location=il, status__in=["open", "contacted"]
+        ).select_related("sales_order_line__order__customer__service_tier")
+        orders = penalties = 0.0
+        for task in tasks:
+            line, units = task.sales_order_line, max(task.short_units, 0)
+            tier = line.order.customer.service_tier
+            orders += units * max(float(line.unit_price) - cost, 0.0)
+            if units > 0:
+                penalties += float(tier.penalty_per_late_line) + float(tier.penalty_rate) * units * float(
+                    line.unit_price
+                )
+        parts.update(orders=orders, penalties=penalties)
     elif exc.type == "master_data":
         parts["lost"] = mean * margin
     else:
