@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from replenish.templatetags.ui import DATE_FORMAT
+
 ACTION_VERBS = {
     "purchase_order": "Order",
     "expedite": "Expedite",
@@ -37,7 +39,8 @@ def parse_day(value) -> date | None:
 
 
 def day_words(day: date | None, today: date) -> str:
-    """'today', 'tomorrow', 'Tue' within a week, else '2 Dec'; past dates say how late ('3 days ago')."""
+    """'today', 'tomorrow', 'Tue' within a week, else the date in the one date format (2026-12-14); past dates say
+    how late ('3 days ago')."""
     if day is None:
         return ""
     delta = (day - today).days
@@ -49,9 +52,7 @@ def day_words(day: date | None, today: date) -> str:
         return "now (was due " + ("yesterday" if delta == -1 else f"{-delta} days ago") + ")"
     if delta < 7:
         return day.strftime("%a")
-    if day.year == today.year or delta < 180:
-        return f"{day.day} {day.strftime('%b')}"
-    return f"{day.day} {day.strftime('%b %Y')}"
+    return day.strftime(DATE_FORMAT)
 
 
 def quantity_words(quantity) -> str:
