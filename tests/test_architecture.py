@@ -40,9 +40,7 @@ MAX_LINES = 600
 MAX_COMPLEXITY = 25
 
 # Offenders on the day the rules came in, with who shrinks them. Remove an entry when it no longer offends.
-LONG_MODULES = {
-    "replenish/models.py": "struct: a models package",
-}
+LONG_MODULES: dict[str, str] = {}
 COMPLEX_FUNCTIONS: dict[str, str] = {}
 
 
