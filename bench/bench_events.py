@@ -162,6 +162,33 @@ def _wait_event(message_id: int, model, timeout: float):
     return None
 
 
+def worker_start(name: str) -> subprocess.Popen:
+    """A live Celery worker (2 processes) on this database, given 6 s to connect."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "replenish", "worker", "-l", "WARNING", "-c", "2"]
+        + ["--without-gossip", "--without-mingle", "-n", f"{name}-{os.getpid()}@%h"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(6)
+    return worker
+
+
+def scenario_ensure(*, quick: bool) -> None:
+    """The benchmark network (2,000 x 5 with --quick, else 20,000 x 5), generated once into an empty database."""
+    from django.utils import timezone
+
+    from replenish import models as m
+    from replenish.scenario.generate import ScenarioSpec
+    from replenish.scenario.load import scenario_load
+
+    if not m.Item.objects.exists():
+        skus = 2000 if quick else 20000
+        scenario_load(ScenarioSpec(skus=skus, locations=5, weeks=104, seed=11, as_of=timezone.localdate()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=30)
@@ -176,51 +203,16 @@ def main() -> int:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    from django.utils import timezone
 
     from exceptions.workflows.models import DomainEvent
     from integrations.edi_ingest import edi_ingest
     from replenish import models as m
 
-    if not m.Item.objects.exists():
-        from replenish.scenario.generate import ScenarioSpec
-        from replenish.scenario.load import scenario_load
-
-        scenario_load(
-            ScenarioSpec(
-                skus=2000 if args.quick else 20000,
-                locations=5,
-                weeks=104,
-                seed=11,
-                as_of=timezone.localdate(),
-            )
-        )
+    scenario_ensure(quick=args.quick)
     live = bool(os.environ.get("REDIS_URL"))
     worker = None
     if live and not args.no_worker:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "replenish",
-                "worker",
-                "-l",
-                "WARNING",
-                "-c",
-                "2",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"bench-events-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        time.sleep(6)
+        worker = worker_start("bench-events")
     try:
         pairs = _candidates(args.samples)
         if not pairs:

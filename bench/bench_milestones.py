@@ -24,8 +24,8 @@ import sys
 import time
 from datetime import timedelta
 
-from _django import ROOT, peak_rss_mb, setup
-from bench_events import _candidates, _prepare
+from _django import peak_rss_mb, setup
+from bench_events import _candidates, _prepare, scenario_ensure, worker_start
 
 LIMIT_P95 = 2.0
 
@@ -35,33 +35,6 @@ def _pct(values, q):
         return None
     values = sorted(values)
     return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))], 3)
-
-
-def _worker():
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "replenish",
-            "worker",
-            "-l",
-            "WARNING",
-            "-c",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"bench-milestones-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    time.sleep(6)
-    return worker
 
 
 def _send(shipment, eta, event_id: str, secret: str):
@@ -153,27 +126,14 @@ def main() -> int:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    from django.utils import timezone
 
     from integrations.webhooks import webhook_secret_rotate
     from replenish import models as m
 
-    if not m.Item.objects.exists():
-        from replenish.scenario.generate import ScenarioSpec
-        from replenish.scenario.load import scenario_load
-
-        scenario_load(
-            ScenarioSpec(
-                skus=2000 if args.quick else 20000,
-                locations=5,
-                weeks=104,
-                seed=11,
-                as_of=timezone.localdate(),
-            )
-        )
+    scenario_ensure(quick=args.quick)
     _endpoint, secret = webhook_secret_rotate(source="tms-bench", actor=None)
     live = bool(os.environ.get("REDIS_URL"))
-    worker = _worker() if live and not args.no_worker else None
+    worker = worker_start("bench-milestones") if live and not args.no_worker else None
     stock: dict[int, int] = {}
     try:
         pairs = _candidates(args.samples)
