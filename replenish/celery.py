@@ -3,9 +3,18 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
 
 app = Celery("distops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _audit_key_required(**kwargs) -> None:
+    """No worker without the audit chain's key (DEBUG off): its tasks write audit events."""
+    from replenish.core.audit import audit_key_required
+
+    audit_key_required()

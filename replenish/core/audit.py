@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -45,8 +46,20 @@ def canonical_payload(payload: dict) -> dict:
     return json.loads(json.dumps(payload, default=_default, sort_keys=True))
 
 
+AUDIT_KEY_MISSING = (
+    "AUDIT_HMAC_KEY is required when DEBUG is off: the key of the audit chain (README, Production)."
+)
+
+
+def audit_key_required() -> None:
+    """Refuse to serve or work without the chain's key (wsgi and the Celery workers call this at start-up)."""
+    if not settings.AUDIT_HMAC_KEY:
+        raise ImproperlyConfigured(AUDIT_KEY_MISSING)
+
+
 def audit_key() -> bytes:
-    """The chain's HMAC key (settings.AUDIT_HMAC_KEY, read from the environment)."""
+    """The chain's HMAC key (settings.AUDIT_HMAC_KEY, read from the environment); never an empty one."""
+    audit_key_required()
     return str(settings.AUDIT_HMAC_KEY).encode()
 
 
