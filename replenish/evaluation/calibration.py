@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from replenish.engine import simulate as sim
-from replenish.engine.calibration import NEW, updated_factor
+from replenish.engine.calibration import NEW, group_factors, updated_factor
 
 from .days import DAYS_PER_WEEK, spread_periods_to_days
 from .planning import average_position, dynamic_policy, plan_schedule
@@ -79,11 +79,14 @@ def calibrate(
     passes: int = CALIBRATION_PASSES,
     start: Mapping[str, float] | None = None,
     day_spread: str = "random",
+    series_groups: np.ndarray | None = None,
     progress=None,
 ) -> Calibration | None:
     """Replay the last periods of the window's training history (see the module doc) `passes` times, starting
     from the factors `start` (None: c = 1), re-planned every `replan_periods` periods (default: every
-    `CALIBRATION_REPLAN_WEEKS` weeks). None when the history is too short."""
+    `CALIBRATION_REPLAN_WEEKS` weeks). `series_groups` (n,): each series' group as the nightly plan assigned it (its
+    monthly items are planned on weekly buckets there), measured and corrected as such; None: the groups the
+    replayed plan assigns. None when the history is too short."""
     say = progress or (lambda _message: None)
     replayed_periods, warmup = REPLAY_PERIODS[window.period]
     history = window.inputs.demand
@@ -104,7 +107,7 @@ def calibrate(
     factors = {str(k): float(v) for k, v in (start or {}).items()}
     groups: dict[str, dict[str, Any]] = {}
     for _ in range(max(passes, 1)):
-        measured = _replay(past, daily, lines, seed, factors, replan_periods)
+        measured = _replay(past, daily, lines, seed, factors, replan_periods, series_groups)
         for name, row in measured.items():
             group = groups.setdefault(name, {"passes": []})
             planned_with = factors.get(name, 1.0)
@@ -172,9 +175,15 @@ def _replay(
     seed: int,
     factors: Mapping[str, float],
     replan_periods: int,
+    groups: np.ndarray | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One pass: plan with these factors, simulate the replayed periods, measure each group's achieved fill."""
-    schedule = plan_schedule(past, replan_periods=replan_periods, service_calibration=dict(factors))
+    schedule = plan_schedule(
+        past,
+        replan_periods=replan_periods,
+        service_calibration=dict(factors),
+        target_calibration=None if groups is None else group_factors(groups, factors),
+    )
     plan = schedule.plan
     policy = dynamic_policy(schedule, past.inputs.series)
     scenario = sim.Scenario(
@@ -187,7 +196,9 @@ def _replay(
     result = sim.simulate(scenario, policy, sim.SimulationOptions(warmup_days=warmup_days))
     frame = pd.DataFrame(
         {
-            "group": plan["calibration_group"].astype(str).to_numpy(),
+            "group": (plan["calibration_group"] if groups is None else pd.Series(groups))
+            .astype(str)
+            .to_numpy(),
             "target": plan["service_target"].to_numpy(dtype=float),
             "fill_target": plan["target_type"].astype(str).to_numpy() == "fill_rate",
             "demand": result.per_series["demand_units"].to_numpy(),

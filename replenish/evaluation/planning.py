@@ -50,9 +50,11 @@ def plan_schedule(
     review_days: float = SIMULATED_REVIEW_DAYS,
     progress=None,
     service_calibration: Mapping[str, float] | None = None,
+    target_calibration: np.ndarray | None = None,
 ) -> PlanSchedule:
     """The first plan and its re-plans every `replan_periods` simulated periods (None or 0: plan once), each
-    planning for its targets corrected by the `service_calibration` factors of its groups (engine/calibration.py)."""
+    planning for its targets corrected by the `service_calibration` factors of its groups (engine/calibration.py),
+    or by `target_calibration`, one factor per series."""
     say = progress or (lambda _message: None)
     total = window.future.shape[1]
     step = replan_periods if replan_periods and replan_periods > 0 else total
@@ -70,6 +72,7 @@ def plan_schedule(
             _inputs_at(window, k, review_days),
             supply_from=supply_from,
             service_calibration=service_calibration,
+            target_calibration=target_calibration,
         )
         result = run_plan(inputs)
         supply_from = result.plan["supply_from_series"].to_numpy(dtype=np.int64)

@@ -229,13 +229,8 @@ def _actuals_window(weeks: int, warmup_weeks: int, location_id: int | None) -> E
     ids = loaded.item_location_ids
     series = loaded.inputs.series
     inputs = _training_inputs(loaded.inputs, plan_as_of, keep_stock=False)
-    history_start = _history_start(ids)
     if period == MONTH:
-        months = [_add_months(plan_as_of, -k) for k in range(HISTORY_MONTHS, 0, -1)]
-        history, history_promo = _demand_by_period(ids, [*months, plan_as_of], location_id)
-        first_observed = np.array([_month_index(months, start) for start in history_start])
-        history[np.arange(len(months))[None, :] < first_observed[:, None]] = np.nan
-        inputs.demand, inputs.promo = history, history_promo
+        inputs.demand, inputs.promo = _monthly_history(ids, plan_as_of, location_id)
     future, future_promo = _demand_by_period(ids, boundaries, location_id)
     period_days = np.array([(b - a).days for a, b in zip(boundaries[:-1], boundaries[1:])], dtype=np.int64)
     weeks_observed = np.isfinite(inputs.demand).sum(axis=1)
@@ -288,16 +283,32 @@ def _actuals_window(weeks: int, warmup_weeks: int, location_id: int | None) -> E
     )
 
 
-def plan_window(loaded: LoadedInputs) -> EvaluationWindow:
+def monthly_item_locations(ids: np.ndarray) -> np.ndarray:
+    """(n,) bool: the SKU-locations whose item's demand is monthly (imported with --format wide-monthly)."""
+    monthly = set(
+        m.ItemLocation.objects.filter(
+            pk__in=[int(i) for i in ids], item__attributes__demand_period=MONTH
+        ).values_list("pk", flat=True)
+    )
+    return np.array([int(i) in monthly for i in ids], dtype=bool)
+
+
+def plan_window(loaded: LoadedInputs, *, period: str = WEEK) -> EvaluationWindow:
     """The nightly plan's own history as a window, for its service calibration to replay (nothing is simulated
-    after its today): weekly history, recorded lead times, the ERP's min-max."""
+    after its today): weekly history, or with ``period`` MONTH the monthly history of complete months (its today
+    the first of the month), recorded lead times, the ERP's min-max."""
     series = loaded.inputs.series
     n = len(series)
+    inputs = _training_inputs(loaded.inputs, loaded.as_of, keep_stock=False)
+    as_of = loaded.as_of
+    if period == MONTH:
+        as_of = loaded.as_of.replace(day=1)  # complete months only
+        inputs.demand, inputs.promo = _monthly_history(loaded.item_location_ids, as_of, None)
     return EvaluationWindow(
         mode=PLAN,
-        period=WEEK,
-        plan_as_of=loaded.as_of,
-        inputs=_training_inputs(loaded.inputs, loaded.as_of, keep_stock=False),
+        period=period,
+        plan_as_of=as_of,
+        inputs=inputs,
         item_location_ids=loaded.item_location_ids,
         future=np.zeros((n, 0), dtype=np.float32),
         future_promo=np.zeros((n, 0), dtype=bool),
@@ -349,6 +360,15 @@ def _training_inputs(inputs: PlanInputs, as_of: date, *, keep_stock: bool) -> Pl
     )
 
 
+def _monthly_history(ids: np.ndarray, as_of: date, location_id: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The HISTORY_MONTHS months before `as_of` (a first of the month), NaN before each series' history start."""
+    months = [_add_months(as_of, -k) for k in range(HISTORY_MONTHS, 0, -1)]
+    history, history_promo = _demand_by_period(ids, [*months, as_of], location_id)
+    first_observed = np.array([_month_index(months, start) for start in _history_start(ids)], dtype=np.int64)
+    history[np.arange(len(months))[None, :] < first_observed.reshape(-1, 1)] = np.nan
+    return history, history_promo
+
+
 def _history_start(ids: np.ndarray) -> list[date | None]:
     starts = dict(m.ItemLocation.objects.filter(pk__in=ids.tolist()).values_list("pk", "history_start"))
     return [starts.get(int(i)) for i in ids]
@@ -362,6 +382,8 @@ def _demand_by_period(
     demand = np.zeros((n, n_periods), dtype=np.float32)
     promo = np.zeros((n, n_periods), dtype=bool)
     in_location = "1=1" if location_id is None else f"il.location_id = {int(location_id)}"
+    if location_id is None:  # the SKU-locations asked for only (ints: no injection)
+        in_location = f"il.id IN ({','.join(str(int(i)) for i in ids)})" if n else "1=0"
     rows = read_frame(
         "SELECT d.item_location_id, d.period_start, d.quantity, d.promotion FROM replenish_demandhistory d "
         "JOIN replenish_itemlocation il ON il.id = d.item_location_id "

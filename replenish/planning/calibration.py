@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from replenish import models as m
 from replenish.core.audit import audit_record
-from replenish.engine.calibration import FACTOR_BOUNDS
-from replenish.evaluation.calibration import CALIBRATION_PASSES, calibrate
-from replenish.evaluation.window import plan_window
+from replenish.engine.calibration import FACTOR_BOUNDS, NEW
+from replenish.evaluation.calibration import CALIBRATION_PASSES, Calibration, calibrate
+from replenish.evaluation.window import MONTH, WEEK, monthly_item_locations, plan_window
 
 from .inputs import load_plan_inputs
 
@@ -34,6 +34,7 @@ CALIBRATION_MAX_ITEMS = (
     20_000  # whole items replayed (every k-th item): ~100,000 SKU-locations at 5 locations
 )
 CALIBRATION_REPLAN_WEEKS = 1  # the replay re-plans weekly (the plan itself re-plans nightly)
+CALIBRATION_REPLAN_MONTHS = 1  # monthly history (items imported wide-monthly): re-planned monthly
 CALIBRATION_SEED = 1
 DRIFT_FACTOR_RATIO = 2.0  # a factor that halved or doubled against the previous calibrations is flagged
 DRIFT_PREVIOUS = 3
@@ -85,21 +86,37 @@ def service_calibration_learn(
     )
     if ids.size == 0:
         raise CalibrationError("No SKU-locations to replay.")
-    loaded = load_plan_inputs(as_of=as_of, item_location_ids=ids)
     start = (run.calibration_applied or {}).get("factors") or {}
-    calibration = calibrate(
-        plan_window(loaded),
-        seed=seed,
-        replan_periods=CALIBRATION_REPLAN_WEEKS,
-        passes=passes or (1 if start else CALIBRATION_PASSES),
-        start=start,
-        progress=progress,
-    )
-    if calibration is None:
-        raise CalibrationError("The stored history is too short to replay (52 weeks are needed).")
+    monthly = monthly_item_locations(ids)
+    calibrations = []
+    for period, part in ((WEEK, ids[~monthly]), (MONTH, ids[monthly])):
+        if part.size == 0:
+            continue
+        loaded = load_plan_inputs(as_of=as_of, item_location_ids=part)
+        calibration = calibrate(
+            plan_window(loaded, period=period),
+            seed=seed,
+            replan_periods=CALIBRATION_REPLAN_WEEKS if period == WEEK else CALIBRATION_REPLAN_MONTHS,
+            passes=passes or (1 if start else CALIBRATION_PASSES),
+            start=start,
+            series_groups=None if period == WEEK else _run_groups(run, loaded.item_location_ids),
+            progress=progress,
+        )
+        if calibration is None:
+            needed = "52 weeks" if period == WEEK else "24 months"
+            raise CalibrationError(
+                f"The stored {period}ly history is too short to replay ({needed} are needed)."
+            )
+        calibrations.append(calibration)
+    groups, factors = _merged(calibrations)
     learned = {
-        **calibration.summary(),
-        "factors": calibration.factors(),
+        **calibrations[0].summary(),
+        "groups": groups,
+        "factors": factors,
+        "by_period": {
+            c.period: {"periods": c.periods, "series": sum(g["series"] for g in c.groups.values())}
+            for c in calibrations
+        },
         "learned_at": timezone.now().isoformat(),
         "as_of": as_of.isoformat(),
         "items": len(items),
@@ -123,6 +140,38 @@ def _calibration_store(*, run: m.PlanRun, learned: dict, actor=None) -> m.PlanRu
         payload={"factors": learned["factors"], "series": learned["series"], "as_of": learned["as_of"]},
     )
     return run
+
+
+def _run_groups(run: m.PlanRun, ids: np.ndarray) -> np.ndarray:
+    """Each SKU-location's calibration group in the run ("new" where it has no plan row)."""
+    stored = dict(
+        m.SkuPlan.objects.filter(run=run, item_location_id__in=[int(i) for i in ids]).values_list(
+            "item_location_id", "calibration_group"
+        )
+    )
+    return np.array([stored.get(int(i)) or NEW for i in ids], dtype=object)
+
+
+def _merged(calibrations: list[Calibration]) -> tuple[dict, dict]:
+    """Groups and factors of the weekly and the monthly replay as one: a group both measured gets the
+    series-weighted geometric mean of their factors (one factor per group, as the plan applies it)."""
+    if len(calibrations) == 1:
+        return calibrations[0].groups, calibrations[0].factors()
+    groups: dict = {}
+    factors: dict = {}
+    for calibration in calibrations:
+        for name, row in calibration.groups.items():
+            groups.setdefault(name, []).append({**row, "period": calibration.period})
+    merged = {}
+    for name, rows in groups.items():
+        calibrated = [row for row in rows if row.get("calibrated")]
+        merged[name] = {**rows[0], "series": sum(r["series"] for r in rows), "by_period": rows}
+        if calibrated:
+            weights = np.array([row["series"] for row in calibrated], dtype=float)
+            logs = np.log([row["factor"] for row in calibrated])
+            factors[name] = round(float(np.exp(np.average(logs, weights=weights))), 4)
+            merged[name].update(factor=factors[name], calibrated=True)
+    return merged, factors
 
 
 def _sampled_items(max_items: int) -> list[int]:

@@ -3,6 +3,8 @@ own history, stored with the run, applied by the next run, watched by drift."""
 
 from datetime import date, timedelta
 
+import numpy as np
+import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.db.models import F
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from governance.drift import drift_report_run
 from governance.models import DriftFinding
+from integrations.files.importers import file_import
 from replenish import models as m
 from replenish.core.models import AuditEvent
 from replenish.engine.calibration import FACTOR_BOUNDS
@@ -25,6 +28,7 @@ from replenish.scenario.generate import ScenarioSpec
 from replenish.scenario.load import scenario_load
 
 AS_OF = date(2026, 11, 23)
+MONTHLY_AS_OF = date(2026, 12, 7)
 
 
 @pytest.fixture
@@ -136,3 +140,58 @@ def test_drift_flags_a_factor_at_a_bound_or_one_that_halved():
     assert set(
         DriftFinding.objects.filter(kind="service_calibration").values_list("category", flat=True)
     ) == {"AX|own", "BY|own"}
+
+
+@pytest.fixture
+def surging_monthly_parts(db, monkeypatch):
+    # 80 parts imported as wide-monthly history (48 months to Nov 2026) whose demand jumped 2.5-fold over the last
+    # 6 months: the plan replayed from 12 months ago, re-planned monthly on the months seen so far, runs behind
+    rng = np.random.default_rng(17)
+    months = pd.period_range("2022-12", "2026-11", freq="M")
+    rates = rng.uniform(2.0, 12.0, size=80)
+    lines = ["month," + ",".join(f"P{k:03d}" for k in range(80))]
+    for index, month in enumerate(months):
+        surge = 2.5 if index >= len(months) - 6 else 1.0
+        lines.append(f"{month}," + ",".join(str(v) for v in rng.poisson(rates * surge)))
+    message = file_import(
+        kind="demand",
+        data="\n".join(lines).encode(),
+        filename="parts-monthly.csv",
+        options={"format": "wide-monthly", "location": "CP1", "create_missing": True},
+    )
+    assert message.status == "applied", message.errors[:3]
+
+
+def test_monthly_history_is_replayed_in_months_and_an_under_served_group_gets_a_higher_target(
+    surging_monthly_parts,
+):
+    # given a first plan run on the monthly parts
+    first = plan_refresh(as_of=MONTHLY_AS_OF)
+
+    # when the nightly calibration replays their history and the next plan runs
+    service_calibration_learn(run=first)
+    first.refresh_from_db()
+    learned = first.calibration_learned
+    second = plan_refresh(as_of=MONTHLY_AS_OF)
+
+    # then the replay ran in months (12 of them, the window's today the first of the month) ...
+    assert learned["period"] == "month" and learned["periods"] == 12
+    assert learned["by_period"] == {"month": {"periods": 12, "series": 80}}
+    # ... measured in the groups the nightly plan applies factors to ...
+    run_groups = set(m.SkuPlan.objects.filter(run=first).values_list("calibration_group", flat=True))
+    assert set(learned["groups"]) <= run_groups
+    # ... found the surging groups short, and the next run plans them for a higher target than the business one
+    short = [
+        g
+        for g, row in learned["groups"].items()
+        if row["calibrated"] and row["passes"][-1][1] < row["target"] - 0.005
+    ]
+    assert short, learned["groups"]
+    rows = m.SkuPlan.objects.filter(run=second, calibration_group__in=short)
+    assert rows.exists()
+    for row in rows:
+        factor = learned["factors"][row.calibration_group]
+        assert factor < 1.0
+        assert row.calibration_factor == pytest.approx(factor, rel=1e-6)
+        assert row.planning_target == pytest.approx(1 - (1 - row.service_target) * factor, abs=1e-6)
+        assert row.planning_target > row.service_target

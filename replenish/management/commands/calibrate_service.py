@@ -42,7 +42,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         learned = run.calibration_learned
         self.stdout.write(
-            f"Plan run {run.pk}: {learned['series']:,} SKU-locations replayed over {learned['periods']} weeks."
+            f"Plan run {run.pk}: {learned['series']:,} SKU-locations replayed over {learned['periods']} "
+            f"{learned.get('period', 'week')}s."
         )
         self.stdout.write("group           series  target  achieved  factor")
         for group, row in sorted(learned["groups"].items()):
