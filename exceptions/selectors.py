@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from replenish import models as rm
@@ -197,11 +198,20 @@ def exception_count(*, user, filters: QueueFilters) -> int:
     return exception_list(user=user, filters=filters).order_by().count()
 
 
+UNSHOWN = ("explanation", "value_parts", "outcome")  # the detail panel's, never a queue row's
+
+
 def exception_page(
     *, user, filters: QueueFilters, today: date | None = None
 ) -> tuple[list[PlanningException], bool]:
-    """One page of the queue: a single query fetching one row past the page (no COUNT(*) over the table)."""
-    page = paginate(exception_list(user=user, filters=filters, today=today), filters.page, size=PAGE_SIZE)
+    """One page of the queue: a single query fetching one row past the page (no COUNT(*) over the table), without
+    the large JSON columns the rows do not show (the explanation's ASN number is read alone)."""
+    rows = (
+        exception_list(user=user, filters=filters, today=today)
+        .defer(*UNSHOWN)
+        .annotate(asn_number=KT("explanation__facts__asn_number"))
+    )
+    page = paginate(rows, filters.page, size=PAGE_SIZE)
     return page.object_list, page.has_next()
 
 

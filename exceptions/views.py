@@ -26,6 +26,7 @@ from .approval import queue_approvals
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .filters import FIRST_DIRECTION, SORTS
 from .models import PlanningException, ReasonCode, SavedView
+from .queue_rows import rows_render
 
 
 def _require_queue(request: HttpRequest) -> None:
@@ -91,9 +92,13 @@ def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dic
     start = (filters.page - 1) * selectors.PAGE_SIZE
     for offset, row in enumerate(rows, start=1):
         row.rank = start + offset
+    common = _common(request)
+    rows_render(
+        request, rows, can_decide=common["can_decide"], queue=filters.queue, currency=common["currency"]
+    )
     query = filters.as_query()
     return {
-        **_common(request),
+        **common,
         "rows": rows,
         "filters": filters,
         "query": urlencode(query),

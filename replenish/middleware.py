@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db.models import prefetch_related_objects
 
 LAST_SEEN = "_distops_last_seen"
 # The last-seen time is rewritten at most this often, so a burst of requests (htmx polling, a page and its
@@ -32,6 +33,21 @@ class SessionIdleTimeoutMiddleware:
                 logout(request)  # the view then sees an anonymous user: login page, or 401/403 for the API
             elif last_seen is None or now - last_seen >= TOUCH_EVERY_SECONDS:
                 request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class UserGroupsMiddleware:
+    """Reads the signed-in user's groups once per request: the role and the approval rank (replenish.core.roles)
+    are asked several times a page (navigation, the workspace check, tiers), each a query before. Adding or removing
+    a group through the related manager drops the prefetched list, so a change within the request is still seen."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            prefetch_related_objects([getattr(user, "_wrapped", user)], "groups")
         return self.get_response(request)
 
 

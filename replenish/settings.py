@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "replenish.middleware.UserGroupsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "replenish.middleware.SessionIdleTimeoutMiddleware",
@@ -284,6 +285,11 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# With Redis, sessions are read from the cache and written through to the database (a query less per request,
+# and the session survives a cache flush); without it, from the database as before.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 
 # Production runs behind a TLS-terminating proxy that sets X-Forwarded-Proto (README, "Production"). SERVE_PLAIN_HTTP=1
 # serves plain HTTP on a trusted network instead (no redirect to https, cookies not marked Secure, no HSTS): off by

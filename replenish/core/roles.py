@@ -153,7 +153,8 @@ def user_rank(user) -> int:
     """Highest approval rank among the user's roles; 0 for auditors, administrators and anonymous users."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return 0
-    names = set(user.groups.values_list("name", flat=True))
+    # the groups are read once per request (replenish.middleware.UserGroupsMiddleware)
+    names = {g.name for g in user.groups.all()}
     return max((ROLE_RANK.get(name, 0) for name in names), default=0)
 
 
