@@ -9,22 +9,17 @@ class ReplenishConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from .core import roles
         from .middleware import session_touch_on_login
+        from .templatetags.nav import NavLink, register_nav_link
 
         user_logged_in.connect(session_touch_on_login, dispatch_uid="replenish.session_touch_on_login")
-        _register_simulation_link()
-
-
-def _register_simulation_link() -> None:
-    """The policy simulation reports (replenish.evaluation), for buyers, their managers and auditors."""
-    from .core import roles
-    from .templatetags.nav import NavLink, register_nav_link
-
-    register_nav_link(
-        NavLink(
-            "simulation",
-            "simulation_report_list",
-            "Simulation",
-            roles=frozenset({roles.MANAGER, roles.BUYER, roles.AUDITOR}),
+        # The policy simulation reports (replenish.evaluation), for buyers, their managers and auditors.
+        register_nav_link(
+            NavLink(
+                "simulation",
+                "simulation_report_list",
+                "Simulation",
+                roles=frozenset({roles.MANAGER, roles.BUYER, roles.AUDITOR}),
+            )
         )
-    )

@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from replenish.core.checks import audit_key_required
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "replenish.settings")
 
 app = Celery("distops")
@@ -15,6 +17,4 @@ app.autodiscover_tasks()
 @worker_init.connect
 def _audit_key_required(**kwargs) -> None:
     """No worker without the audit chain's key (DEBUG off): its tasks write audit events."""
-    from replenish.core.audit import audit_key_required
-
     audit_key_required()

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db.models import prefetch_related_objects
 
+from .views import error_403_view, error_404_view
+
 LAST_SEEN = "_distops_last_seen"
 # The last-seen time is rewritten at most this often, so a burst of requests (htmx polling, a page and its
 # partials) does not write the session on each one; the timeout is therefore exact to within this many seconds.
@@ -68,8 +70,6 @@ class StyledErrorMiddleware:
             and not getattr(response, "distops_styled", False)
             and not _is_api(request)
         ):
-            from .views import error_404_view
-
             return error_404_view(request, None)
         return response
 
@@ -79,7 +79,6 @@ class StyledErrorMiddleware:
 
         if _is_api(request):
             return None
-        from .views import error_403_view, error_404_view
 
         if isinstance(exception, Http404):
             return error_404_view(request, exception)

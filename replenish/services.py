@@ -6,8 +6,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from replenish.core.audit import audit_record
+
 from .core import roles
 from .core.services import roles_ensure
+from .models import ItemLocation, WorkerHeartbeat
 
 DEMO_PASSWORD = "distops-demo"
 
@@ -66,8 +69,6 @@ def worker_heartbeat_record(*, hostname: str):
     from django.db.models import F
     from django.utils import timezone
 
-    from .models import WorkerHeartbeat
-
     beat, created = WorkerHeartbeat.objects.get_or_create(
         hostname=hostname, defaults={"seen_at": timezone.now(), "tasks_seen": 1}
     )
@@ -82,10 +83,6 @@ def worker_heartbeat_record(*, hostname: str):
 def item_location_safety_stock_floor_set(*, floors: dict[int, float], actor, reason: str) -> list[int]:
     """Set approved safety-stock floors (units) and re-plan those SKU-locations after commit. The caller has
     checked the approval; the change is audited here, in the same transaction."""
-    from replenish.core.audit import audit_record
-
-    from .models import ItemLocation
-
     changed = []
     for item_location_id, floor in sorted(floors.items()):
         if floor is None or floor < 0:

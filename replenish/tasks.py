@@ -5,6 +5,8 @@ from django.db import OperationalError
 
 from . import services
 from .core.retry import retrying
+from .evaluation.jobs import evaluation_job_run
+from .models import PlanChunk, PlanRun
 from .planning import calibration, refresh
 
 
@@ -24,8 +26,6 @@ def plan_chunk_task(self, chunk_id: int) -> None:
     except OperationalError:
         raise
     except Exception as error:
-        from .models import PlanChunk
-
         chunk = PlanChunk.objects.get(pk=chunk_id)
         refresh.plan_run_fail(run_id=chunk.run_id, error=f"chunk {chunk.index}: {error}")
         raise
@@ -53,8 +53,6 @@ def plan_runs_prune_task() -> int:
 @shared_task(acks_late=True)
 def service_calibration_task(run_id: int | None = None) -> int:
     """Nightly, after the plan: replay its recent history and store the factors the next plan applies."""
-    from .models import PlanRun
-
     run = PlanRun.objects.filter(pk=run_id).first() if run_id else None
     return calibration.service_calibration_learn(run=run).pk
 
@@ -62,6 +60,4 @@ def service_calibration_task(run_id: int | None = None) -> int:
 # One evaluation takes seconds to minutes; it is not retried (a failed run says why on its report row).
 @shared_task(acks_late=True)
 def evaluation_job_run_task(report_id: int) -> None:
-    from .evaluation.jobs import evaluation_job_run
-
     evaluation_job_run(report_id=report_id)

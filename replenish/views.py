@@ -7,6 +7,7 @@ from .core import roles
 from .core.paging import paginate
 from .models import Item, Location
 from .selectors import item_location_list, location_list
+from .templatetags.nav import nav_links_for
 
 PAGE_SIZE = 50
 
@@ -34,8 +35,6 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 def _error_context(request: HttpRequest, exception) -> dict:
     """What the user can do instead: their workspace and the screens their navigation offers."""
-    from .templatetags.nav import nav_links_for
-
     user = getattr(request, "user", None)
     message = str(exception) if exception is not None and str(exception) else ""
     if message.startswith("{") or message.endswith("matches the given query."):

@@ -22,10 +22,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .checks import audit_key_required
 from .models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
@@ -44,17 +44,6 @@ def _default(value: Any) -> Any:
 def canonical_payload(payload: dict) -> dict:
     """The payload as it will read back from the JSON column (Decimals and dates as strings)."""
     return json.loads(json.dumps(payload, default=_default, sort_keys=True))
-
-
-AUDIT_KEY_MISSING = (
-    "AUDIT_HMAC_KEY is required when DEBUG is off: the key of the audit chain (README, Production)."
-)
-
-
-def audit_key_required() -> None:
-    """Refuse to serve or work without the chain's key (wsgi and the Celery workers call this at start-up)."""
-    if not settings.AUDIT_HMAC_KEY:
-        raise ImproperlyConfigured(AUDIT_KEY_MISSING)
 
 
 def audit_key() -> bytes:

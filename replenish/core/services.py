@@ -31,3 +31,8 @@ def roles_ensure() -> dict[str, Group]:
         group.permissions.set(perms.distinct())
         groups[role] = group
     return groups
+
+
+def roles_ensure_on_migrate(sender, **kwargs) -> None:
+    """post_migrate receiver (CoreConfig.ready): after every app's migrate, so each app's permissions exist."""
+    roles_ensure()

@@ -19,6 +19,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from replenish.core.audit import audit_record
 from replenish.engine.simulate import ORDERINGS
 from replenish.models import JobStatus, SimulationReport
 
@@ -119,7 +120,6 @@ def evaluation_job_start(*, kind: str, data: dict, actor) -> SimulationReport:
     evaluation_jobs_orphaned_fail()
     if SimulationReport.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
         raise JobError("A simulation or backtest is already running: wait for it to finish.")
-    from replenish.core.audit import audit_record
 
     parameters = _clean_parameters(kind, data)
     row = SimulationReport.objects.create(

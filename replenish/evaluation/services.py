@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
-from replenish.models import SimulationReport
+from replenish.core.audit import audit_record
+from replenish.models import JobStatus, SimulationReport
 
 
 @transaction.atomic
@@ -14,8 +15,6 @@ def simulation_report_create(
     *, report: dict[str, Any], actor=None, source: str = "command"
 ) -> SimulationReport:
     """Store a simulation or backtest report (the dict `simulation_run` / `backtest_run` return)."""
-    from replenish.core.audit import audit_record
-
     kind = report.get("kind", SimulationReport.Kind.SIMULATION)
     if kind not in SimulationReport.Kind.values:
         raise ValueError(f"unknown report kind {kind!r}")
@@ -41,9 +40,6 @@ def simulation_report_create(
 def simulation_report_finish(*, report_id: int, report: dict[str, Any]) -> SimulationReport:
     """Fill in the results of a report started from the screen (evaluation/jobs.py) and audit them."""
     from django.utils import timezone
-
-    from replenish.core.audit import audit_record
-    from replenish.models import JobStatus
 
     row = SimulationReport.objects.select_for_update().get(pk=report_id)
     row.parameters = report.get("parameters", row.parameters)

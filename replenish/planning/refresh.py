@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from replenish import models as m
 from replenish.bulk import bulk_insert_frame
+from replenish.core.audit import audit_record
 from replenish.engine import PlanOptions, run_plan
 from replenish.engine.plan_record import POLICY_INPUT_COLUMNS, plan_options_snapshot
 from replenish.signals import plan_run_completed
@@ -246,8 +247,6 @@ def plan_run_fail(*, run_id: int, error: str) -> None:
 
 def _finalize(run: m.PlanRun) -> None:
     """Make the run's results visible in one step (called inside the last chunk's transaction)."""
-    from replenish.core.audit import audit_record
-
     current = m.PlanRun.objects.select_for_update().filter(is_current=True).exclude(pk=run.pk).first()
     touched: list[int] | None = None
     if run.scope == m.PlanRun.Scope.PARTIAL and current is not None:
