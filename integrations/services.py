@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from replenish.bulk import bulk_create_copied
+
 from .models import OutboxMessage
 
 
@@ -58,7 +60,7 @@ def outbox_enqueue_many(messages: list[dict]) -> int:
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox messages are written in the same transaction as the decision")
-    OutboxMessage.objects.bulk_create(
+    bulk_create_copied(
         [
             OutboxMessage(
                 kind=m["kind"],
@@ -69,7 +71,6 @@ def outbox_enqueue_many(messages: list[dict]) -> int:
             )
             for m in messages
         ],
-        batch_size=2_000,
         ignore_conflicts=True,
     )
     outbox_kick_on_commit()

@@ -45,6 +45,40 @@ def copy_rows(cursor, table: str, columns: list[str], rows: Iterable[Sequence]) 
             copy.write_row(row)
 
 
+def bulk_create_copied(objects: list[models.Model], *, ignore_conflicts: bool = False) -> int:
+    """Insert unsaved model instances of one model (ids from the sequence), like bulk_create: by COPY on
+    PostgreSQL, every value prepared by its field as bulk_create prepares it (auto_now_add, JSON, decimals);
+    `ignore_conflicts` goes through a temporary table and INSERT ... ON CONFLICT DO NOTHING. Elsewhere Django's
+    bulk_create. Returns how many were given. bulk_create on PostgreSQL sends each JSON document as a parameter
+    (~0.4 ms a row with two JSON columns); COPY writes the same rows an order of magnitude faster."""
+    if not objects:
+        return 0
+    model = type(objects[0])
+    if not is_postgres():
+        model.objects.bulk_create(objects, batch_size=2_000, ignore_conflicts=ignore_conflicts)
+        return len(objects)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = [f.column for f in fields]
+    rows = ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects)
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if not ignore_conflicts:
+            copy_rows(cursor, table, columns, rows)
+            return len(objects)
+        temp = f"{table}_copied"
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {quoted} FROM {table} WITH NO DATA"
+        )
+        copy_rows(cursor, temp, columns, rows)
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {temp} ORDER BY ctid ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(f"DROP TABLE {temp}")
+    return len(objects)
+
+
 def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:
     """Insert every row of `frame` into the model's table; returns the number of rows written."""
     if frame.empty:

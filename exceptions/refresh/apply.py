@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 from django.db.models import F
 
+from replenish.bulk import bulk_create_copied
 from replenish.core.audit import audit_record
 from replenish.core.ports import decision_policy
 from replenish.engine.confidence import fault_flags
@@ -241,9 +242,14 @@ def _apply(rows: list[dict], existing: list[dict], ctx: Context) -> None:
     close_ids += [
         c["id"] for key, c in by_key.items() if key not in seen and c["status"] not in AWAITING_POSTING
     ]
+    audits: list[dict] = []
     _write(close_ids, keep_ids, updates, ctx)
-    _execute_existing(executed, ctx)
-    ctx.result.created += _create(creates, ctx)
+    _execute_existing(executed, ctx, audits)
+    ctx.result.created += _create(creates, ctx, audits)
+    # The audit events last: appending takes the chain's head row lock until the transaction commits, so the chunks
+    # writing in parallel wait for each other only for these few inserts, not for the bulk writes above.
+    for event in audits:
+        audit_record(**event)
     ctx.result.updated += len(updates)
     ctx.result.unchanged += unchanged
     ctx.result.kept += len(keep_ids)
@@ -302,10 +308,11 @@ def _automation(rows: list[dict], ctx: Context) -> list:
     return verdicts
 
 
-def _executions(items: list[tuple], ctx: Context) -> None:
+def _executions(items: list[tuple], ctx: Context, audits: list[dict]) -> None:
     """Record what the system executed under a policy: per (exception id, its row, the verdict, the version decided
     on), a Decision without a person (the system's), the outbox message that posts it to the ERP, and an audit
-    event naming the policy (one batch event when a refresh executes more than audit_each_max())."""
+    event naming the policy (one batch event when a refresh executes more than audit_each_max()), added to
+    `audits` (the caller appends them to the chain)."""
     if not items:
         return
     from integrations.services import outbox_enqueue_many
@@ -351,49 +358,53 @@ def _executions(items: list[tuple], ctx: Context) -> None:
         if batch:
             batch_rows.append([pk, verdict.policy_id, proposal["action"], value])
             continue
-        audit_record(
-            kind="auto_execution",
-            action="auto_execute",
-            actor=None,
-            subject_type="exception",
-            subject_id=pk,
-            payload={
-                "type": record["type"],
-                "item_location_id": record["item_location_id"],
-                "recommendation_id": record["recommendation_id"],
-                "action": proposal["action"],
-                "quantity": proposal.get("quantity"),
-                "date": proposal.get("date"),
-                "amount": proposal.get("amount"),
-                "value_at_stake": value,
-                "confidence": record["confidence"],
-                "run_id": ctx.run.pk,
-                "version": version,
-                "policy_id": verdict.policy_id,
-                "policy": verdict.policy_name,
-                "reason": verdict.reason,
-                "outbox_key": key,
-            },
+        audits.append(
+            dict(
+                kind="auto_execution",
+                action="auto_execute",
+                actor=None,
+                subject_type="exception",
+                subject_id=pk,
+                payload={
+                    "type": record["type"],
+                    "item_location_id": record["item_location_id"],
+                    "recommendation_id": record["recommendation_id"],
+                    "action": proposal["action"],
+                    "quantity": proposal.get("quantity"),
+                    "date": proposal.get("date"),
+                    "amount": proposal.get("amount"),
+                    "value_at_stake": value,
+                    "confidence": record["confidence"],
+                    "run_id": ctx.run.pk,
+                    "version": version,
+                    "policy_id": verdict.policy_id,
+                    "policy": verdict.policy_name,
+                    "reason": verdict.reason,
+                    "outbox_key": key,
+                },
+            )
         )
-    Decision.objects.bulk_create(decisions, batch_size=WRITE_BATCH)
+    bulk_create_copied(decisions)
     outbox_enqueue_many(messages)  # one INSERT per batch and one relay kick for the chunk
     if batch_rows:
-        audit_record(
-            kind="auto_execution",
-            action="auto_execute_batch",
-            actor=None,
-            subject_type="plan_run",
-            subject_id=ctx.run.pk,
-            payload={
-                "count": len(batch_rows),
-                "columns": ["exception_id", "policy_id", "action", "value"],
-                "exceptions": batch_rows,
-            },
+        audits.append(
+            dict(
+                kind="auto_execution",
+                action="auto_execute_batch",
+                actor=None,
+                subject_type="plan_run",
+                subject_id=ctx.run.pk,
+                payload={
+                    "count": len(batch_rows),
+                    "columns": ["exception_id", "policy_id", "action", "value"],
+                    "exceptions": batch_rows,
+                },
+            )
         )
     ctx.result.auto_executed += len(items)
 
 
-def _execute_existing(executed: list[tuple], ctx: Context) -> None:
+def _execute_existing(executed: list[tuple], ctx: Context, audits: list[dict]) -> None:
     """Live tasks the system executes at this refresh (their refreshed columns are written): auto-executed on the
     version just written, off their draft PO (which is assembled again without them)."""
     ids = [pk for pk, *_ in executed]
@@ -405,10 +416,10 @@ def _execute_existing(executed: list[tuple], ctx: Context) -> None:
             parent_id=None,
             updated_at=ctx.now,
         )
-    _executions([(pk, row, verdict, fields["version"]) for pk, row, verdict, fields in executed], ctx)
+    _executions([(pk, row, verdict, fields["version"]) for pk, row, verdict, fields in executed], ctx, audits)
 
 
-def _create(rows: list[dict], ctx: Context) -> int:
+def _create(rows: list[dict], ctx: Context, audits: list[dict]) -> int:
     if not rows:
         return 0
     verdicts = _automation(rows, ctx)
@@ -449,39 +460,50 @@ def _create(rows: list[dict], ctx: Context) -> int:
                 ]
             )
         else:
-            audit_record(
-                kind="recommendation",
-                action="create",
-                actor=None,
-                subject_type="exception",
-                subject_id=pk,
-                payload={
-                    "type": record["type"],
-                    "item_location_id": record["item_location_id"],
-                    "recommendation_id": record["recommendation_id"],
-                    "action": proposal["action"],
-                    "quantity": proposal.get("quantity"),
-                    "date": proposal.get("date"),
-                    "value_at_stake": value,
-                    "confidence": record["confidence"],
-                    "run_id": ctx.run.pk,
-                },
+            audits.append(
+                dict(
+                    kind="recommendation",
+                    action="create",
+                    actor=None,
+                    subject_type="exception",
+                    subject_id=pk,
+                    payload={
+                        "type": record["type"],
+                        "item_location_id": record["item_location_id"],
+                        "recommendation_id": record["recommendation_id"],
+                        "action": proposal["action"],
+                        "quantity": proposal.get("quantity"),
+                        "date": proposal.get("date"),
+                        "value_at_stake": value,
+                        "confidence": record["confidence"],
+                        "run_id": ctx.run.pk,
+                    },
+                )
             )
         if verdict is not None and verdict.auto:
             executed.append((pk, record, verdict, 1))
     if batch_created:
         ctx.result.batch_audited += len(batch_created)
-        audit_record(
-            kind="recommendation",
-            action="create_batch",
-            actor=None,
-            subject_type="plan_run",
-            subject_id=ctx.run.pk,
-            payload={
-                "count": len(batch_created),
-                "columns": ["exception_id", "recommendation_id", "action", "quantity", "value", "confidence"],
-                "exceptions": batch_created,
-            },
+        audits.append(
+            dict(
+                kind="recommendation",
+                action="create_batch",
+                actor=None,
+                subject_type="plan_run",
+                subject_id=ctx.run.pk,
+                payload={
+                    "count": len(batch_created),
+                    "columns": [
+                        "exception_id",
+                        "recommendation_id",
+                        "action",
+                        "quantity",
+                        "value",
+                        "confidence",
+                    ],
+                    "exceptions": batch_created,
+                },
+            )
         )
-    _executions(executed, ctx)
+    _executions(executed, ctx, audits)
     return len(ids)

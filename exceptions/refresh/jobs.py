@@ -143,13 +143,6 @@ def _compute(chunk: RefreshChunk, ctx: Context, full: bool) -> dict:
     )
     timer = ctx.result.timed
     started = time.perf_counter()
-    from ..service.sync import at_risk_sync  # the one list of at-risk order lines, read by the load below
-
-    at_risk_sync(
-        item_range=None if chunk.ids is not None else (chunk.item_lo, chunk.item_hi),
-        item_location_ids=chunk.ids,
-    )
-    started = timer("order_atp", started)
     data = _load_chunk(ctx.run, scope, ctx.as_of)
     started = timer("load", started)
     existing = existing_rows(PlanningException.objects.filter(scope.il_q(), status__in=LIVE))
@@ -191,6 +184,20 @@ def _compute(chunk: RefreshChunk, ctx: Context, full: bool) -> dict:
     }
 
 
+def _order_atp(chunk: RefreshChunk, ctx: Context) -> None:
+    """The one list of at-risk order lines (the customer-service queue), synced by order-line ATP for the chunk
+    before the chunk reads it, in a transaction of its own: its audit events (one per service task changed) hold the
+    audit chain's head row only until the sync commits, not for the whole chunk, so chunks still run in parallel."""
+    from ..service.sync import at_risk_sync
+
+    started = time.perf_counter()
+    at_risk_sync(
+        item_range=None if chunk.ids is not None else (chunk.item_lo, chunk.item_hi),
+        item_location_ids=chunk.ids,
+    )
+    ctx.result.timed("order_atp", started)
+
+
 def chunk_compute(*, chunk_id: int) -> RefreshResult | None:
     """Compute one chunk once (a repeated delivery of a done chunk is a no-op); the chunk that completes the set
     runs the finish. Returns the refresh's result when this call finished it."""
@@ -200,7 +207,8 @@ def chunk_compute(*, chunk_id: int) -> RefreshResult | None:
     head = RefreshChunk.objects.get(batch=chunk.batch, number=0)
     full = head.result["inputs"]["full"]
     ctx = _context(head)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
+    _order_atp(chunk, ctx)
     with transaction.atomic():
         _shared_lock(full)
         locked = RefreshChunk.objects.select_for_update().get(pk=chunk.pk)
@@ -212,6 +220,9 @@ def chunk_compute(*, chunk_id: int) -> RefreshResult | None:
             locked.result = {}
         else:
             locked.result = _compute(locked, ctx, full)
+            locked.result["cpu_seconds"] = round(
+                time.process_time() - cpu, 3
+            )  # this process's, not the database's
             locked.status = RefreshChunk.Status.DONE
         locked.seconds = round(time.perf_counter() - started, 3)
         locked.save(update_fields=["status", "result", "seconds"])

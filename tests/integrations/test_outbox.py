@@ -319,3 +319,37 @@ def test_the_exceptions_payload_shape_is_posted_with_codes_and_dates(erp):
         "2024-05-06",
     )
     assert OutboxMessage.objects.get().status == "delivered"
+
+
+def test_enqueue_many_writes_each_message_once_and_keeps_an_existing_key():
+    """outbox_enqueue_many (a refresh's auto-executions; COPY through a temporary table on PostgreSQL): every field
+    as given, ids in the given order, timestamps set, and a key already queued left exactly as it was."""
+    from integrations.services import outbox_enqueue_many
+
+    first = enqueue(key="exception-1-create_po", kind="create_po", quantity=1)
+    messages = [
+        {
+            "kind": "transfer_order",
+            "idempotency_key": f"exception-{n}-transfer_order",
+            "payload": {"quantity": n, "amount": "12.50", "lines": None, "note": 'say "hi"\tand\nbye'},
+            "subject_type": "exception",
+            "subject_id": n,
+        }
+        for n in (5, 3, 9)
+    ]
+    messages.append({**messages[0], "idempotency_key": "exception-1-create_po", "payload": {"quantity": 99}})
+    with transaction.atomic():
+        assert outbox_enqueue_many(messages) == 4
+    rows = list(OutboxMessage.objects.exclude(pk=first.pk).order_by("pk"))
+    assert [m.idempotency_key for m in rows] == [m["idempotency_key"] for m in messages[:3]]
+    for row, given in zip(rows, messages):
+        assert (row.kind, row.payload, row.subject_type, row.subject_id) == (
+            given["kind"],
+            given["payload"],
+            "exception",
+            str(given["subject_id"]),
+        )
+        assert row.status == OutboxMessage.Status.PENDING and row.attempts == 0 and row.created_at is not None
+        assert row.outcome == {}
+    first.refresh_from_db()
+    assert first.payload["quantity"] == 1 and first.kind == "create_po"
