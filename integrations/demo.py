@@ -11,7 +11,10 @@ from django.utils import timezone
 from replenish import models as m
 
 from . import conf
+from .edi.generate import Envelope
+from .edi.generate_supplier import OutboundAsnLine, OutboundAsnOrder, OutboundShipNotice, generate_856
 from .edi_ingest import edi_ingest
+from .edi_outbound import next_control_number
 from .models import InboxMessage
 
 
@@ -20,9 +23,6 @@ def demo_asn_changes(
 ) -> InboxMessage | None:
     """The demo's ASN changes through EDI: an 856 per supplier for some open POs with later arrival dates."""
     import random
-
-    from .edi.generate import Envelope
-    from .edi.generate_supplier import OutboundAsnLine, OutboundAsnOrder, OutboundShipNotice, generate_856
 
     rng = random.Random(seed)
     lines = list(
@@ -78,7 +78,6 @@ def demo_asn_changes(
     ]
     latest = max(pl.promised_date for o in chosen for pl in orders[o])
     expected = max(latest, today) + timedelta(days=rng.randint(*slip_days))
-    from .edi_outbound import next_control_number
 
     with transaction.atomic():
         number = next_control_number("demo-asn")

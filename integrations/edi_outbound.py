@@ -18,7 +18,7 @@ from django.utils import timezone
 from replenish.models import Item, Location, Supplier, SupplierItem
 
 from . import conf
-from .edi import EdiError, EdiGenerationError
+from .edi import EdiError, EdiGenerationError, Party
 from .edi.interchange_ack import generate_ta1, ta1_envelope, ta1_verdict
 from .edi.x12 import (
     Envelope,
@@ -175,7 +175,6 @@ def purchase_order_850(*, message: OutboxMessage, po_number: str) -> EdiDocument
         created_at=timezone.localtime(),
         application_receiver_code=supplier.edi_group_id or None,
     )
-    from .edi import Party
 
     order = OutboundPurchaseOrder(
         po_number=po_number[:22],

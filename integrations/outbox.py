@@ -32,9 +32,11 @@ from replenish.core.audit import audit_record
 from replenish.models import ItemLocation, Location, PurchaseOrderLine, Supplier
 
 from . import conf, signals
+from .edi import EdiGenerationError
+from .edi_outbound import purchase_order_850
 from .erp import get_adapter
 from .erp.base import ErpAdapter, ErpRejected, ErpUnavailable, PostResult
-from .erp.breaker import breaker_allow, breaker_record_failure, breaker_record_success
+from .erp.breaker import breaker_allow, breaker_record_failure, breaker_record_success, state_get
 from .models import OutboxMessage, PostingAttempt
 
 logger = logging.getLogger(__name__)
@@ -106,7 +108,6 @@ def outbox_relay(
         if not breaker_allow():
             report.breaker_open = True
             break
-        from .erp.breaker import state_get
 
         limit = 1 if state_get().breaker_state == "half_open" else batch
         claimed = _claim(limit=limit, worker=worker)
@@ -250,9 +251,6 @@ def _finish_delivered(message: OutboxMessage, attempt: PostingAttempt, result: P
 
 
 def _purchase_order_850(message: OutboxMessage, result: PostResult) -> dict:
-    from .edi import EdiGenerationError
-    from .edi_outbound import purchase_order_850
-
     try:
         with transaction.atomic():
             document = purchase_order_850(

@@ -9,6 +9,8 @@ from django.db.models import Count, Q, QuerySet
 from replenish.core import roles
 from replenish.models import ItemLocation, SupplierItem
 
+from .erp import get_adapter
+from .erp.breaker import reopens_at, state_get
 from .models import (
     ConnectorState,
     DataQualityIssue,
@@ -127,9 +129,6 @@ def status_counts() -> dict[str, dict[str, int]]:
 
 
 def erp_health() -> dict:
-    from .erp import get_adapter
-    from .erp.breaker import reopens_at, state_get
-
     state = state_get("erp")
     return {
         "state": state,

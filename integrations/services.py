@@ -12,8 +12,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from replenish.bulk import bulk_create_copied
+from replenish.core.audit import audit_record
 
 from .models import OutboxMessage
+from .outbox import kick_relay
 
 
 def outbox_enqueue(
@@ -79,14 +81,10 @@ def outbox_enqueue_many(messages: list[dict]) -> int:
 
 def outbox_kick_on_commit() -> None:
     """Trigger the relay once the caller's transaction commits."""
-    from .outbox import kick_relay
-
     transaction.on_commit(kick_relay, robust=True)
 
 
 def _outbox_rearm(message: OutboxMessage, *, kind: str, payload: dict) -> None:
-    from replenish.core.audit import audit_record
-
     previous = {"attempts": message.attempts, "last_error": message.last_error}
     message.kind, message.payload, message.status = kind, payload, OutboxMessage.Status.PENDING
     message.attempts, message.next_attempt_at, message.claimed_until = 0, None, None
@@ -99,15 +97,3 @@ def _outbox_rearm(message: OutboxMessage, *, kind: str, payload: dict) -> None:
         subject_id=message.pk,
         payload={"idempotency_key": message.idempotency_key, **previous},
     )
-
-
-def __getattr__(name: str):
-    """Re-exports, imported lazily (they pull in pandas and the EDI layer)."""
-    from . import edi_ingest, inbox, outbox, quality, webhooks
-    from .erp import sync
-    from .files import importers
-
-    for module in (inbox, importers, edi_ingest, sync, outbox, webhooks, quality):
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(name)

@@ -4,13 +4,12 @@ contract is written down in CONTRACT.md."""
 
 from __future__ import annotations
 
+from .. import conf
 from .base import ErpAdapter
+from .registry import adapter_create
 
 
 def get_adapter(name: str | None = None) -> ErpAdapter:
     """The adapter named by DISTOPS_ERP_ADAPTER (env ERP_ADAPTER); unset: `rest` when ERP_BASE_URL is set, else
     the demo `loopback`."""
-    from .. import conf
-    from .registry import adapter_create
-
     return adapter_create(name or conf.erp_adapter())

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from .. import conf
 from .base import ENTITIES, ErpAdapter, ErpRejected, ErpUnavailable, Page, PostResult
 from .registry import register_adapter
 
@@ -100,8 +101,6 @@ class RestErpAdapter(ErpAdapter):
 
 @register_adapter("rest")
 def _rest_adapter() -> RestErpAdapter:
-    from .. import conf
-
     if not conf.erp_url():
         raise ValueError("the rest ERP adapter needs ERP_BASE_URL (DISTOPS_ERP_URL)")
     return RestErpAdapter(conf.erp_url(), token=conf.erp_token(), timeout=conf.erp_timeout())

@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from ... import conf as integrations_conf
 from ..base import ErpAdapter, ErpRejected, Page, PostResult
 from ..registry import register_adapter
 from . import conf
 from .client import TrytonClient, dumps
+from .postings import post_action
 from .queries import PULLS
 
 ENTITIES = (
@@ -96,15 +98,11 @@ class TrytonErpAdapter(ErpAdapter):
         )
 
     def post(self, kind: str, body: dict, *, idempotency_key: str) -> PostResult:
-        from .postings import post_action
-
         return post_action(self.client, kind, body, idempotency_key=idempotency_key)
 
 
 @register_adapter("tryton")
 def _tryton_adapter() -> TrytonErpAdapter:
-    from ... import conf as integrations_conf
-
     if not conf.url():
         raise ValueError(
             "the tryton ERP adapter needs TRYTON_URL (DISTOPS_TRYTON_URL), e.g. http://127.0.0.1:8801/erp/"

@@ -9,6 +9,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from integrations.erp.sync import erp_pull
+from integrations.erp.tryton.adapter import TrytonErpAdapter
+from integrations.erp.tryton.client import TrytonClient
+from integrations.erp.tryton.demo import network_from_distops, tryton_database_ensure, tryton_start
+from integrations.erp.tryton.network import network_load
 from replenish.models import Item
 
 
@@ -28,12 +33,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        from integrations.erp.sync import erp_pull
-        from integrations.erp.tryton.adapter import TrytonErpAdapter
-        from integrations.erp.tryton.client import TrytonClient
-        from integrations.erp.tryton.demo import network_from_distops, tryton_database_ensure, tryton_start
-        from integrations.erp.tryton.network import network_load
-
         if not Item.objects.exists():
             call_command(
                 "demo_setup", skus=options["skus"], locations=options["locations"], stdout=self.stdout
