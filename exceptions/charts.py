@@ -13,13 +13,14 @@ from datetime import timedelta
 import numpy as np
 from django.utils import timezone
 
+from .wording import parse_day
+
 Z_80 = 1.2816  # two-sided 80 % normal interval
 
 
 def projection_chart(*, exception, plan, po_lines, transfers, horizon_days: int | None = None) -> dict:
     il = exception.item_location
     as_of_text = (exception.explanation or {}).get("as_of")
-    from .wording import parse_day
 
     start = parse_day(as_of_text) or timezone.localdate()
     lead = float(plan.lead_time_mean or 14)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from replenish.core.audit import audit_record
 
 from .models import Decision, PlanningException, Status
+from .selectors import queue_counts_invalidate
 
 DECIDED_STATUS = {
     Decision.Action.APPROVE: Status.APPROVED,
@@ -63,7 +64,6 @@ def exception_posting_resume(*, exception_id: int, message, actor) -> PlanningEx
                 "version": exc.version,
             },
         )
-    from .selectors import queue_counts_invalidate
 
     transaction.on_commit(queue_counts_invalidate)
     return exc

@@ -8,6 +8,9 @@ from django.dispatch import receiver
 from integrations.signals import outbox_requeued, posting_completed
 from replenish.signals import plan_run_completed
 
+from .posting import exception_posting_resume
+from .services import exception_mark_posted
+
 
 @receiver(plan_run_completed, dispatch_uid="exceptions.refresh_on_plan_run")
 def refresh_on_plan_run(sender, run, item_location_ids=None, **kwargs) -> None:
@@ -20,8 +23,6 @@ def refresh_on_plan_run(sender, run, item_location_ids=None, **kwargs) -> None:
 
 @receiver(posting_completed, dispatch_uid="exceptions.mark_posted")
 def mark_posted(sender, message, ok: bool, outcome: dict, **kwargs) -> None:
-    from .services import exception_mark_posted
-
     if getattr(message, "subject_type", "") != "exception" or not str(message.subject_id).isdigit():
         return
     exception_mark_posted(exception_id=int(message.subject_id), outcome=outcome or {}, ok=ok)
@@ -29,8 +30,6 @@ def mark_posted(sender, message, ok: bool, outcome: dict, **kwargs) -> None:
 
 @receiver(outbox_requeued, dispatch_uid="exceptions.posting_resumed")
 def posting_resumed(sender, message, actor=None, **kwargs) -> None:
-    from .posting import exception_posting_resume
-
     if getattr(message, "subject_type", "") != "exception" or not str(message.subject_id).isdigit():
         return
     exception_posting_resume(exception_id=int(message.subject_id), message=message, actor=actor)

@@ -23,9 +23,11 @@ from django.utils import timezone
 
 from replenish import models as rm
 from replenish.core import roles
+from replenish.core.models import AuditEvent
 from replenish.core.paging import paginate
 
 from .attention import above_floor_q, day_plan
+from .charts import projection_chart
 from .filters import QUEUE_LABELS, QUEUES, QueueFilterSet, validated
 
 __all__ = ["QUEUES", "QUEUE_LABELS", "QueueFilters", "exception_list", "exception_page", "queue_counts"]
@@ -305,10 +307,6 @@ def open_count(user) -> int:
 
 def exception_detail(*, exception: PlanningException) -> dict:
     """What the detail panel shows beside the exception: plan, open supply, orders at risk, history, audit."""
-    from replenish.core.models import AuditEvent
-
-    from .charts import projection_chart
-
     il = exception.item_location
     plan = None
     if il is not None:

@@ -15,9 +15,11 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.services import outbox_enqueue
 from replenish import models as rm
 from replenish.core.audit import audit_record, audit_refusal
 from replenish.core.roles import MANAGER_RANK, ROLE_RANK, WAREHOUSE_SUPERVISOR, user_rank
+from replenish.templatetags.ui import moment
 
 from .approval import approval_for, awaiting_refusal, role_refusal, tier_refusal
 from .drafts import draft_lines_follow
@@ -40,6 +42,7 @@ from .refresh import (
     outbox_payload,
     proposal_key,
 )
+from .selectors import exception_get, exception_visible, queue_counts_adjust, queue_counts_invalidate
 
 __all__ = [
     "RefreshResult",
@@ -85,8 +88,6 @@ def _who(decision: Decision | None) -> str:
 
 def _stale(exc: PlanningException) -> StaleVersion:
     """The 409's words: who changed the row since the person read it, and when (in the one date format)."""
-    from replenish.templatetags.ui import moment
-
     last = Decision.objects.select_related("actor").filter(exception=exc).order_by("-version").first()
     if exc.status == Status.CLOSED:
         message = (
@@ -121,8 +122,6 @@ def _version(exc: PlanningException, *, version, actor, action: str) -> bool:
 
 def _can_decide(actor, exc: PlanningException) -> str | None:
     """Why the actor may not decide this exception (None = may)."""
-    from .selectors import exception_visible
-
     if actor is None or not getattr(actor, "is_authenticated", False):
         return "Log in to decide exceptions."
     if not actor.has_perm("exceptions.decide_exception"):
@@ -211,7 +210,6 @@ def _decide(
             **(extra_payload or {}),
         },
     )
-    from .selectors import queue_counts_adjust
 
     actor_id, now = getattr(actor, "pk", None), (exc.status, exc.snoozed_until)
     if actor_id:
@@ -220,8 +218,6 @@ def _decide(
 
 
 def _post(exc: PlanningException, *, actor, action: str, reason_code: str = "", comment: str = ""):
-    from integrations.services import outbox_enqueue
-
     proposal = exc.proposal
     kind = OUTBOX_KINDS.get(proposal["action"], proposal["action"])
     message = outbox_enqueue(
@@ -485,8 +481,6 @@ def exceptions_bulk_approve(
     *, actor, items: list[tuple[int, int]]
 ) -> list[tuple[PlanningException | None, str]]:
     """Approve many (id, version) pairs, each in its own transaction; returns (exception, error message or '')."""
-    from .selectors import exception_get
-
     results = []
     for pk, version in items:
         try:
@@ -520,7 +514,6 @@ def exception_mark_posted(*, exception_id: int, outcome: dict, ok: bool = True) 
             exc.decided_at = exc.decided_at or timezone.now()
         exc.save(update_fields=["outcome", "status", "version", "decided_at", "updated_at"])
         draft_lines_follow(exc)
-    from .selectors import queue_counts_invalidate
 
     queue_counts_invalidate()
     return exc

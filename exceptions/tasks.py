@@ -7,13 +7,14 @@ from celery import shared_task
 from replenish.core.retry import retrying
 from replenish.models import PlanRun
 
+from .refresh.jobs import chunk_compute
+from .services import exceptions_refresh, exceptions_wake
+
 
 # A lock timeout or a dropped connection: retried after 30 s, 60 s, 120 s.
 @shared_task(bind=True, acks_late=True, **retrying(backoff=30))
 def exceptions_refresh_task(self, run_id: int, item_location_ids: list[int] | None = None) -> dict:
     """Refresh the exceptions of a plan run. A run that is no longer current is skipped (a newer one refreshes)."""
-    from .services import exceptions_refresh
-
     run = PlanRun.objects.filter(pk=run_id).first()
     if run is None or not run.is_current:
         return {"run_id": run_id, "skipped": "not the current run"}
@@ -31,8 +32,6 @@ def exceptions_refresh_task(self, run_id: int, item_location_ids: list[int] | No
 @shared_task(acks_late=True)
 def exceptions_wake_task() -> int:
     """Daily (beat): reopen snoozed exceptions whose date has come."""
-    from .services import exceptions_wake
-
     return exceptions_wake()
 
 
@@ -40,7 +39,5 @@ def exceptions_wake_task() -> int:
 @shared_task(bind=True, acks_late=True, **retrying(backoff=30))
 def exceptions_chunk_task(self, chunk_id: int) -> dict:
     """One chunk of a dispatched exceptions refresh (a done chunk delivered again is a no-op)."""
-    from .refresh.jobs import chunk_compute
-
     result = chunk_compute(chunk_id=chunk_id)
     return {"chunk_id": chunk_id, "finished": result is not None}

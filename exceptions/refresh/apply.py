@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 from django.db.models import F
 
+from integrations.services import outbox_enqueue_many
 from replenish.bulk import bulk_create_copied
 from replenish.core.audit import audit_record
 from replenish.core.ports import decision_policy
@@ -315,7 +316,6 @@ def _executions(items: list[tuple], ctx: Context, audits: list[dict]) -> None:
     `audits` (the caller appends them to the chain)."""
     if not items:
         return
-    from integrations.services import outbox_enqueue_many
 
     batch = len(items) > audit_each_max()
     decisions, batch_rows, messages = [], [], []

@@ -35,8 +35,10 @@ from ..models import (
 )
 from ..routing import rules_load
 from ..scoring import value_settings
+from ..selectors import queue_counts_invalidate
+from ..service.sync import at_risk_sync
 from .apply import _apply, existing_rows
-from .context import Chunk, RefreshResult, refresh_lock, run_as_of
+from .context import ADVISORY_LOCK_KEY, Chunk, RefreshResult, refresh_lock, run_as_of
 from .load import _load_chunk, supplier_statistics
 from .rows import Context, _rows, _supplier_rows
 from .tasks import _shipment_line, draft_pos_refresh, shipments_refresh
@@ -130,7 +132,6 @@ def _shared_lock(full: bool) -> None:
     if connection.vendor != "postgresql":
         return
     function = "pg_advisory_xact_lock_shared" if full else "pg_advisory_xact_lock"
-    from .context import ADVISORY_LOCK_KEY
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}(%s)", [ADVISORY_LOCK_KEY])
@@ -188,8 +189,6 @@ def _order_atp(chunk: RefreshChunk, ctx: Context) -> None:
     """The one list of at-risk order lines (the customer-service queue), synced by order-line ATP for the chunk
     before the chunk reads it, in a transaction of its own: its audit events (one per service task changed) hold the
     audit chain's head row only until the sync commits, not for the whole chunk, so chunks still run in parallel."""
-    from ..service.sync import at_risk_sync
-
     started = time.perf_counter()
     at_risk_sync(
         item_range=None if chunk.ids is not None else (chunk.item_lo, chunk.item_hi),
@@ -263,7 +262,6 @@ def refresh_finish(*, batch: str) -> RefreshResult | None:
     if not ctx.result.superseded:
         _finish_tasks(ctx, chunks, inputs)
     _analyze()
-    from ..selectors import queue_counts_invalidate
 
     queue_counts_invalidate()
     ctx.result.timings["finish"] = round(time.perf_counter() - started, 3)

@@ -11,6 +11,7 @@ from django.db import connection
 from replenish import models as rm
 
 from .. import detectors
+from ..service.selectors import at_risk_lines
 from .context import Chunk
 
 OPEN_PO_STATUSES = ["open", "acknowledged", "partial"]
@@ -271,8 +272,6 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
 def _with_service_queue(so: pd.DataFrame, chunk: Chunk) -> None:
     """Mark the order lines the customer-service queue holds as at risk (the one list of at-risk lines: the chunk
     synced it by order-line ATP just before), with the units their ATP leaves short."""
-    from ..service.selectors import at_risk_lines
-
     live = dict(at_risk_lines(scope=chunk.il_q()).values_list("sales_order_line_id", "short_units"))
     so["service_at_risk"] = [int(i) in live for i in so["line_id"]]
     so["service_short_units"] = [float(live.get(int(i), 0)) for i in so["line_id"]]

@@ -18,6 +18,7 @@ from replenish import models as m
 from replenish.core import roles
 from replenish.engine.value import money, order_line_parts
 
+from ..models import PlanningException
 from ..workflows.atp import OPEN_SO, inbound_by_pair, open_lines_by_pair
 from ..workflows.engine import DemandLine, atp_promises
 from ..workflows.models import CustomerServiceTask
@@ -186,8 +187,6 @@ def _free_elsewhere(item_ids: set[int]) -> dict[int, list[tuple[int, str, int]]]
 def queue_decisions(item_location_ids: list[int]) -> dict[int, object]:
     """SKU-location -> its order-at-risk task in the queue when it is decided (approved, auto-executed, posted):
     a re-promise of all its at-risk lines decided there, by a person or an automation policy."""
-    from ..models import PlanningException
-
     decided = ("approved", "overridden", "auto_executed", "posted")
     return {
         e.item_location_id: e

@@ -16,6 +16,7 @@ from integrations.services import outbox_enqueue
 from replenish.core.audit import audit_record
 from replenish.core.errors import NotAllowed, StaleVersion
 
+from ..workflows.allocation import allocation_run
 from ..workflows.models import AllocationLine, CustomerServiceTask
 from .models import ServiceAction
 from .selectors import ACT_PERMISSION, LIVE
@@ -157,8 +158,6 @@ def order_line_split(*, task: CustomerServiceTask, actor, version: int) -> Servi
 def order_line_reallocate(*, task: CustomerServiceTask, actor, version: int) -> ServiceAction:
     """Re-run the constrained-supply allocation of the line's item (scipy milp: contract minimums first, then
     margin) over all its stock, allocated stock included, so lower tiers give way; post the changed allocations."""
-    from ..workflows.allocation import allocation_run
-
     task = _locked(task, actor, version)
     item_id = task.sales_order_line.item_id
     result = allocation_run(item_id=item_id, actor=actor, include_allocated=True)

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 
+from integrations.tms.models import Milestone
 from replenish import models as m
 from replenish.core import roles
 
 from ..models import LIVE, PlanningException
 from ..service.selectors import at_risk_lines
+from ..warehouse.control import control_compute
 from .models import FreightDecision
 
 ACT_PERMISSION = "transport.act_on_shipments"
@@ -56,7 +58,6 @@ def inbound_shipments(*, user, limit: int = 200, late_only: bool = False) -> lis
     """In-transit shipments, late ones first (by how late against the need date), then by the value waiting."""
     if not can_view(user):
         return []
-    from integrations.tms.models import Milestone
 
     shipments = list(
         m.Shipment.objects.filter(status=m.Shipment.Status.IN_TRANSIT).select_related("supplier", "location")
@@ -136,8 +137,6 @@ def freight_spend(*, start: date, end: date) -> tuple[int, Decimal]:
 def outbound_at_risk(*, limit_locations: int = 20) -> list[dict]:
     """Outbound loads (a location's carrier pickup today or tomorrow) with order lines that will miss the cut-off,
     from warehouse control's computation (exceptions/warehouse/control.py: cut-offs are master data there)."""
-    from ..warehouse.control import control_compute
-
     rows = []
     for location in m.Location.objects.order_by("code")[:limit_locations]:
         control = control_compute(location=location)

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from integrations.tms.ingest import milestone_file_ingest
 from replenish import models as m
 from replenish.core.errors import NotAllowed
 
@@ -68,7 +69,6 @@ def shipment_expedite_view(request, pk: int):
 def milestone_upload_view(request):
     if not selectors.can_act(request.user):
         raise PermissionDenied("Only transportation planners and managers import milestones.")
-    from integrations.tms.ingest import milestone_file_ingest
 
     upload = request.FILES.get("file")
     if upload is None:

@@ -17,6 +17,7 @@ from replenish.engine.value import money, order_line_parts
 
 from . import engine
 from .models import CustomerServiceTask, DomainEvent
+from .substitutes import substitutes_for
 
 OPEN_SO_LINE = (m.SalesOrderLine.Status.OPEN, m.SalesOrderLine.Status.BACKORDERED)
 OPEN_SO = (m.SalesOrder.Status.OPEN, m.SalesOrder.Status.PARTIAL)
@@ -138,8 +139,6 @@ def order_risk_refresh(
 ) -> dict:
     """Recompute ATP for every open order line of the touched SKU-locations and update the customer-service queue:
     a task per at-risk line of a tiered customer (created or updated in place), resolved when no longer at risk."""
-    from .substitutes import substitutes_for
-
     today = today or timezone.localdate()
     ils = {il.pk: il for il in m.ItemLocation.objects.filter(pk__in=item_location_ids).select_related("item")}
     pairs = {(il.item_id, il.location_id): il for il in ils.values()}

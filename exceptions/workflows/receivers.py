@@ -13,12 +13,14 @@ from django.dispatch import receiver
 
 from integrations.signals import inbound_applied, wms_applied
 
+from .events import domain_event_record
+from .services import domain_event_record_wms
+
 logger = logging.getLogger(__name__)
 
 
 @receiver(inbound_applied, dispatch_uid="workflows.domain_event_on_inbound")
 def domain_event_on_inbound(sender, message, item_location_ids, **kwargs) -> None:
-    from .events import domain_event_record
     from .tasks import domain_event_process_task
 
     try:
@@ -37,8 +39,6 @@ def domain_event_on_wms(sender, message, location_days, **kwargs) -> None:
     from datetime import date
 
     from django.utils import timezone
-
-    from .services import domain_event_record_wms
 
     today = timezone.localdate().isoformat()
     days = sorted({day for _location, day in location_days})

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from exceptions.warehouse.demo import returns_load
 from integrations import conf
 from integrations.edi.generate import Envelope
 from integrations.edi.generate_supplier import (
@@ -27,16 +28,16 @@ from integrations.edi.generate_supplier import (
     generate_856,
 )
 from integrations.edi_ingest import edi_ingest
+from integrations.edi_outbound import next_control_number
 from integrations.files.importers import file_import
 from integrations.tms.demo import milestone_delays
 from replenish import models as m
 
 from .atp import OPEN_PO, OPEN_PO_LINE
+from .services import domain_event_record_wms
 
 
 def _envelope(supplier: m.Supplier) -> Envelope:
-    from integrations.edi_outbound import next_control_number
-
     with transaction.atomic():
         n = next_control_number("replay-events")
     return Envelope(
@@ -226,8 +227,6 @@ def new_orders(rng: random.Random, day: date, count: int, tag: str) -> list:
 
 
 def wms_capacity(rng: random.Random, day: date, tasks_per_location: int) -> list:
-    from .services import domain_event_record_wms
-
     out = []
     for location in m.Location.objects.order_by("code")[:10]:
         ils = list(
@@ -271,8 +270,6 @@ def wms_capacity(rng: random.Random, day: date, tasks_per_location: int) -> list
 
 def return_events(rng: random.Random, day: date, count: int) -> list:
     """Customer return lines (RMA) of existing order lines, as a returns file (exceptions.warehouse.demo)."""
-    from exceptions.warehouse.demo import returns_load
-
     return [("returns", returns_load(rng=rng, day=day, count=count, tag=f"R{rng.randint(0, 99_999):05d}"))]
 
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from replenish.core import roles
 from replenish.core.roles import role_of
 
-from .models import CustomerServiceTask, DomainEvent, WorkflowTask
+from .models import AllocationLine, CustomerServiceTask, DomainEvent, WorkflowTask
 
 # The screens check permissions (granted per role in replenish.core.roles.ROLE_ACTIONS), not role names.
 VIEW_SERVICE = "workflows.view_customerservicetask"
@@ -53,8 +53,6 @@ def service_task_list(*, user, status: str = "open") -> QuerySet[CustomerService
 
 def latest_allocations(tasks) -> dict[int, str]:
     """Sales-order line id -> key of the newest allocation that covered it (one query)."""
-    from .models import AllocationLine
-
     line_ids = [t.sales_order_line_id for t in tasks]
     out: dict[int, str] = {}
     for line_id, key in (

@@ -17,9 +17,20 @@ from django.utils import timezone
 from replenish import models as m
 from replenish.core.audit import audit_record
 from replenish.core.errors import NotAllowed, StaleVersion
+from replenish.planning.refresh import plan_refresh
 
-from .events import CLOSED_PO_STATUSES, domain_event_claim, domain_event_finish, newer_event_for
+from .allocation import allocation_run
+from .atp import order_risk_refresh
+from .events import (
+    CLOSED_PO_STATUSES,
+    domain_event_claim,
+    domain_event_finish,
+    domain_event_record,
+    newer_event_for,
+)
+from .labor import labor_check
 from .models import CustomerServiceTask, DomainEvent
+from .supplier import supplier_decline_review
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +58,6 @@ def domain_event_process(*, event_id: int, replan: bool = True) -> DomainEvent |
     current run; its completion signal refreshes their exceptions), then order-line ATP -> customer-service queue,
     constrained allocation, supplier review. None when another worker already took it. (A stockout is the
     SKU-location's one task, refreshed with its exceptions and automated or posted by them: no second task here.)"""
-    from .allocation import allocation_run
-    from .atp import order_risk_refresh
-    from .supplier import supplier_decline_review
-
     event = domain_event_claim(event_id=event_id)
     if event is None:
         return None
@@ -96,8 +103,6 @@ def domain_event_process(*, event_id: int, replan: bool = True) -> DomainEvent |
         results.update(order_risk_refresh(item_location_ids=ids, event=event))
         results["atp_seconds"] = round(time.perf_counter() - t0, 3)
         if replan:
-            from replenish.planning.refresh import plan_refresh
-
             t0 = time.perf_counter()
             run = plan_refresh(item_location_ids=ids, inline=True)
             results["replan_seconds"] = round(time.perf_counter() - t0, 3)
@@ -143,8 +148,6 @@ def _labor_event(event: DomainEvent) -> DomainEvent:
     """WMS tasks or labor capacity changed: check each named location's backlog against its labor for the day."""
     from datetime import date
 
-    from .labor import labor_check
-
     day = date.fromisoformat(event.payload.get("day") or str(timezone.localdate()))
     results = {}
     for location_id in event.payload.get("locations", []):
@@ -159,7 +162,6 @@ def _labor_event(event: DomainEvent) -> DomainEvent:
 def domain_event_record_wms(*, message, location_ids: list[int], day) -> DomainEvent | None:
     """A WMS task or labor-capacity import (integrations sends no inbound_applied for these: they touch no
     SKU-location) recorded as a domain event and queued like the others."""
-    from .events import domain_event_record
     from .tasks import domain_event_process_task
 
     event, created = domain_event_record(

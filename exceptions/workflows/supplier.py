@@ -16,6 +16,7 @@ from replenish.core.audit import audit_record, audit_refusal
 from replenish.core.errors import NotAllowed
 from replenish.core.ports import decision_policy
 from replenish.core.roles import ACTION_ROLES, has_role, user_rank
+from replenish.services import item_location_safety_stock_floor_set
 
 from . import engine
 from .models import DomainEvent, WorkflowTask
@@ -256,7 +257,6 @@ def workflow_task_approve(*, task: WorkflowTask, actor) -> WorkflowTask:
         locked.save(update_fields=["status", "updated_at"])
         if locked.kind == WorkflowTask.Kind.SAFETY_STOCK_CHANGE:
             # The approved floors take effect: the plan of those SKU-locations is recomputed after commit.
-            from replenish.services import item_location_safety_stock_floor_set
 
             item_location_safety_stock_floor_set(
                 floors={

@@ -7,6 +7,10 @@ from django.db import IntegrityError, OperationalError
 
 from replenish.core.retry import retrying
 
+from . import services
+from .labor import labor_check
+from .models import DomainEvent
+
 
 # Task names predate the move into exceptions/: queued messages and schedules keep working.
 # lock timeout, dropped connection, or a concurrent event created the same live queue item first: retried after
@@ -19,11 +23,8 @@ from replenish.core.retry import retrying
 )
 def domain_event_process_task(self, event_id: int) -> dict:
     """Process one domain event (idempotent: an event already taken returns at once)."""
-    from .models import DomainEvent
-    from .services import domain_event_process
-
     try:
-        event = domain_event_process(event_id=event_id)
+        event = services.domain_event_process(event_id=event_id)
     # lock timeout, dropped connection, or a concurrent event created the same live queue item first: back to
     # received and retry with backoff (the retry sees the other event's rows and updates them in place)
     except (OperationalError, IntegrityError):
@@ -40,16 +41,12 @@ def domain_event_process_task(self, event_id: int) -> dict:
 @shared_task(name="workflows.tasks.domain_events_sweep_task", acks_late=True)
 def domain_events_sweep_task() -> list[int]:
     """Dispatch the domain events whose dispatch a crash lost (Celery beat, every minute)."""
-    from .services import domain_events_dispatch_pending
-
-    return domain_events_dispatch_pending()
+    return services.domain_events_dispatch_pending()
 
 
 @shared_task(name="workflows.tasks.labor_check_task", acks_late=True)
 def labor_check_task(location_id: int, day: str) -> int | None:
     from datetime import date
-
-    from .labor import labor_check
 
     task = labor_check(location_id=location_id, day=date.fromisoformat(day))
     return task.pk if task else None

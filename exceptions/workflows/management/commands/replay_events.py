@@ -2,6 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from exceptions.workflows.models import DomainEvent
+from exceptions.workflows.replay import replay_events
+
 
 class Command(BaseCommand):
     help = (
@@ -17,9 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--pause", type=float, default=0.0, help="Seconds between events (live demo).")
 
     def handle(self, *args, days, seed, per_day, pause, **options):
-        from exceptions.workflows.models import DomainEvent
-        from exceptions.workflows.replay import replay_events
-
         if days < 1 or days > 60:
             raise CommandError("--days must be between 1 and 60")
         before = DomainEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
