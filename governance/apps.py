@@ -3,12 +3,6 @@ from django.apps import AppConfig
 from replenish.core.roles import AUDITORS, MANAGERS
 
 
-def _approvals_count(user) -> int:
-    from .selectors import approvals_waiting_count
-
-    return approvals_waiting_count(user)
-
-
 class GovernanceConfig(AppConfig):
     name = "governance"
     default_auto_field = "django.db.models.BigAutoField"
@@ -18,6 +12,7 @@ class GovernanceConfig(AppConfig):
         from replenish.templatetags.nav import NavLink, register_nav_link
 
         from . import policy
+        from .selectors import approvals_waiting_count
 
         decision_policy_provide(policy)  # the exceptions services ask governance through this port
 
@@ -34,7 +29,11 @@ class GovernanceConfig(AppConfig):
         posting_completed.connect(on_posting_completed, dispatch_uid="governance.order_point_mirrored")
         register_nav_link(
             NavLink(
-                "approvals", "governance:approvals", "Approvals", roles=MANAGERS, counter=_approvals_count
+                "approvals",
+                "governance:approvals",
+                "Approvals",
+                roles=MANAGERS,
+                counter=approvals_waiting_count,
             )
         )
         register_nav_link(NavLink("kpis", "governance:kpis", "KPIs", roles=MANAGERS))

@@ -22,6 +22,7 @@ from django.db.models import Avg, Max, Sum
 from django.utils import timezone
 from scipy import stats
 
+from replenish.core.audit import audit_record
 from replenish.core.models import AuditEvent
 from replenish.models import DemandHistory, ItemLocation, PlanRun, Receipt, SkuPlan
 from replenish.planning.calibration import calibration_drift_check
@@ -271,8 +272,6 @@ def lead_time_check() -> list[dict]:
 @transaction.atomic
 def drift_report_run(*, actor=None) -> DriftReport:
     """Run every check; flagged subjects open a finding (or refresh the open one); record the report."""
-    from .services import audit_record
-
     now = timezone.now()
     report = DriftReport.objects.create(run_at=now, triggered_by=actor)
     checked = {

@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from exceptions.models import Decision
+from exceptions.transport.selectors import freight_spend  # expedite freight booked on inbound shipments
 from replenish.models import (
     DemandHistory,
     ItemLocation,
@@ -173,7 +174,6 @@ def emergency_freight(on: date) -> list[KpiValue]:
     n = sum(
         1 for created, due in rows if due is not None and (due - timezone.localtime(created).date()).days <= 7
     )
-    from exceptions.transport.selectors import freight_spend  # expedite freight booked on inbound shipments
 
     booked, _cost = freight_spend(start=_window(on)[0], end=on)
     n += booked

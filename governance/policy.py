@@ -17,6 +17,7 @@ from django.utils import timezone
 from replenish.core.ports import ApprovalRequirement, AutomationVerdict
 from replenish.core.roles import MANAGER, ROLE_RANK, user_rank
 
+from .acceptance import acceptance_predict, current_bundle
 from .models import ApprovalTier, AutomationPolicy
 
 __all__ = [
@@ -187,8 +188,6 @@ def acceptance_probability(*, features: pd.DataFrame) -> np.ndarray:
     `features` columns (missing ones take neutral defaults): action, value, confidence, abc, xyz, lead_time_source,
     supplier, category, buyer. Returns 0.5 for every row while no model has been trained.
     """
-    from .acceptance import acceptance_predict, current_bundle
-
     bundle = current_bundle()
     if bundle is None or len(features) == 0:
         return np.full(len(features), 0.5)

@@ -13,6 +13,7 @@ from exceptions.models import Decision, ExceptionType, PlanningException, Reason
 from integrations.models import OutboxMessage
 from replenish.core.models import AuditEvent
 from replenish.core.roles import ADMINISTRATOR, AUDITOR, MANAGER_RANK, ROLE_RANK, has_role, user_rank
+from replenish.models import Recommendation
 
 from .models import ApprovalTier, AutomationPolicy, DriftFinding
 
@@ -146,8 +147,6 @@ def override_history_list(*, user, filters: OverrideFilters) -> QuerySet:
 
 
 def override_filter_choices() -> dict[str, list]:
-    from replenish.models import Recommendation
-
     types = [*ExceptionType.choices, *Recommendation.Action.choices]
     used = set(Decision.objects.exclude(reason_code="").values_list("reason_code", flat=True).distinct())
     reasons = list(ReasonCode.objects.values_list("code", "label"))
@@ -279,7 +278,6 @@ def recommendation_timeline(*, subject_type: str, subject_id: int) -> dict:
                 )
             )
     entries.sort(key=lambda e: (e.at, e.sequence or 0))
-    from replenish.models import Recommendation
 
     return {
         "recommendation": Recommendation.objects.select_related(

@@ -6,8 +6,20 @@ from django.db import IntegrityError, transaction
 
 from replenish.core import audit
 from replenish.core.audit import audit_record, audit_refusal
+from replenish.core.errors import InvalidInput, NotAllowed, StaleVersion
 from replenish.core.models import AuditEvent
 from replenish.core.roles import AUDITOR, MANAGER_RANK, has_role, user_rank
+
+from .acceptance import (
+    ALGORITHM,
+    CATEGORICAL,
+    MIN_SAMPLES,
+    NUMERIC,
+    acceptance_fit,
+    acceptance_training_frame,
+    bundle_dumps,
+)
+from .models import AcceptanceModel, ApprovalTier, AutomationPolicy, DriftFinding
 
 # --- policy and tier editing (managers only; every change is a policy_change audit event with before/after) --------
 
@@ -46,8 +58,6 @@ def can_edit_policy(user) -> bool:
 
 def require_policy_editor(*, actor, action: str, subject_type: str, subject_id: str | int) -> None:
     """Refuse (and log the refusal) unless the actor may edit policies and tiers."""
-    from replenish.core.errors import NotAllowed
-
     if not can_edit_policy(actor):
         reason = "Only a manager can change approval tiers and automation policies."
         audit_refusal(
@@ -62,8 +72,6 @@ def _snapshot(obj, fields: list[str]) -> dict:
 
 def _validate(obj) -> None:
     from django.core.exceptions import ValidationError
-
-    from replenish.core.errors import InvalidInput
 
     try:
         obj.full_clean(exclude=["created_by", "updated_by", "version"])
@@ -84,8 +92,6 @@ def _save_audited(
     data: dict,
     lock_fields: list[str] | None = None,
 ):
-    from replenish.core.errors import InvalidInput, StaleVersion
-
     if obj_id is None:
         obj = model(created_by=actor, updated_by=actor)
         before: dict = {}
@@ -141,8 +147,6 @@ def _save_audited(
 
 def tier_save(*, actor, data: dict, tier_id: int | None = None, version: int | None = None):
     """Create (tier_id None) or change an approval tier; overlapping active bands are refused (InvalidInput)."""
-    from .models import ApprovalTier
-
     require_policy_editor(
         actor=actor,
         action="tier_create" if tier_id is None else "tier_update",
@@ -168,8 +172,6 @@ def tier_deactivate(*, actor, tier_id: int, version: int | None = None):
 
 def policy_save(*, actor, data: dict, policy_id: int | None = None, version: int | None = None):
     """Create or change an automation policy."""
-    from .models import AutomationPolicy
-
     if "abc_classes" in data:
         data = {**data, "abc_classes": (data["abc_classes"] or "").upper().replace(" ", "")}
     if "xyz_classes" in data:
@@ -205,17 +207,6 @@ def acceptance_model_train(*, actor=None, random_state: int = 0):
     Returns None (and changes nothing) while there are too few decisions."""
     from django.db.models import Max
     from django.utils import timezone
-
-    from .acceptance import (
-        ALGORITHM,
-        CATEGORICAL,
-        MIN_SAMPLES,
-        NUMERIC,
-        acceptance_fit,
-        acceptance_training_frame,
-        bundle_dumps,
-    )
-    from .models import AcceptanceModel
 
     frame = acceptance_training_frame()
     if len(frame) < MIN_SAMPLES:
@@ -258,10 +249,6 @@ def drift_finding_close(*, actor, finding_id: int, note: str = ""):
 
 def _drift_finding_close(*, actor, finding_id: int, note: str):
     from django.utils import timezone
-
-    from replenish.core.errors import InvalidInput
-
-    from .models import DriftFinding
 
     finding = DriftFinding.objects.select_for_update().get(pk=finding_id)
     if finding.status == DriftFinding.Status.CLOSED:

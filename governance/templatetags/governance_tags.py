@@ -1,5 +1,7 @@
 from django import template
 
+from governance.readable import field_changes, payload_view, readable_fields
+
 register = template.Library()
 
 
@@ -14,8 +16,6 @@ def lookup(mapping, key):
 @register.filter
 def changes(before, after):
     """{% for c in d.before|changes:d.after %}: the fields that changed, labelled, with units (governance.readable)."""
-    from governance.readable import field_changes
-
     return field_changes(before if isinstance(before, dict) else {}, after if isinstance(after, dict) else {})
 
 
@@ -23,8 +23,6 @@ def changes(before, after):
 def fields(payload, skip: str = ""):
     """{% for f in event.payload|fields %}: every field of a payload, labelled and formatted; `|fields:"a,b"`
     leaves out the top-level keys a and b."""
-    from governance.readable import readable_fields
-
     if skip and isinstance(payload, dict):
         left_out = set(skip.split(","))
         payload = {k: v for k, v in payload.items() if k not in left_out}
@@ -34,6 +32,4 @@ def fields(payload, skip: str = ""):
 @register.filter
 def audit_view(payload):
     """{% with v=event.payload|audit_view %}: v.changes (a decision's before/after) and v.fields (the rest)."""
-    from governance.readable import payload_view
-
     return payload_view(payload)

@@ -12,6 +12,7 @@ from governance.demo_history import WEEKS, demo_history_backfill
 from governance.drift import drift_report_run
 from governance.models import DriftReport
 from integrations.demo import demo_asn_changes
+from integrations.tms.demo import demo_milestones
 from replenish.models import Item
 from replenish.scenario.generate import BUYERS_PER_NETWORK, ScenarioSpec, monday_of
 from replenish.scenario.load import scenario_load
@@ -53,8 +54,6 @@ class Command(BaseCommand):
             except Exception as error:  # noqa: BLE001 - the demo still runs without them
                 self.stderr.write(f"ASN changes were not loaded through EDI: {error}")
             try:  # carriers and their TMS milestones, through the inbox (integrations/tms)
-                from integrations.tms.demo import demo_milestones
-
                 tms = demo_milestones()
                 if tms is not None:
                     self.stdout.write(f"  TMS milestones loaded: inbox message {tms.pk} ({tms.status})")
