@@ -309,6 +309,24 @@ def _automation(rows: list[dict], ctx: Context) -> list:
     return verdicts
 
 
+def _audit_payload(record: dict, ctx: Context, **extra) -> dict:
+    """The audit payload of a task this refresh creates or executes: what it is, what it proposes, its value, and
+    the run; `extra` adds what an execution records (the policy, the version, the outbox key)."""
+    proposal = record["proposal"]
+    return {
+        "type": record["type"],
+        "item_location_id": record["item_location_id"],
+        "recommendation_id": record["recommendation_id"],
+        "action": proposal["action"],
+        "quantity": proposal.get("quantity"),
+        "date": proposal.get("date"),
+        "value_at_stake": str(record["value_at_stake"]),
+        "confidence": record["confidence"],
+        "run_id": ctx.run.pk,
+        **extra,
+    }
+
+
 def _executions(items: list[tuple], ctx: Context, audits: list[dict]) -> None:
     """Record what the system executed under a policy: per (exception id, its row, the verdict, the version decided
     on), a Decision without a person (the system's), the outbox message that posts it to the ERP, and an audit
@@ -365,23 +383,16 @@ def _executions(items: list[tuple], ctx: Context, audits: list[dict]) -> None:
                 actor=None,
                 subject_type="exception",
                 subject_id=pk,
-                payload={
-                    "type": record["type"],
-                    "item_location_id": record["item_location_id"],
-                    "recommendation_id": record["recommendation_id"],
-                    "action": proposal["action"],
-                    "quantity": proposal.get("quantity"),
-                    "date": proposal.get("date"),
-                    "amount": proposal.get("amount"),
-                    "value_at_stake": value,
-                    "confidence": record["confidence"],
-                    "run_id": ctx.run.pk,
-                    "version": version,
-                    "policy_id": verdict.policy_id,
-                    "policy": verdict.policy_name,
-                    "reason": verdict.reason,
-                    "outbox_key": key,
-                },
+                payload=_audit_payload(
+                    record,
+                    ctx,
+                    amount=proposal.get("amount"),
+                    version=version,
+                    policy_id=verdict.policy_id,
+                    policy=verdict.policy_name,
+                    reason=verdict.reason,
+                    outbox_key=key,
+                ),
             )
         )
     bulk_create_copied(decisions)
@@ -467,17 +478,7 @@ def _create(rows: list[dict], ctx: Context, audits: list[dict]) -> int:
                     actor=None,
                     subject_type="exception",
                     subject_id=pk,
-                    payload={
-                        "type": record["type"],
-                        "item_location_id": record["item_location_id"],
-                        "recommendation_id": record["recommendation_id"],
-                        "action": proposal["action"],
-                        "quantity": proposal.get("quantity"),
-                        "date": proposal.get("date"),
-                        "value_at_stake": value,
-                        "confidence": record["confidence"],
-                        "run_id": ctx.run.pk,
-                    },
+                    payload=_audit_payload(record, ctx),
                 )
             )
         if verdict is not None and verdict.auto:
