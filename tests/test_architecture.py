@@ -6,6 +6,9 @@
   asgi) sits above every layer. replenish.core imports no other app.
 - No import circle, except a Celery task and the service it calls: a function-level import of a `tasks` module
   (a service dispatching its task) is the one edge a circle may go through.
+- No function-level import of a module of ours, but for that dispatch and an AppConfig.ready() wiring its app
+  (apps.py is loaded before the models, ready() after): a lazy import hides an edge of the graph from the reader.
+  LAZY_IMPORTS lists any other, with its reason; it is empty.
 - No module over 600 lines; no function of cyclomatic complexity over 25 (radon). Today's offenders are listed
   below with their owner; the lists must shrink to empty (an entry that no longer offends fails too, so it is
   removed when its owner fixes it).
@@ -42,6 +45,8 @@ MAX_COMPLEXITY = 25
 # Offenders on the day the rules came in, with who shrinks them. Remove an entry when it no longer offends.
 LONG_MODULES: dict[str, str] = {}
 COMPLEX_FUNCTIONS: dict[str, str] = {}
+# Function-level imports of our modules beyond a task dispatch and AppConfig.ready(): "path:function" -> why.
+LAZY_IMPORTS: dict[str, str] = {}
 
 
 def _source_files(*tops: str) -> list[Path]:
@@ -89,19 +94,33 @@ class _Imports(ast.NodeVisitor):
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
         self.depth = 0
+        self.scope: list[str] = []  # the enclosing classes and functions, outermost first
         self.found: list[tuple[str, bool, int]] = []  # (imported name, inside a function, line)
+        self.in_functions: list[tuple[str, str, int]] = []  # (imported name, "Class.function", line)
         self.labels: list[tuple[str, int, str]] = []  # (app label, line, what)
 
     def _function(self, node) -> None:
         self.depth += 1
+        self.scope.append(getattr(node, "name", "<lambda>"))
         self.generic_visit(node)
+        self.scope.pop()
         self.depth -= 1
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
 
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.scope.append(node.name)
+        self.generic_visit(node)
+        self.scope.pop()
+
+    def _add(self, name: str, line: int) -> None:
+        self.found.append((name, self.depth > 0, line))
+        if self.depth > 0:
+            self.in_functions.append((name, ".".join(self.scope), line))
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self.found.append((alias.name, self.depth > 0, node.lineno))
+            self._add(alias.name, node.lineno)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level:
@@ -111,7 +130,7 @@ class _Imports(ast.NodeVisitor):
         else:
             prefix = node.module or ""
         for alias in node.names:
-            self.found.append((f"{prefix}.{alias.name}", self.depth > 0, node.lineno))
+            self._add(f"{prefix}.{alias.name}", node.lineno)
 
     def visit_Call(self, node: ast.Call) -> None:
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
@@ -215,6 +234,21 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
+def lazy_imports(scans: dict[str, _Imports]) -> list[tuple[str, str, int, str]]:
+    """(module, enclosing function, line, imported module) of each function-level import of a module of ours,
+    less a Celery task's dispatch (an import of a `tasks` module) and an AppConfig.ready() in an apps module."""
+    out = []
+    for module, scan in scans.items():
+        for name, function, line in scan.in_functions:
+            target = _resolve(name)
+            if target is None or target.rpartition(".")[2] == "tasks":
+                continue
+            if module.rpartition(".")[2] == "apps" and function.rpartition(".")[2] == "ready":
+                continue
+            out.append((module, function, line, target))
+    return out
+
+
 def test_no_module_imports_a_layer_above():
     assert upward_imports() == []
 
@@ -235,6 +269,19 @@ def test_no_import_circle_beyond_a_task_and_its_service():
     assert import_cycles(import_graph()) == []
 
 
+def test_no_function_level_import_beyond_a_task_dispatch_and_ready():
+    found = lazy_imports(SCANS)
+    keys = {f"{MODULES[module].relative_to(ROOT)}:{function}" for module, function, _, _ in found}
+    new = [
+        f"{_where(module, line)} imports {target} inside {function}: move it to module level"
+        for module, function, line, target in found
+        if f"{MODULES[module].relative_to(ROOT)}:{function}" not in LAZY_IMPORTS
+    ]
+    assert new == []
+    fixed = sorted(set(LAZY_IMPORTS) - keys)
+    assert fixed == [], "no longer a function-level import: remove them from LAZY_IMPORTS"
+
+
 def test_the_checks_catch_what_they_forbid():
     # given a lower module importing an upper one inside a function, a model string and a get_model of an upper app
     scan = _Imports("integrations.example", is_package=False)
@@ -251,6 +298,21 @@ def test_the_checks_catch_what_they_forbid():
     # and a circle of three is reported, while a service <-> task pair (function-level dispatch) is not
     assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c"]]
     assert import_cycles({"a.services": {"a.models"}, "a.models": set()}) == []
+    # and a function-level import of a module of ours is reported, but for a task's dispatch and an app's ready()
+    services = _Imports("replenish.services", is_package=False)
+    services.visit(
+        ast.parse(
+            "def f():\n    from .models import Item\n    from .tasks import plan_chunk_task\n"
+            "    import json\n"
+            "class C:\n    def ready(self):\n        from .selectors import x\n"
+        )
+    )
+    apps = _Imports("replenish.apps", is_package=False)
+    apps.visit(ast.parse("class C:\n    def ready(self):\n        from .middleware import x\n"))
+    assert lazy_imports({"replenish.services": services, "replenish.apps": apps}) == [
+        ("replenish.services", "f", 2, "replenish.models"),
+        ("replenish.services", "C.ready", 7, "replenish.selectors"),
+    ]
 
 
 def _lines(path: Path) -> int:
