@@ -37,6 +37,8 @@ BENCHMARKS = {
     "plan_refresh": ("bench/bench_plan_refresh.py", [], []),
     "exceptions_refresh": ("bench/bench_exceptions_refresh.py", ["--workers", "2"], ["--workers", "2"]),
     "queue": ("bench/bench_queue.py", [], ["--quick"]),
+    # issue 13: 50 planners on a live gunicorn + PostgreSQL for 3 minutes, then saturation (~7 min; --quick ~3)
+    "load": ("bench/bench_load.py", [], ["--quick"]),
     "ingest": ("bench/bench_ingest.py", [], ["--items", "20000"]),
     "simulate": ("bench/bench_simulate.py", ["--series", "100000"], ["--series", "20000"]),
     "events": ("bench/bench_events.py", [], ["--quick"]),
