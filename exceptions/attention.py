@@ -92,7 +92,11 @@ def split_q(queue: str, plan: DayPlan) -> Q:
     """The open tasks of one tab: "open" (To do), "later" or "low"."""
     above = Q(status__in=TODO) & above_floor_q(plan.floors)
     if queue == LOW:
-        return Q(status__in=TODO) & ~above_floor_q(plan.floors)
+        # value below the highest floor too (implied, but it starts the value index scan there: the rows above
+        # every floor are not read)
+        highest = max((floor for floor in plan.floors.values() if floor > 0), default=None)
+        below = Q(value_at_stake__lt=highest) if highest is not None else Q(pk__in=[])
+        return Q(status__in=TODO) & below & ~above_floor_q(plan.floors)
     everything_today = plan.room > 0 and plan.cutoff is None
     if queue == LATER:
         return Q(pk__in=[]) if everything_today else above & ~plan.todo_q()

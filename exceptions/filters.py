@@ -43,6 +43,8 @@ def search_q(term: str) -> Q:
 
 
 # The sortable columns: URL name -> (field, label). The tie-break is always the id, so pages never overlap.
+# Each first-click direction reads a partial index of exceptions.models (the ORDER BY matches it exactly, so a page
+# is an index scan that stops after its rows, however long the tab).
 SORTS = {
     "value": ("value_at_stake", "Value"),
     "due": ("due_by", "Due"),
@@ -52,6 +54,9 @@ SORTS = {
 }
 # The first click on a column sorts it the way a planner reads it: most money, soonest, most confident first.
 FIRST_DIRECTION = {"value": "-", "due": "", "days": "", "confidence": "-", "supplier": ""}
+# Columns that may be empty: sorted empty-last both ways. Value and confidence are never empty, so their ORDER BY
+# carries no NULLS LAST (which would not match their indexes' DESC order, NULLS FIRST in PostgreSQL).
+NULLABLE = {"due", "days", "supplier"}
 
 
 class QueueOrdering(django_filters.OrderingFilter):
@@ -65,9 +70,11 @@ class QueueOrdering(django_filters.OrderingFilter):
             name = param.lstrip("-")
             if name not in SORTS:
                 continue
-            expression = F(SORTS[name][0])
+            expression, nulls_last = F(SORTS[name][0]), (True if name in NULLABLE else None)
             terms.append(
-                expression.desc(nulls_last=True) if param.startswith("-") else expression.asc(nulls_last=True)
+                expression.desc(nulls_last=nulls_last)
+                if param.startswith("-")
+                else expression.asc(nulls_last=nulls_last)
             )
         return qs.order_by(*terms, "pk") if terms else qs
 

@@ -30,7 +30,15 @@ from .attention import above_floor_q, day_plan
 from .charts import projection_chart
 from .filters import QUEUE_LABELS, QUEUES, QueueFilterSet, validated
 
-__all__ = ["QUEUES", "QUEUE_LABELS", "QueueFilters", "exception_list", "exception_page", "queue_counts"]
+__all__ = [
+    "QUEUES",
+    "QUEUE_LABELS",
+    "QueueFilters",
+    "exception_list",
+    "exception_page",
+    "exception_total",
+    "queue_counts",
+]
 from .models import (
     TODO,
     CategoryOwnership,
@@ -195,9 +203,30 @@ def _decided_by():
     return Subquery(latest.values("actor__username")[:1])
 
 
-def exception_count(*, user, filters: QueueFilters) -> int:
-    """How many rows the filter matches (the pager's total: one COUNT over the same WHERE clause)."""
-    return exception_list(user=user, filters=filters).order_by().count()
+# The Decided tab only grows (every auto-execution lands there): its total is counted up to this many rows and shown
+# as "more than 10,000" beyond, so its COUNT reads at most this many index entries. The other tabs count exactly.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Total:
+    count: int
+    exact: bool = True
+
+
+def exception_count(*, user, filters: QueueFilters, cap: int | None = None) -> int:
+    """How many rows the filter matches (one COUNT over the queue's WHERE clause, an index-only scan of
+    exc_todo_cover_idx or exc_decided_cover_idx); with `cap`, counting stops at cap + 1."""
+    rows = exception_list(user=user, filters=filters).order_by().values("pk")
+    return rows.count() if cap is None else rows[: cap + 1].count()
+
+
+def exception_total(*, user, filters: QueueFilters) -> Total:
+    """The grid's total: exact, except on the Decided tab past COUNT_CAP rows (exact=False: "more than")."""
+    if filters.queue != "decided":
+        return Total(exception_count(user=user, filters=filters))
+    counted = exception_count(user=user, filters=filters, cap=COUNT_CAP)
+    return Total(min(counted, COUNT_CAP), exact=counted <= COUNT_CAP)
 
 
 UNSHOWN = ("explanation", "value_parts", "outcome")  # the detail panel's, never a queue row's

@@ -87,7 +87,8 @@ _ARROWS = {"descending": " ▼", "ascending": " ▲", "none": ""}
 
 def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dict:
     rows, has_next = selectors.exception_page(user=request.user, filters=filters)
-    total = selectors.exception_count(user=request.user, filters=filters)
+    total = selectors.exception_total(user=request.user, filters=filters)
+    pages = max(ceil(total.count / selectors.PAGE_SIZE), 1) if total.exact else None
     queue_approvals(rows, request.user)
     start = (filters.page - 1) * selectors.PAGE_SIZE
     for offset, row in enumerate(rows, start=1):
@@ -103,15 +104,16 @@ def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dic
         "filters": filters,
         "query": urlencode(query),
         "page": filters.page,
-        "pages": max(ceil(total / selectors.PAGE_SIZE), 1),
-        "total": total,
+        "pages": pages,
+        "total": total.count,
+        "total_exact": total.exact,
         "first_row": start + 1 if rows else 0,
         "last_row": start + len(rows),
         "has_next": has_next,
         "has_previous": filters.page > 1,
         "next_query": urlencode({**query, "page": filters.page + 1}),
         "previous_query": urlencode({**query, "page": filters.page - 1}),
-        "last_query": urlencode({**query, "page": max(ceil(total / selectors.PAGE_SIZE), 1)}),
+        "last_query": urlencode({**query, "page": pages}) if pages else "",
         "first_query": urlencode(query),
         "sort": _sort_headers(filters, query),
         "choices": _choices(),

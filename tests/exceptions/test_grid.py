@@ -63,6 +63,8 @@ def expected_order(rows, key, *, descending=False):
         ("-confidence", lambda r: r.confidence, True),
         ("supplier", lambda r: r.supplier.name, False),
         ("value", lambda r: r.value_at_stake, False),
+        ("-value", lambda r: r.value_at_stake, True),
+        ("confidence", lambda r: r.confidence, False),
     ],
 )
 def test_sorting_is_the_same_on_the_screen_and_the_api(client, users, ordering, key, descending):
