@@ -65,6 +65,8 @@ AWAITING_POSTING = (Status.APPROVED, Status.OVERRIDDEN, Status.AUTO_EXECUTED)
 # What the system may still execute at a refresh (with no maker and no decision): an open task, a draft PO's line.
 AUTOMATABLE = (Status.OPEN, Status.IN_DRAFT)
 DECIDED = (Status.APPROVED, Status.OVERRIDDEN, Status.REJECTED, Status.AUTO_EXECUTED, Status.POSTED)
+# The queue's tabs before a decision (To do, Later, Low value, Snoozed, Awaiting approval): what the tab counts count.
+IN_QUEUE = (*TODO, Status.SNOOZED, Status.AWAITING_APPROVAL)
 LIVE = tuple(s for s in Status.values if s != Status.CLOSED)
 
 
@@ -198,16 +200,17 @@ class PlanningException(models.Model):
             ),
         ]
         # The queue's reads stay index scans at 900,000 SKU-locations (bench/bench_queue.py):
-        # - To do, Later and Low value in value order (exception_list's ORDER BY -value_at_stake, id exactly), the
-        #   key holding every other column the queue's WHERE reads (visibility, team floors, filters), so the grid's
-        #   COUNT over any filter is an index-only scan (the refresh VACUUMs the table: exceptions.refresh.jobs);
+        # - the tabs before a decision in value order (exception_list's ORDER BY -value_at_stake, id exactly), the
+        #   key holding every other column the queue's WHERE reads (status, visibility, team floors, filters), so
+        #   the grid's COUNT over any filter and the tab counts are index-only scans (the refresh VACUUMs the table:
+        #   exceptions.refresh.jobs);
         # - the Decided tab newest first, the same way;
         # - each sortable column's first-click direction (exceptions.filters.SORTS), tie-broken by the id.
         indexes = [
             models.Index(
-                fields=["-value_at_stake", "id", *QUEUE_COLUMNS],
-                condition=Q(status__in=TODO),
-                name="exc_todo_cover_idx",
+                fields=["-value_at_stake", "id", "status", *QUEUE_COLUMNS, "snoozed_until"],
+                condition=Q(status__in=IN_QUEUE),
+                name="exc_queue_cover_idx",
             ),
             models.Index(
                 fields=["-decided_at", "-id", *QUEUE_COLUMNS],

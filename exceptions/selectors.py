@@ -24,7 +24,7 @@ from django.utils import timezone
 from replenish import models as rm
 from replenish.core import roles
 from replenish.core.models import AuditEvent
-from replenish.core.paging import paginate
+from replenish.core.paging import page_number
 
 from .attention import above_floor_q, day_plan
 from .charts import projection_chart
@@ -40,6 +40,7 @@ __all__ = [
     "queue_counts",
 ]
 from .models import (
+    IN_QUEUE,
     TODO,
     CategoryOwnership,
     Decision,
@@ -216,7 +217,7 @@ class Total:
 
 def exception_count(*, user, filters: QueueFilters, cap: int | None = None) -> int:
     """How many rows the filter matches (one COUNT over the queue's WHERE clause, an index-only scan of
-    exc_todo_cover_idx or exc_decided_cover_idx); with `cap`, counting stops at cap + 1."""
+    exc_queue_cover_idx or exc_decided_cover_idx); with `cap`, counting stops at cap + 1."""
     rows = exception_list(user=user, filters=filters).order_by().values("pk")
     return rows.count() if cap is None else rows[: cap + 1].count()
 
@@ -236,14 +237,17 @@ def exception_page(
     *, user, filters: QueueFilters, today: date | None = None
 ) -> tuple[list[PlanningException], bool]:
     """One page of the queue: a single query fetching one row past the page (no COUNT(*) over the table), without
-    the large JSON columns the rows do not show (the explanation's ASN number is read alone)."""
-    rows = (
-        exception_list(user=user, filters=filters, today=today)
-        .defer(*UNSHOWN)
-        .annotate(asn_number=KT("explanation__facts__asn_number"))
-    )
-    page = paginate(rows, filters.page, size=PAGE_SIZE)
-    return page.object_list, page.has_next()
+    the large JSON columns the rows do not show (the explanation's ASN number is read alone).
+
+    The rows to skip (page 5 skips 200) are skipped on the ids alone, in a subquery that reads only the covering
+    index (exceptions.models); the row, its SKU-location, item, location and supplier are read for the page's rows
+    only, not for every row skipped."""
+    rows = exception_list(user=user, filters=filters, today=today)
+    start = (page_number(filters.page) - 1) * PAGE_SIZE
+    ids = rows.values("pk")[start : start + PAGE_SIZE + 1]
+    page = rows.filter(pk__in=ids).defer(*UNSHOWN).annotate(asn_number=KT("explanation__facts__asn_number"))
+    fetched = list(page)
+    return fetched[:PAGE_SIZE], len(fetched) > PAGE_SIZE
 
 
 # --- counts (navigation and queue tabs) ---------------------------------------------------------------------------
@@ -312,9 +316,7 @@ def queue_counts(user, today: date | None = None) -> dict[str, int]:
         base = exception_base(user=user)
         plan = day_plan(user, base, today)
         above = Q(status__in=TODO) & above_floor_q(plan.floors)
-        counts = base.filter(
-            status__in=[Status.OPEN, Status.IN_REVIEW, Status.SNOOZED, Status.AWAITING_APPROVAL]
-        ).aggregate(
+        counts = base.filter(status__in=IN_QUEUE).aggregate(
             above=Count("pk", filter=above),
             low=Count("pk", filter=Q(status__in=TODO) & ~above_floor_q(plan.floors)),
             approval=Count("pk", filter=Q(status=Status.AWAITING_APPROVAL)),
@@ -414,8 +416,15 @@ def filter_choices() -> dict:
     }
 
 
-def running_plan_run() -> rm.PlanRun | None:
-    return rm.PlanRun.objects.filter(status=rm.PlanRun.Status.RUNNING).order_by("-started_at").first()
+def plan_runs_now() -> tuple[rm.PlanRun | None, rm.PlanRun | None]:
+    """The refresh running now (the newest) and the current plan run, in one query (the queue page's banner)."""
+    runs = list(
+        rm.PlanRun.objects.filter(Q(status=rm.PlanRun.Status.RUNNING) | Q(is_current=True)).order_by(
+            "-started_at", "-pk"
+        )[:20]
+    )
+    running = next((run for run in runs if run.status == rm.PlanRun.Status.RUNNING), None)
+    return running, next((run for run in runs if run.is_current), None)
 
 
 def current_plan_run() -> rm.PlanRun | None:

@@ -129,12 +129,13 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     context = _queue_context(request, filters)
     if request.htmx and request.htmx.target == "queue-table":
         return render(request, "exceptions/queue.html#queue-table", context)
+    running, current_run = selectors.plan_runs_now()
     context.update(
         {
             "counts": selectors.queue_counts(request.user),
             "queues": [(key, selectors.QUEUE_LABELS[key]) for key in selectors.QUEUES],
-            "running": selectors.running_plan_run(),
-            "current_run": selectors.current_plan_run(),
+            "running": running,
+            "current_run": current_run,
             "selected": None,
             "saved_views": SavedView.objects.filter(user_id=request.user.pk).order_by("name"),
         }
@@ -161,11 +162,9 @@ def queue_tabs_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def refresh_progress_view(request: HttpRequest) -> HttpResponse:
-    running = selectors.running_plan_run()
+    running, current_run = selectors.plan_runs_now()
     response = render(
-        request,
-        "exceptions/queue.html#refresh-progress",
-        {"running": running, "current_run": selectors.current_plan_run()},
+        request, "exceptions/queue.html#refresh-progress", {"running": running, "current_run": current_run}
     )
     if running is None and request.GET.get("was_running") == "1":
         response = trigger_client_event(response, "queue-changed")
