@@ -225,6 +225,20 @@ def _distribution_note(mean: float, variance: float, family: str) -> str:
     return "slow movers get a negative binomial or Poisson, the others a normal"
 
 
+def _discrete_point_formula(plan: Mapping[str, Any], policy: Mapping[str, Any], exact_fill: bool) -> str:
+    if not (exact_fill and policy.get("mixed_rounding", False)):
+        return "the smallest s meeting the target under the fitted distribution"
+    draw = None
+    if _number(plan.get("item_location_id")) is not None:
+        draw = (float(plan["item_location_id"]) * (math.sqrt(5.0) - 1.0) / 2.0) % 1.0
+    return (
+        "mixed rounding: the smallest s meeting the target with probability w, s - 1 otherwise, w such that the "
+        "expected units short per cycle are exactly q x (1 - beta); this SKU-location's fixed draw "
+        + ("" if draw is None else f"{draw:.3f} ")
+        + "(frac(id x 0.618)) takes s when below w"
+    )
+
+
 def reorder_point_steps(plan: Mapping[str, Any], policy: Mapping[str, Any]) -> list[dict]:
     mean = _number(plan.get("lead_time_demand_mean")) or 0.0
     sd = _number(plan.get("lead_time_demand_sd")) or 0.0
@@ -298,7 +312,7 @@ def reorder_point_steps(plan: Mapping[str, Any], policy: Mapping[str, Any]) -> l
             "units",
             f"mean + E[U] + k x sd = {fmt(cover_mean)} + {fmt(plan.get('safety_factor'), 3)} x {fmt(cover_sd, 2)}"
             if family == "normal"
-            else "the smallest s meeting the target under the fitted distribution",
+            else _discrete_point_formula(plan, policy, exact and target_type == "fill_rate" and quantity > 0),
         ),
         step(
             "safety_stock",

@@ -14,6 +14,16 @@ References (textbook forms):
 The exact fill rate condition, beta the target and q the demand per cycle:
     n(s) - n(s + q) <= q (1 - beta)        (equivalently: the mean of F(j) over j = s .. s + q - 1 is >= beta)
 normal X with mean mu and sd sigma, s = mu + k sigma:  sigma [G(k) - G(k + q / sigma)] <= q (1 - beta).
+
+Mixed rounding (``mixed_fill_rate_point``): a discrete reorder point moves in whole units, so the smallest s
+meeting the target over-serves a slow mover by up to a whole step (a part with a reorder point of 0 or 1 fills
+80% or 95%, nothing between). Between the smallest s meeting the target and s - 1, the policy that uses s with
+probability w and s - 1 otherwise, w = (short(s - 1) - q (1 - beta)) / (short(s - 1) - short(s)), short(x) =
+n(x) - n(x + q), expects exactly q (1 - beta) units short per cycle: the randomized policy of Federgruen & Zheng
+(1992) / Axsater (2015, 5.11) that meets a fill rate exactly. Each SKU-location draws once, a fixed number in
+[0, 1) from its id (``rounding_draw``: the golden-ratio sequence, so any run of consecutive ids spreads evenly),
+and uses s where its draw is below w: over a segment the expected fill meets the target instead of exceeding it
+by half a step on average, and the plan does not change from night to night by chance.
 """
 
 from __future__ import annotations
@@ -209,6 +219,48 @@ def discrete_reorder_point(
                 mean[refine], variance[refine], quantity[refine], allowed_shortage[refine], result[refine]
             )
     return result, resolved
+
+
+GOLDEN_RATIO_FRACTION = 0.6180339887498949
+
+
+def rounding_draw(keys: np.ndarray) -> np.ndarray:
+    """A fixed number in [0, 1) per key (a SKU-location id): frac(key x 0.618...), the golden-ratio sequence."""
+    return np.mod(np.asarray(keys, dtype=np.float64) * GOLDEN_RATIO_FRACTION, 1.0)
+
+
+def fill_rate_mix_weight(
+    reorder_point: np.ndarray,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    quantity: np.ndarray,
+    target: np.ndarray,
+) -> np.ndarray:
+    """w: the probability of the smallest s meeting the fill rate (``reorder_point``) against s - 1 for which the
+    expected units short per cycle equal q (1 - beta) exactly (module doc); 1 where s - 1 is as short as s."""
+    s = np.asarray(reorder_point, dtype=np.float64)
+    q = np.asarray(quantity, dtype=np.float64)
+    allowed = q * (1.0 - np.asarray(target, dtype=np.float64))
+    short_at = discrete_loss(s, mean, variance) - discrete_loss(s + q, mean, variance)
+    short_below = discrete_loss(s - 1.0, mean, variance) - discrete_loss(s - 1.0 + q, mean, variance)
+    span = short_below - short_at
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(span > 1e-12, (short_below - allowed) / np.where(span > 1e-12, span, 1.0), 1.0)
+    return np.clip(np.nan_to_num(weight, nan=1.0), 0.0, 1.0)
+
+
+def mixed_fill_rate_point(
+    reorder_point: np.ndarray,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    quantity: np.ndarray,
+    target: np.ndarray,
+    draw: np.ndarray,
+) -> np.ndarray:
+    """s where the series' draw is below the mix weight w, else s - 1 (module doc: mixed rounding)."""
+    weight = fill_rate_mix_weight(reorder_point, mean, variance, quantity, target)
+    s = np.asarray(reorder_point, dtype=np.float64)
+    return np.where(np.asarray(draw, dtype=np.float64) < weight, s, s - 1.0)
 
 
 def _exact_fill_rate_point(

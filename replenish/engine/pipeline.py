@@ -12,6 +12,7 @@ import pandas as pd
 
 from .calibration import calibration_groups, group_factors, planning_target
 from .classify import INTERMITTENT, LUMPY, abc_xyz, classify_demand, weekly_demand_cv
+from .fill_rate import rounding_draw
 from .forecast import (
     ForecastResult,
     ForecastSettings,
@@ -346,6 +347,8 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
             np.nan,
         )
         policy_frame["demand_size_cv2"] = classes["cv2"].to_numpy(dtype=np.float64)
+        # each SKU-location's fixed draw between the two whole reorder points around a fill target (mixed rounding)
+        policy_frame["rounding_draw"] = rounding_draw(series["item_location_id"].to_numpy(dtype=np.float64))
         segment = np.char.add(
             np.asarray(segments["abc"]).astype(str), np.asarray(segments["xyz"]).astype(str)
         )

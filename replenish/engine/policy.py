@@ -21,6 +21,7 @@ from .classify import INTERMITTENT, LUMPY
 from .fill_rate import (
     discrete_reorder_point,
     inverse_normal_loss,
+    mixed_fill_rate_point,
     negative_binomial_parameters,
     normal_fill_rate_factor,
     normal_loss,
@@ -216,6 +217,9 @@ class PolicySettings:
     # the exact fill-rate condition n(s) - n(s + Q) <= Q (1 - beta) (fill_rate.py); False: n(s) <= Q (1 - beta),
     # which over-serves when Q is small against the spread of the lead-time demand
     exact_fill_rate: bool = True
+    # a discrete fill-rate reorder point is s or s - 1 by the series' fixed draw (``rounding_draw`` column), so that
+    # the expected fill meets the target rather than the next whole unit's (fill_rate.mixed_fill_rate_point)
+    mixed_rounding: bool = True
 
 
 def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) -> pd.DataFrame:
@@ -357,6 +361,19 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
         )
         discrete[discrete_rows[~resolved]] = False  # beyond the capped support: keep the normal figure
         chosen = discrete_rows[resolved]
+        draw = column("rounding_draw")
+        mixed = np.isfinite(draw[discrete_rows]) & fill[discrete_rows] & (cycle_demand[discrete_rows] > 0)
+        mixed &= resolved & settings.mixed_rounding & settings.exact_fill_rate
+        if mixed.any():
+            rows = discrete_rows[mixed]
+            discrete_rop[mixed] = mixed_fill_rate_point(
+                discrete_rop[mixed],
+                cover_mean[rows],
+                variance[rows],
+                cycle_demand[rows],
+                target[rows],
+                draw[rows],
+            )
         reorder_point[chosen] = discrete_rop[resolved]
         safety_stock[chosen] = discrete_rop[resolved] - protection_mean[chosen]  # may be negative
         # the implied safety factor, for display: SS / sd

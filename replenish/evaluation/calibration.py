@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from replenish.engine import run_plan
 from replenish.engine import simulate as sim
 from replenish.engine.calibration import NEW, group_factors, updated_factor
 
@@ -32,6 +33,9 @@ from .window import MONTH, WEEK, EvaluationWindow, recorded_lead_time_quantile
 
 # replayed periods of training history and how many of them are warm-up (not measured), by period
 REPLAY_PERIODS = {WEEK: (26, 13), MONTH: (12, 3)}
+# replay windows ending this many periods before the window's today, pooled (those the history allows): one
+# year's surprises (parts waking up) do not repeat the next, and a factor learned on one window follows them
+REPLAY_OFFSETS = {WEEK: (0,), MONTH: (0,)}
 MIN_TRAINING_PERIODS = {
     WEEK: 26,
     MONTH: 12,
@@ -51,6 +55,7 @@ class Calibration:
     warmup_periods: int
     period: str = WEEK
     day_spread: str = "random"
+    windows: int = 1  # replay windows pooled (REPLAY_OFFSETS)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -67,6 +72,7 @@ class Calibration:
             "warmup_periods": self.warmup_periods,
             "weeks": self.weeks,
             "day_spread": self.day_spread,
+            "windows": self.windows,
             "groups": self.groups,
         }
 
@@ -91,13 +97,24 @@ def calibrate(
     replayed_periods, warmup = REPLAY_PERIODS[window.period]
     history = window.inputs.demand
     n, n_periods = history.shape
-    if n == 0 or n_periods < replayed_periods + MIN_TRAINING_PERIODS[window.period]:
+    offsets = [
+        offset
+        for offset in REPLAY_OFFSETS[window.period]
+        if n_periods >= replayed_periods + offset + MIN_TRAINING_PERIODS[window.period]
+    ]
+    if n == 0 or not offsets:
         return None
-    past = _replay_window(window, replayed_periods, warmup)
-    rng = np.random.default_rng([seed, 20_271])
-    daily, lines = spread_periods_to_days(
-        past.future, past.period_days, rng=rng, line_size=window.line_size, even=day_spread == "even"
-    )
+    if series_groups is None and len(offsets) > 1:  # the windows' plans would group by their own history
+        series_groups = run_plan(replace(window.inputs, service_calibration=None)).plan["calibration_group"]
+        series_groups = series_groups.astype(str).to_numpy()
+    replays = []
+    for offset in offsets:
+        past = _replay_window(window, replayed_periods, warmup, offset)
+        rng = np.random.default_rng([seed, 20_271] if offset == 0 else [seed, 20_271, offset])
+        daily, lines = spread_periods_to_days(
+            past.future, past.period_days, rng=rng, line_size=window.line_size, even=day_spread == "even"
+        )
+        replays.append((past, daily, lines))
     if replan_periods is None:
         replan_periods = (
             CALIBRATION_REPLAN_WEEKS
@@ -107,8 +124,10 @@ def calibrate(
     factors = {str(k): float(v) for k, v in (start or {}).items()}
     groups: dict[str, dict[str, Any]] = {}
     for _ in range(max(passes, 1)):
-        measured = _replay(past, daily, lines, seed, factors, replan_periods, series_groups)
-        for name, row in measured.items():
+        sums = pd.concat(
+            [_replay(*replay, seed, factors, replan_periods, series_groups) for replay in replays]
+        )
+        for name, row in _measured(sums).items():
             group = groups.setdefault(name, {"passes": []})
             planned_with = factors.get(name, 1.0)
             group.update(series=row["series"], target=row["target"], achieved=row["achieved"])
@@ -124,14 +143,16 @@ def calibrate(
         warmup_periods=warmup,
         period=window.period,
         day_spread=day_spread,
+        windows=len(offsets),
     )
 
 
-def _replay_window(window: EvaluationWindow, replayed: int, warmup: int) -> EvaluationWindow:
-    """The window as of `replayed` periods before its today: training history up to there, the replayed periods
-    as the simulated ones, recorded lead times, no starting stock (each policy starts at its own level)."""
+def _replay_window(window: EvaluationWindow, replayed: int, warmup: int, offset: int = 0) -> EvaluationWindow:
+    """The window as of `replayed` + `offset` periods before its today: training history up to there, the
+    `replayed` periods after it as the simulated ones, recorded lead times, no starting stock (each policy starts
+    at its own level)."""
     history = window.inputs.demand
-    cut = history.shape[1] - replayed
+    cut = history.shape[1] - replayed - offset
     promo = window.inputs.promo
     inputs = replace(
         window.inputs,
@@ -143,7 +164,9 @@ def _replay_window(window: EvaluationWindow, replayed: int, warmup: int) -> Eval
     receipts = window.inputs.receipts
     today = pd.Timestamp(window.plan_as_of)
     cut_day = today - (
-        pd.Timedelta(weeks=replayed) if window.period == WEEK else pd.DateOffset(months=replayed)
+        pd.Timedelta(weeks=replayed + offset)
+        if window.period == WEEK
+        else pd.DateOffset(months=replayed + offset)
     )
     if receipts is not None and len(receipts):
         # the replayed plan sees the receipts before its own today only
@@ -154,12 +177,14 @@ def _replay_window(window: EvaluationWindow, replayed: int, warmup: int) -> Eval
     else:
         month_starts = pd.date_range(cut_day, periods=replayed + 1, freq="MS")  # the window's today is a 1st
         period_days = np.diff(month_starts.to_numpy()).astype("timedelta64[D]").astype(np.int64)
-    replayed_demand = np.nan_to_num(history[:, cut:]).astype(np.float32)
+    replayed_demand = np.nan_to_num(history[:, cut : cut + replayed]).astype(np.float32)
     return replace(
         window,
         inputs=inputs,
         future=replayed_demand,
-        future_promo=np.zeros_like(replayed_demand, dtype=bool) if promo is None else promo[:, cut:],
+        future_promo=np.zeros_like(replayed_demand, dtype=bool)
+        if promo is None
+        else promo[:, cut : cut + replayed],
         period_days=period_days,
         warmup_periods=warmup,
         lead_time_quantile=recorded_lead_time_quantile(window.inputs.series, receipts),
@@ -176,8 +201,9 @@ def _replay(
     factors: Mapping[str, float],
     replan_periods: int,
     groups: np.ndarray | None = None,
-) -> dict[str, dict[str, Any]]:
-    """One pass: plan with these factors, simulate the replayed periods, measure each group's achieved fill."""
+) -> pd.DataFrame:
+    """One pass on one window: plan with these factors, simulate the replayed periods; per series its group,
+    target, demand and units filled on time."""
     schedule = plan_schedule(
         past,
         replan_periods=replan_periods,
@@ -194,29 +220,36 @@ def _replay(
     )
     warmup_days = int(past.period_days[: past.warmup_periods].sum())
     result = sim.simulate(scenario, policy, sim.SimulationOptions(warmup_days=warmup_days))
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "group": (plan["calibration_group"] if groups is None else pd.Series(groups))
             .astype(str)
             .to_numpy(),
+            "series": np.arange(len(plan)),
             "target": plan["service_target"].to_numpy(dtype=float),
             "fill_target": plan["target_type"].astype(str).to_numpy() == "fill_rate",
             "demand": result.per_series["demand_units"].to_numpy(),
             "filled": result.per_series["filled_on_time_units"].to_numpy(),
         }
     )
+
+
+def _measured(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per group, over the replayed windows' rows: SKU-locations, demand-weighted target, achieved fill (units
+    filled on time / demand), and whether the group is calibrated."""
     measured: dict[str, dict[str, Any]] = {}
     for name, rows in frame.groupby("group", sort=True):
         demand = float(rows["demand"].sum())
         target = float(np.average(rows["target"], weights=rows["demand"])) if demand > 0 else float("nan")
         achieved = float(rows["filled"].sum() / demand) if demand > 0 else float("nan")
+        series = int(rows["series"].nunique())
         measured[str(name)] = {
-            "series": len(rows),
+            "series": series,
             "target": round(target, 4) if demand > 0 else None,
             "achieved": round(achieved, 4) if demand > 0 else None,
             "calibratable": bool(
                 name != NEW
-                and len(rows) >= MIN_GROUP_SERIES
+                and series >= MIN_GROUP_SERIES
                 and rows["fill_target"].all()
                 and demand > 0
                 and target < 1.0

@@ -8,9 +8,12 @@ from scipy import integrate, stats
 from replenish.engine.fill_rate import (
     discrete_loss,
     discrete_reorder_point,
+    fill_rate_mix_weight,
+    mixed_fill_rate_point,
     negative_binomial_parameters,
     normal_fill_rate_factor,
     normal_loss,
+    rounding_draw,
 )
 from replenish.engine.policy import PolicySettings, compute_policy
 
@@ -133,3 +136,62 @@ def test_policy_uses_the_exact_condition_and_the_flag_restores_the_approximation
     sd, quantity, k = exact["lead_time_demand_sd"], exact["order_quantity"], exact["safety_factor"]
     assert sd * (normal_loss(k) - normal_loss(k + quantity / sd)) == pytest.approx(quantity * 0.1, rel=1e-6)
     assert exact["reorder_point"] < approximate["reorder_point"]
+
+
+@pytest.mark.parametrize(
+    "mean, variance, quantity, beta",
+    [(0.3, 0.3, 1, 0.9), (0.8, 2.0, 2, 0.9), (3.0, 3.0, 5, 0.95), (6.0, 15.0, 4, 0.98), (1.5, 4.0, 3, 0.78)],
+)
+def test_mixed_rounding_meets_the_fill_rate_exactly_in_expectation(mean, variance, quantity, beta):
+    # given a slow mover whose smallest reorder point meeting the target over-serves it (brute force)
+    if variance > mean:
+        p = mean / variance
+        cdf = stats.nbinom(mean**2 / (variance - mean), p).cdf
+    else:
+        cdf = stats.poisson(mean).cdf
+    s = brute_force_reorder_point(cdf, quantity, beta)
+    above, below = enumerated_fill_rate(cdf, s, quantity), enumerated_fill_rate(cdf, s - 1, quantity)
+    assert below < beta <= above
+
+    # when 10,000 SKU-locations with consecutive ids mix s and s - 1 by their fixed draws
+    n = 10_000
+    ones = np.ones(n)
+    chosen = mixed_fill_rate_point(
+        s * ones,
+        mean * ones,
+        variance * ones,
+        quantity * ones,
+        beta * ones,
+        rounding_draw(np.arange(1, n + 1)),
+    )
+
+    # then each is s or s - 1, and their average enumerated fill rate is the target, not the step above it
+    assert set(np.unique(chosen)) <= {s - 1.0, s}
+    share_at_s = float(np.mean(chosen == s))
+    assert share_at_s * above + (1 - share_at_s) * below == pytest.approx(beta, abs=1e-3)
+    # the weight alone: the expected fill of the mix is the target exactly
+    weight = float(fill_rate_mix_weight(np.array([s]), np.array([mean]), np.array([variance]), np.array([quantity]),
+                                        np.array([beta]))[0])  # fmt: skip
+    assert weight * above + (1 - weight) * below == pytest.approx(beta, abs=1e-9)
+
+
+def test_the_policy_mixes_only_where_a_draw_is_given_and_the_setting_is_on():
+    frame = pd.DataFrame(
+        {
+            "forecast_weekly": [0.3] * 40, "forecast_sd_weekly": [0.6] * 40, "demand_class": ["intermittent"] * 40,
+            "lead_time_days": [14.0] * 40, "lead_time_sd_days": [3.0] * 40, "target_type": ["fill_rate"] * 40,
+            "service_target": [0.9] * 40, "unit_cost": [10.0] * 40, "ordering_cost": [25.0] * 40,
+            "holding_rate": [0.25] * 40, "moq": [0.0] * 40, "pack_size": [1.0] * 40, "capacity": [np.nan] * 40,
+            "inventory_position": [0.0] * 40,
+        }
+    )  # fmt: skip
+    smallest = compute_policy(frame)["reorder_point"].to_numpy()
+    assert np.unique(smallest).size == 1  # identical rows: one smallest s
+    mixed = compute_policy(frame.assign(rounding_draw=rounding_draw(np.arange(40))))[
+        "reorder_point"
+    ].to_numpy()
+    assert set(np.unique(mixed)) == {smallest[0] - 1, smallest[0]}
+    off = compute_policy(
+        frame.assign(rounding_draw=rounding_draw(np.arange(40))), PolicySettings(mixed_rounding=False)
+    )["reorder_point"].to_numpy()
+    assert (off == smallest).all()

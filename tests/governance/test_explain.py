@@ -123,11 +123,20 @@ def _reorder_point(plan: m.SkuPlan, policy: dict, review_days: float) -> tuple[f
     pmf = dist.pmf(support)
     # the exact condition n(s) - n(s + q) <= q (1 - beta) at the real q (n is piecewise linear between integers),
     # which may allow a negative s when q is large against the lead-time demand
+
+    def short(s: float) -> float:
+        loss = _discrete_loss(dist, s, support, pmf)
+        return loss - _discrete_loss(dist, s + q, support, pmf) if exact else loss
+
     for s in range(-int(math.ceil(q)) if exact else 0, len(support)):
-        short = _discrete_loss(dist, s, support, pmf)
-        if exact:
-            short -= _discrete_loss(dist, s + q, support, pmf)
-        if short <= q * (1 - target) + 1e-9:
+        if short(s) <= q * (1 - target) + 1e-9:
+            if exact and policy.get("mixed_rounding", False):
+                # mixed rounding: s with probability w, s - 1 otherwise, so that the expected units short per
+                # cycle are q (1 - beta); the SKU-location's fixed draw frac(id x (sqrt(5) - 1) / 2) picks one
+                span = short(s - 1) - short(s)
+                weight = min(max((short(s - 1) - q * (1 - target)) / span, 0.0), 1.0) if span > 1e-12 else 1.0
+                draw = (plan.item_location_id * (math.sqrt(5.0) - 1.0) / 2.0) % 1.0
+                return float(s if draw < weight else s - 1), mean
             return float(s), mean
     raise AssertionError("no reorder point found")
 

@@ -9,6 +9,8 @@ import pytest
 
 from replenish.engine import PlanInputs
 from replenish.engine.calibration import FACTOR_BOUNDS, updated_factor
+from replenish.evaluation import calibration as calibration_module
+from replenish.evaluation import planning
 from replenish.evaluation.calibration import calibrate
 from replenish.evaluation.days import gamma_quantile
 from replenish.evaluation.window import EvaluationWindow
@@ -90,3 +92,53 @@ def test_monthly_history_is_calibrated_on_its_own_months():
     # too little history to replay 12 months after 12 of training: no calibration
     short = replace(window, inputs=replace(window.inputs, demand=window.inputs.demand[:, :20]))
     assert calibrate(short, seed=1) is None
+
+
+def test_the_replans_keep_the_factor_of_the_group_each_series_started_in(monkeypatch):
+    # given 30 SKU-locations and 8 simulated weeks in which the first ten sell six times as much (their class moves)
+    rng = np.random.default_rng(3)
+    window = _window(rng.poisson(np.linspace(5, 80, 30)[:, None], (30, 80)).astype(float))
+    future = rng.poisson(np.linspace(5, 80, 30)[:, None], (30, 8)).astype(np.float32)
+    future[:10] *= 6
+    window = replace(window, future=future, future_promo=np.zeros((30, 8), bool), period_days=np.full(8, 7))
+    seen = []
+
+    def recording(inputs):
+        result = real_run_plan(inputs)
+        seen.append((inputs.target_calibration, result.plan["calibration_group"].astype(str).to_numpy()))
+        return result
+
+    real_run_plan = planning.run_plan
+    monkeypatch.setattr(planning, "run_plan", recording)
+    factors = {"AX|own": 0.5, "BX|own": 2.0, "CX|own": 3.0, "AY|own": 0.7}
+
+    # when the schedule plans every 2 weeks with these factors
+    planning.plan_schedule(window, replan_periods=2, service_calibration=factors)
+
+    # then the first plan maps factors by its groups, and every re-plan keeps those per series
+    assert len(seen) == 4 and seen[0][0] is None
+    first_groups = seen[0][1]
+    expected = np.array([factors.get(g, 1.0) for g in first_groups])
+    assert len(set(expected)) > 1
+    for given, _groups in seen[1:]:
+        np.testing.assert_allclose(given, expected)
+
+
+@pytest.mark.slow  # measured over 5 s
+def test_several_replay_windows_are_pooled(monkeypatch):
+    # given 30 SKU-locations selling Poisson(70) a week, 104 weeks of history
+    window = _window(np.random.default_rng(4).poisson(70, (30, 104)).astype(float))
+    monkeypatch.setattr(calibration_module, "REPLAY_OFFSETS", {"week": (13,), "month": (0,)})
+    earlier = calibrate(window, seed=1, passes=1).groups["AX|own"]
+    monkeypatch.setattr(calibration_module, "REPLAY_OFFSETS", {"week": (0,), "month": (0,)})
+    latest = calibrate(window, seed=1, passes=1).groups["AX|own"]
+
+    # when the replay pools the window of the last 26 weeks and the one ending 13 weeks earlier
+    monkeypatch.setattr(calibration_module, "REPLAY_OFFSETS", {"week": (0, 13), "month": (0,)})
+    pooled = calibrate(window, seed=1, passes=1)
+
+    # then its achieved fill lies between the two windows' (units filled over units demanded, both windows)
+    group = pooled.groups["AX|own"]
+    assert pooled.windows == 2 and group["series"] == latest["series"] == 24
+    low, high = sorted([earlier["achieved"], latest["achieved"]])
+    assert low - 1e-4 <= group["achieved"] <= high + 1e-4 and low < high
