@@ -106,3 +106,4 @@ def test_the_rows_come_from_the_cache_and_the_groups_are_read_once(client, users
     # the page reads no JSON column it does not show
     for row in response.context["rows"]:
         assert {"explanation", "value_parts", "outcome"} <= row.get_deferred_fields()
+        assert "unit_price" in row.item_location.item.get_deferred_fields()  # nor the item's other columns
