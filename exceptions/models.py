@@ -78,8 +78,9 @@ class Team(models.TextChoices):
 
 
 # The columns of the queue's WHERE besides status, value and id: who may see a row, its team's value floor, and the
-# filters (exceptions.selectors.visibility_q, exceptions.attention, exceptions.filters).
-QUEUE_COLUMNS = ("owner_team", "owner", "buyer", "supplier", "category", "location", "type")
+# filters (exceptions.selectors.visibility_q, exceptions.attention, exceptions.filters; the SKU search joins through
+# the SKU-location).
+QUEUE_COLUMNS = ("owner_team", "owner", "buyer", "supplier", "category", "location", "type", "item_location")
 
 
 class PlanningException(models.Model):

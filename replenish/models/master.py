@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from .base import NON_NEGATIVE, POSITIVE, ErpSourced, non_negative
 
@@ -67,6 +68,10 @@ class Item(ErpSourced):
             *ErpSourced.Meta.constraints,
             *non_negative("unit_cost", "unit_price", name="item"),
         ]
+        # The queue's SKU search (sku__istartswith: UPPER(sku) LIKE 'SKU-00%'): a prefix range scan, and statistics
+        # on UPPER(sku) so the planner knows how many SKUs a prefix matches (without them it guessed 0.5% for a
+        # prefix matching every SKU and read the queue item by item: 3.5 s at 300,000 exceptions).
+        indexes = [models.Index(Upper("sku"), name="item_sku_upper_idx")]
 
     def __str__(self) -> str:
         return self.sku
