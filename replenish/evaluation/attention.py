@@ -13,9 +13,12 @@ executes the top K of the rest of the SKU-locations they own in one ordering's o
 Planners: the SKU-locations' buyers (ItemLocation.buyer; SKU-locations without one are dealt round-robin to the
 buyers), or `planners` planners dealt round-robin over the SKU-locations when given or when nobody is assigned.
 
-Automation mirrors the seeded policy "Small C-class replenishment POs" (governance): a supplier order of a C-class,
-X or Y SKU-location with no data-quality fault, confidence at least 0.8 (replenish/engine/confidence.py, the
-acceptance part neutral) and value at most 500. The supplier-reliability floor is not simulated.
+Automation is production's: each task (action, value, spend) with its SKU-location's ABC and XYZ classes, its
+supplier's on-time share over the year before the plan (as the exceptions refresh measures it), its confidence
+(replenish/engine/confidence.py; the acceptance part as the refresh has it before a model is trained) and its
+data-quality faults is put to the automation policies in force (the decision policy port, governance: the default
+policies of migration 0010 on a fresh install), the rule the refresh applies. `automation=False` (--no-automation):
+a person decides every task.
 
 Value fill: the demand filled on time at its price over all demand at its price (a money ranking favours the
 units worth most; the unit fill rate counts every unit alike).
@@ -29,11 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from replenish import models as m
+from replenish.core.ports import decision_policy
 from replenish.engine import confidence as conf
 from replenish.engine import simulate as sim
 from replenish.engine import value as v
@@ -52,6 +58,7 @@ ORDERING_LABELS = {
 DEFAULT_CAPACITY = 50
 DEFAULT_PLANNERS = 3  # round-robin planners when no buyer is assigned (the generator's buyers per network)
 ACCEPTANCE_SHARE = 0.90  # the issue: at least 90% of the unlimited-attention improvement
+RELIABILITY_DAYS = 91 + 365  # the exceptions refresh's supplier statistics window (recent + baseline)
 CLEARLY_MORE = 0.05  # and clearly more than oldest first: at least 5 points more of the fill improvement
 
 
@@ -62,10 +69,6 @@ class AttentionSettings:
     policy: str = DYNAMIC_PLUS  # the DistOps policy whose proposals become tasks
     automation: bool = True
     planners: int | None = None  # None: the buyers
-    auto_max_value: float = 500.0
-    auto_min_confidence: float = 0.8
-    auto_abc: str = "C"
-    auto_xyz: str = "XY"
 
     def validate(self) -> None:
         if self.capacity < 0:
@@ -111,8 +114,62 @@ def planner_assignment(window: EvaluationWindow, planners: int | None) -> tuple[
     return np.arange(n, dtype=np.int64) % planners, planners, "round-robin"
 
 
-def automation_eligible(plan: Any, settings: AttentionSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(series an automation policy may cover, their confidence): class, no data-quality fault, confidence."""
+def supplier_on_time(as_of: date) -> dict[int, float]:
+    """Each supplier's on-time share of its receipts received in the 456 days (a quarter and the year before it)
+    up to `as_of`, on time = within its contracted lead time x 1.1 + 1 day: the reliability the exceptions refresh
+    gives the automation policies (exceptions.refresh.load.supplier_statistics)."""
+    start = as_of - timedelta(days=RELIABILITY_DAYS)
+    receipts = pd.DataFrame(
+        m.Receipt.objects.filter(received_date__gte=start, received_date__lte=as_of).values_list(
+            "supplier_id", "order_date", "received_date", "supplier__contracted_lead_time_days"
+        ),
+        columns=["supplier", "ordered", "received", "contracted"],
+    )  # fmt: skip
+    if receipts.empty:
+        return {}
+    days = (pd.to_datetime(receipts["received"]) - pd.to_datetime(receipts["ordered"])).dt.days
+    on_time = days <= receipts["contracted"].astype(float) * 1.1 + 1
+    return {int(k): float(x) for k, x in on_time.groupby(receipts["supplier"]).mean().items()}
+
+
+@dataclass
+class PolicyAutomation:
+    """The production automation rule as the simulator's `automation` option: the day's tasks are put to the
+    automation policies in force (decision policy port) with their SKU-locations' classes, supplier reliability,
+    confidence and data-quality faults; returns which a policy executes."""
+
+    on: date
+    abc: np.ndarray
+    xyz: np.ndarray
+    reliability: np.ndarray
+    confidence: np.ndarray
+    faults: list[list[str]]
+    cases: int = 0
+    executed: int = 0
+
+    def __call__(self, rows, actions, values, amounts) -> np.ndarray:
+        cases = [
+            {
+                "action": str(action),
+                "abc": self.abc[i],
+                "xyz": self.xyz[i],
+                "supplier_reliability": float(self.reliability[i]),
+                "value": v.money(value),
+                "confidence": float(self.confidence[i]),
+                "quality_flags": self.faults[i],
+                "amount": v.money(amount),
+            }
+            for i, action, value, amount in zip(rows.tolist(), actions, values, amounts)
+        ]
+        verdicts = decision_policy().automation_decide_many(cases=cases, on=self.on) if cases else []
+        auto = np.array([bool(verdict.auto) for verdict in verdicts], dtype=bool)
+        self.cases += len(cases)
+        self.executed += int(auto.sum())
+        return auto
+
+
+def policy_automation(plan: Any, window: EvaluationWindow) -> PolicyAutomation:
+    """The automation rule of the policies in force on the plan's day, with each series' facts (see the module)."""
     n = len(plan)
     flag_columns = [c for c in plan.columns if c.startswith("flag_")]
     raised = plan[flag_columns].fillna(False).to_numpy(dtype=bool) if flag_columns else np.zeros((n, 0), bool)
@@ -130,12 +187,16 @@ def automation_eligible(plan: Any, settings: AttentionSettings) -> tuple[np.ndar
         if "lead_time_n_samples" in plan
         else None,
     )["data"]
-    confidence = conf.confidence(data, np.full(n, np.nan))
-    no_fault = np.array([not conf.fault_flags(row) for row in flags], dtype=bool)
-    abc = plan["abc"].astype(str).str.upper().to_numpy()
-    xyz = plan["xyz"].astype(str).str.upper().to_numpy()
-    in_class = np.isin(abc, list(settings.auto_abc.upper())) & np.isin(xyz, list(settings.auto_xyz.upper()))
-    return in_class & no_fault & (confidence >= settings.auto_min_confidence), confidence
+    on_time = supplier_on_time(window.plan_as_of)
+    supplier = window.inputs.series["supplier_id"].to_numpy()
+    return PolicyAutomation(
+        on=window.plan_as_of,
+        abc=plan["abc"].astype(str).str.upper().to_numpy(),
+        xyz=plan["xyz"].astype(str).str.upper().to_numpy(),
+        reliability=np.array([on_time.get(int(s), 0.0) if pd.notna(s) else 0.0 for s in supplier]),
+        confidence=conf.confidence(data, np.full(n, np.nan)),
+        faults=[conf.fault_flags(row) for row in flags],
+    )
 
 
 def attention_option(
@@ -145,19 +206,20 @@ def attention_option(
     schedule: PlanSchedule,
     planner: np.ndarray,
     seed: int,
+    automation: PolicyAutomation | None = None,
 ) -> sim.AttentionOption:
     plan = schedule.plan
     series = window.inputs.series
     values = value_settings()
     lead = np.nan_to_num(plan["lead_time_mean"].to_numpy(dtype=float), nan=14.0)
     lead_sd = np.nan_to_num(plan["lead_time_sd"].to_numpy(dtype=float))
-    mean, sd = v.horizon_demand(
-        plan["forecast_weekly"].to_numpy(dtype=float), plan["forecast_sd_weekly"].to_numpy(dtype=float),
-        lead, lead_sd, values,
-    )  # fmt: skip
+    weekly, weekly_sd = (
+        plan["forecast_weekly"].to_numpy(dtype=float),
+        plan["forecast_sd_weekly"].to_numpy(dtype=float),
+    )
+    mean, sd = v.horizon_demand(weekly, weekly_sd, lead, lead_sd, values)
     cost = np.nan_to_num(series["unit_cost"].to_numpy(dtype=float))
     margin = np.maximum(np.nan_to_num(series["unit_price"].to_numpy(dtype=float)) - cost, 0.0)
-    eligible = automation_eligible(plan, settings)[0] if settings.automation else None
     return sim.AttentionOption(
         capacity=settings.capacity,
         planner=planner,
@@ -167,8 +229,7 @@ def attention_option(
         unit_margin=margin,
         lead_time_days=lead,
         lead_time_sd_days=lead_sd,
-        auto_eligible=eligible,
-        auto_max_value=settings.auto_max_value,
+        automation=automation,
         settings=values,
         seed=seed,
     )
@@ -194,9 +255,11 @@ def attention_comparison(
         static = sim.simulate(*setup(STATIC))
     base_scenario, policy, options = setup(settings.policy)
     orderings = list(dict.fromkeys([*settings.orderings, sim.UNLIMITED]))  # the share needs unlimited
+    rule = policy_automation(schedule.plan, window) if settings.automation else None
     results: dict[str, sim.SimulationResult] = {}
     for ordering in orderings:
-        option = attention_option(settings, ordering, window, schedule, planner, seed)
+        automation = None if rule is None else replace(rule, cases=0, executed=0)
+        option = attention_option(settings, ordering, window, schedule, planner, seed, automation)
         results[ordering] = sim.simulate(base_scenario, policy, replace(options, attention=option))
         say(f"attention {settings.capacity}/planner/day, {ordering}: simulated")
     price = np.nan_to_num(window.inputs.series["unit_price"].to_numpy(dtype=float))
@@ -218,15 +281,15 @@ def attention_comparison(
         )
         rows.append({"ordering": ordering, "label": ORDERING_LABELS[ordering], **row})
     automation = None
-    if settings.automation:
+    if rule is not None:
         automation = {
-            "max_value": settings.auto_max_value,
-            "min_confidence": settings.auto_min_confidence,
-            "abc": settings.auto_abc,
-            "xyz": settings.auto_xyz,
-            "eligible_series": int(np.asarray(attention_option(
-                settings, sim.VALUE, window, schedule, planner, seed).auto_eligible).sum()),
-        }  # fmt: skip
+            "on": rule.on.isoformat(),
+            "actions": sorted(decision_policy().automated_actions()),
+            "reliable_suppliers": int(
+                np.unique(window.inputs.series["supplier_id"].to_numpy()[rule.reliability >= 0.8]).size
+            ),
+            "confident_series": int((rule.confidence >= 0.5).sum()),
+        }
     return {
         "capacity": settings.capacity,
         "policy": settings.policy,

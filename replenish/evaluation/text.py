@@ -304,9 +304,9 @@ def attention_section(report: dict[str, Any]) -> list[str]:
     auto = (
         "no automation"
         if automation is None
-        else f"automation: {automation['abc']}-class {automation['xyz']} supplier orders up to "
-        f"{automation['max_value']:,.0f} at confidence >= {automation['min_confidence']:g} "
-        f"({automation['eligible_series']:,} SKU-locations eligible)"
+        else f"automation: the policies in force on {automation['on']} (actions "
+        f"{', '.join(automation['actions']) or 'none'}; {automation['confident_series']:,} SKU-locations at "
+        f"confidence >= 0.5, {automation['reliable_suppliers']:,} suppliers on time >= 80%)"
     )
     header = ["ordering", *[label for _, label, _ in ATTENTION_COLUMNS]]
     static = section["static"]

@@ -198,3 +198,22 @@ def test_bad_attention_options_are_clear_errors():
     with pytest.raises(ValueError, match="planner must be a scalar or have shape"):
         bad = AttentionOption(capacity=5, planner=[0, 1])
         simulate(scenario, policy, SimulationOptions(attention=bad))
+
+
+def test_the_automation_rule_judges_each_task_by_its_action_value_and_spend():
+    seen = []
+
+    def rule(rows, actions, values, amounts):
+        seen.append((rows.copy(), actions.copy(), values.copy(), amounts.copy()))
+        return (actions == v.PURCHASE_ORDER) & (values <= 40.0)
+
+    result, log = _task_log(RANDOM, capacity=0, automation=rule)
+    automatic = log[log["outcome"] == "automatic"]
+    assert len(automatic) > 20 and (automatic["value"] <= 40.0).all()
+    assert (log.loc[log["outcome"] == "waited", "value"] > 40.0).all()  # nobody works: the rest waits
+    rows, actions, values, amounts = (np.concatenate(x) for x in zip(*seen))
+    assert set(actions) == {v.PURCHASE_ORDER}  # no hub, no expedite in this network
+    # what an order spends: its quantity x unit cost (no freight), at least the ordering policy's minimum
+    scenario, policy, _ = _network()
+    assert (amounts > 0).all() and (amounts + 1e-9 >= scenario.unit_cost[rows]).all()
+    assert result.total["tasks_automatic"].iloc[0] == len(automatic)

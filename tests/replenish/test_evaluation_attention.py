@@ -216,3 +216,38 @@ def test_value_fill_weighs_the_units_filled_by_their_price():
     measures = _measures(result, np.array([10.0, 1.0]))
     assert measures["unit_fill_rate"] == pytest.approx(15 / 20)
     assert measures["value_fill_rate"] == pytest.approx(60 / 110)
+
+
+def test_the_simulator_automates_by_the_policies_in_force_as_production_does(db):
+    """The default policies of governance migration 0010 (value at most 250, confidence by action, a spend limit,
+    supplier on time at least 80% for new POs) plus the older C-class one (value 500, confidence 0.8, supplier on
+    time at least 90%)."""
+    import numpy as np
+
+    from governance.models import AutomationPolicy
+    from replenish.engine import value as v
+    from replenish.evaluation.attention import PolicyAutomation
+
+    rule = PolicyAutomation(
+        on=AS_OF,
+        abc=np.array(["A", "A", "A", "B", "B", "B", "C"]),
+        xyz=np.array(["X", "X", "X", "Y", "Y", "Z", "X"]),
+        reliability=np.array([0.9, 0.9, 0.5, 0.0, 0.0, 0.9, 0.95]),
+        confidence=np.array([0.6, 0.6, 0.6, 0.4, 0.4, 0.7, 0.82]),
+        faults=[[], [], [], [], [], ["zero_cost"], []],
+    )
+    rows = np.arange(7)
+    actions = np.array(
+        [v.PURCHASE_ORDER] * 3 + [v.TRANSFER] * 2 + [v.EXPEDITE, v.PURCHASE_ORDER], dtype=object
+    )
+    values = np.array([100.0, 300.0, 100.0, 200.0, 200.0, 50.0, 400.0])
+    amounts = np.array([1000.0, 1000.0, 1000.0, 4000.0, 6000.0, 500.0, 300.0])
+    auto = rule(rows, actions, values, amounts)
+    # 0: a routine PO within every limit; 1: value above 250; 2: supplier on time 50% < 80%; 3: a transfer at
+    # confidence 0.4 >= 0.35 spending 4,000; 4: spends 6,000 > 5,000; 5: a data-quality fault; 6: a C-class X PO
+    # worth 400 at confidence 0.82 with a supplier on time 95%: the older policy's (up to 500, at least 0.8)
+    assert auto.tolist() == [True, False, False, True, False, False, True]
+    assert (rule.cases, rule.executed) == (7, 3)
+    # deactivating the policies stops the executions, as in production
+    AutomationPolicy.objects.update(active=False)
+    assert not rule(rows, actions, values, amounts).any()

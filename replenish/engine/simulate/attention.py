@@ -12,10 +12,11 @@ nothing). The task's value is the value module's (replenish/engine/value.py), th
   x unit margin, minus the expedite freight;
 - a series with both: the larger (its best action).
 
-Tasks covered by an automation policy (an `auto_eligible` series, a supplier order, value <= `auto_max_value`) are
-executed without a person. Each planner then executes at most `capacity` of the remaining tasks of the series they
-own, in the ordering's order (model.ORDERINGS); ties are broken at random (seeded). A task not executed waits: the
-series does nothing that day (no order, pull, transfer in or expedite) and proposes again at its next review, its
+Tasks an automation policy covers are executed without a person: the option's `automation` rule (the evaluation
+layer passes the production policies' rule: action, classes, supplier reliability, value, confidence, data
+quality, spend), or without one an `auto_eligible` series' supplier order of value <= `auto_max_value`. Each
+planner then executes at most `capacity` of the remaining tasks of the series they own, in the ordering's order
+(model.ORDERINGS); ties are broken at random (seeded). A task not executed waits: the series does nothing that day (no order, pull, transfer in or expedite) and proposes again at its next review, its
 age (days since first proposed) growing; an executed task's age is measured as `task_wait_days`.
 
 With ordering "unlimited" every task is executed: the run equals the policy without the attention option.
@@ -66,6 +67,7 @@ class Attention:
     lead_time_sd_days: FloatArray
     auto_eligible: npt.NDArray[np.bool_]
     auto_max_value: float
+    automation: Callable[..., Any] | None
     settings: v.ValueSettings
     hub_lead_time_days: int
     rng: np.random.Generator
@@ -99,6 +101,7 @@ def attention_inputs(option: AttentionOption, n: int, hub_lead_time_days: int) -
         lead_time_sd_days=_per_series(option.lead_time_sd_days, n, "attention lead_time_sd_days"),
         auto_eligible=auto,
         auto_max_value=float(option.auto_max_value),
+        automation=option.automation,
         settings=option.settings or v.DEFAULT_SETTINGS,
         hub_lead_time_days=int(hub_lead_time_days),
         rng=np.random.default_rng([int(option.seed), 0x5EED]),
@@ -194,11 +197,13 @@ def select(
 
 @dataclass
 class DayTasks:
-    """The day's tasks: rows, their value, whether each is a plain supplier order (what automation covers)."""
+    """The day's tasks: rows, their value, their action (value.PURCHASE_ORDER, TRANSFER, EXPEDITE) and what it
+    spends (what automation judges)."""
 
     rows: IntArray
     value: FloatArray
-    supplier_order: npt.NDArray[np.bool_]
+    action: npt.NDArray[np.object_]
+    amount: FloatArray
     reviewed: npt.NDArray[np.bool_]  # series reviewed today (one without a task then has none open)
 
 
@@ -242,7 +247,8 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
     """Every series the policy would act on today, one task each, valued (see the module doc)."""
     n = book.position.size
     value = np.full(n, -np.inf)
-    supplier_order = np.zeros(n, dtype=bool)
+    action = np.full(n, "", dtype=object)
+    amount = np.zeros(n)
     rows = np.flatnonzero(book.review & (book.position <= book.reorder_point + _EPS))
     if rows.size:
         quantity = book.order_quantity(rows)
@@ -254,7 +260,8 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
             rows, net, book.planned_demand, book.pipeline.available[rows], book.pipeline.quantity[rows], day
         )
         value[rows] = supply_values(att, rows, book.position, quantity, pull, stockout, book.unit_cost)
-        supplier_order[rows] = ~pull
+        action[rows] = np.where(pull, v.TRANSFER, v.PURCHASE_ORDER)
+        amount[rows] = v.action_spend(action[rows], quantity, book.unit_cost[rows], att.settings)["amount"]
     if book.expedite is not None:
         option, eligible = book.expedite
         late, cols, new_day, arrival = _expedite_proposals(
@@ -266,9 +273,20 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
                 att, late, quantity, arrival - new_day, book.planned_demand, book.unit_cost
             )
             value[late] = np.maximum(value[late], worth)
-            supplier_order[late] = False  # an expedite is not a plain order: a person decides
+            action[late] = v.EXPEDITE  # the task's action (an order of the same series goes with it)
+            amount[late] = v.action_spend(action[late], quantity, book.unit_cost[late], att.settings)[
+                "amount"
+            ]
     tasks = np.flatnonzero(np.isfinite(value))
-    return DayTasks(tasks, value[tasks], supplier_order[tasks], book.review)
+    return DayTasks(tasks, value[tasks], action[tasks], amount[tasks], book.review)
+
+
+def automated(att: Attention, tasks: DayTasks) -> npt.NDArray[np.bool_]:
+    """Which of the day's tasks an automation policy executes (see the module doc)."""
+    if att.automation is not None:
+        return np.asarray(att.automation(tasks.rows, tasks.action, tasks.value, tasks.amount), dtype=bool)
+    order = tasks.action == v.PURCHASE_ORDER
+    return att.auto_eligible[tasks.rows] & order & (tasks.value <= att.auto_max_value + _EPS)
 
 
 def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[IntArray, IntArray, IntArray]:
@@ -281,11 +299,9 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
     fresh = att.since[rows] < 0
     att.since[rows[fresh]] = day
     age = day - att.since[rows]
-    automatic = (
-        att.auto_eligible[rows] & tasks.supplier_order & (value <= att.auto_max_value + _EPS)
-        if att.ordering != UNLIMITED
-        else np.zeros(rows.size, dtype=bool)
-    )
+    automatic = np.zeros(rows.size, dtype=bool)
+    if att.ordering != UNLIMITED and rows.size:
+        automatic = automated(att, tasks)
     people = np.zeros(rows.size, dtype=bool)
     left = np.flatnonzero(~automatic)
     people[left] = select(

@@ -134,8 +134,10 @@ class AttentionOption:
     planner executes at most `capacity` of the tasks of the series they own, in the `ordering`'s order: "value"
     (DistOps' queue: highest value first, then the longest waiting), "oldest" (longest waiting first), "random",
     "unlimited" (every task: the plain policy). A task not executed waits: the series does nothing that day and
-    proposes again at its next review (its age grows). Tasks an automation policy covers (`auto_eligible` series,
-    a supplier order, value <= `auto_max_value`) are executed without a person and use no capacity.
+    proposes again at its next review (its age grows). Tasks an automation policy covers are executed without a
+    person and use no capacity: `automation(rows, actions, values, amounts)` -> bool per task (the production
+    rule, given by the evaluation layer; actions are value.PURCHASE_ORDER, TRANSFER or EXPEDITE, amounts what the
+    action spends), or without it `auto_eligible` series' supplier orders of value <= `auto_max_value`.
 
     The value inputs are per series (scalars broadcast): `horizon_mean` / `horizon_sd`, demand over the decision
     horizon (lead time + review, value.horizon_demand); `unit_margin`; `lead_time_days` / `lead_time_sd_days`, the
@@ -151,6 +153,7 @@ class AttentionOption:
     lead_time_sd_days: ArrayLike = 0.0
     auto_eligible: ArrayLike | None = None
     auto_max_value: float = 0.0
+    automation: Callable[..., Any] | None = None  # (rows, actions, values, amounts) -> bool per task
     settings: Any = None
     seed: int = 0
 

@@ -100,8 +100,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-automation",
             action="store_true",
-            help="with --attention: no task is executed automatically (default: the seeded automation policy, "
-            "small C-class replenishment POs, runs without a person)",
+            help="with --attention: no task is executed automatically (default: the automation policies in force, "
+            "as the exceptions refresh applies them, execute the tasks they cover without a person)",
         )
         parser.add_argument(
             "--planners",
