@@ -59,7 +59,8 @@ def bulk_create_copied(objects: list[models.Model], *, ignore_conflicts: bool = 
         return len(objects)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = [f.column for f in fields]
-    rows = ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects)
+    prepare = [_json_text(f) if isinstance(f, models.JSONField) else _prepared(f) for f in fields]
+    rows = ([to_db(f.pre_save(obj, True)) for f, to_db in zip(fields, prepare)] for obj in objects)
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if not ignore_conflicts:
@@ -77,6 +78,15 @@ def bulk_create_copied(objects: list[models.Model], *, ignore_conflicts: bool = 
         )
         cursor.execute(f"DROP TABLE {temp}")
     return len(objects)
+
+
+def _prepared(field: models.Field):
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _json_text(field: models.JSONField):
+    """A JSON document as the text COPY reads (json.dumps with the field's encoder, as the field itself dumps it)."""
+    return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
 
 
 def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +73,7 @@ def _num(frame: pd.DataFrame, column: str, default: float = np.nan) -> np.ndarra
 
 
 def _fmt(value: float, decimals: int = 0) -> str:
-    if value is None or not np.isfinite(value):
+    if value is None or not math.isfinite(value):
         return "?"
     return f"{value:,.{decimals}f}"
 
@@ -118,6 +120,12 @@ def _finish(frame: pd.DataFrame, kind: str, **columns) -> pd.DataFrame:
 
 
 def _day_text(day: float, as_of) -> str:
-    if day is None or not np.isfinite(day):
+    if day is None or not math.isfinite(day):
         return "beyond the horizon"
-    return (as_of + pd.Timedelta(days=int(day))).strftime("%a %d %b")
+    return _day_name(as_of, int(day))
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_name(as_of, days: int) -> str:
+    """A day's short name (a chunk names the same few hundred days tens of thousands of times)."""
+    return (as_of + pd.Timedelta(days=days)).strftime("%a %d %b")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -57,8 +58,20 @@ def _iso(as_of: date, day) -> str | None:
     return (as_of + timedelta(days=int(round(day)))).isoformat()
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _clean(value):
     """JSON-safe scalars (numpy types, NaN -> None)."""
+    kind = type(
+        value
+    )  # the common exact types first (a refresh cleans millions of values), then the general rule
+    if kind in _PLAIN:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -145,6 +158,11 @@ def _date_or_none(value) -> date | None:
 def _present(value) -> bool:
     if value is None:
         return False
+    kind = type(value)  # the exact common types first, pandas' general rule for the rest
+    if kind is int or kind is str:
+        return True
+    if kind is float:
+        return value == value  # NaN is the one float unequal to itself
     try:
         return not pd.isna(value)
     except (TypeError, ValueError):

@@ -100,16 +100,48 @@ def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dic
     return inbound, notes, sources
 
 
-def open_lines_by_pair(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[m.SalesOrderLine]]:
+# What the order-line ATP reads of a line and its order, customer, tier and item (order_risk_refresh, _reason,
+# line_value_at_stake): a chunk of a refresh reads tens of thousands of lines, five model instances each.
+ATP_LINE_FIELDS = (
+    "id",
+    "item_id",
+    "quantity_ordered",
+    "quantity_shipped",
+    "unit_price",
+    "requested_ship_date",
+    "order",
+    "order__location_id",
+    "order__number",
+    "order__customer",
+    "order__customer__code",
+    "order__customer__service_tier",
+    "order__customer__service_tier__rank",
+    "order__customer__service_tier__penalty_per_late_line",
+    "order__customer__service_tier__penalty_rate",
+    "item",
+    "item__unit_cost",
+)
+
+
+# ... and of the SKU-locations (substitutes_for reads the item's family and attributes)
+ATP_ITEM_LOCATION_FIELDS = ("id", "item", "location_id", "on_hand", "item__family", "item__attributes")
+
+
+def open_lines_by_pair(
+    pairs: set[tuple[int, int]], *, only: tuple[str, ...] | None = None
+) -> dict[tuple[int, int], list[m.SalesOrderLine]]:
+    """The open order lines of these (item, location) pairs, with their order, customer, tier and item (`only`: just
+    these fields of them)."""
     items = {i for i, _ in pairs}
     locations = {loc for _, loc in pairs}
     out: dict[tuple[int, int], list[m.SalesOrderLine]] = defaultdict(list)
-    for line in m.SalesOrderLine.objects.filter(
+    lines = m.SalesOrderLine.objects.filter(
         item_id__in=items,
         order__location_id__in=locations,
         status__in=OPEN_SO_LINE,
         order__status__in=OPEN_SO,
-    ).select_related("order__customer__service_tier", "item"):
+    ).select_related("order__customer__service_tier", "item")
+    for line in lines.only(*only) if only else lines:
         key = (line.item_id, line.order.location_id)
         if key in pairs and line.quantity_open > 0:
             out[key].append(line)
@@ -140,10 +172,15 @@ def order_risk_refresh(
     """Recompute ATP for every open order line of the touched SKU-locations and update the customer-service queue:
     a task per at-risk line of a tiered customer (created or updated in place), resolved when no longer at risk."""
     today = today or timezone.localdate()
-    ils = {il.pk: il for il in m.ItemLocation.objects.filter(pk__in=item_location_ids).select_related("item")}
+    ils = {
+        il.pk: il
+        for il in m.ItemLocation.objects.filter(pk__in=item_location_ids)
+        .select_related("item")
+        .only(*ATP_ITEM_LOCATION_FIELDS)
+    }
     pairs = {(il.item_id, il.location_id): il for il in ils.values()}
     inbound, notes, sources = inbound_by_pair(set(pairs), today)
-    lines = open_lines_by_pair(set(pairs))
+    lines = open_lines_by_pair(set(pairs), only=ATP_LINE_FIELDS)
     created = updated = resolved = 0
     at_risk_lines = []
     with transaction.atomic():

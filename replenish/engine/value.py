@@ -31,6 +31,7 @@ compare, recomputed from the values actually decided.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -306,11 +307,14 @@ def compose(
     return parts
 
 
+ZERO_CENTS = Decimal("0.00")
+
+
 def money(value) -> Decimal:
     """A float amount as Decimal cents (half up)."""
     number = float(value) if value is not None else 0.0
-    if not np.isfinite(number):
-        number = 0.0
+    if number == 0.0 or not math.isfinite(number):  # most parts of most rows are zero: no Decimal built
+        return ZERO_CENTS
     return Decimal(repr(number)).quantize(CENT, rounding=ROUND_HALF_UP) + 0  # + 0: never "-0.00"
 
 
