@@ -52,6 +52,8 @@ def reset() -> None:
         Decision.objects.all().delete()
         PlanningException.objects.all().delete()
     OutboxMessage.objects.filter(subject_type="exception").delete()
+    # the chunks of an interrupted earlier run are not computed by this run's workers (chunk_compute skips them)
+    RefreshChunk.objects.filter(status=RefreshChunk.Status.PENDING).update(status=RefreshChunk.Status.SKIPPED)
 
 
 def start_workers(n: int) -> list[subprocess.Popen]:
@@ -107,8 +109,12 @@ def main() -> int:
     finally:
         for worker in workers:
             worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+        for worker in workers:  # a worker busy posting outbox messages the refresh queued: stopped
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
     attention = attention_summary()
     print(
         json.dumps(
