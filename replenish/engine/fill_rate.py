@@ -28,14 +28,26 @@ by half a step on average, and the plan does not change from night to night by c
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 
 def normal_loss(k: np.ndarray | float) -> np.ndarray:
     """Standard normal loss function G(k) = phi(k) - k * (1 - Phi(k)) = E[(Z - k)^+] (Silver-Pyke-Thomas 6.3)."""
     k = np.asarray(k, dtype=np.float64)
-    return stats.norm.pdf(k) - k * stats.norm.sf(k)
+    return _normal_pdf(k) - k * special.ndtr(-k)
+
+
+_SQRT_2PI = np.sqrt(2 * np.pi)
+
+
+def _normal_pdf(k: np.ndarray) -> np.ndarray:
+    """stats.norm.pdf(k) by its own formula, without the per-call argument checks (the bisections call it often)."""
+    return np.exp(-(k**2) / 2.0) / _SQRT_2PI
 
 
 _K_GRID = np.linspace(-6.0, 6.0, 12_001)
@@ -53,7 +65,7 @@ def inverse_normal_loss(target: np.ndarray | float) -> np.ndarray:
     k = np.interp(-log_target, -_LOG_G_GRID, _K_GRID)
     for _ in range(2):
         loss = normal_loss(k)
-        k = k + (np.log(loss) - log_target) * loss / stats.norm.sf(k)
+        k = k + (np.log(loss) - log_target) * loss / special.ndtr(-k)
         k = np.clip(k, _K_GRID[0], _K_GRID[-1])
     return k
 
@@ -115,37 +127,94 @@ def discrete_loss(x: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.n
                    P(k - 1);
     for x < 0, n(x) = mean - x; between integers n is linear with slope -P(X > floor(x)).
     """
-    x = np.asarray(x, dtype=np.float64)
-    mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
-    r, p, is_poisson = negative_binomial_parameters(mean, variance)
-    level = np.floor(np.maximum(x, 0.0))
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        # P(X > j) = Q(j + 1, l) for the Poisson (regularized upper gamma), I_{1-p}(j + 1, r) for the NB
-        poisson_sf = special.gammainc(level + 1.0, mean)
-        poisson_pmf = np.exp(
-            level * np.log(np.where(mean > 0, mean, 1.0)) - mean - special.gammaln(level + 1.0)
-        )
-        poisson_pmf = np.where(mean > 0, poisson_pmf, (level == 0).astype(np.float64))
-        r_safe = np.where(is_poisson, 1.0, r)
-        p_safe = np.where(is_poisson, 0.5, p)
-        nb_sf = special.betainc(level + 1.0, r_safe, 1.0 - p_safe)
-        nb_pmf = np.exp(
-            special.gammaln(level + r_safe)
-            - special.gammaln(r_safe)
+    return DiscreteLoss(mean, variance).at(x)
+
+
+class DiscreteLoss:
+    """``discrete_loss`` for fixed rows (mean, variance), evaluated at many points: the terms that depend only on
+    the distribution (its parameters, log Gamma(r), r log p, log(1 - p)) are computed once, and each row's own
+    family only (the Poisson's regularized gamma, the negative binomial's regularized beta), not both."""
+
+    def __init__(self, mean: np.ndarray, variance: np.ndarray) -> None:
+        self.mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
+        r, p, self.is_poisson = negative_binomial_parameters(self.mean, variance)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            self.log_mean = np.log(np.where(self.mean > 0, self.mean, 1.0))
+            self.r = np.where(self.is_poisson, 1.0, r)
+            p = np.where(self.is_poisson, 0.5, p)
+            self.log_gamma_r = special.gammaln(self.r)
+            self.r_log_p = self.r * np.log(p)
+            self.one_minus_p = 1.0 - p
+            self.log_1_minus_p = np.log1p(-p)
+            self.odds = (1.0 - p) / p
+
+    def subset(self, rows: np.ndarray) -> DiscreteLoss:
+        """The same loss for ``rows`` only (no recomputation)."""
+        part = copy.copy(self)
+        for name, values in vars(self).items():
+            setattr(part, name, values[rows])
+        return part
+
+    def at(self, x: np.ndarray) -> np.ndarray:
+        """n(x) for each row at its own real x (``discrete_loss``)."""
+        x = np.asarray(x, dtype=np.float64)
+        level = np.floor(np.maximum(x, 0.0))
+        loss = np.empty(level.shape)
+        tail = np.empty(level.shape)
+        poisson = np.flatnonzero(self.is_poisson)
+        negative_binomial = np.flatnonzero(~self.is_poisson)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if poisson.size:
+                loss[poisson], tail[poisson] = self._poisson(level[poisson], poisson)
+            if negative_binomial.size:
+                loss[negative_binomial], tail[negative_binomial] = self._negative_binomial(
+                    level[negative_binomial], negative_binomial
+                )
+            at = np.maximum(loss, 0.0) - (np.maximum(x, 0.0) - level) * tail
+        return np.where(x < 0, self.mean - x, np.maximum(at, 0.0))
+
+    def _poisson(self, level: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n(level), P(X > level)) at integer levels: P(X > j) = Q(j + 1, l), the regularized upper gamma."""
+        mean = self.mean[rows]
+        sf = special.gammainc(level + 1.0, mean)
+        pmf = np.exp(level * self.log_mean[rows] - mean - special.gammaln(level + 1.0))
+        pmf = np.where(mean > 0, pmf, (level == 0).astype(np.float64))
+        return (mean - level) * sf + mean * pmf, sf
+
+    def _negative_binomial(self, level: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n(level), P(X > level)) at integer levels: P(X > j) = I_{1-p}(j + 1, r)."""
+        r = self.r[rows]
+        sf = special.betainc(level + 1.0, r, self.one_minus_p[rows])
+        pmf = np.exp(
+            special.gammaln(level + r)
+            - self.log_gamma_r[rows]
             - special.gammaln(level + 1.0)
-            + r_safe * np.log(p_safe)
-            + level * np.log1p(-p_safe)
+            + self.r_log_p[rows]
+            + level * self.log_1_minus_p[rows]
         )
-        odds = (1.0 - p_safe) / p_safe
-        poisson_loss = (mean - level) * poisson_sf + mean * poisson_pmf
-        nb_loss = odds * (level * nb_pmf + r_safe * (nb_sf + nb_pmf)) - level * nb_sf
-    loss = np.where(is_poisson, poisson_loss, nb_loss)
-    tail = np.where(is_poisson, poisson_sf, nb_sf)
-    at = np.maximum(loss, 0.0) - (np.maximum(x, 0.0) - level) * tail
-    return np.where(x < 0, mean - x, np.maximum(at, 0.0))
+        return self.odds[rows] * (level * pmf + r * (sf + pmf)) - level * sf, sf
+
+
+@dataclass(frozen=True)
+class DiscreteReorderPoint:
+    """``discrete_reorder_point``'s answer with the expected units short per cycle, n(x) - n(x + q), at the exact
+    fill-rate point s and at s - 1 where its search evaluated them (NaN elsewhere), for ``fill_rate_mix_weight``."""
+
+    reorder_point: np.ndarray
+    resolved: np.ndarray
+    shortage_at: np.ndarray
+    shortage_below: np.ndarray
 
 
 def discrete_reorder_point(
+    mean: np.ndarray, variance: np.ndarray, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """(reorder_point, resolved) of ``discrete_reorder_point_search`` (same arguments)."""
+    found = discrete_reorder_point_search(mean, variance, **options)
+    return found.reorder_point, found.resolved
+
+
+def discrete_reorder_point_search(
     mean: np.ndarray,
     variance: np.ndarray,
     *,
@@ -155,7 +224,7 @@ def discrete_reorder_point(
     max_support: int = 20_000,
     compact_every: int = 16,
     exact: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> DiscreteReorderPoint:
     """Reorder point under negative binomial (or Poisson) lead-time demand X, vectorized.
 
     Cycle service alpha: the smallest s with P(X <= s) >= alpha.
@@ -168,7 +237,7 @@ def discrete_reorder_point(
     s is then bisected on (-q, that bound] with ``discrete_loss`` (below s = -q, n(s) - n(s + q) = q: never met).
     A fill-rate reorder point may be negative: with a lot much larger than the lead-time demand, the target
     allows reordering only once some demand is backordered. Rows are dropped from the working set as soon as they
-    are resolved. Returns (reorder_point, resolved); unresolved rows (beyond ``max_support``) get NaN and
+    are resolved. Returns the reorder point and resolved; unresolved rows (beyond ``max_support``) get NaN and
     resolved False, for the caller to fall back.
     """
     mean = np.asarray(mean, dtype=np.float64)
@@ -212,13 +281,16 @@ def discrete_reorder_point(
             mean_w, a_w, b_w = mean_w[keep], a_w[keep], b_w[keep]
             target_w, allowed_w, fill_w = target_w[keep], allowed_w[keep], fill_w[keep]
     resolved = np.isfinite(result)
-    if exact:
-        refine = np.flatnonzero(use_fill & resolved)
-        if refine.size:
-            result[refine] = _exact_fill_rate_point(
-                mean[refine], variance[refine], quantity[refine], allowed_shortage[refine], result[refine]
-            )
-    return result, resolved
+    shortage_at, shortage_below = np.full(n_rows, np.nan), np.full(n_rows, np.nan)
+    refine = np.flatnonzero(use_fill & resolved) if exact else np.empty(0, np.int64)
+    if refine.size:
+        result[refine], shortage_at[refine], shortage_below[refine] = _exact_fill_rate_point(
+            DiscreteLoss(mean[refine], variance[refine]),
+            quantity[refine],
+            allowed_shortage[refine],
+            result[refine],
+        )
+    return DiscreteReorderPoint(result, resolved, shortage_at, shortage_below)
 
 
 GOLDEN_RATIO_FRACTION = 0.6180339887498949
@@ -235,18 +307,36 @@ def fill_rate_mix_weight(
     variance: np.ndarray,
     quantity: np.ndarray,
     target: np.ndarray,
+    *,
+    shortage_at: np.ndarray | None = None,
+    shortage_below: np.ndarray | None = None,
 ) -> np.ndarray:
     """w: the probability of the smallest s meeting the fill rate (``reorder_point``) against s - 1 for which the
-    expected units short per cycle equal q (1 - beta) exactly (module doc); 1 where s - 1 is as short as s."""
+    expected units short per cycle equal q (1 - beta) exactly (module doc); 1 where s - 1 is as short as s.
+
+    ``shortage_at`` / ``shortage_below``: n(x) - n(x + q) at s and s - 1 when already known (the search's,
+    ``DiscreteReorderPoint``); NaN entries, or all when not given, are computed here."""
     s = np.asarray(reorder_point, dtype=np.float64)
     q = np.asarray(quantity, dtype=np.float64)
     allowed = q * (1.0 - np.asarray(target, dtype=np.float64))
-    short_at = discrete_loss(s, mean, variance) - discrete_loss(s + q, mean, variance)
-    short_below = discrete_loss(s - 1.0, mean, variance) - discrete_loss(s - 1.0 + q, mean, variance)
+    short_at = _shortage_where_missing(shortage_at, s, q, mean, variance)
+    short_below = _shortage_where_missing(shortage_below, s - 1.0, q, mean, variance)
     span = short_below - short_at
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(span > 1e-12, (short_below - allowed) / np.where(span > 1e-12, span, 1.0), 1.0)
     return np.clip(np.nan_to_num(weight, nan=1.0), 0.0, 1.0)
+
+
+def _shortage_where_missing(
+    known: np.ndarray | None, x: np.ndarray, q: np.ndarray, mean: np.ndarray, variance: np.ndarray
+) -> np.ndarray:
+    """n(x) - n(x + q) per row: ``known`` where it is a number, computed on the other rows."""
+    shortage = np.full(x.shape, np.nan) if known is None else np.array(known, dtype=np.float64)
+    missing = np.flatnonzero(np.isnan(shortage))
+    if missing.size:
+        loss = DiscreteLoss(np.asarray(mean)[missing], np.asarray(variance)[missing])
+        shortage[missing] = loss.at(x[missing]) - loss.at(x[missing] + q[missing])
+    return shortage
 
 
 def mixed_fill_rate_point(
@@ -256,27 +346,54 @@ def mixed_fill_rate_point(
     quantity: np.ndarray,
     target: np.ndarray,
     draw: np.ndarray,
+    *,
+    shortage_at: np.ndarray | None = None,
+    shortage_below: np.ndarray | None = None,
 ) -> np.ndarray:
-    """s where the series' draw is below the mix weight w, else s - 1 (module doc: mixed rounding)."""
-    weight = fill_rate_mix_weight(reorder_point, mean, variance, quantity, target)
+    """s where the series' draw is below the mix weight w, else s - 1 (module doc: mixed rounding); the shortages
+    as in ``fill_rate_mix_weight``."""
+    weight = fill_rate_mix_weight(
+        reorder_point,
+        mean,
+        variance,
+        quantity,
+        target,
+        shortage_at=shortage_at,
+        shortage_below=shortage_below,
+    )
     s = np.asarray(reorder_point, dtype=np.float64)
     return np.where(np.asarray(draw, dtype=np.float64) < weight, s, s - 1.0)
 
 
 def _exact_fill_rate_point(
-    mean: np.ndarray, variance: np.ndarray, quantity: np.ndarray, allowed: np.ndarray, upper: np.ndarray
-) -> np.ndarray:
-    """The smallest integer s in (-q, upper] with n(s) - n(s + q) <= allowed, by bisection (the left side falls
-    as s grows; ``upper`` meets the condition)."""
+    loss: DiscreteLoss, quantity: np.ndarray, allowed: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The smallest integer s in (-q, upper] with n(s) - n(s + q) <= allowed (the left side falls as s grows;
+    ``upper`` meets the condition), with n(x) - n(x + q) at s and s - 1 (NaN where not evaluated: s = ``upper``,
+    s - 1 = -ceil(q)).
+
+    Most rows' s is ``upper`` or a few units below (the approximation's point): the search steps down from it by
+    1, 2, 4, ... units while the condition holds, then bisects between the last point meeting it and the first
+    failing one. Each step evaluates only the rows still open.
+    """
     low = -np.ceil(quantity)  # never meets it (n(s) - n(s + q) = q there)
     high = upper.copy()
+    shortage_high, shortage_low = np.full(high.shape, np.nan), np.full(high.shape, np.nan)
+    step = np.ones(high.shape)
+    descending = np.ones(high.shape, dtype=bool)  # stepping down; False once a point failed: bisecting
     while True:
         open_rows = np.flatnonzero(high - low > 1)
         if open_rows.size == 0:
-            return high
-        middle = np.floor((low[open_rows] + high[open_rows]) / 2.0)
-        m, v, q = mean[open_rows], variance[open_rows], quantity[open_rows]
-        shortage = discrete_loss(middle, m, v) - discrete_loss(middle + q, m, v)
+            return high, shortage_high, shortage_low
+        low_o, high_o, step_o = low[open_rows], high[open_rows], step[open_rows]
+        stepped = descending[open_rows] & (high_o - step_o > low_o)
+        middle = np.where(stepped, high_o - step_o, np.floor((low_o + high_o) / 2.0))
+        part = loss.subset(open_rows)
+        shortage = part.at(middle) - part.at(middle + quantity[open_rows])
         meets = shortage <= allowed[open_rows] + 1e-12
-        high[open_rows] = np.where(meets, middle, high[open_rows])
-        low[open_rows] = np.where(meets, low[open_rows], middle)
+        high[open_rows] = np.where(meets, middle, high_o)
+        low[open_rows] = np.where(meets, low_o, middle)
+        shortage_high[open_rows] = np.where(meets, shortage, shortage_high[open_rows])
+        shortage_low[open_rows] = np.where(meets, shortage_low[open_rows], shortage)
+        step[open_rows] = np.where(stepped & meets, 2.0 * step_o, step_o)
+        descending[open_rows] = stepped & meets

@@ -20,6 +20,7 @@ from scipy import stats
 from .classify import INTERMITTENT, LUMPY
 from .fill_rate import (
     discrete_reorder_point,
+    discrete_reorder_point_search,
     inverse_normal_loss,
     mixed_fill_rate_point,
     negative_binomial_parameters,
@@ -351,7 +352,7 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
 
     discrete_rows = np.flatnonzero(discrete)
     if discrete_rows.size:
-        discrete_rop, resolved = discrete_reorder_point(
+        search = discrete_reorder_point_search(
             cover_mean[discrete_rows],
             variance[discrete_rows],
             fill_rate=fill[discrete_rows],
@@ -359,6 +360,7 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
             order_quantity=cycle_demand[discrete_rows],
             exact=settings.exact_fill_rate,
         )
+        discrete_rop, resolved = search.reorder_point, search.resolved
         discrete[discrete_rows[~resolved]] = False  # beyond the capped support: keep the normal figure
         chosen = discrete_rows[resolved]
         draw = column("rounding_draw")
@@ -373,6 +375,8 @@ def compute_policy(frame: pd.DataFrame, settings: PolicySettings | None = None) 
                 cycle_demand[rows],
                 target[rows],
                 draw[rows],
+                shortage_at=search.shortage_at[mixed],  # the search's, not evaluated again
+                shortage_below=search.shortage_below[mixed],
             )
         reorder_point[chosen] = discrete_rop[resolved]
         safety_stock[chosen] = discrete_rop[resolved] - protection_mean[chosen]  # may be negative

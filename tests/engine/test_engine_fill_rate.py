@@ -8,6 +8,7 @@ from scipy import integrate, stats
 from replenish.engine.fill_rate import (
     discrete_loss,
     discrete_reorder_point,
+    discrete_reorder_point_search,
     fill_rate_mix_weight,
     mixed_fill_rate_point,
     negative_binomial_parameters,
@@ -195,3 +196,36 @@ def test_the_policy_mixes_only_where_a_draw_is_given_and_the_setting_is_on():
         frame.assign(rounding_draw=rounding_draw(np.arange(40))), PolicySettings(mixed_rounding=False)
     )["reorder_point"].to_numpy()
     assert (off == smallest).all()
+
+
+def test_the_search_returns_the_units_short_at_its_point_and_one_below_as_enumerated():
+    # given slow movers whose exact fill-rate point lies at, and well below, the approximation's
+    rng = np.random.default_rng(11)
+    mean = rng.uniform(0.3, 25.0, 60)
+    variance = mean * rng.choice([1.0, 2.5, 6.0], 60)
+    quantity = rng.uniform(1.0, 40.0, 60)
+    beta = rng.uniform(0.75, 0.99, 60)
+
+    # when the exact search runs
+    found = discrete_reorder_point_search(
+        mean, variance, fill_rate=np.ones(60, bool), target=beta, order_quantity=quantity
+    )
+
+    # then each shortage it reports is n(x) - n(x + q) summed over the support, at s and at s - 1
+    r, p, is_poisson = negative_binomial_parameters(mean, variance)
+    support = np.arange(0, 4000)
+    reported = 0
+    for i in range(60):
+        pmf = stats.poisson.pmf(support, mean[i]) if is_poisson[i] else stats.nbinom.pmf(support, r[i], p[i])
+
+        def loss(x: float, pmf=pmf) -> float:
+            return float(np.sum(np.clip(support - x, 0.0, None) * pmf)) + max(-x, 0.0) * (1.0 - pmf.sum())
+
+        s = found.reorder_point[i]
+        for x, shortage in ((s, found.shortage_at[i]), (s - 1.0, found.shortage_below[i])):
+            if np.isfinite(shortage):
+                reported += 1
+                assert shortage == pytest.approx(loss(x) - loss(x + quantity[i]), rel=1e-9, abs=1e-12)
+        assert found.shortage_at[i] <= quantity[i] * (1 - beta[i]) + 1e-12 or np.isnan(found.shortage_at[i])
+        assert np.isnan(found.shortage_below[i]) or found.shortage_below[i] > quantity[i] * (1 - beta[i])
+    assert reported >= 60  # most rows report both
