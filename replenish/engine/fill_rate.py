@@ -79,7 +79,7 @@ def normal_fill_rate_factor(
     h(k) = G(k) - G(k + c) falls from c (k -> -inf) to 0, so the root exists for beta in (0, 1). It lies at or
     below k0 = G^-1(c (1 - beta)) (the approximation without G(k + c), an upper bound since G >= 0). Rows where
     G(k0 + c) is negligible keep k0; the others are bisected on [-6, k0] (h is monotone: dh/dk = -(P(Z > k) -
-    P(Z > k + c)) < 0).
+    P(Z > k + c)) < 0), in ``iterations`` halvings (``_bisected_fill_rate_factor``).
     """
     c = np.asarray(cycle_over_sd, dtype=np.float64)
     beta = np.asarray(target, dtype=np.float64)
@@ -88,17 +88,54 @@ def normal_fill_rate_factor(
     refine = np.flatnonzero(normal_loss(k + c) > 1e-9 * np.maximum(allowed, 1e-300))
     if refine.size == 0:
         return k
-    low = np.full(refine.size, _K_GRID[0])
-    high = k[refine]
-    c_r, allowed_r = c[refine], allowed[refine]
+    k = k.copy()
+    k[refine] = _bisected_fill_rate_factor(c[refine], allowed[refine], k[refine], iterations)
+    return k
+
+
+_ROUNDING_MARGIN = 1e-12  # far above the rounding error of G(k) - G(k + c) on [-6, 6] (a few 1e-15)
+
+
+def _bisected_fill_rate_factor(
+    c: np.ndarray, allowed: np.ndarray, high: np.ndarray, iterations: int
+) -> np.ndarray:
+    """The bisection of G(k) - G(k + c) <= allowed on [-6, ``high``], midpoint for midpoint, evaluating the
+    condition only at the midpoints near the root.
+
+    A few Newton steps from ``high`` place the root k*. Where the condition, evaluated, fails at k* - w and holds at
+    k* + w by more than ``_ROUNDING_MARGIN`` (w = 4 margins over the slope), it also fails, evaluated, at every
+    point below k* - w and holds at every point above k* + w (the left side falls as k grows; its rounding error is
+    far below the margin), so those midpoints are decided without evaluating G: the answer is the plain bisection's.
+    Rows without that margin (a flat left side) evaluate every midpoint.
+    """
+    root = high.copy()
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for _ in range(5):  # 4 certify 99.9 % of the benchmark's rows
+            tail, tail_after = special.ndtr(-root), special.ndtr(-(root + c))
+            excess = (
+                (_normal_pdf(root) - root * tail)
+                - (_normal_pdf(root + c) - (root + c) * tail_after)
+                - allowed
+            )
+            root = np.clip(root + excess / (tail - tail_after), _K_GRID[0], high)
+        width = 4.0 * _ROUNDING_MARGIN / (special.ndtr(-root) - special.ndtr(-(root + c)))
+        below, above = root - width, root + width
+        certain = (normal_loss(below) - normal_loss(below + c) - allowed > _ROUNDING_MARGIN) & (
+            allowed - (normal_loss(above) - normal_loss(above + c)) > _ROUNDING_MARGIN
+        )
+    below = np.where(certain, below, -np.inf)
+    above = np.where(certain, above, np.inf)
+    low = np.full(high.shape, _K_GRID[0])
     for _ in range(iterations):
         middle = (low + high) / 2.0
-        meets = normal_loss(middle) - normal_loss(middle + c_r) <= allowed_r
+        meets = middle >= above
+        near = np.flatnonzero((middle > below) & (middle < above))
+        if near.size:
+            at = middle[near]
+            meets[near] = normal_loss(at) - normal_loss(at + c[near]) <= allowed[near]
         high = np.where(meets, middle, high)
         low = np.where(meets, low, middle)
-    k = k.copy()
-    k[refine] = high
-    return k
+    return high
 
 
 def negative_binomial_parameters(

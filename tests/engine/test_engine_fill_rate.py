@@ -10,6 +10,7 @@ from replenish.engine.fill_rate import (
     discrete_reorder_point,
     discrete_reorder_point_search,
     fill_rate_mix_weight,
+    inverse_normal_loss,
     mixed_fill_rate_point,
     negative_binomial_parameters,
     normal_fill_rate_factor,
@@ -229,3 +230,29 @@ def test_the_search_returns_the_units_short_at_its_point_and_one_below_as_enumer
         assert found.shortage_at[i] <= quantity[i] * (1 - beta[i]) + 1e-12 or np.isnan(found.shortage_at[i])
         assert np.isnan(found.shortage_below[i]) or found.shortage_below[i] > quantity[i] * (1 - beta[i])
     assert reported >= 60  # most rows report both
+
+
+def test_the_normal_fill_rate_factor_is_the_plain_bisection_to_the_last_bit():
+    # given lots from far below to far above the lead-time demand's spread and targets from 0.5 to 0.9999
+    rng = np.random.default_rng(5)
+    cycle_over_sd = np.exp(rng.uniform(np.log(0.01), np.log(50.0), 3000))
+    beta = rng.uniform(0.5, 0.9999, 3000)
+
+    # when the factor is computed (it evaluates G only near the root)
+    k = normal_fill_rate_factor(cycle_over_sd, beta)
+
+    # then it is the 40-step bisection of G(k) - G(k + c) <= c (1 - beta) on [-6, G^-1(c (1 - beta))], evaluating
+    # every midpoint, wherever G(k0 + c) is not negligible
+    def loss(x):
+        return stats.norm.pdf(x) - x * stats.norm.sf(x)
+
+    allowed = cycle_over_sd * (1 - beta)
+    start = inverse_normal_loss(allowed)
+    refined = loss(start + cycle_over_sd) > 1e-9 * allowed
+    assert refined.sum() > 1000
+    low, high = np.full(3000, -6.0), start.copy()
+    for _ in range(40):
+        middle = (low + high) / 2.0
+        meets = loss(middle) - loss(middle + cycle_over_sd) <= allowed
+        high, low = np.where(meets, middle, high), np.where(meets, low, middle)
+    np.testing.assert_array_equal(k, np.where(refined, high, start))
