@@ -121,6 +121,13 @@ class QueueFilterSet(django_filters.FilterSet):
         self.user = user or getattr(self.request, "user", None)
         self.base = base if base is not None else self.queryset
 
+    def filter_cleaned(self, queryset, cleaned: dict):
+        """The queryset filtered by values already cleaned by this FilterSet's form (the screens validate the URL
+        once, in QueueFilters.from_query): FilterSet.filter_queryset's loop, without validating them again."""
+        for name, value in cleaned.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_queue(self, queryset, name, value):
         return queryset.filter(queue_q(value, user=self.user, base=self.base, today=timezone.localdate()))
 

@@ -143,6 +143,9 @@ class QueueFilters:
     ordering: str = ""
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict)
+    # True when the values above are the FilterSet form's cleaned values (from_query): exception_list then filters
+    # with them as they are instead of validating the same values again
+    checked: bool = field(default=False, compare=False, repr=False)
 
     @classmethod
     def from_query(cls, params) -> QueueFilters:
@@ -163,6 +166,7 @@ class QueueFilters:
             ordering=",".join(values.get("ordering") or []),
             page=page,
             errors=errors,
+            checked=True,
         )
 
     def as_query(self, **override) -> dict[str, str]:
@@ -181,13 +185,27 @@ class QueueFilters:
             values.pop("queue")
         return {k: v for k, v in values.items() if v not in ("", None)}
 
+    def cleaned(self) -> dict:
+        """The values as the FilterSet's form cleans them (the queue's own filters; the API-only ones empty)."""
+        return {
+            "queue": self.queue,
+            "type": self.type,
+            "location": self.location,
+            "supplier": self.supplier,
+            "category": self.category,
+            "min_value": self.min_value,
+            "q": self.search,
+            "ordering": self.ordering.split(",") if self.ordering else None,
+        }
+
 
 def exception_list(*, user, filters: QueueFilters | None = None, today: date | None = None) -> QuerySet:
     """The user's queue, ranked by value at stake (decided: newest decision first), ready for one-query pages."""
     filters = filters or QueueFilters()
     base = exception_base(user=user)
     params = {**filters.as_query(), "queue": filters.queue}
-    qs = QueueFilterSet(data=params, queryset=base, user=user, base=base).qs
+    filterset = QueueFilterSet(data=params, queryset=base, user=user, base=base)
+    qs = filterset.filter_cleaned(base, filters.cleaned()) if filters.checked else filterset.qs
     qs = qs.select_related("item_location__item", "location", "supplier")
     if filters.queue == "decided":
         qs = qs.annotate(decided_by=_decided_by())
@@ -215,18 +233,23 @@ class Total:
     exact: bool = True
 
 
-def exception_count(*, user, filters: QueueFilters, cap: int | None = None) -> int:
+def exception_count(
+    *, user, filters: QueueFilters, cap: int | None = None, listed: QuerySet | None = None
+) -> int:
     """How many rows the filter matches (one COUNT over the queue's WHERE clause, an index-only scan of
-    exc_queue_cover_idx or exc_decided_cover_idx); with `cap`, counting stops at cap + 1."""
-    rows = exception_list(user=user, filters=filters).order_by().values("pk")
+    exc_queue_cover_idx or exc_decided_cover_idx); with `cap`, counting stops at cap + 1. `listed`: the
+    exception_list of these filters when the caller has it already (the queue page builds it once)."""
+    if listed is None:
+        listed = exception_list(user=user, filters=filters)
+    rows = listed.order_by().values("pk")
     return rows.count() if cap is None else rows[: cap + 1].count()
 
 
-def exception_total(*, user, filters: QueueFilters) -> Total:
+def exception_total(*, user, filters: QueueFilters, listed: QuerySet | None = None) -> Total:
     """The grid's total: exact, except on the Decided tab past COUNT_CAP rows (exact=False: "more than")."""
     if filters.queue != "decided":
-        return Total(exception_count(user=user, filters=filters))
-    counted = exception_count(user=user, filters=filters, cap=COUNT_CAP)
+        return Total(exception_count(user=user, filters=filters, listed=listed))
+    counted = exception_count(user=user, filters=filters, cap=COUNT_CAP, listed=listed)
     return Total(min(counted, COUNT_CAP), exact=counted <= COUNT_CAP)
 
 
@@ -248,7 +271,7 @@ def _row_columns() -> list[str]:
 
 
 def exception_page(
-    *, user, filters: QueueFilters, today: date | None = None
+    *, user, filters: QueueFilters, today: date | None = None, listed: QuerySet | None = None
 ) -> tuple[list[PlanningException], bool]:
     """One page of the queue: a single query fetching one row past the page (no COUNT(*) over the table), without
     the large JSON columns and the related rows' columns that the rows do not show (the explanation's ASN number
@@ -256,15 +279,23 @@ def exception_page(
 
     The rows to skip (page 5 skips 200) are skipped on the ids alone, in a subquery that reads only the covering
     index (exceptions.models); the row, its SKU-location, item, location and supplier are read for the page's rows
-    only, not for every row skipped."""
-    rows = exception_list(user=user, filters=filters, today=today)
+    only, not for every row skipped. The outer query selects those ids alone (the subquery holds the permission and
+    filter WHERE clause: not compiled, planned and checked twice) in the list's order.
+
+    `listed`: the exception_list of these filters when the caller has it already (the queue page builds it once
+    for the page and its total)."""
+    rows = listed if listed is not None else exception_list(user=user, filters=filters, today=today)
     start = (page_number(filters.page) - 1) * PAGE_SIZE
     ids = rows.values("pk")[start : start + PAGE_SIZE + 1]
     page = (
-        rows.filter(pk__in=ids)
+        PlanningException.objects.filter(pk__in=ids)
+        .select_related("item_location__item", "location", "supplier")
         .only(*_row_columns())
         .annotate(asn_number=KT("explanation__facts__asn_number"))
+        .order_by(*rows.query.order_by)
     )
+    if filters.queue == "decided":
+        page = page.annotate(decided_by=_decided_by())
     fetched = list(page)
     return fetched[:PAGE_SIZE], len(fetched) > PAGE_SIZE
 

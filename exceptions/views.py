@@ -86,8 +86,10 @@ _ARROWS = {"descending": " ▼", "ascending": " ▲", "none": ""}
 
 
 def _queue_context(request: HttpRequest, filters: selectors.QueueFilters) -> dict:
-    rows, has_next = selectors.exception_page(user=request.user, filters=filters)
-    total = selectors.exception_total(user=request.user, filters=filters)
+    # the list is built once, for the page and for its total
+    listed = selectors.exception_list(user=request.user, filters=filters)
+    rows, has_next = selectors.exception_page(user=request.user, filters=filters, listed=listed)
+    total = selectors.exception_total(user=request.user, filters=filters, listed=listed)
     pages = max(ceil(total.count / selectors.PAGE_SIZE), 1) if total.exact else None
     queue_approvals(rows, request.user)
     start = (filters.page - 1) * selectors.PAGE_SIZE
