@@ -100,25 +100,24 @@ def horizon_error_growth(
     cum_valid = np.concatenate([np.zeros((1, n_series)), np.cumsum(valid, axis=0)])
     mse = np.full((max_weeks, n_series), np.nan)
     for k in range(1, min(max_weeks, n_periods - 2) + 1):
-        origins = np.arange(0, n_periods - k + 1)
-        complete = (cum_valid[origins + k] - cum_valid[origins]) == k
-        predicted = level[origins] * (cum_index[origins + k] - cum_index[origins])
-        error = (cum_actual[origins + k] - cum_actual[origins]) - predicted
-        error = np.where(complete, error, np.nan)
+        origins = n_periods - k + 1  # origins 0 .. n_periods - k: the windows [o, o + k)
+        complete = (cum_valid[k : k + origins] - cum_valid[:origins]) == k
+        predicted = level[:origins] * (cum_index[k : k + origins] - cum_index[:origins])
+        error = (cum_actual[k : k + origins] - cum_actual[:origins]) - predicted
         count = complete.sum(axis=0)
         with np.errstate(invalid="ignore"):
-            mse[k - 1] = np.where(count > 0, np.nansum(error**2, axis=0) / np.maximum(count, 1), np.nan)
-    labels = pd.Series(np.asarray(groups).astype(str))
-    columns = {}
+            squared = np.where(complete, error**2, 0.0).sum(axis=0)
+            mse[k - 1] = np.where(count > 0, squared / np.maximum(count, 1), np.nan)
     scored = np.isfinite(mse[0]) & (mse[0] > 0)
-    for k in range(1, max_weeks + 1):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(scored & np.isfinite(mse[k - 1]), mse[k - 1] / (k * mse[0]), np.nan)
-        columns[k] = pd.Series(ratio).groupby(labels).agg(["mean", "count"])
-    out = pd.DataFrame({k: np.sqrt(frame["mean"]) for k, frame in columns.items()})
-    counts = pd.DataFrame({k: frame["count"] for k, frame in columns.items()})
-    out = out.where((counts >= min_series) & np.isfinite(out), 1.0)
-    return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = {
+            k: np.where(scored & np.isfinite(mse[k - 1]), mse[k - 1] / (k * mse[0]), np.nan)
+            for k in range(1, max_weeks + 1)
+        }
+    pooled = pd.DataFrame(ratios).groupby(np.asarray(groups).astype(str)).agg(["mean", "count"])
+    out = np.sqrt(pooled.xs("mean", axis=1, level=1))
+    counts = pooled.xs("count", axis=1, level=1)
+    return out.where((counts >= min_series) & np.isfinite(out), 1.0)
 
 
 def error_growth_at(growth: pd.DataFrame, groups: np.ndarray, weeks: np.ndarray) -> np.ndarray:
