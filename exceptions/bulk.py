@@ -32,15 +32,22 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _value(column: str, value):
-    if column in JSON_COLUMNS:
-        return json.dumps(value if value is not None else {}, default=_json_default)
-    return value
+_ENCODE = json.JSONEncoder(default=_json_default).encode  # one encoder for every document of a write
+
+
+def _json(value) -> str:
+    return _ENCODE(value if value is not None else {})
 
 
 def _copy(table: str, columns: list[str], rows: list[dict]) -> None:
+    getters = [(c, _json if c in JSON_COLUMNS else None) for c in columns]
     with connection.cursor() as cursor:
-        copy_rows(cursor, table, columns, ([_value(c, row.get(c)) for c in columns] for row in rows))
+        copy_rows(
+            cursor,
+            table,
+            columns,
+            ([dump(row.get(c)) if dump else row.get(c) for c, dump in getters] for row in rows),
+        )
 
 
 def insert_exceptions(rows: list[dict]) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from replenish.bulk import bulk_create_copied
+from replenish.bulk import copy_values
 from replenish.core.audit import audit_record
 
 from .models import OutboxMessage
@@ -62,15 +62,16 @@ def outbox_enqueue_many(messages: list[dict]) -> int:
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox messages are written in the same transaction as the decision")
-    bulk_create_copied(
+    copy_values(
+        OutboxMessage,
         [
-            OutboxMessage(
-                kind=m["kind"],
-                idempotency_key=m["idempotency_key"],
-                payload=m["payload"],
-                subject_type=m.get("subject_type", ""),
-                subject_id=str(m.get("subject_id", "")),
-            )
+            {
+                "kind": m["kind"],
+                "idempotency_key": m["idempotency_key"],
+                "payload": m["payload"],
+                "subject_type": m.get("subject_type", ""),
+                "subject_id": str(m.get("subject_id", "")),
+            }
             for m in messages
         ],
         ignore_conflicts=True,

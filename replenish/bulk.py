@@ -58,14 +58,61 @@ def bulk_create_copied(objects: list[models.Model], *, ignore_conflicts: bool = 
         model.objects.bulk_create(objects, batch_size=2_000, ignore_conflicts=ignore_conflicts)
         return len(objects)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = [f.column for f in fields]
     prepare = [_json_text(f) if isinstance(f, models.JSONField) else _prepared(f) for f in fields]
     rows = ([to_db(f.pre_save(obj, True)) for f, to_db in zip(fields, prepare)] for obj in objects)
+    _copy_into(model, [f.column for f in fields], rows, ignore_conflicts=ignore_conflicts)
+    return len(objects)
+
+
+def copy_values(model: type[models.Model], rows: list[dict], *, ignore_conflicts: bool = False) -> int:
+    """Insert rows given as dicts of field attname -> value (ids from the sequence), as bulk_create_copied inserts
+    model instances but without building them: a refresh writes tens of thousands of decisions and outbox messages,
+    where the instances and the per-field preparation cost more than the COPY. A field a row leaves out takes its
+    default (auto_now and auto_now_add: one `now` for the call); JSON documents are dumped with the field's encoder
+    and decimals prepared by their field; every other value goes to COPY as it is (give the field's Python type).
+    Elsewhere (SQLite) Django's bulk_create of the same rows. Returns how many were given."""
+    if not rows:
+        return 0
+    if not is_postgres():
+        model.objects.bulk_create(
+            [model(**row) for row in rows], batch_size=2_000, ignore_conflicts=ignore_conflicts
+        )
+        return len(rows)
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    plan = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            default = now
+        else:
+            default = f.get_default()  # as a new instance has it ("" for a text field without a default)
+        if isinstance(f, models.JSONField):
+            to_db = _json_text(f)
+        elif isinstance(f, models.DecimalField):
+            to_db = _prepared(f)
+        else:
+            to_db = None
+        # a default is prepared once for the call; a given value row by row
+        plan.append((f.attname, to_db, to_db(default) if to_db else default))
+    values = (
+        [
+            (to_db(row[name]) if to_db else row[name]) if name in row else default
+            for name, to_db, default in plan
+        ]
+        for row in rows
+    )
+    _copy_into(model, [f.column for f in fields], values, ignore_conflicts=ignore_conflicts)
+    return len(rows)
+
+
+def _copy_into(
+    model: type[models.Model], columns: list[str], rows: Iterable[Sequence], *, ignore_conflicts: bool
+):
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if not ignore_conflicts:
             copy_rows(cursor, table, columns, rows)
-            return len(objects)
+            return
         temp = f"{table}_copied"
         quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
@@ -77,7 +124,6 @@ def bulk_create_copied(objects: list[models.Model], *, ignore_conflicts: bool = 
             f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {temp} ORDER BY ctid ON CONFLICT DO NOTHING"
         )
         cursor.execute(f"DROP TABLE {temp}")
-    return len(objects)
 
 
 def _prepared(field: models.Field):

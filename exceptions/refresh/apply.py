@@ -9,7 +9,7 @@ import numpy as np
 from django.db.models import F
 
 from integrations.services import outbox_enqueue_many
-from replenish.bulk import bulk_create_copied
+from replenish.bulk import copy_values
 from replenish.core.audit import audit_record
 from replenish.core.ports import decision_policy
 from replenish.engine.confidence import fault_flags
@@ -341,23 +341,23 @@ def _executions(items: list[tuple], ctx: Context, audits: list[dict]) -> None:
         proposal = record["proposal"]
         value = str(record["value_at_stake"])
         decisions.append(
-            Decision(
-                exception_id=pk,
-                recommendation_id=record["recommendation_id"],
-                actor=None,
-                action=Decision.Action.AUTO_EXECUTE,
-                version=version,
-                before={"status": record.get("_before_status", Status.OPEN.value), "version": version},
-                after={
+            {
+                "exception_id": pk,
+                "recommendation_id": record["recommendation_id"],
+                "actor_id": None,
+                "action": Decision.Action.AUTO_EXECUTE.value,
+                "version": version,
+                "before": {"status": record.get("_before_status", Status.OPEN.value), "version": version},
+                "after": {
                     "proposal": proposal,
                     "status": Status.AUTO_EXECUTED.value,
                     "policy_id": verdict.policy_id,
                     "policy": verdict.policy_name,
                 },
-                comment=verdict.reason,
-                value=record["value_at_stake"],
-                confidence=record["confidence"],
-            )
+                "comment": verdict.reason,
+                "value": record["value_at_stake"],
+                "confidence": record["confidence"],
+            }
         )
         subject = SimpleNamespace(
             pk=pk, **{k: record[k] for k in ("type", "item_location_id", "location_id", "recommendation_id")}
@@ -395,7 +395,7 @@ def _executions(items: list[tuple], ctx: Context, audits: list[dict]) -> None:
                 ),
             )
         )
-    bulk_create_copied(decisions)
+    copy_values(Decision, decisions)
     outbox_enqueue_many(messages)  # one INSERT per batch and one relay kick for the chunk
     if batch_rows:
         audits.append(
