@@ -122,14 +122,14 @@ def horizon_error_growth(
 
 def error_growth_at(growth: pd.DataFrame, groups: np.ndarray, weeks: np.ndarray) -> np.ndarray:
     """R at each series' horizon in weeks (linear between whole weeks; 1 below a week; the last column beyond)."""
-    labels = np.asarray(groups).astype(str)
-    table = growth.reindex(pd.Index(np.unique(labels))).fillna(1.0)
-    values = table.loc[labels].to_numpy(dtype=np.float64)  # (n, K)
+    labels, group_of_row = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    table = growth.reindex(pd.Index(labels)).fillna(1.0)
+    values = table.to_numpy(dtype=np.float64)[group_of_row]  # (n, K)
     n_weeks = values.shape[1]
     weeks = np.clip(np.nan_to_num(np.asarray(weeks, dtype=np.float64)), 1.0, float(n_weeks))
     low = np.floor(weeks).astype(np.int64)
     high = np.minimum(low + 1, n_weeks)
-    rows = np.arange(len(labels))
+    rows = np.arange(len(group_of_row))
     fraction = weeks - low
     return values[rows, low - 1] * (1 - fraction) + values[rows, high - 1] * fraction
 

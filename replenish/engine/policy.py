@@ -137,11 +137,15 @@ def discrete_stockout_probability(position: np.ndarray, mean: np.ndarray, varian
     position = np.asarray(position, dtype=np.float64)
     r, p, is_poisson = negative_binomial_parameters(mean, variance)
     level = np.floor(np.maximum(position, 0.0))
+    level, mean, r, p, is_poisson = np.broadcast_arrays(
+        level, np.asarray(mean, dtype=np.float64), r, p, is_poisson
+    )
+    tail = np.empty(level.shape)
+    poisson, negative_binomial = is_poisson, ~is_poisson  # each row's own family only
     with np.errstate(invalid="ignore", divide="ignore"):
-        tail = np.where(
-            is_poisson,
-            stats.poisson.sf(level, np.maximum(mean, 0.0)),
-            stats.nbinom.sf(level, np.where(is_poisson, 1.0, r), np.where(is_poisson, 0.5, p)),
+        tail[poisson] = stats.poisson.sf(level[poisson], np.maximum(mean[poisson], 0.0))
+        tail[negative_binomial] = stats.nbinom.sf(
+            level[negative_binomial], r[negative_binomial], p[negative_binomial]
         )
     return np.where(position < 0, 1.0, np.nan_to_num(tail))
 
