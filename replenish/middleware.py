@@ -6,8 +6,8 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.db.models import prefetch_related_objects
 
+from .core.access import user_access_load
 from .views import error_403_view, error_404_view
 
 LAST_SEEN = "_distops_last_seen"
@@ -41,7 +41,8 @@ class SessionIdleTimeoutMiddleware:
 class UserGroupsMiddleware:
     """Reads the signed-in user's groups once per request: the role and the approval rank (replenish.core.roles)
     are asked several times a page (navigation, the workspace check, tiers), each a query before. Adding or removing
-    a group through the related manager drops the prefetched list, so a change within the request is still seen."""
+    a group through the related manager drops the prefetched list, so a change within the request is still seen.
+    With ACCESS_CACHE on, the groups and the model permissions come from the shared cache (replenish.core.access)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -49,7 +50,7 @@ class UserGroupsMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            prefetch_related_objects([getattr(user, "_wrapped", user)], "groups")
+            user_access_load(getattr(user, "_wrapped", user))
         return self.get_response(request)
 
 

@@ -290,6 +290,9 @@ CACHES = {
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 )
+# The signed-in user's groups and model permissions read from the cache (replenish.core.access): only with a cache
+# every worker shares (Redis), since a change is announced by bumping a generation in that cache.
+ACCESS_CACHE = bool(REDIS_URL)
 
 # Production runs behind a TLS-terminating proxy that sets X-Forwarded-Proto (README, "Production"). SERVE_PLAIN_HTTP=1
 # serves plain HTTP on a trusted network instead (no redirect to https, cookies not marked Secure, no HSTS): off by
