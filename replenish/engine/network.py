@@ -112,6 +112,27 @@ def pooled_hub_demand(
     return total, total_sd, total_horizon
 
 
+def policy_outside_pools(
+    frame: pd.DataFrame, supply_from: np.ndarray, settings: PolicySettings
+) -> pd.DataFrame:
+    """``compute_policy`` of ``frame``, computed on the rows outside pools only: ``pooled_policy`` re-plans the
+    pooled hubs' and branches' rows and overwrites every column of them, so a first policy of theirs would be thrown
+    away (they hold a copy of an outside row's figures until then). compute_policy works row by row, so the other
+    rows' figures are those it gives on the whole frame."""
+    supply_from = np.asarray(supply_from, dtype=np.int64)
+    pooled = supply_from >= 0
+    pooled[supply_from[pooled]] = True
+    outside = np.flatnonzero(~pooled)
+    if outside.size in (0, len(frame)):
+        return compute_policy(frame, settings)
+    computed = compute_policy(frame.iloc[outside].reset_index(drop=True), settings)
+    source_row = np.zeros(len(frame), dtype=np.int64)
+    source_row[outside] = np.arange(outside.size)
+    full = computed.iloc[source_row]
+    full.index = frame.index
+    return full
+
+
 def pooled_policy(
     frame: pd.DataFrame,
     computed: pd.DataFrame,

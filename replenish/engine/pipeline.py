@@ -22,10 +22,10 @@ from .forecast import (
     pooled_forecast_sd,
 )
 from .leadtime import LeadTimeSettings, learn_lead_times
-from .network import PoolingSettings, pooled_policy, pooled_supply
+from .network import PoolingSettings, policy_outside_pools, pooled_policy, pooled_supply
 from .panel import clean_demand
 from .plan_record import POLICY_INPUT_COLUMNS, policy_settings_of
-from .policy import PolicySettings, compute_policy, horizon_demand, service_targets
+from .policy import PolicySettings, horizon_demand, service_targets
 from .projection import clean_open_supply, project_inventory
 from .recommend import (
     RECOMMENDATION_COLUMNS,
@@ -379,7 +379,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 growth, segment, (lead_time_days + policy_settings.review_days) / 7.0
             )
             policy_frame["lead_error_growth"] = error_growth_at(growth, segment, lead_time_days / 7.0)
-        computed = compute_policy(policy_frame, policy_settings)
+        computed = policy_outside_pools(policy_frame, supply_from, policy_settings)
         computed["forecast_sd_planning"] = policy_frame["forecast_sd_weekly"].to_numpy()
         effective = policy_frame
         if (supply_from >= 0).any():

@@ -6,7 +6,14 @@ import pytest
 
 from replenish.engine import PlanInputs, run_plan
 from replenish.engine import simulate as sim
-from replenish.engine.network import PoolingSettings, hub_of_item, pooled_supply, supplier_lot
+from replenish.engine.network import (
+    PoolingSettings,
+    hub_of_item,
+    policy_outside_pools,
+    pooled_supply,
+    supplier_lot,
+)
+from replenish.engine.policy import PolicySettings, compute_policy
 
 
 def test_supplier_lot_is_the_moq_in_whole_packs_and_at_least_one_pack():
@@ -154,3 +161,33 @@ def test_target_calibration_plans_for_the_corrected_target_and_keeps_the_busines
         calibrated["reorder_point"].iloc[0]
         > run_plan(PlanInputs(series=series, demand=demand)).plan["reorder_point"].iloc[0]
     )
+
+
+def test_the_policy_outside_pools_is_the_whole_frames_policy_on_the_rows_outside_pools():
+    # given 60 series, of which rows 1 and 4 supply branches 7, 8, 9 and 20
+    rng = np.random.default_rng(2)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "forecast_weekly": rng.uniform(0.1, 40.0, n), "forecast_sd_weekly": rng.uniform(0.2, 20.0, n),
+            "demand_class": rng.choice(["smooth", "intermittent", "lumpy", "erratic"], n),
+            "lead_time_days": rng.uniform(3.0, 40.0, n), "lead_time_sd_days": rng.uniform(0.0, 5.0, n),
+            "target_type": rng.choice(["fill_rate", "cycle"], n), "service_target": rng.uniform(0.8, 0.99, n),
+            "unit_cost": 10.0, "ordering_cost": 25.0, "holding_rate": 0.25, "moq": 0.0, "pack_size": 1.0,
+            "capacity": np.nan, "inventory_position": rng.uniform(0.0, 50.0, n),
+            "rounding_draw": rng.uniform(0.0, 1.0, n),
+        }
+    )  # fmt: skip
+    supply_from = np.full(n, -1)
+    supply_from[[7, 8, 9, 20]] = [1, 1, 4, 4]
+
+    # when the policy is computed outside the pools only
+    outside = policy_outside_pools(frame, supply_from, PolicySettings())
+
+    # then its outside rows are the whole frame's policy, column for column and dtype for dtype
+    whole = compute_policy(frame, PolicySettings())
+    rows = np.setdiff1d(np.arange(n), [1, 4, 7, 8, 9, 20])
+    assert list(outside.columns) == list(whole.columns)
+    assert (outside.dtypes == whole.dtypes).all()
+    pd.testing.assert_frame_equal(outside.iloc[rows], whole.iloc[rows], check_exact=True)
+    assert outside.index.equals(frame.index)
