@@ -122,13 +122,13 @@ def main() -> int:
         kind: measure(call, args.repeat) for kind, call in kinds.items() if not only or kind in only
     }
     if args.decide:
-        report["kinds"] |= decisions(client, page, decidable[1:], args.decide, args.profile)
+        report["kinds"] |= decisions(client, page, decidable[1:], args.decide, args.profile, args.show_queries)
     report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2))
     return 0
 
 
-def decisions(client: Client, page: str, rows: list, n: int, profile_kind: str) -> dict:
+def decisions(client: Client, page: str, rows: list, n: int, profile_kind: str, show: str = "") -> dict:
     """n decisions of each verb on distinct rows (approve only where the row offers it), each measured once."""
     token = TOKEN.search(page).group(1)
     drawer = client.get(f"/queue/{rows[0][0]}/", HTTP_HX_TARGET="detail-panel", **HX).content.decode()
@@ -156,6 +156,9 @@ def decisions(client: Client, page: str, rows: list, n: int, profile_kind: str) 
                 else:
                     response = client.post(f"/queue/{pk}/{verb}/", form, **headers)
             cpu = (time.process_time() - started) * 1000
+            if show == verb and not out[verb]:
+                for q in queries.captured_queries:
+                    print(q["time"], q["sql"][:300], file=sys.stderr)
             out[verb].append((cpu, len(queries), response.status_code))
     return {
         verb: {

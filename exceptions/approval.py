@@ -135,13 +135,13 @@ def queue_approvals(rows: list[PlanningException], user) -> None:
     items = [
         (row, a if (a := (row.proposal or {}).get("action")) in SPENDING_ACTIONS else None) for row in rows
     ]
-    wanted = [(action, spend(row, row.proposal)) for row, action in items if action]
-    found = iter(decision_policy().approval_requirements(items=wanted, on=timezone.localdate()))
-    for row, action in items:
+    wanted = [(row, action, spend(row, row.proposal)) for row, action in items if action]
+    found = decision_policy().approval_requirements(
+        items=[(action, amount) for _, action, amount in wanted], on=timezone.localdate()
+    )
+    for row in rows:
         row.amount, row.needs_approval, row.approval_label = None, False, ""
-        if not action:
-            continue
-        requirement = next(found)
-        row.amount = spend(row, row.proposal)
+    for (row, _, amount), requirement in zip(wanted, found, strict=True):
+        row.amount = amount
         row.needs_approval = rank < requirement.rank
         row.approval_label = requirement.label

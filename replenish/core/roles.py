@@ -166,5 +166,7 @@ def can_open(user, workspace: str) -> bool:
 
 
 def has_role(user, *names: str) -> bool:
-    """Whether the user is in one of these role groups."""
-    return bool(getattr(user, "is_authenticated", False)) and user.groups.filter(name__in=names).exists()
+    """Whether the user is in one of these role groups (the groups read once per request: no query then)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return any(group.name in names for group in user.groups.all())
