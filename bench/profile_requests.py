@@ -122,7 +122,9 @@ def main() -> int:
         kind: measure(call, args.repeat) for kind, call in kinds.items() if not only or kind in only
     }
     if args.decide:
-        report["kinds"] |= decisions(client, page, decidable[1:], args.decide, args.profile, args.show_queries)
+        report["kinds"] |= decisions(
+            client, page, decidable[1:], args.decide, args.profile, args.show_queries
+        )
     report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2))
     return 0
