@@ -17,7 +17,7 @@ from functools import cached_property
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import TODO, Decision, TeamSetting, WorkCapacity
+from .models import TODO, Decision, Team, TeamSetting, WorkCapacity
 
 LATER, LOW = "later", "low"
 
@@ -27,12 +27,21 @@ def team_floors() -> dict[str, Decimal]:
 
 
 def above_floor_q(floors: dict[str, Decimal]) -> Q:
-    """Rows at or above their team's floor (a team without a setting has none)."""
-    below = Q(pk__in=[])
-    for team, floor in floors.items():
+    """Rows at or above their team's floor (a team without a setting has none).
+
+    The teams sharing a floor are one term (three teams at 100: one IN, not three ORs). When every team has a
+    floor, no row under the lowest one is above its own: `value >= lowest` is then stated as well, so Later's COUNT
+    reads the value index from Later's first row down to the lowest floor, not every buyer's Low value rows below
+    it to the end of the index (owner_team is one of Team: the routing writes no other)."""
+    by_floor: dict[Decimal, list[str]] = {}
+    for team, floor in sorted(floors.items()):
         if floor > 0:
-            below |= Q(owner_team=team, value_at_stake__lt=floor)
-    return ~below
+            by_floor.setdefault(floor, []).append(team)
+    below = Q(pk__in=[])
+    for floor, teams in sorted(by_floor.items()):
+        below |= Q(owner_team__in=teams, value_at_stake__lt=floor)
+    lowest = min((floors.get(team) or 0 for team in Team.values), default=0)
+    return ~below & Q(value_at_stake__gte=lowest) if lowest > 0 else ~below
 
 
 def capacity_of(user) -> int:
