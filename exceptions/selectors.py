@@ -460,12 +460,16 @@ def filter_choices() -> dict:
     }
 
 
+# what the banner shows of a run (queue.html's refresh-progress): not the run's JSON (inputs, timings, calibration)
+BANNER_FIELDS = ("status", "is_current", "chunks_done", "chunks_total", "started_at", "finished_at")
+
+
 def plan_runs_now() -> tuple[rm.PlanRun | None, rm.PlanRun | None]:
     """The refresh running now (the newest) and the current plan run, in one query (the queue page's banner)."""
     runs = list(
-        rm.PlanRun.objects.filter(Q(status=rm.PlanRun.Status.RUNNING) | Q(is_current=True)).order_by(
-            "-started_at", "-pk"
-        )[:20]
+        rm.PlanRun.objects.filter(Q(status=rm.PlanRun.Status.RUNNING) | Q(is_current=True))
+        .only(*BANNER_FIELDS)
+        .order_by("-started_at", "-pk")[:20]
     )
     running = next((run for run in runs if run.status == rm.PlanRun.Status.RUNNING), None)
     return running, next((run for run in runs if run.is_current), None)
