@@ -38,6 +38,8 @@ def access_invalidate(**kwargs) -> None:
     """Signal receiver: someone's groups or permissions changed: every cached entry is now stale. Bumped at once (the
     changing transaction's own later reads) and again on commit: a request that read the database between the
     first bump and the commit cached the old values under the new generation, which the second bump retires."""
+    if kwargs.get("action", "").startswith("pre_"):
+        return  # m2m_changed also announces the change before it is made: the post_ signal follows
     _bump()
     transaction.on_commit(_bump)
 
