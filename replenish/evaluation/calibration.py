@@ -9,6 +9,17 @@ Per group (ABC-XYZ segment x supply role) the achieved fill gives the next facto
 factors of the pass before, so a second pass measures the first correction and refines it (secant). Launches and
 groups under `MIN_GROUP_SERIES` SKU-locations keep c = 1, as do groups with a cycle-service target.
 
+What is measured, so that the replay stands for the period the factor will be applied to:
+- the groups are those of the current plan (the groups the factor is applied to), not those the replayed plan
+  assigned a year earlier: a part read as CY then and CZ now is measured with CZ;
+- a group's fill counts the SKU-locations that had sold in the history the replay's first plan saw. One that
+  never sold has no forecast and a reorder point of 0 at any factor: its first sales are short whatever the
+  factor, so its demand says nothing about the factor (``unsold_share`` per group: the share of the group's
+  replayed demand left out). Counted in, it made the factor compensate one year's launches by over-serving every
+  other part of the group the next year (car parts: 5.6% of the replayed year's CZ demand came from parts that
+  had never sold, 1.0% of the held-out year's; the replay filled 3.5-3.6 points less than the held-out year at
+  every factor, 1.4-1.5 without them).
+
 Who calls it: the simulator before its held-out weeks (two passes from c = 1; it never sees the held-out weeks),
 and the nightly plan's calibration (`replenish.planning.calibration`: one pass a night from the factors the plan
 applied, so the factors follow the plan's recent history). Weekly and monthly history alike.
@@ -91,8 +102,9 @@ def calibrate(
     """Replay the last periods of the window's training history (see the module doc) `passes` times, starting
     from the factors `start` (None: c = 1), re-planned every `replan_periods` periods (default: every
     `CALIBRATION_REPLAN_WEEKS` weeks). `series_groups` (n,): each series' group as the nightly plan assigned it (its
-    monthly items are planned on weekly buckets there), measured and corrected as such; None: the groups the
-    replayed plan assigns. None when the history is too short."""
+    monthly items are planned on weekly buckets there), measured and corrected as such; None: the groups a plan
+    on the window's whole training history assigns (what the simulator applies). None when the history is too
+    short."""
     say = progress or (lambda _message: None)
     replayed_periods, warmup = REPLAY_PERIODS[window.period]
     history = window.inputs.demand
@@ -104,7 +116,7 @@ def calibrate(
     ]
     if n == 0 or not offsets:
         return None
-    if series_groups is None and len(offsets) > 1:  # the windows' plans would group by their own history
+    if series_groups is None:  # measured and corrected in the groups the factors will be applied to
         series_groups = run_plan(replace(window.inputs, service_calibration=None)).plan["calibration_group"]
         series_groups = series_groups.astype(str).to_numpy()
     replays = []
@@ -130,7 +142,12 @@ def calibrate(
         for name, row in _measured(sums).items():
             group = groups.setdefault(name, {"passes": []})
             planned_with = factors.get(name, 1.0)
-            group.update(series=row["series"], target=row["target"], achieved=row["achieved"])
+            group.update(
+                series=row["series"],
+                target=row["target"],
+                achieved=row["achieved"],
+                unsold_share=row["unsold_share"],
+            )
             group["calibrated"] = bool(row["calibratable"])
             if row["calibratable"]:
                 group["passes"].append([round(planned_with, 4), row["achieved"]])
@@ -230,6 +247,9 @@ def _replay(
             "fill_target": plan["target_type"].astype(str).to_numpy() == "fill_rate",
             "demand": result.per_series["demand_units"].to_numpy(),
             "filled": result.per_series["filled_on_time_units"].to_numpy(),
+            # sold in the history the replay's first plan saw: a SKU-location that never sold has no forecast,
+            # a reorder point of 0 at any factor, so its demand is out of the factor's reach
+            "sold": np.nansum(past.inputs.demand, axis=1) > 0,
         }
     )
 
@@ -238,15 +258,18 @@ def _measured(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per group, over the replayed windows' rows: SKU-locations, demand-weighted target, achieved fill (units
     filled on time / demand), and whether the group is calibrated."""
     measured: dict[str, dict[str, Any]] = {}
-    for name, rows in frame.groupby("group", sort=True):
+    for name, group_rows in frame.groupby("group", sort=True):
+        total = float(group_rows["demand"].sum())
+        rows = group_rows[group_rows["sold"]]
         demand = float(rows["demand"].sum())
         target = float(np.average(rows["target"], weights=rows["demand"])) if demand > 0 else float("nan")
         achieved = float(rows["filled"].sum() / demand) if demand > 0 else float("nan")
         series = int(rows["series"].nunique())
         measured[str(name)] = {
-            "series": series,
+            "series": int(group_rows["series"].nunique()),
             "target": round(target, 4) if demand > 0 else None,
             "achieved": round(achieved, 4) if demand > 0 else None,
+            "unsold_share": round(1.0 - demand / total, 4) if total > 0 else None,
             "calibratable": bool(
                 name != NEW
                 and series >= MIN_GROUP_SERIES

@@ -99,7 +99,7 @@ def service_calibration_learn(
             replan_periods=CALIBRATION_REPLAN_WEEKS if period == WEEK else CALIBRATION_REPLAN_MONTHS,
             passes=passes or (1 if start else CALIBRATION_PASSES),
             start=start,
-            series_groups=None if period == WEEK else _run_groups(run, loaded.item_location_ids),
+            series_groups=_run_groups(run, loaded.item_location_ids),
             progress=progress,
         )
         if calibration is None:
