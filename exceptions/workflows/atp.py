@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Q
@@ -100,48 +101,84 @@ def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dic
     return inbound, notes, sources
 
 
-# What the order-line ATP reads of a line and its order, customer, tier and item (order_risk_refresh, _reason,
-# line_value_at_stake): a chunk of a refresh reads tens of thousands of lines, five model instances each.
-ATP_LINE_FIELDS = (
+class AtpLine(NamedTuple):
+    """What the order-line ATP reads of an open order line and its order, customer, tier and item (order_risk_refresh,
+    _reason, line_value_at_stake): a chunk of a refresh reads tens of thousands of lines, read as tuples."""
+
+    pk: int
+    item_id: int
+    location_id: int
+    quantity_open: int
+    requested_ship_date: date
+    unit_price: Decimal
+    order_number: str
+    customer_id: int
+    customer_code: str
+    tier_rank: int
+    penalty_per_late_line: Decimal
+    penalty_rate: Decimal
+    item_unit_cost: Decimal
+
+    @property
+    def tiered(self) -> bool:
+        """The contract carries a late-line penalty (is_tiered's rule)."""
+        return self.penalty_per_late_line > 0 or self.penalty_rate > 0
+
+
+ATP_LINE_VALUES = (
     "id",
     "item_id",
+    "order__location_id",
     "quantity_ordered",
     "quantity_shipped",
-    "unit_price",
     "requested_ship_date",
-    "order",
-    "order__location_id",
+    "unit_price",
     "order__number",
-    "order__customer",
+    "order__customer_id",
     "order__customer__code",
-    "order__customer__service_tier",
     "order__customer__service_tier__rank",
     "order__customer__service_tier__penalty_per_late_line",
     "order__customer__service_tier__penalty_rate",
-    "item",
     "item__unit_cost",
 )
 
 
-# ... and of the SKU-locations (substitutes_for reads the item's family and attributes)
+# ... and of the SKU-locations (substitutes_for reads the item's family and attributes, on a change only)
 ATP_ITEM_LOCATION_FIELDS = ("id", "item", "location_id", "on_hand", "item__family", "item__attributes")
 
 
-def open_lines_by_pair(
-    pairs: set[tuple[int, int]], *, only: tuple[str, ...] | None = None
-) -> dict[tuple[int, int], list[m.SalesOrderLine]]:
-    """The open order lines of these (item, location) pairs, with their order, customer, tier and item (`only`: just
-    these fields of them)."""
-    items = {i for i, _ in pairs}
-    locations = {loc for _, loc in pairs}
-    out: dict[tuple[int, int], list[m.SalesOrderLine]] = defaultdict(list)
-    lines = m.SalesOrderLine.objects.filter(
-        item_id__in=items,
-        order__location_id__in=locations,
+class AtpItemLocation(NamedTuple):
+    pk: int
+    item_id: int
+    location_id: int
+    on_hand: int
+
+
+def _open_atp_lines(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[AtpLine]]:
+    """open_lines_by_pair's lines (the same query and rule), as AtpLine tuples."""
+    out: dict[tuple[int, int], list[AtpLine]] = defaultdict(list)
+    for pk, item_id, loc, ordered, shipped, *rest in _open_lines(pairs).values_list(*ATP_LINE_VALUES):
+        key = (item_id, loc)
+        open_qty = max(ordered - shipped, 0)
+        if key in pairs and open_qty > 0:
+            out[key].append(AtpLine(pk, item_id, loc, open_qty, *rest))
+    return out
+
+
+def _open_lines(pairs: set[tuple[int, int]]):
+    """The open order lines of the items and locations of these (item, location) pairs (a superset of the pairs)."""
+    return m.SalesOrderLine.objects.filter(
+        item_id__in={i for i, _ in pairs},
+        order__location_id__in={loc for _, loc in pairs},
         status__in=OPEN_SO_LINE,
         order__status__in=OPEN_SO,
-    ).select_related("order__customer__service_tier", "item")
-    for line in lines.only(*only) if only else lines:
+    )
+
+
+def open_lines_by_pair(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[m.SalesOrderLine]]:
+    """The open order lines of these (item, location) pairs, with their order, customer, tier and item."""
+    out: dict[tuple[int, int], list[m.SalesOrderLine]] = defaultdict(list)
+    for line in _open_lines(pairs).select_related("order__customer__service_tier", "item"):
         key = (line.item_id, line.order.location_id)
         if key in pairs and line.quantity_open > 0:
             out[key].append(line)
@@ -153,15 +190,14 @@ def is_tiered(tier: m.ServiceTier) -> bool:
     return tier.penalty_per_late_line > 0 or tier.penalty_rate > 0
 
 
-def line_value_at_stake(line: m.SalesOrderLine, short_units: int) -> Decimal:
+def line_value_at_stake(line: AtpLine, short_units: int) -> Decimal:
     """The short units' margin at the line's own price plus the contract's tier penalties (engine value.py)."""
-    tier = line.order.customer.service_tier
     parts = order_line_parts(
         units=short_units,
         unit_price=float(line.unit_price),
-        unit_cost=float(line.item.unit_cost),
-        penalty_per_line=float(tier.penalty_per_late_line),
-        penalty_rate=float(tier.penalty_rate),
+        unit_cost=float(line.item_unit_cost),
+        penalty_per_line=float(line.penalty_per_late_line),
+        penalty_rate=float(line.penalty_rate),
     )
     return money(float(parts["order_exposure"]) + float(parts["tier_penalties"]))
 
@@ -173,14 +209,14 @@ def order_risk_refresh(
     a task per at-risk line of a tiered customer (created or updated in place), resolved when no longer at risk."""
     today = today or timezone.localdate()
     ils = {
-        il.pk: il
-        for il in m.ItemLocation.objects.filter(pk__in=item_location_ids)
-        .select_related("item")
-        .only(*ATP_ITEM_LOCATION_FIELDS)
+        row[0]: AtpItemLocation(*row)
+        for row in m.ItemLocation.objects.filter(pk__in=item_location_ids).values_list(
+            "pk", "item_id", "location_id", "on_hand"
+        )
     }
     pairs = {(il.item_id, il.location_id): il for il in ils.values()}
     inbound, notes, sources = inbound_by_pair(set(pairs), today)
-    lines = open_lines_by_pair(set(pairs), only=ATP_LINE_FIELDS)
+    lines = _open_atp_lines(set(pairs))
     created = updated = resolved = 0
     at_risk_lines = []
     with transaction.atomic():
@@ -200,19 +236,16 @@ def order_risk_refresh(
                 inbound=inbound.get(key, []),
                 today=today,
                 lines=[
-                    engine.DemandLine(
-                        ln.pk, ln.requested_ship_date, ln.order.customer.service_tier.rank, ln.quantity_open
-                    )
+                    engine.DemandLine(ln.pk, ln.requested_ship_date, ln.tier_rank, ln.quantity_open)
                     for ln in so_lines.values()
                 ],
             )
             subs = None
             for p in promises:
                 line = so_lines[p.line_id]
-                tier = line.order.customer.service_tier
                 task = live.pop(line.pk, None)
                 late = p.promise_date is None or p.promise_date > max(line.requested_ship_date, today)
-                if not (p.at_risk and late and is_tiered(tier)):
+                if not (p.at_risk and late and line.tiered):
                     if task is not None:
                         task.status, task.resolved_at = CustomerServiceTask.Status.RESOLVED, timezone.now()
                         task.version += 1
@@ -235,18 +268,23 @@ def order_risk_refresh(
                     "requested_date": line.requested_ship_date,
                     "new_promise_date": p.promise_date,
                     "reason": why,
-                    "tier_rank": tier.rank,
+                    "tier_rank": line.tier_rank,
                 }
                 if task is not None and not any(getattr(task, k) != v for k, v in values.items()):
                     continue  # unchanged: nothing written (the substitutes are looked up only on a change)
                 if subs is None:
-                    subs = substitutes_for(item_location=il, units=p.short_units)
+                    item_location = (
+                        m.ItemLocation.objects.select_related("item")
+                        .only(*ATP_ITEM_LOCATION_FIELDS)
+                        .get(pk=il.pk)
+                    )
+                    subs = substitutes_for(item_location=item_location, units=p.short_units)
                 values["substitutes"] = subs
                 if task is None:
                     task = CustomerServiceTask.objects.create(
-                        sales_order_line=line,
-                        item_location=il,
-                        customer=line.order.customer,
+                        sales_order_line_id=line.pk,
+                        item_location_id=il.pk,
+                        customer_id=line.customer_id,
                         event=event,
                         **values,
                     )
@@ -268,8 +306,8 @@ def order_risk_refresh(
                     subject_id=task.pk,
                     payload={
                         "line": line.pk,
-                        "order": line.order.number,
-                        "customer": line.order.customer.code,
+                        "order": line.order_number,
+                        "customer": line.customer_code,
                         "short_units": p.short_units,
                         "value_at_stake": str(values["value_at_stake"]),
                         "requested": str(line.requested_ship_date),
@@ -298,9 +336,9 @@ def order_risk_refresh(
 
 
 def _reason(
-    line: m.SalesOrderLine,
+    line: AtpLine,
     p: engine.LinePromise,
-    il: m.ItemLocation,
+    il: AtpItemLocation,
     notes: list[str],
     sources: list[tuple[date, int, str, date | None]],
     today: date,
