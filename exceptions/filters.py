@@ -35,8 +35,9 @@ def queue_q(queue: str, *, user, base, today) -> Q:
 
 
 def search_q(term: str) -> Q:
-    """SKU prefix, or words of the description (a term starting with SKU is a SKU prefix only)."""
-    sku = Q(item_location__item__sku__istartswith=term)
+    """SKU prefix, or words of the description (a term starting with SKU is a SKU prefix only). The SKU part reads
+    the task's copy of its item's SKU (PlanningException.sku), so a SKU search is a one-table predicate."""
+    sku = Q(sku__istartswith=term)
     return (
         sku if term.upper().startswith("SKU") else sku | Q(item_location__item__description__icontains=term)
     )

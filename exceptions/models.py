@@ -78,9 +78,19 @@ class Team(models.TextChoices):
 
 
 # The columns of the queue's WHERE besides status, value and id: who may see a row, its team's value floor, and the
-# filters (exceptions.selectors.visibility_q, exceptions.attention, exceptions.filters; the SKU search joins through
-# the SKU-location).
-QUEUE_COLUMNS = ("owner_team", "owner", "buyer", "supplier", "category", "location", "type", "item_location")
+# filters (exceptions.selectors.visibility_q, exceptions.attention, exceptions.filters; a SKU search reads the copied
+# `sku`, a word search still joins through the SKU-location to the description).
+QUEUE_COLUMNS = (
+    "owner_team",
+    "owner",
+    "buyer",
+    "supplier",
+    "category",
+    "location",
+    "type",
+    "item_location",
+    "sku",
+)
 
 
 class PlanningException(models.Model):
@@ -137,6 +147,12 @@ class PlanningException(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     category = models.CharField(max_length=60, blank=True)
+    sku = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="The item's SKU code, copied at each write (empty without a SKU-location): the queue's SKU search.",
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     owner_team = models.CharField(max_length=32, choices=Team.choices, default=Team.PROCUREMENT)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.dispatch import receiver
 
-from integrations.signals import outbox_requeued, posting_completed
+from integrations.signals import items_renamed, outbox_requeued, posting_completed
 from replenish.signals import plan_run_completed
 
 from .posting import exception_posting_resume
-from .services import exception_mark_posted
+from .services import exception_mark_posted, exception_skus_copy
 
 
 @receiver(plan_run_completed, dispatch_uid="exceptions.refresh_on_plan_run")
@@ -33,3 +33,8 @@ def posting_resumed(sender, message, actor=None, **kwargs) -> None:
     if getattr(message, "subject_type", "") != "exception" or not str(message.subject_id).isdigit():
         return
     exception_posting_resume(exception_id=int(message.subject_id), message=message, actor=actor)
+
+
+@receiver(items_renamed, dispatch_uid="exceptions.skus_renamed")
+def skus_renamed(sender, skus, **kwargs) -> None:
+    exception_skus_copy(skus=skus)

@@ -13,6 +13,7 @@ import re
 from datetime import date
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from integrations.services import outbox_enqueue
@@ -494,6 +495,24 @@ def exceptions_bulk_approve(
             exc.refresh_from_db()
             results.append((exc, str(err)))
     return results
+
+
+@transaction.atomic
+def exception_skus_copy(*, skus: list[str]) -> int:
+    """The tasks of the items now coded `skus` take their item's code again (PlanningException.sku: the queue's SKU
+    search reads the copy), after an import renamed them. Returns the number of tasks updated."""
+    updated = 0
+    for start in range(0, len(skus), 500):  # under SQLite's limit on a statement's parameters
+        updated += (
+            PlanningException.objects.filter(item_location__item__sku__in=skus[start : start + 500])
+            .order_by()
+            .update(
+                sku=Subquery(
+                    rm.ItemLocation.objects.filter(pk=OuterRef("item_location_id")).values("item__sku")[:1]
+                )
+            )
+        )
+    return updated
 
 
 def exception_mark_posted(*, exception_id: int, outcome: dict, ok: bool = True) -> PlanningException | None:

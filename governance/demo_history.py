@@ -101,6 +101,7 @@ def _week_work(run: m.PlanRun, buyers: dict[int, float]) -> pd.DataFrame:
                 "item_location__location_id",
                 "item_location__item_id",
                 "item_location__item__category",
+                "item_location__item__sku",
                 "item_location__item__unit_cost",
                 "item_location__item__unit_price",
             )
@@ -212,6 +213,7 @@ def _record_decisions(run: m.PlanRun, picked: pd.DataFrame, summary: HistorySumm
             buyer_id=int(row.item_location__buyer_id),
             owner_id=int(row.item_location__buyer_id),
             category=row.item_location__item__category,
+            sku=row.item_location__item__sku,
             status="closed",
             due_by=row.due_date,
             value_at_stake=value,

@@ -18,3 +18,7 @@ inbound_applied = Signal()
 # Sent inside the applying transaction, like inbound_applied, after WMS tasks or labor capacity were applied: kwargs
 # message (InboxMessage), location_days (list of (location_id, "YYYY-MM-DD")): the warehouses and days changed.
 wms_applied = Signal()
+
+# Sent inside the applying transaction after items' SKU codes were renamed: kwargs skus (list[str]), the new codes.
+# Receivers update their copies of the code (the queue's tasks keep their item's SKU for the search).
+items_renamed = Signal()

@@ -53,6 +53,7 @@ EXISTING_FIELDS = [
     "location_id",
     "buyer_id",
     "category",
+    "sku",
 ]
 # An undecided exception whose figures are all unchanged is not rewritten (its explanation would be too).
 SAME_IF_EQUAL = [
@@ -69,6 +70,7 @@ SAME_IF_EQUAL = [
     "supplier_id",
     "buyer_id",
     "category",
+    "sku",
     "recommendation_id",
     "status",
     "snoozed_until",
@@ -89,6 +91,7 @@ UPDATE_COLUMNS = [
     "supplier_id",
     "buyer_id",
     "category",
+    "sku",
     "owner_team",
     "owner_id",
     "due_by",
@@ -119,6 +122,7 @@ def _fields(row: dict, ctx: Context, **extra) -> dict:
         "supplier_id": row["supplier_id"],
         "buyer_id": row["buyer_id"],
         "category": row["category"],
+        "sku": row.get("sku") or "",  # a draft PO's or a shipment's header has no SKU-location
         "status": Status.OPEN.value,
         "owner_team": row["owner_team"],
         "owner_id": row["owner_id"],

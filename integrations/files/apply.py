@@ -25,6 +25,7 @@ from replenish import models as m
 from .. import quality
 from ..inbound import IssueSpec
 from ..normalize import Resolver
+from ..signals import items_renamed
 from .validate import Problems, whole_units
 
 BATCH = 2_000  # rows per INSERT ... ON CONFLICT statement: ~1 MB of SQL text, well under any parameter limit
@@ -102,7 +103,8 @@ def _existing(model: type[models.Model], field_name: str, values: Iterable) -> s
 def _rename(
     model: type[models.Model], key_field: str, frame: pd.DataFrame, key_column: str, ctx: ImportContext
 ) -> int:
-    """Rows whose external id is known for this source under another key: rename the key first."""
+    """Rows whose external id is known for this source under another key: rename the key first (a renamed SKU is
+    announced by items_renamed, inside this transaction, for the copies of the code other apps keep)."""
     if "external_id" not in ctx.present:
         return 0
     given = frame.loc[frame["external_id"].notna(), ["external_id", key_column]]
@@ -113,12 +115,14 @@ def _rename(
             "external_id", key_field
         )
     )
-    renamed = 0
+    renamed: list[str] = []
     for ext, key in given.itertuples(index=False, name=None):
         if ext in known and known[ext] != key:
             model.objects.filter(source=ctx.source, external_id=ext).update(**{key_field: key})
-            renamed += 1
-    return renamed
+            renamed.append(key)
+    if renamed and model is m.Item:
+        items_renamed.send(sender=m.Item, skus=renamed)
+    return len(renamed)
 
 
 def _ext(row: dict, default: str) -> str:

@@ -107,6 +107,7 @@ def exception(**kw) -> PlanningException:
         "location": il.location,
         "buyer": il.buyer,
         "category": il.item.category,
+        "sku": il.item.sku,
         "value_at_stake": Decimal("100.00"),
         "supplier": m.SupplierItem.objects.filter(item=il.item, is_primary=True).first().supplier
         if m.SupplierItem.objects.filter(item=il.item, is_primary=True).exists()

@@ -157,6 +157,7 @@ def exception(**kw):
         "category": "Fasteners",
         "value_at_stake": Decimal("1000"),
         "confidence": 0.7,
+        "sku": kw["item_location"].item.sku if kw.get("item_location") else "",
     }
     return PlanningException.objects.create(**{**defaults, **kw})
 
