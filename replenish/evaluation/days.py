@@ -37,7 +37,8 @@ def spread_periods_to_days(
     day drawn uniformly from the period's days, every line carries one unit and the other D - L units go to the
     lines at random (multinomial). Without `line_size` the units are spread uniformly and no line counts are
     returned (the simulator then counts one line per day with demand). `even` spreads each period's units as
-    evenly as whole units allow instead (the remainder on its first days): no randomness, no line counts.
+    evenly as whole units allow instead (evenly spaced: unit k of D falls in the middle of the period's k-th of D
+    equal parts): no randomness, no line counts.
     Returns (daily units, daily lines or None), both (n, sum(period_days)).
     """
     units = np.rint(np.nan_to_num(np.asarray(quantity, dtype=np.float64))).astype(np.int64)
@@ -59,10 +60,10 @@ def spread_periods_to_days(
         demand = units[:, period]
         uniform = np.full(int(length), 1.0 / length)
         if even:
-            base, remainder = np.divmod(demand, length)
-            daily[:, start : start + length] = base[:, None] + (
-                np.arange(length)[None, :] < remainder[:, None]
-            )
+            # unit k of D in the middle of the period's k-th of D equal parts: a part selling 2 in a 30-day month
+            # sells on its 8th and 23rd days, not on its first two (which made every month a lump at its start)
+            through = np.floor(demand[:, None] * np.arange(length + 1)[None, :] / length + 0.5)
+            daily[:, start : start + length] = np.diff(through, axis=1)
             continue
         if size is None:
             daily[:, start : start + length] = rng.multinomial(demand, uniform)

@@ -46,10 +46,25 @@ def test_even_spread_is_deterministic_and_months_have_their_own_lengths():
     # when
     daily, lines = spread_periods_to_days(monthly, [31, 28], rng=np.random.default_rng(0), even=True)
 
-    # then: 2 a day in January; 30 over 28 days = 1 a day plus the 2 left over on February's first days
+    # then: 2 a day in January; 30 over 28 days = 1 a day plus the 2 left over, spaced out (days 7 and 21), not
+    # on February's first two days
     assert lines is None
     assert daily[0, :31].tolist() == [2.0] * 31
-    assert daily[0, 31:].tolist() == [2.0, 2.0] + [1.0] * 26
+    assert daily[0, 31:].tolist() == [1.0] * 6 + [2.0] + [1.0] * 13 + [2.0] + [1.0] * 7
+
+
+def test_even_spread_spaces_a_slow_movers_few_units_over_the_period():
+    # given a part selling 1, 2 and 3 units in three 30-day months
+    monthly = np.array([[1, 2, 3]])
+
+    # when
+    daily, _ = spread_periods_to_days(monthly, [30, 30, 30], rng=np.random.default_rng(0), even=True)
+
+    # then: each unit in the middle of its share of the month (day 15; days 8 and 23; days 5, 15 and 25), not on
+    # the month's first days, which made every month a lump at its start
+    days = [(day // 30, day % 30 + 1) for day in np.flatnonzero(daily[0])]
+    assert days == [(0, 15), (1, 8), (1, 23), (2, 5), (2, 15), (2, 25)]
+    assert daily.sum() == 6 and daily.max() == 1
 
 
 def test_same_seed_same_days():
