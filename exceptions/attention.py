@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import Q
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from .models import TODO, Decision, Team, TeamSetting, WorkCapacity
@@ -49,10 +49,32 @@ def capacity_of(user) -> int:
     return WorkCapacity.DEFAULT_DAILY_DECISIONS if row is None else int(row)
 
 
+def _decisions_since(user, today: date):
+    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    return Decision.objects.filter(actor_id=user.pk, created_at__gte=start)
+
+
 def decided_today(user, today: date) -> int:
     """Decisions the person made today (auto-executions are not theirs)."""
-    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
-    return Decision.objects.filter(actor_id=user.pk, created_at__gte=start).count()
+    return _decisions_since(user, today).count()
+
+
+def day_inputs(user, today: date) -> tuple[dict[str, Decimal], int, int]:
+    """The team floors, the person's capacity and their decisions today (team_floors, capacity_of and
+    decided_today) in one query: each floor's row carries the two per-person figures as scalar subqueries (a queue
+    page read them in three; the two others only when no team has a floor row)."""
+    capacity = WorkCapacity.objects.filter(user_id=user.pk).order_by("pk").values("daily_decisions")[:1]
+    decided = _decisions_since(user, today).order_by().values("actor_id").annotate(n=Count("pk")).values("n")
+    rows = list(
+        TeamSetting.objects.annotate(capacity=Subquery(capacity), decided=Subquery(decided)).values_list(
+            "team", "value_floor", "capacity", "decided"
+        )
+    )
+    if not rows:
+        return {}, capacity_of(user), decided_today(user, today)
+    _team, _floor, daily, done = rows[0]
+    daily = WorkCapacity.DEFAULT_DAILY_DECISIONS if daily is None else int(daily)
+    return {team: floor for team, floor, _c, _d in rows}, daily, int(done or 0)
 
 
 class DayPlan:
@@ -92,7 +114,7 @@ def day_plan(user, base, today: date | None = None) -> DayPlan:
     cached = getattr(user, "_distops_day", None)
     if cached is not None and cached[0] == today:
         return cached[1]
-    plan = DayPlan(team_floors(), capacity_of(user), decided_today(user, today), base)
+    plan = DayPlan(*day_inputs(user, today), base)
     user._distops_day = (today, plan)
     return plan
 

@@ -197,9 +197,11 @@ def exception_list(*, user, filters: QueueFilters | None = None, today: date | N
     """The user's queue, ranked by value at stake (decided: newest decision first), ready for one-query pages."""
     filters = filters or QueueFilters()
     base = exception_base(user=user)
-    params = {**filters.as_query(), "queue": filters.queue}
-    filterset = QueueFilterSet(data=params, queryset=base, user=user, base=base)
-    qs = filterset.filter_cleaned(base, filters.cleaned()) if filters.checked else filterset.qs
+    if filters.checked:
+        qs = QueueFilterSet.filter_cleaned(base, filters.cleaned(), user=user, base=base)
+    else:
+        params = {**filters.as_query(), "queue": filters.queue}
+        qs = QueueFilterSet(data=params, queryset=base, user=user, base=base).qs
     qs = qs.select_related("item_location__item", "location", "supplier")
     if filters.queue == "decided":
         qs = qs.annotate(decided_by=_decided_by())

@@ -105,3 +105,38 @@ def test_decisions_today_count_only_the_persons_own(users):
     assert decided_today(buyer, timezone.localdate()) == 0
     assert not np.isnan(0.0)
     assert PlanningException.objects.count() == 1
+
+
+def test_the_day_inputs_read_in_one_query_are_the_three_reads(users, django_assert_num_queries):
+    """day_inputs (floors, capacity, decisions today in one query) gives what team_floors, capacity_of and
+    decided_today give, with and without a capacity row, decisions before today not counted, another person's
+    decisions not counted, and with no team floor row at all."""
+    from datetime import timedelta
+
+    from exceptions.attention import capacity_of, day_inputs, decided_today, team_floors
+
+    buyer, other = users["buyer1"], users["buyer2"]
+    today = timezone.localdate()
+
+    def separate(user):
+        return team_floors(), capacity_of(user), decided_today(user, today)
+
+    TeamSetting.objects.update_or_create(team="procurement", defaults={"value_floor": Decimal("125.50")})
+    assert TeamSetting.objects.count() >= 1
+    with django_assert_num_queries(1):
+        first = day_inputs(buyer, today)
+    assert first == separate(buyer) == (team_floors(), WorkCapacity.DEFAULT_DAILY_DECISIONS, 0)
+    WorkCapacity.objects.create(user=buyer, daily_decisions=7)
+    rows = [xf.exception(item_location=il, status="approved") for il in xf.network(buyer=buyer, n=4)]
+    for row in rows[:3]:
+        Decision.objects.create(exception=row, actor=buyer, action="approve", version=1)
+    old = Decision.objects.create(exception=rows[3], actor=buyer, action="approve", version=1)
+    Decision.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    Decision.objects.create(exception=rows[3], actor=other, action="approve", version=2)
+    with django_assert_num_queries(1):
+        floors, capacity, decided = day_inputs(buyer, today)
+    assert (floors, capacity, decided) == separate(buyer)
+    assert floors["procurement"] == Decimal("125.50") and capacity == 7 and decided == 3
+    assert day_inputs(other, today) == separate(other) and day_inputs(other, today)[2] == 1
+    TeamSetting.objects.all().delete()
+    assert day_inputs(buyer, today) == separate(buyer) == ({}, 7, 3)

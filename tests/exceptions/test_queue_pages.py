@@ -171,5 +171,33 @@ def test_filters_from_the_url_list_the_same_rows_as_filters_built_in_code(scene,
         ordering=checked.ordering,
     )
     assert checked.checked and not built.checked
-    listed = list(selectors.exception_list(user=buyer, filters=checked).values_list("pk", flat=True))
-    assert listed == list(selectors.exception_list(user=buyer, filters=built).values_list("pk", flat=True))
+    from_url = selectors.exception_list(user=buyer, filters=checked)
+    in_code = selectors.exception_list(user=buyer, filters=built)
+    assert list(from_url.values_list("pk", flat=True)) == list(in_code.values_list("pk", flat=True))
+    assert str(from_url.query) == str(
+        in_code.query
+    )  # the same SQL, without a FilterSet instance for the first
+
+
+LOOPS = {  # the filter bar's selects as queue.html wrote them before filter_options
+    "code_name": '{% for code, name in choices %}<option value="{{ code }}" {% if code == selected %}selected'
+    "{% endif %}>{{ code }} {{ name }}</option>{% endfor %}",
+    "name": '{% for code, name in choices %}<option value="{{ code }}" {% if code == selected %}selected{% endif %}>'
+    "{{ name }}</option>{% endfor %}",
+    "bare": "{% for c in choices %}<option {% if c == selected %}selected{% endif %}>{{ c }}</option>{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("label", list(LOOPS))
+@pytest.mark.parametrize("selected", ["", "B&Q", "W<1>", 'say "hi"', "none of them"])
+def test_the_filter_options_are_the_options_the_template_loop_wrote(label, selected):
+    from django.template import Context, Template
+
+    from exceptions.templatetags.exceptions_tags import filter_options
+
+    pairs = [("WA", "West <A>"), ("B&Q", "Bolts & Quads"), ("W<1>", "x"), ('say "hi"', "it's"), ("", "empty")]
+    choices = [code for code, _name in pairs] if label == "bare" else pairs
+    want = Template(LOOPS[label]).render(Context({"choices": choices, "selected": selected}))
+    got = filter_options(choices, selected, label)
+    assert got == want
+    assert got.count(" selected>") == (selected in [c for c, _n in pairs])

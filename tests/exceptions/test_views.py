@@ -108,8 +108,9 @@ def test_queue_page_queries_do_not_grow_with_the_rows(client, users, django_asse
     assert len(response.context["rows"]) == 50 and response.context["has_next"]
     # the rows themselves come from one query, with no COUNT(*)
     fresh = type(buyer).objects.get(pk=buyer.pk)
-    # the user's role, the team floors, their capacity, their decisions today, the day's cutoff, then the page
-    with django_assert_num_queries(6):
+    # the user's role, the team floors with their capacity and decisions today (one query), the day's cutoff, then
+    # the page
+    with django_assert_num_queries(4):
         rows, has_next = exception_page(user=fresh, filters=QueueFilters())
         [(r.item_location.item.sku, r.location.code, r.supplier.name) for r in rows]
     assert len(rows) == 50 and has_next
