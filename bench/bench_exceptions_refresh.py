@@ -100,12 +100,14 @@ def main() -> int:
             result = head.result.get("result", {})
             chunks = RefreshChunk.objects.filter(batch=batch, number__gt=0)
             chunk_seconds = sorted(chunks.values_list("seconds", flat=True))
-            chunk_cpu = sorted(c.get("cpu_seconds", 0.0) for c in chunks.values_list("result", flat=True))
+            chunk_results = list(chunks.values_list("result", flat=True))
+            chunk_cpu = sorted(c.get("cpu_seconds", 0.0) for c in chunk_results)
+            db_cpu = [c["db_cpu_seconds"] for c in chunk_results if "db_cpu_seconds" in c]
         else:
             outcome = exceptions_refresh(run=run)
             seconds = time.perf_counter() - started
             result = dict(vars(outcome))
-            chunk_seconds, chunk_cpu = [], []
+            chunk_seconds, chunk_cpu, db_cpu = [], [], []
     finally:
         for worker in workers:
             worker.terminate()
@@ -133,11 +135,14 @@ def main() -> int:
                 # other jobs on the machine, unlike the wall times
                 "chunk_cpu_seconds_total": round(sum(chunk_cpu), 1),
                 "slowest_chunk_cpu_seconds": chunk_cpu[-1] if chunk_cpu else None,
+                # CPU time of the chunks' PostgreSQL backends (read from /proc when the server runs on this machine)
+                "chunk_db_cpu_seconds_total": round(sum(db_cpu), 1) if db_cpu else None,
                 "created": result.get("created"),
                 "updated": result.get("updated"),
                 "closed": result.get("closed"),
                 "auto_executed": result.get("auto_executed"),
                 "timings": result.get("timings"),
+                "cpu_seconds": result.get("cpu"),
                 "attention": attention,
                 "peak_rss_mb": peak_rss_mb(),
             }

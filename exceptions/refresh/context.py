@@ -28,11 +28,21 @@ class RefreshResult:
     superseded: bool = False
     by_type: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # CPU seconds per stage of this (worker) process, summed over the chunks: unlike the wall times above, not
+    # inflated by other jobs on the machine (PostgreSQL's own time is each chunk's db_cpu_seconds, where measurable)
+    cpu: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def timed(self, stage: str, started: float) -> float:
-        now = time.perf_counter()
-        self.timings[stage] = round(self.timings.get(stage, 0.0) + now - started, 3)
+    @staticmethod
+    def clock() -> tuple[float, float]:
+        """(wall, CPU) now: the `started` of a stage timed with `timed`."""
+        return time.perf_counter(), time.process_time()
+
+    def timed(self, stage: str, started: tuple[float, float]) -> tuple[float, float]:
+        """Add the wall and CPU time since `started` (a clock()) to the stage; returns the clock now."""
+        now = self.clock()
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + now[0] - started[0], 3)
+        self.cpu[stage] = round(self.cpu.get(stage, 0.0) + now[1] - started[1], 3)
         return now
 
 

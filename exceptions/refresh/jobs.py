@@ -10,6 +10,7 @@ disjoint); a partial refresh and the finish take it exclusive, so overlapping sc
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 
@@ -143,7 +144,7 @@ def _compute(chunk: RefreshChunk, ctx: Context, full: bool) -> dict:
         Chunk(ids=tuple(chunk.ids)) if chunk.ids is not None else Chunk(lo=chunk.item_lo, hi=chunk.item_hi)
     )
     timer = ctx.result.timed
-    started = time.perf_counter()
+    started = ctx.result.clock()
     data = _load_chunk(ctx.run, scope, ctx.as_of)
     started = timer("load", started)
     existing = existing_rows(PlanningException.objects.filter(scope.il_q(), status__in=LIVE))
@@ -176,6 +177,7 @@ def _compute(chunk: RefreshChunk, ctx: Context, full: bool) -> dict:
         **{name: getattr(r, name) for name in COUNTS},
         "by_type": r.by_type,
         "timings": r.timings,
+        "cpu": r.cpu,
         "po_pairs": sorted(
             [int(s), int(loc)] for s, loc in ctx.po_pairs if s is not None and loc is not None
         ),
@@ -189,12 +191,28 @@ def _order_atp(chunk: RefreshChunk, ctx: Context) -> None:
     """The one list of at-risk order lines (the customer-service queue), synced by order-line ATP for the chunk
     before the chunk reads it, in a transaction of its own: its audit events (one per service task changed) hold the
     audit chain's head row only until the sync commits, not for the whole chunk, so chunks still run in parallel."""
-    started = time.perf_counter()
+    started = ctx.result.clock()
     at_risk_sync(
         item_range=None if chunk.ids is not None else (chunk.item_lo, chunk.item_hi),
         item_location_ids=chunk.ids,
     )
     ctx.result.timed("order_atp", started)
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds this connection's PostgreSQL backend has used, when the server runs on this machine (its
+    /proc is readable); None otherwise. Measurement only (the benchmark's "db_cpu_seconds")."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def chunk_compute(*, chunk_id: int) -> RefreshResult | None:
@@ -206,7 +224,7 @@ def chunk_compute(*, chunk_id: int) -> RefreshResult | None:
     head = RefreshChunk.objects.get(batch=chunk.batch, number=0)
     full = head.result["inputs"]["full"]
     ctx = _context(head)
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, db_cpu = time.perf_counter(), time.process_time(), _backend_cpu()
     _order_atp(chunk, ctx)
     with transaction.atomic():
         _shared_lock(full)
@@ -222,6 +240,9 @@ def chunk_compute(*, chunk_id: int) -> RefreshResult | None:
             locked.result["cpu_seconds"] = round(
                 time.process_time() - cpu, 3
             )  # this process's, not the database's
+            db_cpu_now = _backend_cpu()  # the database's, where measurable
+            if db_cpu is not None and db_cpu_now is not None:
+                locked.result["db_cpu_seconds"] = round(db_cpu_now - db_cpu, 3)
             locked.status = RefreshChunk.Status.DONE
         locked.seconds = round(time.perf_counter() - started, 3)
         locked.save(update_fields=["status", "result", "seconds"])
@@ -240,6 +261,8 @@ def _merged(chunks: list[RefreshChunk], run_id: int) -> RefreshResult:
             result.by_type[kind] = result.by_type.get(kind, 0) + n
         for stage, seconds in chunk.result.get("timings", {}).items():
             result.timings[stage] = round(result.timings.get(stage, 0.0) + seconds, 3)
+        for stage, seconds in chunk.result.get("cpu", {}).items():
+            result.cpu[stage] = round(result.cpu.get(stage, 0.0) + seconds, 3)
     result.superseded = any(c.status == RefreshChunk.Status.SKIPPED for c in chunks)
     return result
 
@@ -255,7 +278,7 @@ def refresh_finish(*, batch: str) -> RefreshResult | None:
             return None
         head.status = RefreshChunk.Status.DONE
         head.save(update_fields=["status"])
-    started = time.perf_counter()
+    started = RefreshResult.clock()
     ctx = _context(head)
     ctx.result = _merged(chunks, head.run_id)
     inputs = head.result["inputs"]
@@ -264,7 +287,7 @@ def refresh_finish(*, batch: str) -> RefreshResult | None:
     _analyze()
 
     queue_counts_invalidate()
-    ctx.result.timings["finish"] = round(time.perf_counter() - started, 3)
+    ctx.result.timed("finish", started)
     head.result = {**head.result, "result": {k: v for k, v in vars(ctx.result).items()}}
     RefreshChunk.objects.filter(pk=head.pk).update(result=head.result)
     return ctx.result
