@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -401,7 +401,10 @@ def exception_detail(*, exception: PlanningException) -> dict:
                 status__in=["open", "accepted", "changed", "partial"],
             )
             .select_related("order__supplier")
-            .prefetch_related("shipment_lines__shipment")
+            # the lines' shipment lines with their shipment in one read (not one for each)
+            .prefetch_related(
+                Prefetch("shipment_lines", queryset=rm.ShipmentLine.objects.select_related("shipment"))
+            )
             .order_by("promised_date")[:20]
         )
         for line in po_lines:
