@@ -109,7 +109,8 @@ def main() -> int:
     log_path = Path(tempfile.mkdtemp(prefix="distops-smoke-")) / "gunicorn.log"
     log = log_path.open("w")
     server = subprocess.Popen(
-        [GUNICORN, "replenish.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "60"],
+        [GUNICORN, "-c", "gunicorn.conf.py", "replenish.wsgi"]  # the README's production settings
+        + ["--workers", "2", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -76,6 +76,7 @@ class Stats:
         default_factory=list
     )  # (username, exception, version, verb)
     attempts: list[tuple[str, int, int, str]] = field(default_factory=list)
+    client_cpu: float = 0.0  # CPU seconds of this process (the planners' threads) while they ran
 
     def record(self, kind: str, ms: float) -> None:
         with self.lock:
@@ -240,7 +241,7 @@ def planners_run(
     stats = Stats()
     if on_start is not None:
         on_start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     stop = time.monotonic() + seconds
 
     def one(planner: Planner) -> None:
@@ -262,6 +263,7 @@ def planners_run(
         thread.start()
     for thread in threads:
         thread.join(seconds + 120)
+    stats.client_cpu = time.process_time() - cpu
     return stats, time.perf_counter() - started
 
 
@@ -297,6 +299,8 @@ def summary(stats: Stats, seconds: float) -> dict:
         "conflicts_409": stats.conflicts,
         "refused_403": stats.refusals,
         "actions_succeeded": len(stats.actions),
+        # the load client's own CPU: it shares the machine's cores (and its threads one GIL) with the server
+        "client_cpu_ms_per_request": round(stats.client_cpu * 1000 / max(len(every), 1), 2),
     }
 
 
@@ -366,6 +370,7 @@ def saturation_step(server: Server, database_url: str, planners: list[Planner], 
         "errors": len(stats.errors),
         "server_cpu_ms_per_request": round((web + db) * per_request, 1),
         "gunicorn_cpu_ms_per_request": round(web * per_request, 1),
+        "client_cpu_ms_per_request": round(stats.client_cpu * per_request, 1),
         "postgres_cpu_ms_per_request": round(db * per_request, 1),
         "load_average": [marks["load"], load_average()],
     }

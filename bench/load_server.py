@@ -107,6 +107,8 @@ class Server:
 
 
 def server_start(database_url: str, workers: int) -> Server:
+    """collectstatic, then gunicorn as production runs it (README, "Production": gunicorn.conf.py, which loads and
+    warms the application in the master before forking the workers), on a free port."""
     work = Path(tempfile.mkdtemp(prefix="distops-load-"))
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
@@ -127,8 +129,8 @@ def server_start(database_url: str, workers: int) -> Server:
     port = _free_port()
     log = work / "gunicorn.log"
     process = subprocess.Popen(
-        [GUNICORN, "replenish.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
-        + ["--timeout", "60", "--log-level", "warning"],
+        [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "replenish.wsgi", "--workers", str(workers)]
+        + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
@@ -148,7 +150,8 @@ def server_start(database_url: str, workers: int) -> Server:
 
 
 def _warm_up(port: int, workers: int) -> None:
-    """Every worker imports Django on its first request: a few rounds of login pages first, untimed."""
+    """A few rounds of login pages, untimed, before any measuring: every worker answers and has opened its database
+    connection (the application itself is loaded and warmed in the master, gunicorn.conf.py)."""
 
     def get() -> None:
         with contextlib.suppress(OSError):

@@ -1,11 +1,14 @@
 """The production path: the manifest static storage accepts every vendored file; TLS settings by default."""
 
+import gc
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 from django.core.management import call_command
+from django.db import connections
 from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +77,29 @@ def test_the_audit_key_is_required_when_debug_is_off(tmp_path):
     static = run("manage.py", "collectstatic", "--noinput", "-v", "0")
     assert static.returncode == 0, static.stderr
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_gunicorn_loads_and_warms_the_app_in_the_master_before_forking(tmp_path):
+    """gunicorn.conf.py (README, "Production"): the application is preloaded and, before the first fork, warmed by
+    replenish.wsgi.warm_up: every page template compiled, the Celery task registry built, no database connection
+    left open for the workers to share, and the loaded objects frozen out of the collector's generations."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["preload_app"] is True and config["timeout"] == 60
+
+    class Log:
+        lines: list[str] = []
+
+        def info(self, message, *args):
+            self.lines.append(message % args)
+
+    server = type("Server", (), {"log": Log()})()
+    try:
+        config["when_ready"](server)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+    (line,) = Log.lines
+    templates = sorted((ROOT / "replenish" / "templates").rglob("*.html"))
+    assert f"'templates': {len(templates)}," in line and len(templates) > 20
+    assert "'tasks': " in line and "'tasks': 0," not in line
+    assert all(c.connection is None for c in connections.all(initialized_only=True))
