@@ -6,9 +6,10 @@
 Set-up: a template database `<name>_load_template` (DATABASE_URL's name plus that suffix) holding the demo network
 (`demo_setup --skus 2000 --history-weeks 0`: 2,000 SKUs x 5 locations, plans, exceptions, the demo users) is built
 once (minutes) and kept; each run clones it into `<name>_load_run` (CREATE DATABASE ... TEMPLATE: seconds), so every
-run starts from the same queues. Then collectstatic and gunicorn with the README's production settings (DEBUG off,
-SECRET_KEY, AUDIT_HMAC_KEY, ALLOWED_HOSTS, the proxy header X-Forwarded-Proto sent by the client, 2 x cores sync
-workers). With REDIS_URL set the cache and sessions are Redis (as in production); no Celery worker runs, so the
+run starts from the same queues. Then collectstatic and gunicorn with the README's production settings
+(gunicorn.conf.py: the app loaded and warmed before the workers fork; DEBUG off, SECRET_KEY, AUDIT_HMAC_KEY,
+ALLOWED_HOSTS, the proxy header X-Forwarded-Proto sent by the client, 2 x cores sync workers; --workers and --threads
+to try others, --threads over 1 being gunicorn's gthread workers). With REDIS_URL set the cache and sessions are Redis (as in production); no Celery worker runs, so the
 approvals' ERP postings wait in the broker (the web tier is what is measured).
 
 Phase 1, the load test: N virtual planners (threads), each signed in as a demo user who has a queue (buyers, and
@@ -16,7 +17,9 @@ one in five a manager), repeat: open their queue (the first tab with rows), some
 partial) or read the API list, open a row's drawer, and decide about one step in three (approve / reject / snooze,
 with the page's CSRF token and the row's version), thinking 3-8 s between steps. Reported: p50/p95/max per kind
 and overall, errors (5xx, refused connections, timeouts, unexpected statuses), conflicts (409: another planner on
-the same account decided the row first, answered as designed). Then, from the database: every successful action
+the same account decided the row first, answered as designed), the load client's own CPU per request, and the time
+each request spent inside a worker (gunicorn's access log): the client's figure less that one is mostly waiting for a
+free worker. Then, from the database: every successful action
 maps to exactly one Decision (exception, version, action, actor) and one audit event (kind decision, same
 exception, action and version), and no decision was recorded for an action that did not succeed.
 
@@ -408,6 +411,9 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (over 1: gunicorn's gthread workers)"
+    )
+    parser.add_argument(
         "--skus", type=int, default=2000, help="SKUs of the template scenario (x 5 locations)"
     )
     parser.add_argument("--seed", type=int, default=1)
@@ -421,7 +427,8 @@ def main() -> int:
         )
     think = tuple(float(x) for x in args.think.split(","))
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/distops_bench")
-    report: dict = {"users": args.users, "think_s": think, "workers": args.workers, "quick": args.quick}
+    report: dict = {"users": args.users, "think_s": think, "workers": args.workers, "threads": args.threads}
+    report["quick"] = args.quick
     report["redis"] = bool(os.environ.get("REDIS_URL"))
     started_all = time.perf_counter()
     database_url, built = databases_prepare(base_url, args.skus)
@@ -429,7 +436,7 @@ def main() -> int:
     server = None
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        server = server_start(database_url, args.workers)
+        server = server_start(database_url, args.workers, args.threads)
         import psycopg
 
         with psycopg.connect(database_url) as conn:
@@ -452,11 +459,12 @@ def main() -> int:
             seconds=args.seconds,
             think=think,
             decide_share=0.35,
-            on_start=lambda: marks.update(load=load_average()),
+            on_start=lambda: marks.update(load=load_average(), access=server.access_offset()),
         )
         stats.errors += logins.errors
         load = summary(stats, elapsed)
         load |= {"seconds": round(elapsed, 1), "load_average": [marks["load"], load_average()]}
+        load["inside_the_workers"] = percentiles(server.inside_ms(marks["access"]))
         load["limit_p95_ms"] = LIMIT_P95_MS
         load["within_limit"] = load["errors"] == 0 and load["overall"].get("p95_ms", 1e9) <= LIMIT_P95_MS
         load["actions"] = actions_verify(database_url, stats, since)

@@ -88,6 +88,19 @@ class Server:
     port: int
     log: Path
     env: dict
+    access_log: Path
+
+    def access_offset(self) -> int:
+        """Where the access log ends now (requests after this point are read by `inside_ms`)."""
+        return self.access_log.stat().st_size if self.access_log.exists() else 0
+
+    def inside_ms(self, since: int) -> list[float]:
+        """The milliseconds each request logged after offset `since` spent inside a worker: against the client's
+        figure, what is left is waiting for a free worker (and the network and client) rather than the work."""
+        with self.access_log.open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode("utf-8", "replace").splitlines()
+        return [int(line.rsplit(" ", 1)[1]) / 1000 for line in lines if line.rsplit(" ", 1)[-1].isdigit()]
 
     def pids(self) -> list[int]:
         """gunicorn's master and its workers."""
@@ -106,7 +119,7 @@ class Server:
                 self.process.wait(5)
 
 
-def server_start(database_url: str, workers: int) -> Server:
+def server_start(database_url: str, workers: int, threads: int = 1) -> Server:
     """collectstatic, then gunicorn as production runs it (README, "Production": gunicorn.conf.py, which loads and
     warms the application in the master before forking the workers), on a free port."""
     work = Path(tempfile.mkdtemp(prefix="distops-load-"))
@@ -128,15 +141,18 @@ def server_start(database_url: str, workers: int) -> Server:
     )
     port = _free_port()
     log = work / "gunicorn.log"
+    threads = ["--threads", str(threads)] if threads > 1 else []  # gthread workers (gunicorn: threads > 1)
     process = subprocess.Popen(
-        [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "replenish.wsgi", "--workers", str(workers)]
-        + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "replenish.wsgi"]
+        + ["--workers", str(workers), *threads, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+        # each request's time inside the worker (from reading it to sending the answer), in microseconds
+        + ["--access-logfile", str(work / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    server = Server(process, port, log, env)
+    server = Server(process, port, log, env, work / "access.log")
     for _ in range(120):
         if process.poll() is not None:
             raise RuntimeError("gunicorn exited: " + log.read_text()[-3000:])
