@@ -5,7 +5,8 @@ achieved fill rate falls from the target, and the factor that corrects the targe
 The replay: the plan as of `periods` before the window's today, re-planned on a cadence, simulated against the
 actual demand of those periods (spread over days as the evaluation spreads them) and the recorded supplier lead
 times, starting each SKU-location at its own average position; the first `warmup_periods` are not measured.
-Per group (ABC-XYZ segment x supply role) the achieved fill gives the next factor. Each pass replays with the
+Per group (ABC-XYZ segment x supply role) the achieved fill gives the next factor; its standard error over the
+group's SKU-locations (``achieved_se``) says how far a small group's factor can be trusted. Each pass replays with the
 factors of the pass before, so a second pass measures the first correction and refines it (secant). Launches and
 groups under `MIN_GROUP_SERIES` SKU-locations keep c = 1, as do groups with a cycle-service target.
 
@@ -146,6 +147,7 @@ def calibrate(
                 series=row["series"],
                 target=row["target"],
                 achieved=row["achieved"],
+                achieved_se=row["achieved_se"],
                 unsold_share=row["unsold_share"],
             )
             group["calibrated"] = bool(row["calibratable"])
@@ -256,7 +258,14 @@ def _replay(
 
 def _measured(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per group, over the replayed windows' rows: SKU-locations, demand-weighted target, achieved fill (units
-    filled on time / demand), and whether the group is calibrated."""
+    filled on time / demand) with its standard error, and whether the group is calibrated.
+
+    The standard error is the ratio estimator's over the group's SKU-locations (each row a draw of (demand,
+    units short)): se^2 = n / (n - 1) x sum((short_i - s d_i)^2) / D^2, s = units short / D, D = demand. Shown
+    beside the achieved fill (drift): car parts' CY (43 parts) measures 89.1% with a standard error of 2.1 points,
+    so its factor is uncertain by about +-20%. Not used to damp the factor's step: weighing the step by it (no
+    step within one standard error, positive-part James-Stein) put CY off its target in 14 car-parts runs of 30
+    against 8, as the replays' direction was right more often than their noise suggests."""
     measured: dict[str, dict[str, Any]] = {}
     for name, group_rows in frame.groupby("group", sort=True):
         total = float(group_rows["demand"].sum())
@@ -265,10 +274,17 @@ def _measured(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
         target = float(np.average(rows["target"], weights=rows["demand"])) if demand > 0 else float("nan")
         achieved = float(rows["filled"].sum() / demand) if demand > 0 else float("nan")
         series = int(rows["series"].nunique())
+        count = len(rows)
+        standard_error = None
+        if demand > 0 and count > 1:
+            short = rows["demand"].to_numpy(dtype=float) - rows["filled"].to_numpy(dtype=float)
+            residual = short - (short.sum() / demand) * rows["demand"].to_numpy(dtype=float)
+            standard_error = float(np.sqrt(count / (count - 1) * np.sum(residual**2)) / demand)
         measured[str(name)] = {
             "series": int(group_rows["series"].nunique()),
             "target": round(target, 4) if demand > 0 else None,
             "achieved": round(achieved, 4) if demand > 0 else None,
+            "achieved_se": None if standard_error is None else round(standard_error, 4),
             "unsold_share": round(1.0 - demand / total, 4) if total > 0 else None,
             "calibratable": bool(
                 name != NEW

@@ -228,12 +228,15 @@ def calibration_drift_check(*, previous_runs: int = DRIFT_PREVIOUS) -> list[dict
                     "factors_before": before,
                     "target": row.get("target"),
                     "achieved_in_replay": row.get("achieved"),
+                    "achieved_standard_error": row.get("achieved_se"),
                     "run": latest.pk,
                     "previous_runs": [run.pk for run in earlier],
                 },
                 "message": (
                     f"Service calibration of {group}: " + "; ".join(parts) + f" (replay achieved "
-                    f"{row.get('achieved')} against {row.get('target')})."
+                    f"{row.get('achieved')}"
+                    + (f" +- {row['achieved_se']}" if row.get("achieved_se") is not None else "")
+                    + f" against {row.get('target')})."
                     if parts
                     else ""
                 ),

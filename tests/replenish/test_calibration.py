@@ -56,6 +56,7 @@ def test_each_pass_corrects_the_factor_by_the_shortage_it_measured(monkeypatch):
     assert first["factor"] == pytest.approx(
         min((1 - first["target"]) / (1 - first["achieved"]), FACTOR_BOUNDS[1]), rel=0.015
     )  # achieved and target are rounded to 4 places
+    assert first["achieved_se"] > 0
     assert first["factor"] > 1.0
     # and the second pass replays with c1 and moves on from both measurements (the engine's update rule)
     assert second["passes"][0] == [1.0, first["achieved"]]
@@ -64,6 +65,20 @@ def test_each_pass_corrects_the_factor_by_the_shortage_it_measured(monkeypatch):
     assert second["factor"] == pytest.approx(expected, rel=1e-3)
     # a segment of fewer than 20 SKU-locations is not calibrated
     assert all(g["factor"] == 1.0 for g in calibrate(window, seed=1).groups.values() if g["series"] < 20)
+
+
+def test_the_achieved_fill_has_the_ratio_estimators_standard_error_over_the_groups_series():
+    # given three SKU-locations of one group: demand 10, 20, 30, filled 10, 15, 27 (short 0, 5, 3 of 60)
+    frame = pd.DataFrame(
+        {"group": "CY|own", "series": [0, 1, 2], "target": 0.9, "fill_target": True,
+         "demand": [10.0, 20.0, 30.0], "filled": [10.0, 15.0, 27.0], "sold": True}
+    )  # fmt: skip
+
+    measured = calibration_module._measured(frame)["CY|own"]
+
+    # then: s = 8 / 60; residuals short - s x demand = -4/3, 7/3, -1; se = sqrt(3/2 x 74/9) / 60
+    assert measured["achieved"] == pytest.approx(52 / 60, abs=1e-4)
+    assert measured["achieved_se"] == pytest.approx(np.sqrt(1.5 * 74 / 9) / 60, abs=1e-4)
 
 
 def test_a_group_that_under_served_in_the_replay_plans_for_a_higher_target():
