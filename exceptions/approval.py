@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from replenish.core.ports import ApprovalRequirement, decision_policy
 from replenish.core.roles import ACTION_ROLES, MANAGER_RANK, ROLE_LABELS, ROLE_RANK, has_role, user_rank
+from replenish.value_settings import value_settings
 
 from .models import PlanningException
 from .scoring import SPENDING_ACTIONS, proposal_spend
@@ -69,9 +70,10 @@ def _unit_cost(exc: PlanningException, proposal: dict):
     return item.unit_cost if item is not None else 0
 
 
-def spend(exc: PlanningException, proposal: dict) -> Decimal:
-    """What deciding this proposal spends, recomputed from its quantity and unit cost (see module docstring)."""
-    return proposal_spend(proposal, unit_cost=_unit_cost(exc, proposal))["amount"]
+def spend(exc: PlanningException, proposal: dict, settings_=None) -> Decimal:
+    """What deciding this proposal spends, recomputed from its quantity and unit cost (see module docstring).
+    `settings_`: the value settings when the caller read them already (a queue page reads them once)."""
+    return proposal_spend(proposal, settings_, unit_cost=_unit_cost(exc, proposal))["amount"]
 
 
 def _ceiling(proposal: dict, amount: Decimal) -> str:
@@ -135,7 +137,8 @@ def queue_approvals(rows: list[PlanningException], user) -> None:
     items = [
         (row, a if (a := (row.proposal or {}).get("action")) in SPENDING_ACTIONS else None) for row in rows
     ]
-    wanted = [(row, action, spend(row, row.proposal)) for row, action in items if action]
+    values = value_settings() if items else None
+    wanted = [(row, action, spend(row, row.proposal, values)) for row, action in items if action]
     found = decision_policy().approval_requirements(
         items=[(action, amount) for _, action, amount in wanted], on=timezone.localdate()
     )

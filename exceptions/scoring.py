@@ -41,16 +41,17 @@ def proposal_spend(proposal: dict, settings_: v.ValueSettings | None = None, *, 
     """Goods (quantity x unit cost), freight (expedites, transfers) and amount of a proposal, as Decimal cents,
     from its own quantity: recomputed whenever the values change (an override), never taken from the client."""
     action = (proposal or {}).get("action")
+    settings_ = settings_ or value_settings()  # read once for a draft PO's lines too (8 settings a read)
     if (proposal or {}).get("lines"):  # a draft PO: the sum of its lines' goods, each at its own unit cost
         goods = sum(
-            (proposal_spend(line | {"action": action})["goods"] for line in proposal["lines"]),
+            (proposal_spend(line | {"action": action}, settings_)["goods"] for line in proposal["lines"]),
             Decimal("0.00"),
         )
         return {"goods": goods, "freight": Decimal("0.00"), "amount": goods}
     cost = unit_cost if unit_cost is not None else (proposal or {}).get("unit_cost")
     quantity = (proposal or {}).get("quantity") or 0
     goods = v.money(max(float(quantity), 0.0) * max(float(cost or 0), 0.0))
-    freight = v.money(v.freight_one(action or "", float(goods), settings_ or value_settings()))
+    freight = v.money(v.freight_one(action or "", float(goods), settings_))
     return {"goods": goods, "freight": freight, "amount": goods + freight}
 
 

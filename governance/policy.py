@@ -58,19 +58,29 @@ def approval_requirements(*, items: list[tuple[str, Decimal]], on: date) -> list
     by_action: dict[str, list[ApprovalTier]] = {}
     for tier in tiers:
         by_action.setdefault(tier.action, []).append(tier)
-    return [_requirement(by_action.get(action, []), action, amount, on) for action, amount in items]
+    made: dict[
+        int, ApprovalRequirement
+    ] = {}  # one (frozen) requirement per tier: its label formatted once a page
+    return [_requirement(by_action.get(action, []), action, amount, on, made) for action, amount in items]
 
 
-def _requirement(tiers: list[ApprovalTier], action: str, value, on: date) -> ApprovalRequirement:
+def _requirement(
+    tiers: list[ApprovalTier], action: str, value, on: date, made: dict | None = None
+) -> ApprovalRequirement:
     value = Decimal(value)
     for tier in tiers:
         if _in_band(tier, value):
-            return ApprovalRequirement(
+            if made is not None and tier.pk in made:
+                return made[tier.pk]
+            requirement = ApprovalRequirement(
                 role=tier.required_role,
                 rank=tier.rank,
                 tier_id=tier.pk,
                 label=f"{tier.get_action_display()} {tier.band_label}: {tier.get_required_role_display()}",
             )
+            if made is not None:
+                made[tier.pk] = requirement
+            return requirement
     return ApprovalRequirement(
         role=FALLBACK_ROLE,
         rank=ROLE_RANK[FALLBACK_ROLE],

@@ -125,3 +125,22 @@ def test_an_expedite_posts_the_new_date_with_its_freight(users):
     # freight: 75 + 4 % of 100 x 10.00
     assert message.kind == "expedite_request" and body["new_date"] == day and body["freight"] == "115.00"
     assert body["po_number"] == line.order.number and body["line"] == line.line_number
+
+
+def test_a_draft_pos_spend_reads_the_value_settings_once_and_sums_its_lines(monkeypatch):
+    """A draft PO's amount is the sum of its lines' quantity x unit cost (no freight), computed here by hand; the
+    value settings are read once for the whole proposal, not once per line (a queue page shows many)."""
+    from exceptions import scoring
+
+    reads = []
+    real = scoring.value_settings
+    monkeypatch.setattr(scoring, "value_settings", lambda: reads.append(1) or real())
+    lines = [
+        {"sku": f"S{i}", "quantity": q, "unit_cost": c}
+        for i, (q, c) in enumerate([(3, "2.50"), (10, "0.99")])
+    ]
+    spend = scoring.proposal_spend({"action": "purchase_order", "lines": lines})
+    assert spend == {"goods": Decimal("17.40"), "freight": Decimal("0.00"), "amount": Decimal("17.40")}
+    assert len(reads) == 1
+    expedite = scoring.proposal_spend({"action": "expedite", "quantity": 100, "unit_cost": "10.00"})
+    assert expedite["freight"] == Decimal("115.00") and len(reads) == 2  # 75 + 4 % of 1,000.00

@@ -13,6 +13,7 @@ from governance.models import ApprovalTier, AutomationPolicy
 from governance.policy import (
     acceptance_probability,
     approval_requirement,
+    approval_requirements,
     automation_decide,
     automation_decide_many,
     user_rank,
@@ -40,6 +41,19 @@ def test_seeded_tiers_route_po_changes_by_value(value, role, rank):
     req = approval_requirement(action="purchase_order", value=Decimal(value), on=TODAY)
     assert (req.role, req.rank) == (role, rank)
     assert req.tier_id == ApprovalTier.objects.get(action="purchase_order", required_role=role).pk
+
+
+def test_approval_requirements_of_a_page_agree_with_one_by_one(django_assert_num_queries):
+    """A queue page's requirements (the tiers read once, each tier's requirement made once and shared) are the
+    single lookups', band edges and an action without a tier (the fallback) included."""
+    items = [
+        ("purchase_order", Decimal(v)) for v in ("0", "5000", "5000.01", "50000", "50000.01", "2000000", "10")
+    ] + [("no_such_action", Decimal("12.5")), ("purchase_order", Decimal("4999.99"))]
+    with django_assert_num_queries(1):
+        many = approval_requirements(items=items, on=TODAY)
+    assert many == [approval_requirement(action=a, value=v, on=TODAY) for a, v in items]
+    assert [r.role for r in many[:6]] == ["buyer", "buyer", "manager", "manager", "director", "director"]
+    assert many[0] is many[6] and many[7].tier_id is None
 
 
 def test_seeded_defaults_cover_every_action_and_automate_within_a_buyers_band():
