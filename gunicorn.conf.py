@@ -8,7 +8,11 @@ request as fast as its hundredth."""
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the TLS proxy (README)
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))  # sync workers: 2 x cores
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))  # 2 x cores
+# a few threads a worker (gthread): a short request (the tabs, a drawer) is not queued behind a worker's long one; each
+# thread keeps its own database connection (CONN_MAX_AGE), so workers x threads connections
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = 60
 preload_app = True
 

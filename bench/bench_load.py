@@ -8,8 +8,8 @@ Set-up: a template database `<name>_load_template` (DATABASE_URL's name plus tha
 once (minutes) and kept; each run clones it into `<name>_load_run` (CREATE DATABASE ... TEMPLATE: seconds), so every
 run starts from the same queues. Then collectstatic and gunicorn with the README's production settings
 (gunicorn.conf.py: the app loaded and warmed before the workers fork; DEBUG off, SECRET_KEY, AUDIT_HMAC_KEY,
-ALLOWED_HOSTS, the proxy header X-Forwarded-Proto sent by the client, 2 x cores sync workers; --workers and --threads
-to try others, --threads over 1 being gunicorn's gthread workers). With REDIS_URL set the cache and sessions are Redis (as in production); no Celery worker runs, so the
+ALLOWED_HOSTS, the proxy header X-Forwarded-Proto sent by the client, 2 x cores workers of 4 threads; --workers and
+--threads to try others, --threads 1 being sync workers). With REDIS_URL set the cache and sessions are Redis (as in production); no Celery worker runs, so the
 approvals' ERP postings wait in the broker (the web tier is what is measured).
 
 Phase 1, the load test: N virtual planners (threads), each signed in as a demo user who has a queue (buyers, and
@@ -411,7 +411,10 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (over 1: gunicorn's gthread workers)"
+        "--threads",
+        type=int,
+        default=0,
+        help="threads per worker: 1 sync workers, more gthread workers (default: gunicorn.conf.py's)",
     )
     parser.add_argument(
         "--skus", type=int, default=2000, help="SKUs of the template scenario (x 5 locations)"

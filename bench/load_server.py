@@ -119,7 +119,7 @@ class Server:
                 self.process.wait(5)
 
 
-def server_start(database_url: str, workers: int, threads: int = 1) -> Server:
+def server_start(database_url: str, workers: int, threads: int = 0) -> Server:
     """collectstatic, then gunicorn as production runs it (README, "Production": gunicorn.conf.py, which loads and
     warms the application in the master before forking the workers), on a free port."""
     work = Path(tempfile.mkdtemp(prefix="distops-load-"))
@@ -141,7 +141,10 @@ def server_start(database_url: str, workers: int, threads: int = 1) -> Server:
     )
     port = _free_port()
     log = work / "gunicorn.log"
-    threads = ["--threads", str(threads)] if threads > 1 else []  # gthread workers (gunicorn: threads > 1)
+    # 0: gunicorn.conf.py's threads; 1: sync workers; more: gthread workers with that many threads
+    threads = (
+        ["--threads", str(threads), "--worker-class", "gthread" if threads > 1 else "sync"] if threads else []
+    )
     process = subprocess.Popen(
         [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "replenish.wsgi"]
         + ["--workers", str(workers), *threads, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]

@@ -85,6 +85,9 @@ def test_gunicorn_loads_and_warms_the_app_in_the_master_before_forking(tmp_path)
     left open for the workers to share, and the loaded objects frozen out of the collector's generations."""
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["preload_app"] is True and config["timeout"] == 60
+    assert config["worker_class"] == "gthread" and config["threads"] == int(
+        os.environ.get("GUNICORN_THREADS", 4)
+    )
 
     class Log:
         lines: list[str] = []
