@@ -467,7 +467,11 @@ def main() -> int:
         stats.errors += logins.errors
         load = summary(stats, elapsed)
         load |= {"seconds": round(elapsed, 1), "load_average": [marks["load"], load_average()]}
-        load["inside_the_workers"] = percentiles(server.inside_ms(marks["access"]))
+        inside = server.inside_ms(marks["access"])
+        load["inside_the_workers"] = {
+            "overall": percentiles([ms for values in inside.values() for ms in values]),
+            "by_kind": {kind: percentiles(values) for kind, values in sorted(inside.items())},
+        }
         load["limit_p95_ms"] = LIMIT_P95_MS
         load["within_limit"] = load["errors"] == 0 and load["overall"].get("p95_ms", 1e9) <= LIMIT_P95_MS
         load["actions"] = actions_verify(database_url, stats, since)

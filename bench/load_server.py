@@ -94,13 +94,19 @@ class Server:
         """Where the access log ends now (requests after this point are read by `inside_ms`)."""
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
-    def inside_ms(self, since: int) -> list[float]:
-        """The milliseconds each request logged after offset `since` spent inside a worker: against the client's
-        figure, what is left is waiting for a free worker (and the network and client) rather than the work."""
+    def inside_ms(self, since: int) -> dict[str, list[float]]:
+        """Per request kind (bench_load's names, from the method and URL), the milliseconds each request logged after
+        offset `since` spent inside a worker: against the client's figure, what is left is waiting for a free worker
+        (and the network and the client) rather than the work."""
         with self.access_log.open("rb") as log:
             log.seek(since)
             lines = log.read().decode("utf-8", "replace").splitlines()
-        return [int(line.rsplit(" ", 1)[1]) / 1000 for line in lines if line.rsplit(" ", 1)[-1].isdigit()]
+        out: dict[str, list[float]] = {}
+        for line in lines:
+            method, url, _, micros = (line.split(" ") + ["", "", "", ""])[:4]
+            if micros.isdigit():
+                out.setdefault(request_kind(method, url), []).append(int(micros) / 1000)
+        return out
 
     def pids(self) -> list[int]:
         """gunicorn's master and its workers."""
@@ -117,6 +123,23 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+def request_kind(method: str, url: str) -> str:
+    """The load planner's name for a request (bench_load.Planner): its verb for a decision, else by the URL."""
+    path, _, query = url.partition("?")
+    parts = path.strip("/").split("/")
+    if method == "POST" and parts[0] == "queue" and len(parts) == 3:
+        return parts[2]
+    if parts == ["queue"]:
+        return "queue_partial" if "ordering=" in query or "page=" in query else "queue_page"
+    if parts[:2] == ["queue", "tabs"]:
+        return "tabs"
+    if parts[0] == "queue" and len(parts) == 2 and parts[1].isdigit():
+        return "drawer"
+    if parts[:2] == ["api", "exceptions"]:
+        return "api_list"
+    return "other"
 
 
 def server_start(database_url: str, workers: int, threads: int = 0) -> Server:
@@ -149,7 +172,12 @@ def server_start(database_url: str, workers: int, threads: int = 0) -> Server:
         [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "replenish.wsgi"]
         + ["--workers", str(workers), *threads, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
         # each request's time inside the worker (from reading it to sending the answer), in microseconds
-        + ["--access-logfile", str(work / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"],
+        + [
+            "--access-logfile",
+            str(work / "access.log"),
+            "--access-logformat",
+            "%(m)s %(U)s?%(q)s %(s)s %(D)s",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
