@@ -142,7 +142,7 @@ def capture() -> dict:
     checked, broken = verify_chain()
     return {
         "seconds": round(seconds, 1),
-        "result": {k: v for k, v in vars(result).items() if k not in ("timings", "seconds")},
+        "result": {k: v for k, v in vars(result).items() if k not in ("timings", "cpu", "seconds")},
         "chain_verified": broken is None,
         "tasks": [tasks[k] for k in sorted(tasks)],
         "decisions": decisions,

@@ -8,12 +8,11 @@ COPY is an order of magnitude faster at 100,000 rows.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django.db import connection
 
-from replenish.bulk import copy_rows
+from replenish.bulk import copy_rows, json_text
 
 from .models import PlanningException
 
@@ -27,16 +26,17 @@ INSERT_COLUMNS = [f.column for f in PlanningException._meta.concrete_fields if n
 def _json_default(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, float):  # a subclass (numpy's float64), as json.dumps writes it
+        return float(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-_ENCODE = json.JSONEncoder(default=_json_default).encode  # one encoder for every document of a write
-
-
 def _json(value) -> str:
-    return _ENCODE(value if value is not None else {})
+    """The document as JSON text (replenish.bulk.json_text: orjson; dates and datetimes in ISO form, Decimals as
+    strings, as the JSON encoder with _json_default wrote them)."""
+    return json_text(value if value is not None else {}, _json_default)
 
 
 def _copy(table: str, columns: list[str], rows: list[dict]) -> None:

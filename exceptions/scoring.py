@@ -34,6 +34,22 @@ def stored_parts(composed: dict[str, np.ndarray], i: int, *, facts: dict) -> tup
     return cents["value"], parts
 
 
+class StoredParts:
+    """`stored_parts` of every row of one `value.compose`, the same values: each array is read into Python floats
+    once, not element by element (a refresh stores the parts of tens of thousands of rows a chunk)."""
+
+    def __init__(self, composed: dict[str, np.ndarray]):
+        self.columns = [(name, composed[name].tolist()) for name in v.PARTS]
+        self.feasibility = composed["feasibility"].tolist()
+
+    def __call__(self, i: int, *, facts: dict) -> tuple[Decimal, dict]:
+        cents = v.parts_in_cents({name: column[i] for name, column in self.columns})
+        parts = {name: str(amount) for name, amount in cents.items()}
+        parts["feasibility"] = _round(self.feasibility[i], 4)
+        parts.update(facts)
+        return cents["value"], parts
+
+
 # --- what a decided action spends (the amount approval tiers compare) ------------------------------------------------
 
 

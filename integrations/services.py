@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from psycopg.errors import UniqueViolation
 
-from replenish.bulk import copy_values
+from replenish.bulk import copy_values, is_postgres
 from replenish.core.audit import audit_record
 
 from .models import OutboxMessage
@@ -62,20 +63,27 @@ def outbox_enqueue_many(messages: list[dict]) -> int:
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox messages are written in the same transaction as the decision")
-    copy_values(
-        OutboxMessage,
-        [
-            {
-                "kind": m["kind"],
-                "idempotency_key": m["idempotency_key"],
-                "payload": m["payload"],
-                "subject_type": m.get("subject_type", ""),
-                "subject_id": str(m.get("subject_id", "")),
-            }
-            for m in messages
-        ],
-        ignore_conflicts=True,
-    )
+    rows = [
+        {
+            "kind": m["kind"],
+            "idempotency_key": m["idempotency_key"],
+            "payload": m["payload"],
+            "subject_type": m.get("subject_type", ""),
+            "subject_id": str(m.get("subject_id", "")),
+        }
+        for m in messages
+    ]
+    if is_postgres():
+        # The keys are usually all new (a refresh's tasks were just created): one COPY into the table, in a
+        # savepoint. Only when a key is already there is the batch copied again, through ON CONFLICT DO NOTHING
+        # (a temporary table, then INSERT ... SELECT: twice the writing, for every message).
+        try:
+            with transaction.atomic():
+                copy_values(OutboxMessage, rows)
+        except (IntegrityError, UniqueViolation):  # COPY's own error is psycopg's, not wrapped by Django
+            copy_values(OutboxMessage, rows, ignore_conflicts=True)
+    else:
+        copy_values(OutboxMessage, rows, ignore_conflicts=True)
     outbox_kick_on_commit()
     return len(messages)
 

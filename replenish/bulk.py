@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+import orjson
 import pandas as pd
 from django.core.management.color import no_style
 from django.db import connection, models
@@ -131,8 +132,28 @@ def _prepared(field: models.Field):
 
 
 def _json_text(field: models.JSONField):
-    """A JSON document as the text COPY reads (json.dumps with the field's encoder, as the field itself dumps it)."""
-    return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
+    """A JSON document as the text COPY reads: json.dumps with the field's encoder, as the field itself dumps it;
+    without one (most fields) `json_text`, the same document several times faster."""
+    if field.encoder is not None:
+        return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
+    return lambda value: None if value is None else json_text(value)
+
+
+def _plain_default(value):
+    """What json.dumps writes that orjson leaves to `default`: subclasses of float (numpy's float64) as floats."""
+    if isinstance(value, float):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_text(value, default=_plain_default) -> str:
+    """A document as JSON text for a jsonb column, with orjson (a refresh dumps hundreds of thousands of documents:
+    json.dumps was a tenth of its CPU). The column stores the parsed document, so what reads it back gets what
+    json.dumps would have given: the same keys (non-string keys as json.dumps writes them), strings, numbers
+    (floats as their shortest round-trip digits, as repr) and nesting (tuples as arrays); subclasses of str and int
+    (choices, enums) as their values. Only NaN and infinities differ: null here, where json.dumps wrote text that
+    PostgreSQL refuses. `default` converts what else the caller's documents hold (Decimal, dates)."""
+    return orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def bulk_insert_frame(model: type[models.Model], frame: pd.DataFrame) -> int:

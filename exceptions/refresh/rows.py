@@ -71,7 +71,7 @@ def _clean(value):
     if kind is float:
         return value if math.isfinite(value) else None
     if kind is dict:
-        return {k: _clean(v) for k, v in value.items()}
+        return _clean_dict(value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -81,6 +81,21 @@ def _clean(value):
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+def _clean_dict(value: dict) -> dict:
+    """_clean of a plain dict: its plain and float values checked here, only the others through _clean (a refresh
+    cleans a million values a chunk, most of them plain leaves)."""
+    out = {}
+    for k, x in value.items():
+        kind = type(x)
+        if kind in _PLAIN:
+            out[k] = x
+        elif kind is float:
+            out[k] = x if math.isfinite(x) else None
+        else:
+            out[k] = _clean(x)
+    return out
 
 
 def _proposal(rec: dict | None, ctx: Context, po_lines: dict[int, tuple[str, float]], item: dict) -> dict:
@@ -186,6 +201,27 @@ def proposal_key(proposal: dict) -> tuple:
     )
 
 
+# What _proposal and the explanation read of a recommendation.
+REC_FIELDS = (
+    "recommendation_id",
+    "action",
+    "quantity",
+    "due_date",
+    "new_date",
+    "rec_supplier_id",
+    "source_location_id",
+    "po_line_id",
+    "reason",
+)
+
+
+def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict:
+    """{index: {column: value}} of these columns, the values as DataFrame.to_dict("index") gives them (Python
+    scalars) at a fraction of its cost: one tolist() per column instead of a boxed row per record."""
+    values = [frame[c].tolist() for c in columns]
+    return {key: dict(zip(columns, row)) for key, row in zip(frame.index.tolist(), zip(*values))}
+
+
 def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
     """Field values of each detected exception (scored, explained, routed, with confidence)."""
     plans = data["plans"].set_index("item_location_id", drop=False)
@@ -219,10 +255,13 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
         }
     )
     teams, owners = route(route_frame, ctx.rules, ctx.supervisors)
-    rec_ids = det["recommendation_id"].to_numpy(dtype=np.float64)
-    rec_by_id = recs.to_dict("index") if recs is not None else {}
+    # Python lists, not arrays: the loop below reads each element once, and a numpy scalar costs several times a
+    # list element to read and to use (Series.tolist boxes the values as DataFrame.to_dict does)
+    teams, owners = teams.tolist(), owners.tolist()
+    rec_ids = det["recommendation_id"].to_numpy(dtype=np.float64).tolist()
+    rec_by_id = _records(recs, REC_FIELDS) if recs is not None else {}
     plan = {
-        column: plan_rows[column].to_numpy()
+        column: plan_rows[column].tolist()
         for column in (
             "item_location_id",
             "location_id",
@@ -247,10 +286,10 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
         **{name: det[name].to_numpy(dtype=np.float64) for name in detectors.common.VALUE_INPUTS}
     )
     out: list[dict] = []
+    stored_parts = scoring.StoredParts(composed)
     for i, row in enumerate(det.itertuples(index=False)):
-        rec = rec_by_id.get(int(rec_ids[i])) if np.isfinite(rec_ids[i]) else None
-        value, parts = scoring.stored_parts(
-            composed,
+        rec = rec_by_id.get(int(rec_ids[i])) if math.isfinite(rec_ids[i]) else None
+        value, parts = stored_parts(
             i,
             facts={
                 "expected_short_units": _clean(round(float(row.expected_short_units), 3)),
@@ -291,7 +330,7 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
                 "category": plan["category"][i] or "",
                 "sku": plan["sku"][i] or "",
                 "owner_team": str(teams[i]),
-                "owner_id": int(owners[i]) if np.isfinite(owners[i]) else None,
+                "owner_id": int(owners[i]) if math.isfinite(owners[i]) else None,
                 "due_by": date.fromisoformat(due) if due else None,
                 "stockout_date": _date_or_none(plan["projected_stockout_date"][i]),
                 "value_at_stake": value,

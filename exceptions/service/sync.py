@@ -37,4 +37,4 @@ def at_risk_sync(*, item_range: tuple[int, int] | None = None, item_location_ids
     ids &= set(key.values())
     if not ids:
         return {}
-    return order_risk_refresh(item_location_ids=sorted(ids))
+    return order_risk_refresh(item_location_ids=sorted(ids), item_range=item_range)

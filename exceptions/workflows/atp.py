@@ -34,18 +34,28 @@ ASN_MISSING_GRACE_DAYS = 3
 CENT = Decimal("0.01")
 
 
-def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dict, dict]:
+def _items_q(pairs: set[tuple[int, int]], item_range: tuple[int, int] | None, path: str = "item_id") -> Q:
+    """The items of these pairs: an id range [lo, hi) that holds them all when given (a refresh chunk's: one short
+    condition instead of an IN list of thousands of ids; the rows of other items are dropped by the pair checks)."""
+    if item_range is not None:
+        return Q(**{f"{path}__gte": item_range[0], f"{path}__lt": item_range[1]})
+    return Q(**{f"{path}__in": {i for i, _ in pairs}})
+
+
+def inbound_by_pair(
+    pairs: set[tuple[int, int]], today: date, *, item_range: tuple[int, int] | None = None
+) -> tuple[dict, dict, dict]:
     """Inbound (date, units) per (item, location): ASN quantities at the shipment's expected arrival, the rest of an
     open PO line at its promised date (overdue without ASN -> today + grace, flagged), transfers in transit. Also
-    per pair the notes and the sources in words: (date, units, what, the date it was promised when it slipped)."""
-    items = {i for i, _ in pairs}
+    per pair the notes and the sources in words: (date, units, what, the date it was promised when it slipped).
+    `item_range`: an item id range holding every pair's item (read by range, see _items_q)."""
     locations = {loc for _, loc in pairs}
     inbound: dict[tuple[int, int], list[tuple[date, int]]] = defaultdict(list)
     notes: dict[tuple[int, int], list[str]] = defaultdict(list)
     sources: dict[tuple[int, int], list[tuple[date, int, str, date | None]]] = defaultdict(list)
     po_lines = list(
         m.PurchaseOrderLine.objects.filter(
-            item_id__in=items,
+            _items_q(pairs, item_range),
             order__location_id__in=locations,
             status__in=OPEN_PO_LINE,
             order__status__in=OPEN_PO,
@@ -60,8 +70,13 @@ def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dic
         )
     )
     shipped: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
+    by_line = (
+        _items_q(pairs, item_range, "po_line__item_id")
+        if item_range is not None
+        else Q(po_line_id__in=[r[0] for r in po_lines])
+    )
     for po_line_id, arrival, qty, shipment in m.ShipmentLine.objects.filter(
-        po_line_id__in=[r[0] for r in po_lines], shipment__status=m.Shipment.Status.IN_TRANSIT
+        by_line, shipment__status=m.Shipment.Status.IN_TRANSIT
     ).values_list("po_line_id", "shipment__expected_arrival", "quantity_shipped", "shipment__number"):
         shipped[po_line_id].append((arrival, qty, shipment))
     for pk, item_id, loc, ordered, received, promised, number in po_lines:
@@ -91,7 +106,7 @@ def inbound_by_pair(pairs: set[tuple[int, int]], today: date) -> tuple[dict, dic
             inbound[key].append((day, rest))
             sources[key].append((day, rest, f"PO {number}", promised if day > promised else None))
     for item_id, loc, qty, arrival in m.TransferOrder.objects.filter(
-        item_id__in=items,
+        _items_q(pairs, item_range),
         to_location_id__in=locations,
         status__in=(m.TransferOrder.Status.PLANNED, m.TransferOrder.Status.IN_TRANSIT),
     ).values_list("item_id", "to_location_id", "quantity", "expected_arrival"):
@@ -154,10 +169,14 @@ class AtpItemLocation(NamedTuple):
     on_hand: int
 
 
-def _open_atp_lines(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[AtpLine]]:
+def _open_atp_lines(
+    pairs: set[tuple[int, int]], item_range: tuple[int, int] | None = None
+) -> dict[tuple[int, int], list[AtpLine]]:
     """open_lines_by_pair's lines (the same query and rule), as AtpLine tuples."""
     out: dict[tuple[int, int], list[AtpLine]] = defaultdict(list)
-    for pk, item_id, loc, ordered, shipped, *rest in _open_lines(pairs).values_list(*ATP_LINE_VALUES):
+    for pk, item_id, loc, ordered, shipped, *rest in _open_lines(pairs, item_range).values_list(
+        *ATP_LINE_VALUES
+    ):
         key = (item_id, loc)
         open_qty = max(ordered - shipped, 0)
         if key in pairs and open_qty > 0:
@@ -165,10 +184,10 @@ def _open_atp_lines(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[A
     return out
 
 
-def _open_lines(pairs: set[tuple[int, int]]):
+def _open_lines(pairs: set[tuple[int, int]], item_range: tuple[int, int] | None = None):
     """The open order lines of the items and locations of these (item, location) pairs (a superset of the pairs)."""
     return m.SalesOrderLine.objects.filter(
-        item_id__in={i for i, _ in pairs},
+        _items_q(pairs, item_range),
         order__location_id__in={loc for _, loc in pairs},
         status__in=OPEN_SO_LINE,
         order__status__in=OPEN_SO,
@@ -203,20 +222,31 @@ def line_value_at_stake(line: AtpLine, short_units: int) -> Decimal:
 
 
 def order_risk_refresh(
-    *, item_location_ids: list[int], event: DomainEvent | None = None, today: date | None = None
+    *,
+    item_location_ids: list[int],
+    event: DomainEvent | None = None,
+    today: date | None = None,
+    item_range: tuple[int, int] | None = None,
 ) -> dict:
     """Recompute ATP for every open order line of the touched SKU-locations and update the customer-service queue:
-    a task per at-risk line of a tiered customer (created or updated in place), resolved when no longer at risk."""
+    a task per at-risk line of a tiered customer (created or updated in place), resolved when no longer at risk.
+    `item_range`: an item id range [lo, hi) holding every touched SKU-location's item (an exceptions refresh
+    chunk's): the rows are read by that range rather than by lists of thousands of ids, the same rows kept."""
     today = today or timezone.localdate()
+    touched = (
+        m.ItemLocation.objects.filter(item_id__gte=item_range[0], item_id__lt=item_range[1])
+        if item_range is not None
+        else m.ItemLocation.objects.filter(pk__in=item_location_ids)
+    )
+    wanted = set(item_location_ids)
     ils = {
         row[0]: AtpItemLocation(*row)
-        for row in m.ItemLocation.objects.filter(pk__in=item_location_ids).values_list(
-            "pk", "item_id", "location_id", "on_hand"
-        )
+        for row in touched.values_list("pk", "item_id", "location_id", "on_hand")
+        if row[0] in wanted
     }
     pairs = {(il.item_id, il.location_id): il for il in ils.values()}
-    inbound, notes, sources = inbound_by_pair(set(pairs), today)
-    lines = _open_atp_lines(set(pairs))
+    inbound, notes, sources = inbound_by_pair(set(pairs), today, item_range=item_range)
+    lines = _open_atp_lines(set(pairs), item_range)
     created = updated = resolved = 0
     at_risk_lines = []
     with transaction.atomic():
@@ -224,10 +254,13 @@ def order_risk_refresh(
             t.sales_order_line_id: t
             for t in CustomerServiceTask.objects.select_for_update()
             .filter(
-                item_location_id__in=list(ils),
+                Q(item_location__item_id__gte=item_range[0], item_location__item_id__lt=item_range[1])
+                if item_range is not None
+                else Q(item_location_id__in=list(ils)),
                 status__in=[CustomerServiceTask.Status.OPEN, CustomerServiceTask.Status.CONTACTED],
             )
             .order_by("pk")
+            if t.item_location_id in ils
         }
         for key, il in sorted(pairs.items(), key=lambda kv: kv[1].pk):
             so_lines = {ln.pk: ln for ln in lines.get(key, [])}

@@ -353,3 +353,30 @@ def test_enqueue_many_writes_each_message_once_and_keeps_an_existing_key():
         assert row.outcome == {}
     first.refresh_from_db()
     assert first.payload["quantity"] == 1 and first.kind == "create_po"
+
+
+def test_enqueue_many_with_new_keys_only_writes_each_once_in_order():
+    """The common case of a refresh (every key new: one COPY straight into the table on PostgreSQL, no temporary
+    table): each message once, in the given order, as given; a repeated call with the same keys writes nothing."""
+    from integrations.services import outbox_enqueue_many
+
+    messages = [
+        {
+            "kind": "create_po",
+            "idempotency_key": f"exception-{n}-create_po",
+            "payload": {"quantity": n, "amount": f"{n}.25"},
+            "subject_type": "exception",
+            "subject_id": n,
+        }
+        for n in (8, 2, 6)
+    ]
+    with transaction.atomic():
+        assert outbox_enqueue_many(messages) == 3
+    rows = list(OutboxMessage.objects.order_by("pk").values_list("idempotency_key", "payload", "subject_id"))
+    assert rows == [(m["idempotency_key"], m["payload"], str(m["subject_id"])) for m in messages]
+    with transaction.atomic():
+        outbox_enqueue_many([{**m, "payload": {"quantity": -1}} for m in messages])
+    assert (
+        list(OutboxMessage.objects.order_by("pk").values_list("idempotency_key", "payload", "subject_id"))
+        == rows
+    )
