@@ -2,8 +2,8 @@
 Options given on the command line (--workers, --bind) take precedence over these.
 
 The application is loaded and warmed once in the master (replenish.wsgi.warm_up: URLconf, templates, the Celery
-task registry, gc.freeze), then forked: every worker, at the start and whenever one is replaced, serves its first
-request as fast as its hundredth."""
+task registry, gc.freeze), then forked: a worker, at the start and whenever one is replaced, does not redo that work
+(its first queue page still costs more than the later ones: README, "Production")."""
 
 import os
 

@@ -24,9 +24,10 @@ def warm_up() -> dict:
     """What each web worker would otherwise do on its first requests, done once in gunicorn's master before it forks
     its workers (gunicorn.conf.py: preload_app, when_ready): the URLconf imported with its reverse map, every page
     template of the app compiled into the cached loader, the translation catalogue loaded and the Celery app's task
-    registry built. A fresh worker's first queue page cost ~460 ms of CPU against ~40 ms for the next one, and its
-    first approval ~100 ms more for the task registry; four workers starting cold while the first planners arrive
-    stretched the whole first minute's latencies (issue 13, load p95).
+    registry built. In a fresh process the first queue page cost ~460 ms of CPU against ~40 ms for the next one, and
+    the first approval ~100 ms more for the task registry (issue 13, load p95). A gunicorn worker's first queue page
+    still cost 130-190 ms with this warm-up as without it (measured at load 7): what remains is per-process caches
+    filled by the first real requests, and the first connections.
 
     Then the database connections the start opened are closed (a worker must not share its parent's socket) and
     every object so far is frozen out of the garbage collector's generations (gc.freeze): a full collection in a
