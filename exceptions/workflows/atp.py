@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from replenish import models as m
-from replenish.core.audit import audit_record
+from replenish.bulk import bulk_update_copied
+from replenish.core.audit import AuditEntry, audit_records
 from replenish.engine.value import money, order_line_parts
 
 from . import engine
@@ -162,6 +163,17 @@ ATP_LINE_VALUES = (
 ATP_ITEM_LOCATION_FIELDS = ("id", "item", "location_id", "on_hand", "item__family", "item__attributes")
 
 
+# ... the fields a changed task rewrites (with its substitutes, event, version and updated_at)
+UPDATED_FIELDS = (
+    "short_units",
+    "value_at_stake",
+    "requested_date",
+    "new_promise_date",
+    "reason",
+    "tier_rank",
+)
+
+
 class AtpItemLocation(NamedTuple):
     pk: int
     item_id: int
@@ -247,8 +259,8 @@ def order_risk_refresh(
     pairs = {(il.item_id, il.location_id): il for il in ils.values()}
     inbound, notes, sources = inbound_by_pair(set(pairs), today, item_range=item_range)
     lines = _open_atp_lines(set(pairs), item_range)
-    created = updated = resolved = 0
     at_risk_lines = []
+    writes = _TaskWrites(event)
     with transaction.atomic():
         live = {
             t.sales_order_line_id: t
@@ -273,25 +285,13 @@ def order_risk_refresh(
                     for ln in so_lines.values()
                 ],
             )
-            subs = None
             for p in promises:
                 line = so_lines[p.line_id]
                 task = live.pop(line.pk, None)
                 late = p.promise_date is None or p.promise_date > max(line.requested_ship_date, today)
                 if not (p.at_risk and late and line.tiered):
                     if task is not None:
-                        task.status, task.resolved_at = CustomerServiceTask.Status.RESOLVED, timezone.now()
-                        task.version += 1
-                        task.save(update_fields=["status", "resolved_at", "version", "updated_at"])
-                        audit_record(
-                            kind="system",
-                            action="service_task_resolved",
-                            actor=None,
-                            subject_type="service_task",
-                            subject_id=task.pk,
-                            payload={"line": line.pk, "event": getattr(event, "pk", None)},
-                        )
-                        resolved += 1
+                        writes.resolve(task, {"line": line.pk, "event": writes.event_pk}, count_version=True)
                     continue
                 at_risk_lines.append(line.pk)
                 why = _reason(line, p, il, notes.get(key, []), sources.get(key, []), today)
@@ -305,67 +305,106 @@ def order_risk_refresh(
                 }
                 if task is not None and not any(getattr(task, k) != v for k, v in values.items()):
                     continue  # unchanged: nothing written (the substitutes are looked up only on a change)
-                if subs is None:
-                    item_location = (
-                        m.ItemLocation.objects.select_related("item")
-                        .only(*ATP_ITEM_LOCATION_FIELDS)
-                        .get(pk=il.pk)
-                    )
-                    subs = substitutes_for(item_location=item_location, units=p.short_units)
-                values["substitutes"] = subs
-                if task is None:
-                    task = CustomerServiceTask.objects.create(
-                        sales_order_line_id=line.pk,
-                        item_location_id=il.pk,
-                        customer_id=line.customer_id,
-                        event=event,
-                        **values,
-                    )
-                    created += 1
-                    action = "service_task_created"
-                else:
-                    for k, v in values.items():
-                        setattr(task, k, v)
-                    task.event = event
-                    task.version += 1
-                    task.save()
-                    updated += 1
-                    action = "service_task_updated"
-                audit_record(
-                    kind="recommendation",
-                    action=action,
-                    actor=None,
-                    subject_type="service_task",
-                    subject_id=task.pk,
-                    payload={
-                        "line": line.pk,
-                        "order": line.order_number,
-                        "customer": line.customer_code,
-                        "short_units": p.short_units,
-                        "value_at_stake": str(values["value_at_stake"]),
-                        "requested": str(line.requested_ship_date),
-                        "promise": str(p.promise_date),
-                        "event": getattr(event, "pk", None),
-                    },
-                )
+                writes.change(task, line, il, p, values)
         for task in live.values():  # the line is no longer open
-            task.status, task.resolved_at = CustomerServiceTask.Status.RESOLVED, timezone.now()
-            task.save(update_fields=["status", "resolved_at", "updated_at"])
-            audit_record(
-                kind="system",
-                action="service_task_resolved",
-                actor=None,
-                subject_type="service_task",
-                subject_id=task.pk,
-                payload={"reason": "line no longer open"},
-            )
-            resolved += 1
+            writes.resolve(task, {"reason": "line no longer open"}, count_version=False)
+        writes.flush()
+    created, updated, resolved = len(writes.created), len(writes.updated), len(writes.resolved)
     return {
         "service_tasks_created": created,
         "service_tasks_updated": updated,
         "service_tasks_resolved": resolved,
         "at_risk_lines": at_risk_lines,
     }
+
+
+class _TaskWrites:
+    """The customer-service queue's changes of one order_risk_refresh, collected and then written in bulk (the first
+    refresh of a day rewrites every at-risk task: their promises move with today): the tasks created, updated and
+    resolved, their audit events in the order the tasks were decided (one each; a created task's takes its id after
+    the insert), the substitutes looked up once per changed SKU-location, for its first changed line's short units."""
+
+    def __init__(self, event: DomainEvent | None) -> None:
+        self.event = event
+        self.event_pk = getattr(event, "pk", None)
+        self.now = timezone.now()
+        self.created: list[CustomerServiceTask] = []
+        self.updated: list[CustomerServiceTask] = []
+        self.resolved: list[CustomerServiceTask] = []
+        self.audits: list[tuple[str, str, CustomerServiceTask, dict]] = []
+        self.subs_units: dict[int, int] = {}
+        self.subs_tasks: dict[int, list[CustomerServiceTask]] = defaultdict(list)
+
+    def resolve(self, task: CustomerServiceTask, payload: dict, *, count_version: bool) -> None:
+        task.status, task.resolved_at, task.updated_at = (
+            CustomerServiceTask.Status.RESOLVED,
+            self.now,
+            self.now,
+        )
+        if count_version:
+            task.version += 1
+        self.resolved.append(task)
+        self.audits.append(("system", "service_task_resolved", task, payload))
+
+    def change(
+        self,
+        task: CustomerServiceTask | None,
+        line: AtpLine,
+        il: AtpItemLocation,
+        p: engine.LinePromise,
+        values: dict,
+    ) -> None:
+        """A new task for an at-risk line, or its live task with changed values."""
+        self.subs_units.setdefault(il.pk, p.short_units)
+        if task is None:
+            task = CustomerServiceTask(
+                sales_order_line_id=line.pk,
+                item_location_id=il.pk,
+                customer_id=line.customer_id,
+                event=self.event,
+                **values,
+            )
+            self.created.append(task)
+            action = "service_task_created"
+        else:
+            for k, v in values.items():
+                setattr(task, k, v)
+            task.event = self.event
+            task.version += 1
+            task.updated_at = self.now
+            self.updated.append(task)
+            action = "service_task_updated"
+        self.subs_tasks[il.pk].append(task)
+        payload = {
+            "line": line.pk,
+            "order": line.order_number,
+            "customer": line.customer_code,
+            "short_units": p.short_units,
+            "value_at_stake": str(values["value_at_stake"]),
+            "requested": str(line.requested_ship_date),
+            "promise": str(p.promise_date),
+            "event": self.event_pk,
+        }
+        self.audits.append(("recommendation", action, task, payload))
+
+    def flush(self) -> None:
+        """The substitutes (the changed SKU-locations' items read at once), then the tasks and their audit events."""
+        if self.subs_units:
+            item_locations = m.ItemLocation.objects.select_related("item").only(*ATP_ITEM_LOCATION_FIELDS)
+            for item_location in item_locations.filter(pk__in=list(self.subs_units)):
+                subs = substitutes_for(item_location=item_location, units=self.subs_units[item_location.pk])
+                for task in self.subs_tasks[item_location.pk]:
+                    task.substitutes = subs
+        bulk_update_copied(self.resolved, ["status", "resolved_at", "version", "updated_at"])
+        bulk_update_copied(self.updated, [*UPDATED_FIELDS, "substitutes", "event", "version", "updated_at"])
+        if self.created:
+            CustomerServiceTask.objects.bulk_create(self.created, batch_size=1_000)
+        audit_records(
+            [
+                AuditEntry(kind, action, "service_task", task.pk, payload)
+                for kind, action, task, payload in self.audits
+            ]
+        )
 
 
 def _reason(
