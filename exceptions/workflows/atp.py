@@ -19,7 +19,7 @@ from replenish.engine.value import money, order_line_parts
 
 from . import engine
 from .models import CustomerServiceTask, DomainEvent
-from .substitutes import substitutes_for
+from .substitutes import substitutes_for_many
 
 OPEN_SO_LINE = (m.SalesOrderLine.Status.OPEN, m.SalesOrderLine.Status.BACKORDERED)
 OPEN_SO = (m.SalesOrder.Status.OPEN, m.SalesOrder.Status.PARTIAL)
@@ -388,12 +388,18 @@ class _TaskWrites:
         self.audits.append(("recommendation", action, task, payload))
 
     def flush(self) -> None:
-        """The substitutes (the changed SKU-locations' items read at once), then the tasks and their audit events."""
+        """The substitutes (the changed SKU-locations' items read at once, looked up together), then the tasks and their
+        audit events."""
         if self.subs_units:
             item_locations = m.ItemLocation.objects.select_related("item").only(*ATP_ITEM_LOCATION_FIELDS)
-            for item_location in item_locations.filter(pk__in=list(self.subs_units)):
-                subs = substitutes_for(item_location=item_location, units=self.subs_units[item_location.pk])
-                for task in self.subs_tasks[item_location.pk]:
+            found = substitutes_for_many(
+                {
+                    il.pk: (il, self.subs_units[il.pk])
+                    for il in item_locations.filter(pk__in=list(self.subs_units))
+                }
+            )
+            for pk, subs in found.items():
+                for task in self.subs_tasks[pk]:
                     task.substitutes = subs
         bulk_update_copied(self.resolved, ["status", "resolved_at", "version", "updated_at"])
         bulk_update_copied(self.updated, [*UPDATED_FIELDS, "substitutes", "event", "version", "updated_at"])

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from exceptions.workflows.atp import order_risk_refresh
 from exceptions.workflows.models import CustomerServiceTask
+from exceptions.workflows.substitutes import substitutes_for, substitutes_for_many
 from replenish.core.audit import verify_chain
 from replenish.core.models import AuditEvent
 from tests import factories as f
@@ -167,3 +168,32 @@ def test_day_change_queries_do_not_grow_with_the_tasks():
         large = order_risk_refresh(item_location_ids=ids, today=day0 + timedelta(days=2))
     assert (small["service_tasks_updated"], large["service_tasks_updated"]) == (2, 12)
     assert len(many) == len(few)
+
+
+def test_substitutes_looked_up_together_keep_each_items_own_list():
+    # three items of one family at DC1; C is A's declared substitute; D is inactive; E has other attributes
+    loc = f.location(code="DC9")
+    a, b, c = (f.item(sku=f"SUB-{x}", family="GRP") for x in "ABC")
+    d = f.item(sku="SUB-D", family="GRP", active=False)
+    e = f.item(sku="SUB-E", family="GRP", attributes={"size": "L"})
+    a.substitutes.add(c)
+    ils = {
+        x.sku: f.item_location(item=x, location=loc, on_hand=10, static_min=0, static_max=50)
+        for x in (a, b, c, d, e)
+    }
+    wanted = {ils[s].pk: (ils[s], units) for s, units in (("SUB-A", 5), ("SUB-B", 20), ("SUB-E", 1))}
+    found = substitutes_for_many(wanted)
+    listed = {
+        s: [(x["sku"], x["basis"], x["covers"]) for x in found[ils[s].pk]]
+        for s in ("SUB-A", "SUB-B", "SUB-E")
+    }
+    assert listed == {
+        "SUB-A": [("SUB-C", "declared substitute", True), ("SUB-B", "same family and attributes", True)],
+        "SUB-B": [
+            ("SUB-A", "same family and attributes", False),
+            ("SUB-C", "same family and attributes", False),
+        ],
+        "SUB-E": [],
+    }
+    for pk, (il, units) in wanted.items():  # each as its own lookup
+        assert substitutes_for(item_location=il, units=units) == found[pk]
