@@ -92,42 +92,17 @@ def append(
     *, kind: str, action: str, actor, subject_type: str, subject_id: str | int, payload: dict
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction (the change and its audit commit together)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit events are written in the same transaction as the change they record")
+    (event,) = audit_records([AuditEntry(kind, action, subject_type, subject_id, payload)], actor=actor)
+    return event
+
+
+def _locked_head() -> AuditChainHead:
+    """The chain's head, locked until the caller's transaction ends (created on the first event)."""
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         AuditChainHead.objects.get_or_create(pk=1)
         head = AuditChainHead.objects.select_for_update().get(pk=1)
-    sequence = head.sequence + 1
-    created_at = timezone.now()
-    actor_name = getattr(actor, "username", "") or "system"
-    clean = canonical_payload(payload)
-    digest = event_hash(
-        sequence=sequence,
-        previous_hash=head.hash,
-        kind=kind,
-        action=action,
-        actor_name=actor_name,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        payload=clean,
-        created_at=created_at,
-    )
-    event = AuditEvent.objects.create(
-        sequence=sequence,
-        kind=kind,
-        action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=actor_name,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        payload=clean,
-        created_at=created_at,
-        previous_hash=head.hash,
-        hash=digest,
-    )
-    AuditChainHead.objects.filter(pk=1).update(sequence=sequence, hash=digest)
-    return event
+    return head
 
 
 class AuditEntry(NamedTuple):
@@ -148,10 +123,7 @@ def audit_records(entries: list[AuditEntry], *, actor=None) -> list[AuditEvent]:
         return []
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit events are written in the same transaction as the change they record")
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        AuditChainHead.objects.get_or_create(pk=1)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    head = _locked_head()
     key = audit_key()
     actor_name = getattr(actor, "username", "") or "system"
     actor_ref = actor if getattr(actor, "pk", None) else None
