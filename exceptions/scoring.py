@@ -27,16 +27,12 @@ def stored_parts(composed: dict[str, np.ndarray], i: int, *, facts: dict) -> tup
     The value is the exact sum of the stored money parts; `facts` carries the figures behind them (expected short
     units, unit margin, horizon, capital, ...) for the waterfall's notes.
     """
-    cents = v.parts_in_cents({name: composed[name][i] for name in v.PARTS})
-    parts = {name: str(amount) for name, amount in cents.items()}
-    parts["feasibility"] = _round(composed["feasibility"][i], 4)
-    parts.update({key: value for key, value in facts.items()})
-    return cents["value"], parts
+    return StoredParts(composed)(i, facts=facts)
 
 
 class StoredParts:
-    """`stored_parts` of every row of one `value.compose`, the same values: each array is read into Python floats
-    once, not element by element (a refresh stores the parts of tens of thousands of rows a chunk)."""
+    """`stored_parts` of every row of one `value.compose`: each array is read into Python floats once, not element
+    by element (a refresh stores the parts of tens of thousands of rows a chunk)."""
 
     def __init__(self, composed: dict[str, np.ndarray]):
         self.columns = [(name, composed[name].tolist()) for name in v.PARTS]

@@ -58,9 +58,8 @@ def approval_requirements(*, items: list[tuple[str, Decimal]], on: date) -> list
     by_action: dict[str, list[ApprovalTier]] = {}
     for tier in tiers:
         by_action.setdefault(tier.action, []).append(tier)
-    made: dict[
-        int, ApprovalRequirement
-    ] = {}  # one (frozen) requirement per tier: its label formatted once a page
+    # one (frozen) requirement per tier: its label formatted once a page
+    made: dict[int, ApprovalRequirement] = {}
     return [_requirement(by_action.get(action, []), action, amount, on, made) for action, amount in items]
 
 
