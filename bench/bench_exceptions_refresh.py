@@ -1,12 +1,18 @@
 """Benchmark: an exceptions refresh of the current plan run, chunked across Celery workers.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/5 python bench/bench_exceptions_refresh.py \
-        [--workers 2] [--inline] [--keep]
+        [--workers 2] [--inline] [--keep] [--day-offset N]
 
 It measures the FIRST refresh of the current plan run (every task created), every time it is run: it first removes
 every exception, its decisions and the outbox messages of exceptions (TRUNCATE; the audit chain is append-only and
 keeps its events), so the database can be re-used as it is. --keep measures a refresh over the tasks already there
 instead (what a refresh after a plan change costs).
+
+--day-offset N runs the refresh, here and in the workers, as if the local date were N days later (bench/_day_offset.py:
+Django's clock and the plan run's as-of date moved on; production code untouched), so the first refresh of a local day
+can be measured on demand: its order-line ATP sync rewrites the customer-service tasks whose promises or reasons move
+with the date. Run it twice with the same N: the first run is the first refresh of that day, the second the day's
+second (a later run without the offset is again a first of its day, the tasks moving back).
 
 With REDIS_URL it starts `--workers` Celery worker processes (one task each at a time) on the same database,
 dispatches the refresh (one task per chunk: exceptions.refresh.exceptions_refresh_dispatch) and measures the wall
@@ -24,6 +30,7 @@ import subprocess
 import sys
 import time
 
+from _day_offset import days_on
 from _django import ROOT, peak_rss_mb, setup
 
 parser = argparse.ArgumentParser()
@@ -31,14 +38,18 @@ parser.add_argument("--workers", type=int, default=2)
 parser.add_argument("--inline", action="store_true")
 parser.add_argument("--timeout", type=float, default=1800)
 parser.add_argument("--keep", action="store_true", help="keep the existing tasks (not a first refresh)")
+parser.add_argument("--day-offset", type=int, default=0, help="run as if the local date were N days later")
 args = parser.parse_args()
 setup()
+days_on(args.day_offset)
 
 from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from exceptions.attention_report import attention_summary  # noqa: E402
 from exceptions.models import Decision, PlanningException, RefreshChunk  # noqa: E402
 from exceptions.refresh import exceptions_refresh, exceptions_refresh_dispatch  # noqa: E402
+from exceptions.refresh.jobs import run_as_of  # noqa: E402  (moved by --day-offset, as the refresh's)
 from integrations.models import OutboxMessage  # noqa: E402
 from replenish.models import PlanRun  # noqa: E402
 
@@ -57,7 +68,10 @@ def reset() -> None:
 
 
 def start_workers(n: int) -> list[subprocess.Popen]:
-    command = [sys.executable, "-m", "celery", "-A", "replenish", "worker", "-l", "WARNING", "-c", "1"]
+    python = [sys.executable]
+    if args.day_offset:  # the workers' date moved on as this process's
+        python += [str(ROOT / "bench" / "_day_offset.py"), str(args.day_offset)]
+    command = [*python, "-m", "celery", "-A", "replenish", "worker", "-l", "WARNING", "-c", "1"]
     command += ["--without-gossip", "--without-mingle", "--prefetch-multiplier", "1"]
     return [
         subprocess.Popen(
@@ -123,6 +137,9 @@ def main() -> int:
             {
                 "mode": f"{args.workers} Celery workers" if live else "in process",
                 "first_refresh": not args.keep,
+                "day_offset": args.day_offset,
+                "as_of": str(run_as_of(run)),
+                "today": str(timezone.localdate()),
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],
                 "sku_locations": attention["sku_locations"],
