@@ -31,19 +31,22 @@ def stored_parts(composed: dict[str, np.ndarray], i: int, *, facts: dict) -> tup
 
 
 class StoredParts:
-    """`stored_parts` of every row of one `value.compose`: each array is read into Python floats once, not element
-    by element (a refresh stores the parts of tens of thousands of rows a chunk)."""
+    """`stored_parts` of every row of one `value.compose`: each part's column turned into cents and their text at
+    once (value.money_cents), the value the sum of its row's stored cents, not a Decimal per part and row (a refresh
+    stores the parts of tens of thousands of rows a chunk)."""
 
     def __init__(self, composed: dict[str, np.ndarray]):
-        self.columns = [(name, composed[name].tolist()) for name in v.PARTS]
+        cents = [v.money_cents(composed[name]) for name in v.PARTS]
+        self.values = [v.cents_text(sum(row)) for row in zip(*cents)]
+        self.texts = [(name, [v.cents_text(c) for c in column]) for name, column in zip(v.PARTS, cents)]
         self.feasibility = composed["feasibility"].tolist()
 
     def __call__(self, i: int, *, facts: dict) -> tuple[Decimal, dict]:
-        cents = v.parts_in_cents({name: column[i] for name, column in self.columns})
-        parts = {name: str(amount) for name, amount in cents.items()}
+        parts = {name: column[i] for name, column in self.texts}
+        parts["value"] = self.values[i]
         parts["feasibility"] = _round(self.feasibility[i], 4)
         parts.update(facts)
-        return cents["value"], parts
+        return Decimal(self.values[i]), parts
 
 
 # --- what a decided action spends (the amount approval tiers compare) ------------------------------------------------

@@ -52,10 +52,17 @@ class Context:
     floors: dict = field(default_factory=dict)  # team -> value floor (exceptions.attention.team_floors)
 
 
-def _iso(as_of: date, day) -> str | None:
-    if day is None or not np.isfinite(day):
-        return None
-    return (as_of + timedelta(days=int(round(day)))).isoformat()
+def _dates(as_of: date, days: list) -> list[date | None]:
+    """as_of + each day offset (rounded), None where there is none: one date built per distinct offset (a chunk's
+    tens of thousands of detections fall due on a few dozen days)."""
+    built: dict = {}
+    out = []
+    for day in days:
+        if day not in built:
+            finite = day is not None and math.isfinite(day)
+            built[day] = as_of + timedelta(days=int(round(day))) if finite else None
+        out.append(built[day])
+    return out
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -145,15 +152,14 @@ def _proposal(rec: dict | None, ctx: Context, po_lines: dict[int, tuple[str, flo
     return scoring.with_spend(proposal, ctx.value_settings)
 
 
-def _without_recommendation(row, ctx: Context) -> dict:
+def _without_recommendation(kind, facts: dict, shipment_id, supplier_id, ctx: Context) -> dict:
     """A late inbound is chased with the supplier; orders at risk are re-promised (exceptions.refresh.actions)."""
-    facts = row.facts if isinstance(row.facts, dict) else {}
-    if row.type == ExceptionType.INBOUND_LATE and not _present(row.shipment_id):
-        supplier = (facts.get("lines") or [{}])[0].get("supplier_id") or row.supplier_id
+    if kind == ExceptionType.INBOUND_LATE and not _present(shipment_id):
+        supplier = (facts.get("lines") or [{}])[0].get("supplier_id") or supplier_id
         return chase_proposal(
             supplier_id=supplier if _present(supplier) else None, lines=facts.get("lines") or [], ctx=ctx
         )
-    if row.type == ExceptionType.ORDER_AT_RISK:
+    if kind == ExceptionType.ORDER_AT_RISK:
         return repromise_proposal(facts=facts, ctx=ctx)
     return {}
 
@@ -201,6 +207,11 @@ def proposal_key(proposal: dict) -> tuple:
     )
 
 
+# What _rows reads of the detections, and the facts it stores rounded (to these places) with the value's parts.
+DETECTION_READ = ("type", "due_day", "shipment_id", "supplier_id", "summary", "basis", "facts")
+DETECTION_READ += ("expected_short_units", "named_short_units", "unit_margin", "horizon_days")
+ROUNDED_FACTS = {"expected_short_units": 3, "named_short_units": 3, "unit_margin": 4, "horizon_days": 2}
+
 # What _proposal and the explanation read of a recommendation.
 REC_FIELDS = (
     "recommendation_id",
@@ -222,10 +233,9 @@ def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict:
     return {key: dict(zip(columns, row)) for key, row in zip(frame.index.tolist(), zip(*values))}
 
 
-def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
-    """Field values of each detected exception (scored, explained, routed, with confidence)."""
-    plans = data["plans"].set_index("item_location_id", drop=False)
-    recs = data["recs"].set_index("recommendation_id", drop=False) if len(data["recs"]) else None
+def _po_lines(data: dict[str, pd.DataFrame]) -> dict[int, tuple[str, float]]:
+    """PO number and unit cost of each PO line the chunk's recommendations name: the open lines read with the chunk,
+    the others (closed since the plan ran) read here."""
     po_lines = {
         int(k): (str(number), float(cost))
         for k, number, cost in zip(
@@ -242,6 +252,14 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
                 "pk", "order__number", "unit_cost"
             )
         }
+    return po_lines
+
+
+def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
+    """Field values of each detected exception (scored, explained, routed, with confidence)."""
+    plans = data["plans"].set_index("item_location_id", drop=False)
+    recs = data["recs"].set_index("recommendation_id", drop=False) if len(data["recs"]) else None
+    po_lines = _po_lines(data)
     plan_rows = plans.loc[det["item_location_id"].astype(int).to_numpy()]
     # Routing is vectorized over the chunk.
     route_frame = pd.DataFrame(
@@ -287,18 +305,25 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
     )
     out: list[dict] = []
     stored_parts = scoring.StoredParts(composed)
-    for i, row in enumerate(det.itertuples(index=False)):
+    # the detections' columns as Python lists, read by position (no row tuple built per detection)
+    d = {name: det[name].tolist() for name in DETECTION_READ}
+    rounded = {
+        name: [_clean(round(float(x), places)) for x in d[name]] for name, places in ROUNDED_FACTS.items()
+    }
+    due_dates = _dates(ctx.as_of, d["due_day"])
+    as_of = ctx.as_of.isoformat()
+    for i, kind in enumerate(d["type"]):
         rec = rec_by_id.get(int(rec_ids[i])) if math.isfinite(rec_ids[i]) else None
+        basis, facts = d["basis"][i], d["facts"][i]
         value, parts = stored_parts(
             i,
             facts={
-                "expected_short_units": _clean(round(float(row.expected_short_units), 3)),
-                "named_short_units": _clean(round(float(row.named_short_units), 3)),
-                "unit_margin": _clean(round(float(row.unit_margin), 4)),
-                "horizon_days": _clean(round(float(row.horizon_days), 2)),
-                "basis": _clean(row.basis if isinstance(row.basis, dict) else {}),
+                **{name: column[i] for name, column in rounded.items()},
+                "basis": _clean(basis if isinstance(basis, dict) else {}),
             },
         )
+        facts = facts if isinstance(facts, dict) else {}
+        shipment_id, supplier_id = d["shipment_id"][i], d["supplier_id"][i]
         proposal = _proposal(
             rec,
             ctx,
@@ -306,32 +331,32 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
             {k: plan[k][i] for k in ("unit_cost", "supplier_item_cost", "moq", "pack_size")},
         )
         if not proposal:
-            proposal = _without_recommendation(row, ctx)
+            proposal = _without_recommendation(kind, facts, shipment_id, supplier_id, ctx)
         explanation = {
-            "summary": row.summary,
-            "as_of": ctx.as_of.isoformat(),
-            "facts": _clean(row.facts if isinstance(row.facts, dict) else {}),
+            "summary": d["summary"][i],
+            "as_of": as_of,
+            "facts": _clean(facts),
             "plan_id": int(plan["plan_id"][i]),
             "recommendation_reason": rec["reason"] if rec else "",
         }
-        due = _iso(ctx.as_of, row.due_day)
         buyer = plan["buyer_id"][i]
-        shipment = int(row.shipment_id) if _present(row.shipment_id) else None
+        shipment = int(shipment_id) if _present(shipment_id) else None
+        item_location_id = int(plan["item_location_id"][i])
         out.append(
             {
-                "type": row.type,
-                "subject_key": subject_key(row.type, int(plan["item_location_id"][i]), shipment),
+                "type": kind,
+                "subject_key": subject_key(kind, item_location_id, shipment),
                 "shipment_id": shipment,
-                "item_location_id": int(plan["item_location_id"][i]),
+                "item_location_id": item_location_id,
                 "recommendation_id": int(rec_ids[i]) if rec is not None else None,
                 "location_id": int(plan["location_id"][i]),
-                "supplier_id": int(row.supplier_id) if _present(row.supplier_id) else None,
+                "supplier_id": int(supplier_id) if _present(supplier_id) else None,
                 "buyer_id": int(buyer) if _present(buyer) else None,
                 "category": plan["category"][i] or "",
                 "sku": plan["sku"][i] or "",
                 "owner_team": str(teams[i]),
                 "owner_id": int(owners[i]) if math.isfinite(owners[i]) else None,
-                "due_by": date.fromisoformat(due) if due else None,
+                "due_by": due_dates[i],
                 "stockout_date": _date_or_none(plan["projected_stockout_date"][i]),
                 "value_at_stake": value,
                 "value_parts": parts,

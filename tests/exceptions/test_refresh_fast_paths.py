@@ -11,7 +11,8 @@ import pandas as pd
 
 from exceptions.detectors.common import _day_text, _fmt
 from exceptions.refresh.rows import _clean, _present
-from replenish.engine.value import money
+from exceptions.scoring import StoredParts
+from replenish.engine.value import PARTS, cents_text, compose, money, money_cents, parts_in_cents
 
 VALUES = [
     0.0,
@@ -117,3 +118,39 @@ def test_day_names_and_numbers_are_unchanged_by_the_cache():
         "?",
         "?",
     ]
+
+
+def test_money_of_a_column_is_money_of_each_value():
+    # given: compose's own cents, amounts of many decimals, halves of a cent, and what money treats as zero
+    rng = np.random.default_rng(12)
+    composed = compose(
+        lost_margin=rng.gamma(1.0, 500.0, 3_000),
+        holding_cost=rng.gamma(1.0, 50.0, 3_000),
+        feasibility=rng.uniform(0.0, 1.0, 3_000),
+        action_cost=rng.choice([0.0, 25.0, 61.37], 3_000),
+    )
+    values = [x for name in PARTS for x in composed[name].tolist()]
+    values += rng.uniform(-1e6, 1e6, 3_000).tolist() + [v for v in VALUES if isinstance(v, float)]
+    values += [0.005, -0.005, 0.015, 1e12 + 0.005, 9e15, 1e20, -1e20]
+    # when
+    cents = money_cents(values)
+    # then: the same Decimal and the same text as money gives each value on its own
+    for value, amount in zip(values, cents):
+        assert (Decimal(amount).scaleb(-2), cents_text(amount)) == (money(value), str(money(value))), value
+
+
+def test_stored_parts_of_a_chunk_are_each_rows_parts_in_cents():
+    rng = np.random.default_rng(7)
+    composed = compose(
+        lost_margin=rng.gamma(1.0, 300.0, 500) * (rng.uniform(size=500) < 0.5),
+        order_exposure=rng.gamma(1.0, 80.0, 500),
+        feasibility=rng.uniform(0.0, 1.0, 500),
+        action_cost=rng.gamma(1.0, 40.0, 500),
+    )
+    stored = StoredParts(composed)
+    for i in range(500):
+        value, parts = stored(i, facts={"unit_margin": 1.5})
+        want = parts_in_cents({name: composed[name][i] for name in PARTS})
+        assert (value, str(value)) == (want["value"], str(want["value"]))
+        assert {name: parts[name] for name in (*PARTS, "value")} == {k: str(x) for k, x in want.items()}
+        assert parts["unit_margin"] == 1.5
