@@ -303,26 +303,37 @@ def order_risk_refresh(
                     "reason": why,
                     "tier_rank": line.tier_rank,
                 }
-                if task is not None and not any(getattr(task, k) != v for k, v in values.items()):
-                    continue  # unchanged: nothing written (the substitutes are looked up only on a change)
+                if task is not None:
+                    changed = {k for k, v in values.items() if getattr(task, k) != v}
+                    if not changed:
+                        continue  # unchanged: nothing written (the substitutes are looked up only on a change)
+                    if changed == {"reason"}:
+                        writes.reword(task, why)
+                        continue
                 writes.change(task, line, il, p, values)
         for task in live.values():  # the line is no longer open
             writes.resolve(task, {"reason": "line no longer open"}, count_version=False)
         writes.flush()
-    created, updated, resolved = len(writes.created), len(writes.updated), len(writes.resolved)
     return {
-        "service_tasks_created": created,
-        "service_tasks_updated": updated,
-        "service_tasks_resolved": resolved,
+        "service_tasks_created": len(writes.created),
+        "service_tasks_updated": len(writes.updated),
+        "service_tasks_reworded": len(writes.reworded),
+        "service_tasks_resolved": len(writes.resolved),
         "at_risk_lines": at_risk_lines,
     }
 
 
 class _TaskWrites:
-    """The customer-service queue's changes of one order_risk_refresh, collected and then written in bulk (the first
-    refresh of a day rewrites every at-risk task: their promises move with today): the tasks created, updated and
-    resolved, their audit events in the order the tasks were decided (one each; a created task's takes its id after
-    the insert), the substitutes looked up once per changed SKU-location, for its first changed line's short units."""
+    """The customer-service queue's changes of one order_risk_refresh, collected and then written in bulk: the tasks
+    created, updated and resolved, their audit events in the order the tasks were decided (one each; a created task's
+    takes its id after the insert), the substitutes looked up once per changed SKU-location, for its first changed
+    line's short units; and the tasks only reworded.
+
+    A task's values (short units, value at stake, dates, tier) are what customer service acts on: a change of them is
+    a new version (an action taken on the old one is refused as stale), an audit event with the new values and fresh
+    substitutes. When only the reason's words change, as on the first refresh of a day for every overdue line ("short
+    on <today>": its need date is today), the task is reworded in place, the reason and updated_at in one UPDATE: no
+    version, event or audit event (its payload would repeat the last one's values) and no substitutes lookup."""
 
     def __init__(self, event: DomainEvent | None) -> None:
         self.event = event
@@ -331,6 +342,7 @@ class _TaskWrites:
         self.created: list[CustomerServiceTask] = []
         self.updated: list[CustomerServiceTask] = []
         self.resolved: list[CustomerServiceTask] = []
+        self.reworded: list[CustomerServiceTask] = []
         self.audits: list[tuple[str, str, CustomerServiceTask, dict]] = []
         self.subs_units: dict[int, int] = {}
         self.subs_tasks: dict[int, list[CustomerServiceTask]] = defaultdict(list)
@@ -345,6 +357,10 @@ class _TaskWrites:
             task.version += 1
         self.resolved.append(task)
         self.audits.append(("system", "service_task_resolved", task, payload))
+
+    def reword(self, task: CustomerServiceTask, reason: str) -> None:
+        task.reason, task.updated_at = reason, self.now
+        self.reworded.append(task)
 
     def change(
         self,
@@ -402,6 +418,7 @@ class _TaskWrites:
                 for task in self.subs_tasks[pk]:
                     task.substitutes = subs
         bulk_update_copied(self.resolved, ["status", "resolved_at", "version", "updated_at"])
+        bulk_update_copied(self.reworded, ["reason", "updated_at"])
         bulk_update_copied(self.updated, [*UPDATED_FIELDS, "substitutes", "event", "version", "updated_at"])
         if self.created:
             CustomerServiceTask.objects.bulk_create(self.created, batch_size=1_000)

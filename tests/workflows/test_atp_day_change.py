@@ -1,6 +1,8 @@
-"""The customer-service queue on the first refresh of a day: every at-risk line's promise moves with today, so every
-task is rewritten. The tasks, their versions and their audit events (one per task, with its payload) are what the
-one-at-a-time path wrote; the queries do not grow with the number of tasks (issue 12)."""
+"""The customer-service queue on the first refresh of a day: where an at-risk line's promise moves with today its task
+is rewritten; the tasks, their versions and their audit events (one per task, with its payload) are what the
+one-at-a-time path wrote; the queries do not grow with the number of tasks. Where only the reason's words move (an
+overdue line is short "on today"), the task is reworded in place: no new version, audit event or substitutes lookup
+(issue 12)."""
 
 from __future__ import annotations
 
@@ -197,3 +199,43 @@ def test_substitutes_looked_up_together_keep_each_items_own_list():
     }
     for pk, (il, units) in wanted.items():  # each as its own lookup
         assert substitutes_for(item_location=il, units=units) == found[pk]
+
+
+def test_day_change_rewords_a_task_whose_values_hold():
+    # nothing on hand, 100 on a PO promised in 10 days; a gold line overdue by a day (short on today), a gold line
+    # wanted in 5 days (short then); a declared substitute with 500 at DC1
+    net = wf.network(on_hand=0, inbound=100, promised_in=10)
+    sub = f.item(sku="WID-1S")
+    sub_il = f.item_location(item=sub, location=net.location, on_hand=500, static_min=0, static_max=50)
+    net.item.substitutes.add(sub)
+    overdue = wf.sales_line(net, customer=net.gold, quantity=4, requested_in=-1, number="SO-OLD")
+    ahead = wf.sales_line(net, customer=net.gold, quantity=6, requested_in=5, number="SO-NEW")
+    day0, day1 = wf.today(), wf.today() + timedelta(days=1)
+    first = order_risk_refresh(item_location_ids=[net.il.pk], today=day0)
+    assert _counts(first) == (2, 0, 0)
+    before = {t.sales_order_line_id: t for t in CustomerServiceTask.objects.all()}
+    assert f"4 of 4 short on {day0}:" in before[overdue.pk].reason
+    sub_il.on_hand = 7  # the substitute's stock moves too: a reworded task keeps the substitutes it was given
+    sub_il.save()
+    mark = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first()
+
+    second = order_risk_refresh(item_location_ids=[net.il.pk], today=day1)
+
+    assert _counts(second) == (0, 0, 0) and second["service_tasks_reworded"] == 1
+    after = {t.sales_order_line_id: t for t in CustomerServiceTask.objects.all()}
+    task, old = after[overdue.pk], before[overdue.pk]
+    assert task.reason == old.reason.replace(f"short on {day0}:", f"short on {day1}:") != old.reason
+    assert (task.version, task.short_units, task.value_at_stake) == (1, 4, _expected_value(4))
+    assert task.new_promise_date == day0 + timedelta(days=10) == old.new_promise_date
+    assert task.substitutes == old.substitutes and task.substitutes[0]["available_here"] == 500
+    assert task.updated_at > old.updated_at
+    untouched = after[ahead.pk]
+    assert (untouched.reason, untouched.version, untouched.updated_at) == (
+        before[ahead.pk].reason,
+        1,
+        before[ahead.pk].updated_at,
+    )
+    assert _events_after(mark) == []
+    assert verify_chain()[1] is None
+    # the same day again: nothing to reword
+    assert order_risk_refresh(item_location_ids=[net.il.pk], today=day1)["service_tasks_reworded"] == 0
