@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,6 +47,23 @@ class RefreshResult:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + now[0] - started[0], 3)
         self.cpu[stage] = round(self.cpu.get(stage, 0.0) + now[1] - started[1], 3)
         return now
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a chunk computes (reference counting frees what it drops as
+    before). A chunk builds millions of small objects (rows, their dicts and strings) that live until it ends, and
+    the collector, started every 700 allocations, traversed them again and again: measured at 100,000 SKU-locations,
+    a chunk of 50,000 took 6.0 s of CPU with it and 4.4 s without, at the same peak memory (the chunk makes few
+    reference cycles). Whatever cycles it leaves are freed by the first collection once it is back on (they are all
+    still in the young generation)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def audit_each_max() -> int:

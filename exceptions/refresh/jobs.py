@@ -39,7 +39,7 @@ from ..scoring import value_settings
 from ..selectors import queue_counts_invalidate
 from ..service.sync import at_risk_sync
 from .apply import _apply, existing_rows
-from .context import ADVISORY_LOCK_KEY, Chunk, RefreshResult, refresh_lock, run_as_of
+from .context import ADVISORY_LOCK_KEY, Chunk, RefreshResult, collector_paused, refresh_lock, run_as_of
 from .load import _load_chunk, supplier_statistics
 from .rows import Context, _rows, _supplier_rows
 from .tasks import _shipment_line, draft_pos_refresh, shipments_refresh
@@ -236,7 +236,8 @@ def chunk_compute(*, chunk_id: int) -> RefreshResult | None:
             locked.status = RefreshChunk.Status.SKIPPED
             locked.result = {}
         else:
-            locked.result = _compute(locked, ctx, full)
+            with collector_paused():
+                locked.result = _compute(locked, ctx, full)
             locked.result["cpu_seconds"] = round(
                 time.process_time() - cpu, 3
             )  # this process's, not the database's

@@ -3,13 +3,16 @@ rebuilt) give exactly what the general rules they shortcut give: compared here w
 
 from __future__ import annotations
 
+import gc
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from exceptions.detectors.common import _day_text, _fmt
+from exceptions.refresh.context import collector_paused
 from exceptions.refresh.rows import _clean, _present
 from exceptions.scoring import StoredParts
 from replenish.engine.value import PARTS, cents_text, compose, money, money_cents, parts_in_cents
@@ -154,3 +157,20 @@ def test_stored_parts_of_a_chunk_are_each_rows_parts_in_cents():
         assert (value, str(value)) == (want["value"], str(want["value"]))
         assert {name: parts[name] for name in (*PARTS, "value")} == {k: str(x) for k, x in want.items()}
         assert parts["unit_margin"] == 1.5
+
+
+def test_the_collector_is_paused_only_while_a_chunk_computes():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("a chunk that fails")
+    assert gc.isenabled()  # back on after a failure too
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
