@@ -157,6 +157,8 @@ FAULT_LABELS = {
 
 
 def _master_data_faults(p: pd.DataFrame) -> list[list[str]]:
+    """The faults of each plan's master data, in FAULT_LABELS' order of checking; each rule over the whole chunk at
+    once (a fault is rare: the lists are built for the few rows that have one)."""
     source = p["lead_time_source"].fillna("").astype(str).to_numpy()
     supplier = _num(p, "supplier_id")
     purchase_uom = p.get("purchase_uom", pd.Series([""] * len(p))).fillna("").astype(str).to_numpy()
@@ -166,23 +168,28 @@ def _master_data_faults(p: pd.DataFrame) -> list[list[str]]:
     )
     cost = _num(p, "unit_cost")
     supplier_cost = _num(p, "supplier_item_cost")
-    flags = [{clean_flag(f) for f in (row or [])} for row in p["flags"]]
-    result = []
-    for i in range(len(p)):
-        found = []
-        if source[i] == "default":
-            found.append("missing_lead_time")
-        if not np.isfinite(supplier[i]):
-            found.append("no_supplier")
-        elif purchase_uom[i] and base_uom[i] and purchase_uom[i] != base_uom[i] and not has_conversion[i]:
-            found.append("uom_mismatch")
-        if (
-            (np.isfinite(cost[i]) and cost[i] <= 0)
-            or (np.isfinite(supplier_cost[i]) and supplier_cost[i] <= 0)
-            or ("zero_cost" in flags[i])
-        ):
-            found.append("zero_cost")
-        result.append(found)
+    flagged: dict[tuple, bool] = {}  # a chunk's plans carry a handful of distinct flag lists
+    for row in p["flags"]:
+        key = tuple(row or ())
+        if key not in flagged:
+            flagged[key] = "zero_cost" in {clean_flag(f) for f in key}
+    no_supplier = ~np.isfinite(supplier)
+    rules = {
+        "missing_lead_time": source == "default",
+        "no_supplier": no_supplier,
+        "uom_mismatch": ~no_supplier
+        & (purchase_uom != "")
+        & (base_uom != "")
+        & (purchase_uom != base_uom)
+        & ~has_conversion,
+        "zero_cost": (np.isfinite(cost) & (np.nan_to_num(cost, nan=1.0) <= 0))
+        | (np.isfinite(supplier_cost) & (np.nan_to_num(supplier_cost, nan=1.0) <= 0))
+        | np.array([flagged[tuple(row or ())] for row in p["flags"]], dtype=bool),
+    }
+    result: list[list[str]] = [[] for _ in range(len(p))]
+    for name, found in rules.items():
+        for i in np.flatnonzero(found).tolist():
+            result[i].append(name)
     return result
 
 

@@ -232,6 +232,25 @@ def test_excess_holding_cost_and_master_data_faults():
     assert faults.loc[4, "lost_margin"] == pytest.approx(mean * 16.0)  # zero cost: the whole price is margin
 
 
+def test_each_master_data_rule_on_its_own_row():
+    plans = [
+        plan(1, supplier_id=np.nan, supplier_item_cost=np.nan, purchase_uom="CS", has_uom_conversion=False),
+        plan(2, purchase_uom="CS", has_uom_conversion=True),  # converted: no mismatch
+        plan(3, purchase_uom="CS", has_uom_conversion=False),
+        plan(4, flags=["flag_zero_cost", "flag_eoq_fallback"]),  # flagged by the plan
+        plan(5, supplier_item_cost=0.0),  # the supplier's price is zero
+        plan(6, purchase_uom="", has_uom_conversion=False),  # no purchase unit: nothing to convert
+        plan(7, flags=["flag_eoq_fallback"]),
+    ]
+    faults = by_type(detect(plans), "master_data")
+    assert {il: faults.loc[il, "facts"]["faults"] for il in faults.index} == {
+        1: ["no_supplier"],  # without a supplier its purchase unit is not checked
+        3: ["uom_mismatch"],
+        4: ["zero_cost"],
+        5: ["zero_cost"],
+    }
+
+
 def test_supplier_decline_needs_enough_receipts_and_a_real_drift():
     stats_frame = pd.DataFrame(
         {
