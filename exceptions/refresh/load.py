@@ -59,6 +59,37 @@ PLAN_FIELDS = {
 }
 
 
+PO_FIELDS = {
+    "po_line_id": "id",
+    "item_id": "item_id",
+    "location_id": "order__location_id",
+    "supplier_id": "order__supplier_id",
+    "po_number": "order__number",
+    "quantity_ordered": "quantity_ordered",
+    "quantity_received": "quantity_received",
+    "unit_cost": "unit_cost",
+    "promised_date": "promised_date",
+    "acknowledged_date": "acknowledged_date",
+}
+SO_FIELDS = {
+    "line_id": "id",
+    "line_number": "line_number",
+    "item_id": "item_id",
+    "location_id": "order__location_id",
+    "order_number": "order__number",
+    "customer": "order__customer__name",
+    "tier": "order__customer__service_tier__code",
+    "penalty_per_line": "order__customer__service_tier__penalty_per_late_line",
+    "penalty_rate": "order__customer__service_tier__penalty_rate",
+    "quantity_ordered": "quantity_ordered",
+    "quantity_shipped": "quantity_shipped",
+    "quantity_allocated": "quantity_allocated",
+    "unit_price": "unit_price",
+    "requested_ship_date": "requested_ship_date",
+    "status": "status",
+}
+
+
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
 
@@ -116,6 +147,14 @@ def _plan_rows(qs) -> list[tuple]:
         return decoded[text]
 
     return [(*row[:at], flags(row[at]), *row[at + 1 :]) for row in rows]
+
+
+def _open_lines(model, fields: dict[str, str], chunk: Chunk, item_ids, line_statuses, order_statuses):
+    """The chunk's open lines of a purchase or sales order model (open line of an open order), as a frame."""
+    qs = model.objects.filter(
+        chunk.item_q("item", item_ids), status__in=line_statuses, order__status__in=order_statuses
+    )
+    return _frame(list(_values(qs, fields.values())), list(fields))
 
 
 def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.DataFrame]:
@@ -199,40 +238,8 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
     recs["due_day"] = _days(recs["due_date"], as_of)
     recs["new_day"] = _days(recs["new_date"], as_of)
 
-    po = _frame(
-        list(
-            _values(
-                rm.PurchaseOrderLine.objects.filter(
-                    chunk.item_q("item", item_ids),
-                    status__in=OPEN_PO_LINE_STATUSES,
-                    order__status__in=OPEN_PO_STATUSES,
-                ),
-                [
-                    "id",
-                    "item_id",
-                    "order__location_id",
-                    "order__supplier_id",
-                    "order__number",
-                    "quantity_ordered",
-                    "quantity_received",
-                    "unit_cost",
-                    "promised_date",
-                    "acknowledged_date",
-                ],
-            )
-        ),
-        [
-            "po_line_id",
-            "item_id",
-            "location_id",
-            "supplier_id",
-            "po_number",
-            "quantity_ordered",
-            "quantity_received",
-            "unit_cost",
-            "promised_date",
-            "acknowledged_date",
-        ],
+    po = _open_lines(
+        rm.PurchaseOrderLine, PO_FIELDS, chunk, item_ids, OPEN_PO_LINE_STATUSES, OPEN_PO_STATUSES
     )
     asn = _frame(
         list(
@@ -258,50 +265,8 @@ def _load_chunk(run: rm.PlanRun, chunk: Chunk, as_of: date) -> dict[str, pd.Data
     po["acknowledged_day"] = _days(po["acknowledged_date"], as_of)
     po["asn_day"] = _days(po["asn_arrival"], as_of)
 
-    so = _frame(
-        list(
-            _values(
-                rm.SalesOrderLine.objects.filter(
-                    chunk.item_q("item", item_ids),
-                    status__in=OPEN_ORDER_LINE_STATUSES,
-                    order__status__in=OPEN_ORDER_STATUSES,
-                ),
-                [
-                    "id",
-                    "line_number",
-                    "item_id",
-                    "order__location_id",
-                    "order__number",
-                    "order__customer__name",
-                    "order__customer__service_tier__code",
-                    "order__customer__service_tier__penalty_per_late_line",
-                    "order__customer__service_tier__penalty_rate",
-                    "quantity_ordered",
-                    "quantity_shipped",
-                    "quantity_allocated",
-                    "unit_price",
-                    "requested_ship_date",
-                    "status",
-                ],
-            )
-        ),
-        [
-            "line_id",
-            "line_number",
-            "item_id",
-            "location_id",
-            "order_number",
-            "customer",
-            "tier",
-            "penalty_per_line",
-            "penalty_rate",
-            "quantity_ordered",
-            "quantity_shipped",
-            "quantity_allocated",
-            "unit_price",
-            "requested_ship_date",
-            "status",
-        ],
+    so = _open_lines(
+        rm.SalesOrderLine, SO_FIELDS, chunk, item_ids, OPEN_ORDER_LINE_STATUSES, OPEN_ORDER_STATUSES
     )
     so["item_location_id"] = [key.get((int(i), int(loc))) for i, loc in zip(so["item_id"], so["location_id"])]
     so = so[so["item_location_id"].notna()].copy()
