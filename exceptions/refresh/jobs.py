@@ -285,7 +285,9 @@ def refresh_finish(*, batch: str) -> RefreshResult | None:
     inputs = head.result["inputs"]
     if not ctx.result.superseded:
         _finish_tasks(ctx, chunks, inputs)
+    analyzing = ctx.result.clock()
     _analyze()
+    ctx.result.timed("analyze", analyzing)  # a part of the finish's time, shown on its own
 
     queue_counts_invalidate()
     ctx.result.timed("finish", started)
