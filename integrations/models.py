@@ -177,7 +177,9 @@ class OutboxMessage(models.Model):
     kind = models.CharField(
         max_length=32, help_text="create_po, change_po, expedite_request, transfer_order, ..."
     )
-    idempotency_key = models.CharField(max_length=80, unique=True)
+    # unique through Meta.constraints, not unique=True: on PostgreSQL that adds a second, varchar_pattern_ops index
+    # for LIKE prefixes, which no query of the key uses (equality and ON CONFLICT use the unique index)
+    idempotency_key = models.CharField(max_length=80)
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -194,6 +196,9 @@ class OutboxMessage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_status_next_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="outbox_idempotency_key_uniq")
+        ]
         permissions = [("retry_outboxmessage", "Can requeue a dead-lettered outbound message")]
 
     def __str__(self) -> str:
