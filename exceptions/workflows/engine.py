@@ -4,6 +4,7 @@ allocation (scipy.optimize.milp, lexicographic), labor resequencing, stockout ri
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -50,11 +51,7 @@ def atp_promises(
     cumulative_inbound = list(itertools.accumulate(q for _, q in arrivals))
 
     def supply_on(day: date) -> int:
-        k = (
-            int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(day, "D"), side="right"))
-            if days
-            else 0
-        )
+        k = bisect.bisect_right(days, day)  # the arrivals on or before the day (days is sorted)
         return int(on_hand) + (cumulative_inbound[k - 1] if k else 0)
 
     out: list[LinePromise] = []
