@@ -248,7 +248,7 @@ class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             selectors.exception_base(user=self.request.user)
             .select_related("item_location__item", "location", "supplier", "owner")
-            .order_by("-value_at_stake", "pk")
+            .order_by("-value_at_stake", "work_by", "pk")
         )
 
     def _decide(self, request, pk, serializer_class, call):

@@ -2,7 +2,8 @@
 
 - Low value: open tasks below their team's value floor (TeamSetting), out of the day's work.
 - To do: of the open tasks above the floor, the first (daily capacity - decisions made today) in rank order
-  (value at stake, then id): today's work, sized so a person can finish it. Later: the rest above the floor.
+  (value at stake, then the work-by day, then id): today's work, sized so a person can finish it. Later: the rest
+  above the floor.
 
 To do is the WHERE clause "at or before the cutoff", where the cutoff is the last row of today's work (one small
 query), so every filter of the queue composes with it and the page stays one indexed query.
@@ -89,13 +90,13 @@ class DayPlan:
         return max(self.capacity - self.decided, 0)
 
     @cached_property
-    def cutoff(self) -> tuple[Decimal, int] | None:
+    def cutoff(self) -> tuple[Decimal, date, int] | None:
         if not self.room or self._base is None:
             return None
         last = (
             self._base.filter(Q(status__in=TODO) & above_floor_q(self.floors))
-            .order_by("-value_at_stake", "pk")
-            .values_list("value_at_stake", "pk")[self.room - 1 : self.room]
+            .order_by("-value_at_stake", "work_by", "pk")
+            .values_list("value_at_stake", "work_by", "pk")[self.room - 1 : self.room]
         )
         return tuple(last[0]) if last else None
 
@@ -104,8 +105,12 @@ class DayPlan:
             return Q(pk__in=[])
         if self.cutoff is None:
             return Q()
-        value, pk = self.cutoff
-        return Q(value_at_stake__gt=value) | Q(value_at_stake=value, pk__lte=pk)
+        value, work_by, pk = self.cutoff
+        return (
+            Q(value_at_stake__gt=value)
+            | Q(value_at_stake=value, work_by__lt=work_by)
+            | Q(value_at_stake=value, work_by=work_by, pk__lte=pk)
+        )
 
 
 def day_plan(user, base, today: date | None = None) -> DayPlan:

@@ -105,7 +105,7 @@ def _bulk_report(
         selectors.exception_base(user=request.user)
         .select_related("item_location__item", "location", "supplier")
         .filter(pk__in=ids)
-        .order_by("-value_at_stake", "pk")
+        .order_by("-value_at_stake", "work_by", "pk")
     )
     queue_approvals(rows, request.user)
     for exc in rows:

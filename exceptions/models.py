@@ -9,11 +9,15 @@ updates it in place and closes what no longer holds.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from guardian.models import UserObjectPermissionBase
 
+from replenish.engine.attention import MAX_WAIT_DAYS
 from replenish.models import Location, Supplier
 
 
@@ -80,6 +84,11 @@ class Team(models.TextChoices):
 # The columns of the queue's WHERE besides status, value and id: who may see a row, its team's value floor, and the
 # filters (exceptions.selectors.visibility_q, exceptions.attention, exceptions.filters; a SKU search reads the copied
 # `sku`, a word search still joins through the SKU-location to the description).
+def default_work_by():
+    """A task's work-by day when nothing projects its stockout: MAX_WAIT_DAYS after today (its first day)."""
+    return timezone.localdate() + timedelta(days=MAX_WAIT_DAYS)
+
+
 QUEUE_COLUMNS = (
     "owner_team",
     "owner",
@@ -172,6 +181,11 @@ class PlanningException(models.Model):
     due_by = models.DateField(null=True, blank=True)
     stockout_date = models.DateField(null=True, blank=True, help_text="Projected stockout date of the plan.")
     value_at_stake = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    work_by = models.DateField(
+        default=default_work_by,
+        help_text="Rank among tasks of equal value (earliest first): the last day to act before the projected "
+        "stockout, at most 28 days after the task first appeared (replenish.engine.attention).",
+    )
     value_parts = models.JSONField(
         default=dict, blank=True, help_text="Every part of the value (see scoring.py)."
     )
@@ -205,7 +219,7 @@ class PlanningException(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-value_at_stake", "pk"]
+        ordering = ["-value_at_stake", "work_by", "pk"]
         permissions = [
             ("decide_exception", "Can approve, override, reject and snooze exceptions"),
             ("view_all_exceptions", "Can see every exception (managers, auditors)"),
@@ -224,7 +238,7 @@ class PlanningException(models.Model):
             ),
         ]
         # The queue's reads stay index scans at 900,000 SKU-locations (bench/bench_queue.py):
-        # - the tabs before a decision in value order (exception_list's ORDER BY -value_at_stake, id exactly), the
+        # - the tabs before a decision in rank order (exception_list's ORDER BY -value_at_stake, work_by, id exactly), the
         #   key holding every other column the queue's WHERE reads (status, visibility, team floors, filters), so
         #   the grid's COUNT over any filter and the tab counts are index-only scans (the refresh VACUUMs the table:
         #   exceptions.refresh.jobs);
@@ -232,7 +246,7 @@ class PlanningException(models.Model):
         # - each sortable column's first-click direction (exceptions.filters.SORTS), tie-broken by the id.
         indexes = [
             models.Index(
-                fields=["-value_at_stake", "id", "status", *QUEUE_COLUMNS, "snoozed_until"],
+                fields=["-value_at_stake", "work_by", "id", "status", *QUEUE_COLUMNS, "snoozed_until"],
                 condition=Q(status__in=IN_QUEUE),
                 name="exc_queue_cover_idx",
             ),

@@ -49,6 +49,16 @@ class StoredParts:
         return Decimal(self.values[i]), parts
 
 
+def order_by_days(parts: dict | None) -> float:
+    """Days from the refresh's day to the last day to act before the projected stockout: the stockout day minus the
+    day the task's action lands (the value's basis, exceptions.detectors.actions); inf when either is unknown."""
+    basis = (parts or {}).get("basis") or {}
+    stockout, arrival = basis.get("stockout_day"), basis.get("arrival_day")
+    if stockout is None or arrival is None:
+        return float("inf")
+    return float(stockout) - float(arrival)
+
+
 # --- what a decided action spends (the amount approval tiers compare) ------------------------------------------------
 
 

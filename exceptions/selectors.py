@@ -194,7 +194,8 @@ class QueueFilters:
 
 
 def exception_list(*, user, filters: QueueFilters | None = None, today: date | None = None) -> QuerySet:
-    """The user's queue, ranked by value at stake (decided: newest decision first), ready for one-query pages."""
+    """The user's queue, ranked by value at stake, then the work-by day (replenish.engine.attention; decided: newest
+    decision first), ready for one-query pages."""
     filters = filters or QueueFilters()
     base = exception_base(user=user)
     if filters.checked:
@@ -209,7 +210,7 @@ def exception_list(*, user, filters: QueueFilters | None = None, today: date | N
         return qs  # the FilterSet's ordering (exceptions.filters.QueueOrdering), then the id
     if filters.queue == "decided":
         return qs.order_by("-decided_at", "-pk")
-    return qs.order_by("-value_at_stake", "pk")
+    return qs.order_by("-value_at_stake", "work_by", "pk")
 
 
 def _decided_by():

@@ -7,11 +7,13 @@ from types import SimpleNamespace
 
 import numpy as np
 from django.db.models import F
+from django.utils import timezone
 
 from integrations.services import outbox_enqueue_many
 from replenish.bulk import copy_values
 from replenish.core.audit import audit_record
 from replenish.core.ports import decision_policy
+from replenish.engine.attention import work_by_date
 from replenish.engine.confidence import fault_flags
 
 from ..bulk import insert_exceptions, update_exceptions
@@ -23,6 +25,7 @@ from ..models import (
     PlanningException,
     Status,
 )
+from ..scoring import order_by_days
 from .context import audit_each_max
 from .outbox import OUTBOX_KINDS, idempotency_key, outbox_payload
 from .rows import Context, proposal_key
@@ -50,6 +53,8 @@ EXISTING_FIELDS = [
     "owner_id",
     "due_by",
     "stockout_date",
+    "work_by",
+    "created_at",
     "location_id",
     "buyer_id",
     "category",
@@ -66,6 +71,7 @@ SAME_IF_EQUAL = [
     "owner_id",
     "due_by",
     "stockout_date",
+    "work_by",
     "location_id",
     "supplier_id",
     "buyer_id",
@@ -96,6 +102,7 @@ UPDATE_COLUMNS = [
     "owner_id",
     "due_by",
     "stockout_date",
+    "work_by",
     "value_at_stake",
     "value_parts",
     "confidence",
@@ -108,8 +115,10 @@ UPDATE_COLUMNS = [
 ]
 
 
-def _fields(row: dict, ctx: Context, **extra) -> dict:
-    """Column values of an exception row (a new one unless `extra` says otherwise)."""
+def _fields(row: dict, ctx: Context, first_day=None, **extra) -> dict:
+    """Column values of an exception row (a new one unless `extra` says otherwise; `first_day` the day an existing
+    task first appeared, for its work-by day)."""
+    order_by = row["_order_by_days"] if "_order_by_days" in row else order_by_days(row["value_parts"])
     fields = {
         "type": str(row["type"]),
         "subject_key": row["subject_key"],
@@ -128,6 +137,7 @@ def _fields(row: dict, ctx: Context, **extra) -> dict:
         "owner_id": row["owner_id"],
         "due_by": row["due_by"],
         "stockout_date": row["stockout_date"],
+        "work_by": work_by_date(first_day or timezone.localdate(ctx.now), ctx.as_of, order_by),
         "value_at_stake": row["value_at_stake"],
         "value_parts": row["value_parts"],
         "confidence": row["confidence"],
@@ -180,6 +190,7 @@ def _refreshed(row: dict, current: dict, ctx: Context, force: bool = False) -> d
     fields = _fields(
         {**row, "proposal": proposal, "recommendation_id": recommendation},
         ctx,
+        first_day=timezone.localdate(current["created_at"]),
         id=current["id"],
         version=current["version"] + (1 if changed or wake else 0),
         status=status,

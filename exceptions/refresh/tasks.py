@@ -23,7 +23,7 @@ from replenish import models as rm
 from replenish.engine import value as v
 
 from ..models import LIVE, SKU_TASK_TYPES, ExceptionType, PlanningException, Status, Team
-from ..scoring import with_spend
+from ..scoring import order_by_days, with_spend
 from .actions import chase_proposal
 from .context import refresh_lock
 
@@ -109,6 +109,11 @@ def _header(key: str, kind: str, lines: list[dict], ctx) -> dict:
         "due_by": min(days) if days else None,
         "stockout_date": min(stockouts) if stockouts else None,
         "value_at_stake": sum((Decimal(str(line["value_at_stake"])) for line in lines), Decimal("0.00")),
+        # its most urgent line's last day to act that is still ahead (engine.attention.work_by_day)
+        "_order_by_days": min(
+            (d for d in (order_by_days(line["value_parts"]) for line in lines) if d >= 0),
+            default=float("inf"),
+        ),
         "value_parts": _sum_parts([line["value_parts"] for line in lines]),
         "confidence": min(float(line["confidence"]) for line in lines),  # as sure as its least sure line
         "_no_automation": True,

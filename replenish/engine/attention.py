@@ -1,33 +1,67 @@
 """Attention is the scarce resource: the order a person works tasks in, and how a day's work is sized (pure numpy;
-no Django). The queue (exceptions.selectors) applies exactly these rules in SQL; the attention simulation calls
-them directly.
+no Django). The queue (exceptions.selectors, exceptions.attention) applies exactly these rules in SQL; the attention
+simulation (engine/simulate/attention.py) calls them directly.
 
-- Rank: value at stake, largest first; ties by id (the oldest task first).
+- Rank: value at stake, largest first; tasks of equal value (most often 0: the value module floors at zero a task
+  whose expected margin at risk is below its action's cost) by their work-by day, earliest first; then by id (the
+  oldest task first).
+- Work-by day: the last day to act before the projected stockout (the stockout day minus the days the task's action
+  takes to land: the lead time of a purchase order, the transfer days of a pull from the hub) while that day is still
+  ahead, but no later than MAX_WAIT_DAYS after the task first appeared. A task that has waited that long outranks
+  every fresh task of equal value (a slow mover's stockout may be months away by its forecast; its lumpy demand comes
+  anyway), and a task already too late for its lead time is ranked by its first day only (working such tasks first
+  let the ones that could still be saved slip in turn: README). Value stays the money at stake shown to users.
 - Split of one person's open tasks for a day: below the team's value floor -> "low" (Low value tab); of the rest, the
   first `capacity - decided_today` in rank order -> "todo" (To do: today's work); the others -> "later" (Later).
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 TODO, LATER, LOW = "todo", "later", "low"
+MAX_WAIT_DAYS = 28  # README ("Does DistOps' ranking matter ..."): 14, 28, 56 and no limit measured
 
 
-def rank_order(values, ids) -> np.ndarray:
-    """Indices of the tasks in the order a person works them: value descending, then id ascending."""
-    values = np.asarray(values, dtype=np.float64)
-    ids = np.asarray(ids)
-    return np.lexsort((ids, -values))
+def work_by_day(first_day, today, order_by_day) -> np.ndarray:
+    """The work-by day of each task (see module doc), in days: min(first_day + MAX_WAIT_DAYS, order_by_day), where
+    `order_by_day` is the last day to act before the projected stockout (its day minus the days the task's action
+    takes to land). A task without one (inf or nan), or whose last day is already past `today` (the order can no
+    longer land in time), is ranked by its first day + MAX_WAIT_DAYS only: chasing the lost causes first would let
+    the tasks that can still be saved slip past their own day in turn (measured: README)."""
+    first = np.asarray(first_day, dtype=np.float64)
+    order_by = np.asarray(order_by_day, dtype=np.float64)
+    ahead = order_by >= np.asarray(today, dtype=np.float64)
+    order_by = np.where(np.isfinite(order_by) & ahead, order_by, np.inf)
+    return np.floor(np.minimum(first + MAX_WAIT_DAYS, order_by))
 
 
-def day_split(values, ids, floors, *, capacity: int, decided_today: int = 0) -> np.ndarray:
+def work_by_date(first_day: date, today: date, order_by_days: float) -> date:
+    """work_by_day of one task as a date (what the exceptions refresh stores in PlanningException.work_by):
+    `first_day` the day the task first appeared; `order_by_days` the days from `today` to its projected stockout
+    minus the days its action takes to land (inf: none projected)."""
+    now = today.toordinal()
+    return date.fromordinal(int(work_by_day(first_day.toordinal(), now, now + float(order_by_days))))
+
+
+def rank_order(values, work_by, ids, group=None) -> np.ndarray:
+    """Indices of the tasks in the order a person works them: value descending, then work-by ascending, then id;
+    with `group` (the planner of each task, the simulator's) each group's tasks together, in group order."""
+    keys = [np.asarray(ids), np.asarray(work_by), -np.asarray(values, dtype=np.float64)]
+    if group is not None:
+        keys.append(np.asarray(group))
+    return np.lexsort(keys)
+
+
+def day_split(values, work_by, ids, floors, *, capacity: int, decided_today: int = 0) -> np.ndarray:
     """ "todo" / "later" / "low" for each task of one person (see module docstring); `floors` per task (its team's)."""
     values = np.asarray(values, dtype=np.float64)
     floors = np.broadcast_to(np.asarray(floors, dtype=np.float64), values.shape)
     out = np.full(values.shape, LOW, dtype=object)
     above = values >= floors
-    order = [i for i in rank_order(values, ids) if above[i]]
+    order = [i for i in rank_order(values, work_by, ids) if above[i]]
     room = max(int(capacity) - int(decided_today), 0)
     out[order[:room]] = TODO
     out[order[room:]] = LATER

@@ -5,7 +5,8 @@ The DistOps policy (dynamic, or dynamic with transfers and expediting) is simula
 the value module (the queue's formula); tasks an automation policy covers run without a person; each planner
 executes the top K of the rest of the SKU-locations they own in one ordering's order, the rest wait:
 
-- value: DistOps' queue, highest value first (then the longest waiting);
+- value: DistOps' queue, highest value first, then the earliest work-by day (replenish.engine.attention: the last
+  day to act before the projected stockout, at most 28 days after the task first appeared);
 - oldest: the longest waiting first (a first-in, first-out exception list);
 - random: no ranking;
 - unlimited: every task, the plain DistOps policy.

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from replenish.engine import attention
 from replenish.engine import value as v
 from replenish.engine.simulate import (
     OLDEST,
@@ -121,7 +122,17 @@ def test_value_ordering_executes_tasks_in_descending_value_per_planner_and_day()
         assert len(done) <= 2
         if len(waited):
             assert len(done) == 2  # capacity is used before anything waits
-            assert done["value"].min() >= waited["value"].max()
+            # the queue's rank: more value first; of equal value, the earlier work-by day
+            for _, w in waited.iterrows():
+                assert (
+                    (done["value"] > w["value"])
+                    | ((done["value"] == w["value"]) & (done["work_by"] <= w["work_by"]))
+                ).all()
+    # a task's work-by day is at most 28 days after it first appeared (day - age)
+    assert (log["work_by"] <= log["day"] - log["age"] + attention.MAX_WAIT_DAYS).all()
+    assert (
+        log["work_by"] < log["day"] - log["age"] + attention.MAX_WAIT_DAYS
+    ).any()  # some by their stockout
     # orders placed are exactly the executed tasks (no automation here)
     assert result.total["orders"].iloc[0] == result.total["tasks_by_people"].iloc[0]
 
@@ -170,10 +181,28 @@ def test_select_takes_the_first_k_per_planner_in_the_orderings_order():
         1,
         0,
     ]  # ties by age: 4 before 3
+    # of equal value the earlier work-by day first, whatever the age: 3 (work by 2) before 4 (work by 7)
+    work_by = np.array([0, 0, 0, 2, 7, 0, 0])
+    assert select(planner, value, age, VALUE, 2, rng, work_by).tolist() == [1, 1, 0, 1, 0, 1, 0]
     assert select(planner, value, age, OLDEST, 1, rng).tolist() == [0, 0, 1, 0, 0, 0, 1]
     assert select(planner, value, age, UNLIMITED, 0, rng).all()
     picked = select(planner, value, age, RANDOM, 2, rng)
     assert picked[:3].sum() == 2 and picked[3:].sum() == 2
+
+
+def test_the_simulators_value_ordering_is_the_queues_rank():
+    # one planner, 40 tasks, most worth 0 (ties), work-by days with ties, distinct ages: the k executed are the first
+    # k of the queue's rank (engine.attention.rank_order), the id being the creation order (the oldest first)
+    gen = np.random.default_rng(7)
+    n = 40
+    value = np.where(gen.random(n) < 0.6, 0.0, gen.integers(1, 5, n).astype(float))
+    work_by = gen.integers(0, 6, n).astype(float)
+    age = gen.permutation(n)
+    ids = np.argsort(np.argsort(-age))  # the oldest task has the smallest id
+    queue = attention.rank_order(value, work_by, ids)
+    for k in (1, 5, 17, 39):
+        picked = select(np.zeros(n, dtype=np.int64), value, age, VALUE, k, np.random.default_rng(k), work_by)
+        assert set(np.flatnonzero(picked)) == set(queue[:k].tolist())
 
 
 def test_days_to_stockout_walks_the_receipts_in_arrival_order():

@@ -1,35 +1,66 @@
 """Human review only where it pays: the value floor (Low value), today's work sized to a person's capacity (To do,
 Later), the same split in SQL as in the pure ranking the simulator calls."""
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
 from django.utils import timezone
 
-from exceptions.models import Decision, PlanningException, TeamSetting, WorkCapacity
+from exceptions.models import Decision, ExceptionType, PlanningException, TeamSetting, WorkCapacity
 from exceptions.selectors import QueueFilters, exception_list, queue_counts
+from exceptions.services import exceptions_refresh
 from replenish.engine import attention
 from tests.exceptions import factories as xf
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_pure_split_ranks_by_value_then_id_and_sizes_the_day():
+def test_the_work_by_day_is_the_last_day_to_act_capped_by_the_days_waited():
+    # today 100; (first day, last day to act before the stockout) -> min(first + 28, last day), floored; a last day
+    # already past (96.5) or unknown (inf, nan) -> first + 28
+    days = attention.work_by_day(
+        [100, 100, 100, 70, 100, 100, 100], 100, [106, 186, np.inf, np.nan, 96.5, 100.5, 127.9]
+    )
+    assert days.tolist() == [106, 128, 128, 98, 128, 100, 127]
+    # as dates: first seen on 1 Dec, refreshed on 10 Dec, stockout 20 days after the refresh, lead time 14: 16 Dec
+    assert attention.work_by_date(date(2026, 12, 1), date(2026, 12, 10), 20 - 14) == date(2026, 12, 16)
+    # no stockout projected, or too late for the lead time: 28 days after it first appeared
+    assert attention.work_by_date(date(2026, 12, 1), date(2026, 12, 10), np.inf) == date(2026, 12, 29)
+    assert attention.work_by_date(date(2026, 12, 1), date(2026, 12, 10), 5 - 14) == date(2026, 12, 29)
+
+
+def test_the_pure_rank_is_value_then_work_by_then_id():
+    today = 200
+    # a slow mover worth 0 waiting since day 150 with its stockout a year away (lead time 30): work by 150 + 28
+    slow = attention.work_by_day(150, today, today + 365 - 30)
+    # a fresh task worth 0, stockout in 25 days, lead time 14: work by 211
+    fresh = attention.work_by_day(today, today, today + 25 - 14)
+    # a fresh task worth 0 already too late for its lead time (stockout in 5 days): by its first day + 28, 228
+    late = attention.work_by_day(today, today, today + 5 - 14)
+    assert (slow, fresh, late) == (178, 211, 228)
+    values = [0.0, 0.0, 0.0, 40.0, 0.0]
+    work_by = [fresh, slow, late, fresh, slow]
+    ids = [1, 2, 3, 4, 5]
+    # 40 first (money first), then the zero-value tasks: the slow mover that waited (178: ids 2, 5 by id), the fresh
+    # one that can still be saved (211), the late one (228)
+    assert attention.rank_order(values, work_by, ids).tolist() == [3, 1, 4, 0, 2]
+    # grouped (the simulator's planners): each planner's tasks together, each in the same order
+    assert attention.rank_order(values, work_by, ids, group=[1, 0, 1, 0, 0]).tolist() == [3, 1, 4, 0, 2]
+    assert attention.rank_order(values, work_by, ids, group=[1, 1, 0, 0, 0]).tolist() == [3, 4, 2, 1, 0]
+
+
+def test_the_pure_split_ranks_by_value_then_work_by_then_id_and_sizes_the_day():
     values = [50.0, 300.0, 120.0, 120.0, 90.0, 1000.0]
+    work_by = [5, 5, 9, 3, 5, 5]
     ids = [1, 2, 3, 4, 5, 6]
-    assert list(attention.rank_order(values, ids)) == [
-        5,
-        1,
-        2,
-        3,
-        4,
-        0,
-    ]  # 1000, 300, 120 (id 3), 120 (id 4), ...
-    split = attention.day_split(values, ids, floors=100.0, capacity=3, decided_today=1)
-    # below 100: low; of the rest, the first 3 - 1 = 2 by rank are today's work
-    assert list(split) == ["low", "todo", "later", "later", "low", "todo"]
-    assert list(attention.day_split(values, ids, 100.0, capacity=2, decided_today=5)) == [
+    # 1000, 300, 120 (work by 3, id 4), 120 (work by 9, id 3), 90, 50
+    assert list(attention.rank_order(values, work_by, ids)) == [5, 1, 3, 2, 4, 0]
+    split = attention.day_split(values, work_by, ids, floors=100.0, capacity=4, decided_today=1)
+    # below 100: low; of the rest, the first 4 - 1 = 3 by rank are today's work
+    assert list(split) == ["low", "todo", "later", "todo", "low", "todo"]
+    assert list(attention.day_split(values, work_by, ids, 100.0, capacity=2, decided_today=5)) == [
         "low",
         "later",
         "later",
@@ -41,35 +72,44 @@ def test_the_pure_split_ranks_by_value_then_id_and_sizes_the_day():
 
 def test_the_queue_tabs_apply_the_same_split_as_the_pure_function(users):
     buyer = users["buyer1"]
-    values = [Decimal(v) for v in ("50", "300", "120", "120", "90", "1000")]
+    values = [Decimal(v) for v in ("50", "300", "120", "120", "120", "90", "1000", "120")]
+    first = date(2026, 12, 1)
+    work_by = [first + timedelta(days=d) for d in (5, 5, 9, 3, 9, 5, 5, 1)]
     ils = xf.network(buyer=buyer, n=len(values))
-    rows = [xf.exception(item_location=il, value_at_stake=v) for il, v in zip(ils, values)]
+    rows = [
+        xf.exception(item_location=il, value_at_stake=v, work_by=w) for il, v, w in zip(ils, values, work_by)
+    ]
     TeamSetting.objects.filter(team="procurement").update(value_floor=Decimal("100"))
-    WorkCapacity.objects.create(user=buyer, daily_decisions=3)
+    WorkCapacity.objects.create(user=buyer, daily_decisions=5)
     done = xf.exception(item_location=xf.network(buyer=buyer)[0], status="approved")
     Decision.objects.create(exception=done, actor=buyer, action="approve", version=1)  # one decided today
     expected = attention.day_split(
-        [float(v) for v in values], [r.pk for r in rows], 100.0, capacity=3, decided_today=1
+        [float(v) for v in values],
+        [w.toordinal() for w in work_by],
+        [r.pk for r in rows],
+        100.0,
+        capacity=5,
+        decided_today=1,
     )
+    # hand-computed: 1000, 300, then the 120s by work-by day (1, 3, 9 with the smaller id first, 9)
+    assert list(expected) == ["low", "todo", "later", "todo", "later", "low", "todo", "todo"]
 
     def tab(name):
         user = type(buyer).objects.get(pk=buyer.pk)
         return [r.pk for r in exception_list(user=user, filters=QueueFilters(queue=name))]
 
+    order = attention.rank_order(
+        [float(v) for v in values], [w.toordinal() for w in work_by], [r.pk for r in rows]
+    )
     for name, key in (("open", "todo"), ("later", "later"), ("low", "low")):
-        want = [
-            r.pk
-            for r, e in sorted(zip(rows, expected), key=lambda x: (-x[0].value_at_stake, x[0].pk))
-            if e == key
-        ]
-        assert tab(name) == want, name
+        assert tab(name) == [rows[i].pk for i in order if expected[i] == key], name
     counts = queue_counts(type(buyer).objects.get(pk=buyer.pk))
-    assert (counts["open"], counts["later"], counts["low"]) == (2, 2, 2)
-    # filters compose with the day: To do of one SKU; the 120.00 rows are Later whatever the filter
+    assert (counts["open"], counts["later"], counts["low"]) == (4, 2, 2)
+    # filters compose with the day: To do of one SKU; the later 120.00 rows are Later whatever the filter
     user = type(buyer).objects.get(pk=buyer.pk)
-    sku = rows[5].item_location.item.sku
+    sku = rows[6].item_location.item.sku
     assert [r.pk for r in exception_list(user=user, filters=QueueFilters(queue="open", search=sku))] == [
-        rows[5].pk
+        rows[6].pk
     ]
     sku = rows[2].item_location.item.sku
     assert list(exception_list(user=user, filters=QueueFilters(queue="open", search=sku))) == []
@@ -140,3 +180,38 @@ def test_the_day_inputs_read_in_one_query_are_the_three_reads(users, django_asse
     assert day_inputs(other, today) == separate(other) and day_inputs(other, today)[2] == 1
     TeamSetting.objects.all().delete()
     assert day_inputs(buyer, today) == separate(buyer) == ({}, 7, 3)
+
+
+def test_the_refresh_stores_each_tasks_work_by_day_from_its_first_day_stockout_and_lead_time(users):
+    buyer = users["buyer1"]
+    today = xf.today()
+    run = xf.plan_run()
+    # runs out in 20 days; a purchase order due today lands in 14 (the lead time): its last day to act is in 6 days
+    il, _plan, rec = xf.stockout_case(
+        run=run, buyer=buyer, action="purchase_order", projected_stockout_date=today + timedelta(days=20)
+    )
+    # runs out in 9 days: too late for the lead time, so 28 days after it first appeared (today)
+    late_il, _plan, _rec = xf.stockout_case(run=run, buyer=buyer, action="purchase_order")
+    exceptions_refresh(run=run)
+    live = PlanningException.objects.exclude(status="closed")
+    tasks = live.exclude(type=ExceptionType.DRAFT_PO)
+    line = tasks.get(item_location=il)
+    assert line.work_by == today + timedelta(days=6)
+    assert tasks.get(item_location=late_il).work_by == today + timedelta(days=28)
+
+    def draft_of(task):
+        return next(
+            d
+            for d in live.filter(type=ExceptionType.DRAFT_PO)
+            if task.pk in [x["exception_id"] for x in d.proposal["lines"]]
+        )
+
+    assert draft_of(line).work_by == today + timedelta(days=6)  # its most urgent line's still ahead
+    # the same task, first seen 40 days ago: 28 days after its first day is sooner (12 days ago)
+    PlanningException.objects.filter(pk=line.pk).update(created_at=timezone.now() - timedelta(days=40))
+    run2 = xf.plan_run()
+    xf.sku_plan(run=run2, item_location=il, projected_stockout_date=today + timedelta(days=20))
+    xf.recommendation(run=run2, item_location=il, supplier=rec.supplier, action="purchase_order")
+    exceptions_refresh(run=run2)
+    again = tasks.get(item_location=il)
+    assert again.pk == line.pk and again.work_by == today - timedelta(days=12)

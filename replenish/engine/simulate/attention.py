@@ -16,7 +16,8 @@ Tasks an automation policy covers are executed without a person: the option's `a
 layer passes the production policies' rule: action, classes, supplier reliability, value, confidence, data
 quality, spend), or without one an `auto_eligible` series' supplier order of value <= `auto_max_value`. Each
 planner then executes at most `capacity` of the remaining tasks of the series they own, in the ordering's order
-(model.ORDERINGS); ties are broken at random (seeded). A task not executed waits: the series does nothing that day (no order, pull, transfer in or expedite) and proposes again at its next review, its
+(model.ORDERINGS; "value" is the queue's rank, engine.attention.rank_order, with each task's work-by day from its
+first day, projected stockout and the days its action takes to land); ties are broken at random (seeded). A task not executed waits: the series does nothing that day (no order, pull, transfer in or expedite) and proposes again at its next review, its
 age (days since first proposed) growing; an executed task's age is measured as `task_wait_days`.
 
 With ordering "unlimited" every task is executed: the run equals the policy without the attention option.
@@ -32,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .. import attention as ranking
 from .. import value as v
 from .model import (
     _EPS,
@@ -172,21 +174,29 @@ def select(
     ordering: str,
     capacity: int,
     rng: np.random.Generator,
+    work_by: FloatArray | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Which of these tasks the planners execute: per planner the first `capacity` in the ordering's order."""
+    """Which of these tasks the planners execute: per planner the first `capacity` in the ordering's order. "value"
+    is the queue's rank (engine.attention.rank_order: value, then work-by day, then id), the id being the order the
+    tasks appeared in (the oldest first; tasks of the same day at random, seeded); `work_by` per task (None: all
+    equal)."""
     n = planner.size
     if ordering == UNLIMITED:
         return np.ones(n, dtype=bool)
     tie = rng.random(n)
     if ordering == VALUE:
-        keys: tuple[npt.NDArray[Any], ...] = (tie, -age, -value, planner)
+        ids = np.lexsort((tie, -age))  # creation order: the oldest first
+        created = np.empty(n, dtype=np.int64)
+        created[ids] = np.arange(n)
+        order = ranking.rank_order(value, np.zeros(n) if work_by is None else work_by, created, group=planner)
     elif ordering == OLDEST:
-        keys = (tie, -age, planner)
+        order = np.lexsort(
+            (tie, -age, planner)
+        )  # the last key sorts first: by planner, then the ordering's keys
     elif ordering == RANDOM:
-        keys = (tie, planner)
+        order = np.lexsort((tie, planner))
     else:  # pragma: no cover - validated in attention_inputs
         raise ValueError(ordering)
-    order = np.lexsort(keys)  # the last key sorts first: by planner, then the ordering's keys
     sorted_planner = planner[order]
     starts = np.r_[True, sorted_planner[1:] != sorted_planner[:-1]]
     rank = np.arange(n) - np.flatnonzero(starts)[np.cumsum(starts) - 1]
@@ -205,6 +215,7 @@ class DayTasks:
     action: npt.NDArray[np.object_]
     amount: FloatArray
     reviewed: npt.NDArray[np.bool_]  # series reviewed today (one without a task then has none open)
+    order_by: FloatArray  # the last day to act before the projected stockout (inf: none projected)
 
 
 @dataclass
@@ -249,6 +260,7 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
     value = np.full(n, -np.inf)
     action = np.full(n, "", dtype=object)
     amount = np.zeros(n)
+    order_by = np.full(n, np.inf)  # projected stockout day - the days the task's action takes to land
     rows = np.flatnonzero(book.review & (book.position <= book.reorder_point + _EPS))
     if rows.size:
         quantity = book.order_quantity(rows)
@@ -260,6 +272,8 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
             rows, net, book.planned_demand, book.pipeline.available[rows], book.pipeline.quantity[rows], day
         )
         value[rows] = supply_values(att, rows, book.position, quantity, pull, stockout, book.unit_cost)
+        arrival = np.where(pull, float(att.hub_lead_time_days), att.lead_time_days[rows])
+        order_by[rows] = day + stockout - arrival
         action[rows] = np.where(pull, v.TRANSFER, v.PURCHASE_ORDER)
         amount[rows] = v.action_spend(action[rows], quantity, book.unit_cost[rows], att.settings)["amount"]
     if book.expedite is not None:
@@ -273,12 +287,22 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
                 att, late, quantity, arrival - new_day, book.planned_demand, book.unit_cost
             )
             value[late] = np.maximum(value[late], worth)
+            net = book.on_hand - book.backlog
+            stockout = days_to_stockout(
+                late,
+                net,
+                book.planned_demand,
+                book.pipeline.available[late],
+                book.pipeline.quantity[late],
+                day,
+            )
+            order_by[late] = day + stockout - (new_day - day)
             action[late] = v.EXPEDITE  # the task's action (an order of the same series goes with it)
             amount[late] = v.action_spend(action[late], quantity, book.unit_cost[late], att.settings)[
                 "amount"
             ]
     tasks = np.flatnonzero(np.isfinite(value))
-    return DayTasks(tasks, value[tasks], action[tasks], amount[tasks], book.review)
+    return DayTasks(tasks, value[tasks], action[tasks], amount[tasks], book.review, order_by[tasks])
 
 
 def automated(att: Attention, tasks: DayTasks) -> npt.NDArray[np.bool_]:
@@ -304,8 +328,9 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
         automatic = automated(att, tasks)
     people = np.zeros(rows.size, dtype=bool)
     left = np.flatnonzero(~automatic)
+    work_by = ranking.work_by_day(att.since[rows], day, tasks.order_by)
     people[left] = select(
-        att.planner[rows[left]], value[left], age[left], att.ordering, att.capacity, att.rng
+        att.planner[rows[left]], value[left], age[left], att.ordering, att.capacity, att.rng, work_by[left]
     )
     worked = people | automatic
     att.since[rows[worked]] = -1
@@ -317,6 +342,7 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
                 "planner": att.planner[rows],
                 "value": value.copy(),
                 "age": age.astype(np.int64),
+                "work_by": work_by,
                 "outcome": np.where(automatic, AUTOMATIC, np.where(people, BY_PERSON, WAITED)),
             }
         )
@@ -324,9 +350,11 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
 
 
 def task_log(att: Attention) -> pd.DataFrame:
-    columns = ("day", "series", "planner", "value", "age", "outcome")
+    columns = ("day", "series", "planner", "value", "age", "work_by", "outcome")
     if not att.log:
-        return pd.DataFrame({name: pd.Series(dtype=float if name == "value" else object) for name in columns})
+        return pd.DataFrame(
+            {name: pd.Series(dtype=float if name in ("value", "work_by") else object) for name in columns}
+        )
     frame = pd.concat([pd.DataFrame(entry) for entry in att.log], ignore_index=True)
     frame["outcome"] = frame["outcome"].map(OUTCOMES)
     return frame

@@ -132,8 +132,8 @@ class AttentionOption:
     """Limited attention (see `attention`): each review day the policy's proposals of a series (supplier order, pull
     from its hub, transfer, expedite) are one task valued by the value module (replenish/engine/value.py); each
     planner executes at most `capacity` of the tasks of the series they own, in the `ordering`'s order: "value"
-    (DistOps' queue: highest value first, then the longest waiting), "oldest" (longest waiting first), "random",
-    "unlimited" (every task: the plain policy). A task not executed waits: the series does nothing that day and
+    (DistOps' queue: highest value first, then the earliest work-by day, engine.attention), "oldest" (longest
+    waiting first), "random", "unlimited" (every task: the plain policy). A task not executed waits: the series does nothing that day and
     proposes again at its next review (its age grows). Tasks an automation policy covers are executed without a
     person and use no capacity: `automation(rows, actions, values, amounts)` -> bool per task (the production
     rule, given by the evaluation layer; actions are value.PURCHASE_ORDER, TRANSFER or EXPEDITE, amounts what the
