@@ -17,7 +17,8 @@ simulation (engine/simulate/attention.py) calls them directly.
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -41,9 +42,11 @@ def work_by_day(first_day, today, order_by_day) -> np.ndarray:
 def work_by_date(first_day: date, today: date, order_by_days: float) -> date:
     """work_by_day of one task as a date (what the exceptions refresh stores in PlanningException.work_by):
     `first_day` the day the task first appeared; `order_by_days` the days from `today` to its projected stockout
-    minus the days its action takes to land (inf: none projected)."""
-    now = today.toordinal()
-    return date.fromordinal(int(work_by_day(first_day.toordinal(), now, now + float(order_by_days))))
+    minus the days its action takes to land (inf: none projected). Plain Python: the refresh calls it per row."""
+    cap = first_day + timedelta(days=MAX_WAIT_DAYS)
+    if order_by_days >= 0 and order_by_days != math.inf:  # ahead and known (nan compares false)
+        return min(cap, today + timedelta(days=int(order_by_days)))
+    return cap
 
 
 def rank_order(values, work_by, ids, group=None) -> np.ndarray:
