@@ -321,6 +321,27 @@ def _sqlite_values(model: type[models.Model], frame: pd.DataFrame) -> pd.DataFra
     return frame
 
 
+def tables_analyze(
+    *model_classes: type[models.Model], vacuum: Sequence[type[models.Model]] = ()
+) -> list[str]:
+    """Fresh planner statistics for the tables a bulk refresh wrote: PostgreSQL here runs with autovacuum off, so
+    nothing else gathers them and a query planned on a table's old row count can pick a plan for a table a hundredth
+    its size. The tables in `vacuum` get VACUUM (ANALYZE), which also sets the visibility map that index-only scans
+    need, except inside a transaction (tests), where VACUUM cannot run and they get ANALYZE alone. Returns the
+    statements run (none on SQLite, whose planner keeps no such statistics)."""
+    if not is_postgres():
+        return []
+    vacuumed = {m._meta.db_table for m in vacuum} if not connection.in_atomic_block else set()
+    statements = [
+        f"{'VACUUM (ANALYZE)' if table in vacuumed else 'ANALYZE'} {connection.ops.quote_name(table)}"
+        for table in dict.fromkeys(m._meta.db_table for m in (*vacuum, *model_classes))
+    ]
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    return statements
+
+
 def reset_sequences(*model_classes: type[models.Model]) -> None:
     """After inserting explicit ids, move the id sequences past the highest id (PostgreSQL only)."""
     statements = connection.ops.sequence_reset_sql(no_style(), list(model_classes))

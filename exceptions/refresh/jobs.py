@@ -21,7 +21,10 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from integrations.models import OutboxMessage
 from replenish import models as rm
+from replenish.bulk import tables_analyze
+from replenish.core.models import AuditEvent
 from replenish.core.roles import WAREHOUSE_SUPERVISOR
 
 from .. import detectors
@@ -29,6 +32,7 @@ from ..attention import team_floors
 from ..models import (
     LIVE,
     SUPPLIER_LEVEL_TYPES,
+    Decision,
     LocationUserObjectPermission,
     PlanningException,
     RefreshChunk,
@@ -318,10 +322,7 @@ def _finish_tasks(ctx: Context, chunks: list[RefreshChunk], inputs: dict) -> Non
 
 
 def _analyze() -> None:
-    """Fresh planner statistics after bulk writes, so the queue's filters keep good plans (autovacuum may be off);
-    VACUUM too, which sets the visibility map: the queue's COUNTs are then index-only scans of its covering indexes
-    (exceptions.models). Inside a transaction (tests), where VACUUM cannot run, ANALYZE alone."""
-    if connection.vendor == "postgresql":
-        table = PlanningException._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {table}" if connection.in_atomic_block else f"VACUUM (ANALYZE) {table}")
+    """Fresh planner statistics after the refresh's bulk writes (replenish.bulk.tables_analyze): the tasks with VACUUM
+    too, so the queue's COUNTs are index-only scans of its covering indexes (exceptions.models); the decisions, outbox
+    messages and audit events the automation wrote in bulk with ANALYZE alone (no screen counts them by index)."""
+    tables_analyze(Decision, OutboxMessage, AuditEvent, vacuum=[PlanningException])

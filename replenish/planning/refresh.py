@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from replenish import models as m
-from replenish.bulk import bulk_insert_frame
+from replenish.bulk import bulk_insert_frame, tables_analyze
 from replenish.core.audit import audit_record
 from replenish.engine import PlanOptions, run_plan
 from replenish.engine.plan_record import POLICY_INPUT_COLUMNS, plan_options_snapshot
@@ -282,6 +282,9 @@ def _finalize(run: m.PlanRun) -> None:
             "visible_run": visible.pk,
         },
     )
+    # the run's plan rows and recommendations, written by COPY, get statistics before anything reads them (the
+    # exceptions refresh the signal starts first); on commit, so the chunk's locks are not held through it
+    transaction.on_commit(lambda: tables_analyze(m.SkuPlan, m.Recommendation), robust=True)
     transaction.on_commit(
         lambda: plan_run_completed.send(sender=m.PlanRun, run=visible, item_location_ids=touched)
     )
