@@ -290,7 +290,7 @@ def refresh_finish(*, batch: str) -> RefreshResult | None:
     if not ctx.result.superseded:
         _finish_tasks(ctx, chunks, inputs)
     analyzing = ctx.result.clock()
-    _analyze()
+    _analyze(full=inputs["full"])
     ctx.result.timed("analyze", analyzing)  # a part of the finish's time, shown on its own
 
     queue_counts_invalidate()
@@ -321,8 +321,10 @@ def _finish_tasks(ctx: Context, chunks: list[RefreshChunk], inputs: dict) -> Non
     shipments_refresh(ctx, touched=touched, apply=_apply, existing_rows=existing_rows)
 
 
-def _analyze() -> None:
-    """Fresh planner statistics after the refresh's bulk writes (replenish.bulk.tables_analyze): the tasks with VACUUM
-    too, so the queue's COUNTs are index-only scans of its covering indexes (exceptions.models); the decisions, outbox
-    messages and audit events the automation wrote in bulk with ANALYZE alone (no screen counts them by index)."""
-    tables_analyze(Decision, OutboxMessage, AuditEvent, vacuum=[PlanningException])
+def _analyze(*, full: bool) -> None:
+    """Fresh planner statistics after the refresh's writes (replenish.bulk.tables_analyze): the tasks with VACUUM too,
+    so the queue's COUNTs are index-only scans of its covering indexes (exceptions.models); after a full refresh also
+    the decisions, outbox messages and audit events its automation wrote in bulk, with ANALYZE alone (no screen counts
+    them by index). A partial refresh (an event's few SKU-locations) leaves their statistics as they are: sampling
+    those large tables would only slow the event's path."""
+    tables_analyze(*((Decision, OutboxMessage, AuditEvent) if full else ()), vacuum=[PlanningException])

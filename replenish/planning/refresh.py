@@ -282,9 +282,11 @@ def _finalize(run: m.PlanRun) -> None:
             "visible_run": visible.pk,
         },
     )
-    # the run's plan rows and recommendations, written by COPY, get statistics before anything reads them (the
-    # exceptions refresh the signal starts first); on commit, so the chunk's locks are not held through it
-    transaction.on_commit(lambda: tables_analyze(m.SkuPlan, m.Recommendation), robust=True)
+    if run.scope == m.PlanRun.Scope.FULL:
+        # a full run's plan rows and recommendations, written by COPY, get statistics before the exceptions refresh
+        # the signal starts reads them; on commit, so the chunk's locks are not held through it. A partial run (an
+        # event's few SKU-locations) changes too little to be worth sampling the table on the event's path.
+        transaction.on_commit(lambda: tables_analyze(m.SkuPlan, m.Recommendation), robust=True)
     transaction.on_commit(
         lambda: plan_run_completed.send(sender=m.PlanRun, run=visible, item_location_ids=touched)
     )

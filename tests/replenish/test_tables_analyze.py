@@ -42,7 +42,7 @@ def test_analyze_gives_the_planner_the_rows_written_and_vacuum_waits_outside_a_t
 
 
 @pytest.mark.postgres
-def test_plan_refresh_analyzes_its_plans_and_recommendations_and_the_exceptions_refresh_what_it_wrote(
+def test_full_refreshes_analyze_what_they_wrote_and_a_partial_one_only_the_tasks(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     scenario_load(ScenarioSpec(skus=120, locations=2, weeks=104, seed=5, as_of=AS_OF))
@@ -65,6 +65,15 @@ def test_plan_refresh_analyzes_its_plans_and_recommendations_and_the_exceptions_
     assert analyzed == [({Decision, OutboxMessage, AuditEvent}, {PlanningException})]
     assert planner_rows(PlanningException) == PlanningException.objects.count() > 0
     assert planner_rows(AuditEvent) == AuditEvent.objects.count() > 0
+
+    # a partial run (an event's few SKU-locations): the tasks' table only, not the large tables on the event's path
+    analyzed.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        partial = plan_refresh(location_code="WH2", as_of=AS_OF)
+    assert partial.scope == m.PlanRun.Scope.PARTIAL
+    assert analyzed == [
+        (set(), {PlanningException})
+    ]  # the exceptions refresh the partial run's signal started
 
 
 def test_sqlite_keeps_no_planner_statistics_so_nothing_runs():
