@@ -3,8 +3,11 @@ no Django). The queue (exceptions.selectors, exceptions.attention) applies exact
 simulation (engine/simulate/attention.py) calls them directly.
 
 - Rank: value at stake, largest first; tasks of equal value (most often 0: the value module floors at zero a task
-  whose expected margin at risk is below its action's cost) by their work-by day, earliest first; then by id (the
-  oldest task first).
+  whose expected margin at risk is below its action's cost) by what a day's delay costs them, the expected units
+  short per day of delay (value.delay_short_units: daily demand x the probability that the action lands after the
+  projected stockout), largest first; then by their work-by day, earliest first; then by id (the oldest task
+  first). A late order whose stockout can no longer be avoided still loses a full day of demand for every day it
+  waits, so it comes before a task that can wait (measured: README).
 - Work-by day: the last day to act before the projected stockout (the stockout day minus the days the task's action
   takes to land: the lead time of a purchase order, the transfer days of a pull from the hub) while that day is still
   ahead, but no later than MAX_WAIT_DAYS after the task first appeared. A task that has waited that long outranks
@@ -49,22 +52,27 @@ def work_by_date(first_day: date, today: date, order_by_days: float) -> date:
     return cap
 
 
-def rank_order(values, work_by, ids, group=None) -> np.ndarray:
-    """Indices of the tasks in the order a person works them: value descending, then work-by ascending, then id;
-    with `group` (the planner of each task, the simulator's) each group's tasks together, in group order."""
-    keys = [np.asarray(ids), np.asarray(work_by), -np.asarray(values, dtype=np.float64)]
+def rank_order(values, work_by, ids, group=None, *, delay=None) -> np.ndarray:
+    """Indices of the tasks in the order a person works them: value descending, then `delay` (expected units short
+    per day of delay, value.delay_short_units; None: all equal) descending, then work-by ascending, then id; with
+    `group` (the planner of each task, the simulator's) each group's tasks together, in group order."""
+    values = np.asarray(values, dtype=np.float64)
+    delay = np.zeros(values.shape) if delay is None else np.asarray(delay, dtype=np.float64)
+    keys = [np.asarray(ids), np.asarray(work_by), -delay, -values]
     if group is not None:
         keys.append(np.asarray(group))
     return np.lexsort(keys)
 
 
-def day_split(values, work_by, ids, floors, *, capacity: int, decided_today: int = 0) -> np.ndarray:
+def day_split(
+    values, work_by, ids, floors, *, capacity: int, decided_today: int = 0, delay=None
+) -> np.ndarray:
     """ "todo" / "later" / "low" for each task of one person (see module docstring); `floors` per task (its team's)."""
     values = np.asarray(values, dtype=np.float64)
     floors = np.broadcast_to(np.asarray(floors, dtype=np.float64), values.shape)
     out = np.full(values.shape, LOW, dtype=object)
     above = values >= floors
-    order = [i for i in rank_order(values, work_by, ids) if above[i]]
+    order = [i for i in rank_order(values, work_by, ids, delay=delay) if above[i]]
     room = max(int(capacity) - int(decided_today), 0)
     out[order[:room]] = TODO
     out[order[room:]] = LATER

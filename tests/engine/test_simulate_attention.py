@@ -122,11 +122,14 @@ def test_value_ordering_executes_tasks_in_descending_value_per_planner_and_day()
         assert len(done) <= 2
         if len(waited):
             assert len(done) == 2  # capacity is used before anything waits
-            # the queue's rank: more value first; of equal value, the earlier work-by day
+            # the queue's rank: more value first; of equal value, the more units short per day of delay; then the
+            # earlier work-by day
             for _, w in waited.iterrows():
+                same = done["value"] == w["value"]
                 assert (
                     (done["value"] > w["value"])
-                    | ((done["value"] == w["value"]) & (done["work_by"] <= w["work_by"]))
+                    | (same & (done["delay"] > w["delay"]))
+                    | (same & (done["delay"] == w["delay"]) & (done["work_by"] <= w["work_by"]))
                 ).all()
     # a task's work-by day is at most 28 days after it first appeared (day - age)
     assert (log["work_by"] <= log["day"] - log["age"] + attention.MAX_WAIT_DAYS).all()
@@ -246,3 +249,64 @@ def test_the_automation_rule_judges_each_task_by_its_action_value_and_spend():
     scenario, policy, _ = _network()
     assert (amounts > 0).all() and (amounts + 1e-9 >= scenario.unit_cost[rows]).all()
     assert result.total["tasks_automatic"].iloc[0] == len(automatic)
+
+
+def test_a_hub_with_nothing_on_hand_gives_no_pull_task():
+    # series 0 is the hub (its own supplier), series 1 and 2 pull from it; the hub starts empty and its supplier
+    # takes 30 days, so for the first 30 days a pull would ship nothing: no task (production transfers only from a
+    # donor with stock). Once the hub holds stock its spokes' pulls are tasks again.
+    days = 60
+    demand = np.zeros((3, days))
+    demand[1:, :] = 2.0
+    scenario = Scenario(
+        demand=demand,
+        lead_times=np.full((3, days), 30),
+        initial_on_hand=np.array([0.0, 4.0, 4.0]),
+        unit_cost=np.full(3, 10.0),
+        unit_price=np.full(3, 30.0),
+        planning_daily_demand=np.array([4.0, 2.0, 2.0]),
+        planning_lead_time_days=np.array([30.0, 2.0, 2.0]),
+    )
+    policy = InventoryPolicy(
+        reorder_point=np.array([120.0, 8.0, 8.0]),
+        order_up_to=np.array([300.0, 20.0, 20.0]),
+        supply_from=np.array([-1, 0, 0]),
+    )
+    option = AttentionOption(
+        capacity=5, planner=0, ordering=VALUE, unit_margin=20.0, lead_time_days=30.0, seed=1
+    )
+    log = simulate(
+        scenario, policy, SimulationOptions(warmup_days=0, record_orders=True, attention=option)
+    ).tasks
+    spokes = log[log["series"] > 0]
+    hub_orders = log[(log["series"] == 0) & (log["outcome"] == "person")]
+    assert hub_orders["day"].min() == 0  # the hub's own order is a task at once; it lands on day 31
+    assert len(spokes) and spokes["day"].min() > 30  # no spoke task while the hub is empty
+    # the same network with stock at the hub: the spokes' pulls are tasks from the first day their position is low
+    stocked = replace(scenario, initial_on_hand=np.array([100.0, 4.0, 4.0]))
+    log = simulate(
+        stocked, policy, SimulationOptions(warmup_days=0, record_orders=True, attention=option)
+    ).tasks
+    assert log.loc[log["series"] > 0, "day"].min() == 0
+
+
+def test_of_equal_value_the_task_that_loses_more_per_day_of_delay_comes_first():
+    # three tasks worth 0: a fast mover's order already too late to land before its stockout (6 units a day, P(late)
+    # 0.9: 5.4 units short per day it waits), a slow mover's late order (0.1 a day: 0.1) with an earlier work-by
+    # day, and a task that can still land in time (P(late) 0: 0), earliest work-by of all
+    delay = v.delay_short_units([6.0, 0.1, 3.0], [0.1, 0.0, 1.0])
+    assert delay.tolist() == [5.4, 0.1, 0.0]
+    # unknown arrival (nan feasibility): nothing is lost by waiting; negative demand counts as none
+    assert v.delay_short_units([2.0, -1.0], [np.nan, 0.0]).tolist() == [0.0, 0.0]
+    values, work_by, ids = [0.0, 0.0, 0.0, 25.0], [30, 20, 10, 40], [1, 2, 3, 4]
+    delay = np.r_[delay, 0.0]
+    # money first (25), then 5.4, 0.1, 0 units a day; without the delay the work-by day decides
+    assert attention.rank_order(values, work_by, ids, delay=delay).tolist() == [3, 0, 1, 2]
+    assert attention.rank_order(values, work_by, ids).tolist() == [3, 2, 1, 0]
+    # the split sizes the day in that order: capacity 2 -> the 25 and the fast mover
+    split = attention.day_split(values, work_by, ids, 0.0, capacity=2, delay=delay)
+    assert list(split) == ["todo", "later", "later", "todo"]
+    # the simulator's value ordering is the same rule
+    picked = select(np.zeros(4, dtype=np.int64), np.array(values), np.array([0, 1, 2, 3]), VALUE, 2,
+                    np.random.default_rng(0), np.array(work_by, dtype=float), delay)  # fmt: skip
+    assert picked.tolist() == [True, False, False, True]

@@ -1,8 +1,8 @@
 """Limited attention: planners execute only the top K tasks a day each, in a queue's order; the rest wait.
 
 On each day, before the review's moves (timing step 3), every series the policy would act on is one task (one task
-per decision, issue 12 item 2): a supplier order or a pull from its hub when its position is at or below s, an
-expedite when its earliest open order lands after the projected stockout (`moves._expedite_proposals`, changing
+per decision, issue 12 item 2): a supplier order or a pull from its hub (one with stock on hand) when its position
+is at or below s, an expedite when its earliest open order lands after the projected stockout (`moves._expedite_proposals`, changing
 nothing). The task's value is the value module's (replenish/engine/value.py), the formula the queue ranks by:
 
 - order or pull: expected short units over the decision horizon at today's position x unit margin, times the
@@ -16,8 +16,9 @@ Tasks an automation policy covers are executed without a person: the option's `a
 layer passes the production policies' rule: action, classes, supplier reliability, value, confidence, data
 quality, spend), or without one an `auto_eligible` series' supplier order of value <= `auto_max_value`. Each
 planner then executes at most `capacity` of the remaining tasks of the series they own, in the ordering's order
-(model.ORDERINGS; "value" is the queue's rank, engine.attention.rank_order, with each task's work-by day from its
-first day, projected stockout and the days its action takes to land); ties are broken at random (seeded). A task not executed waits: the series does nothing that day (no order, pull, transfer in or expedite) and proposes again at its next review, its
+(model.ORDERINGS; "value" is the queue's rank, engine.attention.rank_order, with each task's expected units short
+per day of delay, value.delay_short_units, and its work-by day from its first day, projected stockout and the days
+its action takes to land); ties are broken at random (seeded). A task not executed waits: the series does nothing that day (no order, pull, transfer in or expedite) and proposes again at its next review, its
 age (days since first proposed) growing; an executed task's age is measured as `task_wait_days`.
 
 With ordering "unlimited" every task is executed: the run equals the policy without the attention option.
@@ -141,8 +142,9 @@ def supply_values(
     pull: npt.NDArray[np.bool_],
     stockout_day: FloatArray,
     unit_cost: FloatArray,
-) -> FloatArray:
-    """The value of ordering (or pulling from the hub) now for these rows (value module, see the module doc)."""
+) -> tuple[FloatArray, FloatArray]:
+    """The value of ordering (or pulling from the hub) now for these rows (value module, see the module doc), and
+    the probability that the order lands before the projected stockout."""
     short = v.expected_short_units(position[rows], att.horizon_mean[rows], att.horizon_sd[rows])
     action = np.where(pull, v.TRANSFER, v.PURCHASE_ORDER).astype(object)
     cost = v.action_cost(action, quantity * unit_cost[rows], att.settings)
@@ -150,7 +152,7 @@ def supply_values(
     arrival_sd = np.where(pull, att.settings.min_arrival_sd_days, att.lead_time_sd_days[rows])
     feasibility = v.arrival_feasibility(stockout_day, arrival, arrival_sd, att.settings)
     composed = v.compose(lost_margin=short * att.unit_margin[rows], feasibility=feasibility, action_cost=cost)
-    return np.asarray(composed["value"], dtype=float)
+    return np.asarray(composed["value"], dtype=float), feasibility
 
 
 def expedite_values(
@@ -175,11 +177,12 @@ def select(
     capacity: int,
     rng: np.random.Generator,
     work_by: FloatArray | None = None,
+    delay: FloatArray | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Which of these tasks the planners execute: per planner the first `capacity` in the ordering's order. "value"
-    is the queue's rank (engine.attention.rank_order: value, then work-by day, then id), the id being the order the
-    tasks appeared in (the oldest first; tasks of the same day at random, seeded); `work_by` per task (None: all
-    equal)."""
+    is the queue's rank (engine.attention.rank_order: value, then units short per day of delay, then work-by day,
+    then id), the id being the order the tasks appeared in (the oldest first; tasks of the same day at random,
+    seeded); `work_by` and `delay` per task (None: all equal)."""
     n = planner.size
     if ordering == UNLIMITED:
         return np.ones(n, dtype=bool)
@@ -188,7 +191,9 @@ def select(
         ids = np.lexsort((tie, -age))  # creation order: the oldest first
         created = np.empty(n, dtype=np.int64)
         created[ids] = np.arange(n)
-        order = ranking.rank_order(value, np.zeros(n) if work_by is None else work_by, created, group=planner)
+        order = ranking.rank_order(
+            value, np.zeros(n) if work_by is None else work_by, created, group=planner, delay=delay
+        )
     elif ordering == OLDEST:
         order = np.lexsort(
             (tie, -age, planner)
@@ -216,6 +221,7 @@ class DayTasks:
     amount: FloatArray
     reviewed: npt.NDArray[np.bool_]  # series reviewed today (one without a task then has none open)
     order_by: FloatArray  # the last day to act before the projected stockout (inf: none projected)
+    delay: FloatArray  # expected units short per day the task waits (value.delay_short_units)
 
 
 @dataclass
@@ -261,17 +267,23 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
     action = np.full(n, "", dtype=object)
     amount = np.zeros(n)
     order_by = np.full(n, np.inf)  # projected stockout day - the days the task's action takes to land
+    delay = np.zeros(n)  # expected units short per day of delay
     rows = np.flatnonzero(book.review & (book.position <= book.reorder_point + _EPS))
     if rows.size:
         quantity = book.order_quantity(rows)
-        keep = quantity > _EPS
-        rows, quantity = rows[keep], quantity[keep]
-        pull = np.zeros(rows.size, dtype=bool) if book.supply_from is None else book.supply_from[rows] >= 0
+        hub = np.full(rows.size, -1) if book.supply_from is None else book.supply_from[rows]
+        # a pull from a hub with nothing on hand is no task: production transfers only from a donor with stock
+        # above its reorder point (engine.recommend), and the review's pull would ship nothing (moves._hub_pulls)
+        keep = (quantity > _EPS) & ((hub < 0) | (book.on_hand[np.maximum(hub, 0)] > _EPS))
+        rows, quantity, pull = rows[keep], quantity[keep], hub[keep] >= 0
         net = book.on_hand - book.backlog
         stockout = days_to_stockout(
             rows, net, book.planned_demand, book.pipeline.available[rows], book.pipeline.quantity[rows], day
         )
-        value[rows] = supply_values(att, rows, book.position, quantity, pull, stockout, book.unit_cost)
+        value[rows], feasibility = supply_values(
+            att, rows, book.position, quantity, pull, stockout, book.unit_cost
+        )
+        delay[rows] = v.delay_short_units(book.planned_demand[rows], feasibility)
         arrival = np.where(pull, float(att.hub_lead_time_days), att.lead_time_days[rows])
         order_by[rows] = day + stockout - arrival
         action[rows] = np.where(pull, v.TRANSFER, v.PURCHASE_ORDER)
@@ -297,12 +309,18 @@ def day_tasks(day: int, att: Attention, book: Book) -> DayTasks:
                 day,
             )
             order_by[late] = day + stockout - (new_day - day)
+            feasibility = v.arrival_feasibility(
+                stockout, new_day - day, att.lead_time_sd_days[late], att.settings
+            )
+            delay[late] = v.delay_short_units(book.planned_demand[late], feasibility)
             action[late] = v.EXPEDITE  # the task's action (an order of the same series goes with it)
             amount[late] = v.action_spend(action[late], quantity, book.unit_cost[late], att.settings)[
                 "amount"
             ]
     tasks = np.flatnonzero(np.isfinite(value))
-    return DayTasks(tasks, value[tasks], action[tasks], amount[tasks], book.review, order_by[tasks])
+    return DayTasks(
+        tasks, value[tasks], action[tasks], amount[tasks], book.review, order_by[tasks], delay[tasks]
+    )
 
 
 def automated(att: Attention, tasks: DayTasks) -> npt.NDArray[np.bool_]:
@@ -330,7 +348,14 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
     left = np.flatnonzero(~automatic)
     work_by = ranking.work_by_day(att.since[rows], day, tasks.order_by)
     people[left] = select(
-        att.planner[rows[left]], value[left], age[left], att.ordering, att.capacity, att.rng, work_by[left]
+        att.planner[rows[left]],
+        value[left],
+        age[left],
+        att.ordering,
+        att.capacity,
+        att.rng,
+        work_by[left],
+        tasks.delay[left],
     )
     worked = people | automatic
     att.since[rows[worked]] = -1
@@ -343,6 +368,7 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
                 "value": value.copy(),
                 "age": age.astype(np.int64),
                 "work_by": work_by,
+                "delay": tasks.delay.copy(),
                 "outcome": np.where(automatic, AUTOMATIC, np.where(people, BY_PERSON, WAITED)),
             }
         )
@@ -350,10 +376,13 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
 
 
 def task_log(att: Attention) -> pd.DataFrame:
-    columns = ("day", "series", "planner", "value", "age", "work_by", "outcome")
+    columns = ("day", "series", "planner", "value", "age", "work_by", "delay", "outcome")
     if not att.log:
         return pd.DataFrame(
-            {name: pd.Series(dtype=float if name in ("value", "work_by") else object) for name in columns}
+            {
+                name: pd.Series(dtype=float if name in ("value", "work_by", "delay") else object)
+                for name in columns
+            }
         )
     frame = pd.concat([pd.DataFrame(entry) for entry in att.log], ignore_index=True)
     frame["outcome"] = frame["outcome"].map(OUTCOMES)
