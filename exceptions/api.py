@@ -27,7 +27,7 @@ from . import selectors, services
 from .approval import queue_approvals
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .filters import QueueFilterSet
-from .models import LocationUserObjectPermission, PlanningException
+from .models import RANK, LocationUserObjectPermission, PlanningException
 from .wording import action_words
 
 
@@ -248,7 +248,7 @@ class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             selectors.exception_base(user=self.request.user)
             .select_related("item_location__item", "location", "supplier", "owner")
-            .order_by("-value_at_stake", "work_by", "pk")
+            .order_by(*RANK)
         )
 
     def _decide(self, request, pk, serializer_class, call):

@@ -18,7 +18,7 @@ from functools import cached_property
 from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
-from .models import TODO, Decision, Team, TeamSetting, WorkCapacity
+from .models import RANK, TODO, Decision, Team, TeamSetting, WorkCapacity
 
 LATER, LOW = "later", "low"
 
@@ -90,13 +90,13 @@ class DayPlan:
         return max(self.capacity - self.decided, 0)
 
     @cached_property
-    def cutoff(self) -> tuple[Decimal, date, int] | None:
+    def cutoff(self) -> tuple[Decimal, float, date, int] | None:
         if not self.room or self._base is None:
             return None
         last = (
             self._base.filter(Q(status__in=TODO) & above_floor_q(self.floors))
-            .order_by("-value_at_stake", "work_by", "pk")
-            .values_list("value_at_stake", "work_by", "pk")[self.room - 1 : self.room]
+            .order_by(*RANK)
+            .values_list("value_at_stake", "delay_rate", "work_by", "pk")[self.room - 1 : self.room]
         )
         return tuple(last[0]) if last else None
 
@@ -105,11 +105,12 @@ class DayPlan:
             return Q(pk__in=[])
         if self.cutoff is None:
             return Q()
-        value, work_by, pk = self.cutoff
+        value, delay, work_by, pk = self.cutoff  # the rank (models.RANK): the delay rate descending
         return (
             Q(value_at_stake__gt=value)
-            | Q(value_at_stake=value, work_by__lt=work_by)
-            | Q(value_at_stake=value, work_by=work_by, pk__lte=pk)
+            | Q(value_at_stake=value, delay_rate__gt=delay)
+            | Q(value_at_stake=value, delay_rate=delay, work_by__lt=work_by)
+            | Q(value_at_stake=value, delay_rate=delay, work_by=work_by, pk__lte=pk)
         )
 
 

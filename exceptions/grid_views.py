@@ -17,7 +17,7 @@ from . import grid, selectors, services
 from .approval import queue_approvals
 from .errors import InvalidInput
 from .exports import queue_export_response
-from .models import SavedView
+from .models import RANK, SavedView
 from .views import _common, _next_url
 
 
@@ -105,7 +105,7 @@ def _bulk_report(
         selectors.exception_base(user=request.user)
         .select_related("item_location__item", "location", "supplier")
         .filter(pk__in=ids)
-        .order_by("-value_at_stake", "work_by", "pk")
+        .order_by(*RANK)
     )
     queue_approvals(rows, request.user)
     for exc in rows:

@@ -102,6 +102,11 @@ QUEUE_COLUMNS = (
 )
 
 
+# The queue's rank (replenish.engine.attention.rank_order): value at stake, largest first; of equal value the delay
+# rate, largest first; then the work-by day, earliest first; then the id. Every place that orders the queue uses it.
+RANK = ("-value_at_stake", "-delay_rate", "work_by", "pk")
+
+
 class PlanningException(models.Model):
     """One task: one decision a person (or the automation policy) takes.
 
@@ -186,6 +191,11 @@ class PlanningException(models.Model):
         help_text="Rank among tasks of equal value (earliest first): the last day to act before the projected "
         "stockout, at most 28 days after the task first appeared (replenish.engine.attention).",
     )
+    delay_rate = models.FloatField(
+        default=0.0,
+        help_text="Expected units short per day the task waits (its daily demand x the chance its action lands "
+        "after the projected stockout): rank among tasks of equal value, largest first (replenish.engine.attention).",
+    )
     value_parts = models.JSONField(
         default=dict, blank=True, help_text="Every part of the value (see scoring.py)."
     )
@@ -219,7 +229,7 @@ class PlanningException(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-value_at_stake", "work_by", "pk"]
+        ordering = list(RANK)
         permissions = [
             ("decide_exception", "Can approve, override, reject and snooze exceptions"),
             ("view_all_exceptions", "Can see every exception (managers, auditors)"),
@@ -238,7 +248,7 @@ class PlanningException(models.Model):
             ),
         ]
         # The queue's reads stay index scans at 900,000 SKU-locations (bench/bench_queue.py):
-        # - the tabs before a decision in rank order (exception_list's ORDER BY -value_at_stake, work_by, id exactly), the
+        # - the tabs before a decision in rank order (exception_list's ORDER BY -value_at_stake, -delay_rate, work_by, id exactly), the
         #   key holding every other column the queue's WHERE reads (status, visibility, team floors, filters), so
         #   the grid's COUNT over any filter and the tab counts are index-only scans (the refresh VACUUMs the table:
         #   exceptions.refresh.jobs);
@@ -246,7 +256,15 @@ class PlanningException(models.Model):
         # - each sortable column's first-click direction (exceptions.filters.SORTS), tie-broken by the id.
         indexes = [
             models.Index(
-                fields=["-value_at_stake", "work_by", "id", "status", *QUEUE_COLUMNS, "snoozed_until"],
+                fields=[
+                    "-value_at_stake",
+                    "-delay_rate",
+                    "work_by",
+                    "id",
+                    "status",
+                    *QUEUE_COLUMNS,
+                    "snoozed_until",
+                ],
                 condition=Q(status__in=IN_QUEUE),
                 name="exc_queue_cover_idx",
             ),

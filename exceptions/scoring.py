@@ -59,6 +59,28 @@ def order_by_days(parts: dict | None) -> float:
     return float(stockout) - float(arrival)
 
 
+def delay_short_units(parts: dict | None) -> float:
+    """The expected units short per day the task waits (value.delay_short_units: the daily demand of the value's
+    basis x (1 - its feasibility)), what ranks tasks of equal value (engine.attention.rank_order); 0.0 when either is
+    unknown (no supply action, a task stored before the basis carried its daily demand)."""
+    return delay_rates([parts])[0]
+
+
+def delay_rates(parts: list[dict | None]) -> list[float]:
+    """delay_short_units of many tasks' parts at once (one vectorised call: the refresh stores tens of thousands a
+    chunk)."""
+    daily, feasibility = [], []
+    for p in parts:
+        p = p or {}
+        demand = (p.get("basis") or {}).get("daily_demand")
+        known = demand is not None and p.get("feasibility") is not None
+        daily.append(float(demand) if known else 0.0)
+        feasibility.append(float(p["feasibility"]) if known else 1.0)
+    if not any(daily):
+        return [0.0] * len(parts)
+    return [float(x) for x in v.delay_short_units(daily, feasibility)]
+
+
 # --- what a decided action spends (the amount approval tiers compare) ------------------------------------------------
 
 

@@ -41,6 +41,7 @@ __all__ = [
 ]
 from .models import (
     IN_QUEUE,
+    RANK,
     TODO,
     CategoryOwnership,
     Decision,
@@ -210,7 +211,7 @@ def exception_list(*, user, filters: QueueFilters | None = None, today: date | N
         return qs  # the FilterSet's ordering (exceptions.filters.QueueOrdering), then the id
     if filters.queue == "decided":
         return qs.order_by("-decided_at", "-pk")
-    return qs.order_by("-value_at_stake", "work_by", "pk")
+    return qs.order_by(*RANK)
 
 
 def _decided_by():

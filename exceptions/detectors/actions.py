@@ -56,6 +56,10 @@ def action_terms(rows: pd.DataFrame, settings: v.ValueSettings) -> tuple[np.ndar
     new_day = _num(rows, "rec_new_day")
     transfer_days = np.nan_to_num(_num(rows, "rec_transfer_days"), nan=2.0)
     stockout = _num(rows, "stockout_day")
+    # the demand a day's delay loses once the action lands after the stockout (value.delay_short_units): the plan's
+    # daily demand (detectors.common._derived), or the weekly forecast / 7 where a frame lacks it
+    daily = _num(rows, "daily") if "daily" in rows else _num(rows, "forecast_weekly") / 7.0
+    daily = np.maximum(np.nan_to_num(daily), 0.0)
 
     goods = quantity * np.where(action == v.EXPEDITE, line_cost, unit_cost)
     cost = v.action_cost(action, goods, settings)
@@ -90,6 +94,7 @@ def action_terms(rows: pd.DataFrame, settings: v.ValueSettings) -> tuple[np.ndar
                     "arrival_day": None if not np.isfinite(arrival[i]) else round(float(arrival[i]), 2),
                     "arrival_sd_days": round(float(max(arrival_sd[i], settings.min_arrival_sd_days)), 3),
                     "stockout_day": None if not np.isfinite(stockout[i]) else float(stockout[i]),
+                    "daily_demand": round(float(daily[i]), 4),
                 }
             )
         basis.append(entry)

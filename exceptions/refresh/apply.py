@@ -25,7 +25,7 @@ from ..models import (
     PlanningException,
     Status,
 )
-from ..scoring import order_by_days
+from ..scoring import delay_short_units, order_by_days
 from .context import audit_each_max
 from .outbox import OUTBOX_KINDS, idempotency_key, outbox_payload
 from .rows import Context, proposal_key
@@ -54,6 +54,7 @@ EXISTING_FIELDS = [
     "due_by",
     "stockout_date",
     "work_by",
+    "delay_rate",
     "created_at",
     "location_id",
     "buyer_id",
@@ -72,6 +73,7 @@ SAME_IF_EQUAL = [
     "due_by",
     "stockout_date",
     "work_by",
+    "delay_rate",
     "location_id",
     "supplier_id",
     "buyer_id",
@@ -103,6 +105,7 @@ UPDATE_COLUMNS = [
     "due_by",
     "stockout_date",
     "work_by",
+    "delay_rate",
     "value_at_stake",
     "value_parts",
     "confidence",
@@ -138,6 +141,7 @@ def _fields(row: dict, ctx: Context, first_day=None, **extra) -> dict:
         "due_by": row["due_by"],
         "stockout_date": row["stockout_date"],
         "work_by": work_by_date(first_day or timezone.localdate(ctx.now), ctx.as_of, order_by),
+        "delay_rate": row["_delay_rate"] if "_delay_rate" in row else delay_short_units(row["value_parts"]),
         "value_at_stake": row["value_at_stake"],
         "value_parts": row["value_parts"],
         "confidence": row["confidence"],

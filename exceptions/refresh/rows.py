@@ -371,6 +371,9 @@ def _rows(det: pd.DataFrame, data: dict[str, pd.DataFrame], ctx: Context) -> lis
                 "_lt_unstable": bool(plan["lead_time_unstable"][i]),
             }
         )
+    # what a day's wait costs each (the queue's rank among equal values), one vectorised call for the chunk
+    for row, rate in zip(out, scoring.delay_rates([row["value_parts"] for row in out])):
+        row["_delay_rate"] = rate
     _confidence(out, ctx)
     return worth_a_task(one_task_per_sku(out, ctx), ctx.floors)
 

@@ -110,6 +110,32 @@ def get(mapping, key):
         return None
 
 
+def _units(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:,.1f}" if value >= 1 else f"{value:.2g}"
+
+
+@register.filter
+def delay_sentence(exception) -> str:
+    """What a day's wait costs the task, in words, when anything (its delay rate: the rank among tasks of equal
+    value, replenish.engine.attention); empty when nothing is lost by waiting."""
+    rate = float(getattr(exception, "delay_rate", 0) or 0)
+    if rate <= 0:
+        return ""
+    parts = getattr(exception, "value_parts", None) or {}
+    daily, feasibility = (parts.get("basis") or {}).get("daily_demand"), parts.get("feasibility")
+    action = (getattr(exception, "proposal", None) or {}).get("action")
+    what = "the transfer" if action == "transfer" else "the order"
+    sentence = f"Each day this waits loses about {_units(rate)} units of demand"
+    if daily is not None and feasibility is not None:
+        late = 1.0 - min(max(float(feasibility), 0.0), 1.0)
+        return (
+            f"{sentence} ({_units(float(daily))} a day × {late:.0%} chance {what} lands after the stockout)."
+        )
+    if "tasks" in (parts.get("basis") or {}):  # a draft PO or a shipment: the sum of its lines'
+        return f"{sentence} across its lines (each line's daily demand × the chance it lands after the stockout)."
+    return f"{sentence} (its daily demand × the chance {what} lands after the stockout)."
+
+
 def _money_note(value, decimals: int = 2) -> str:
     number = _decimal(value)
     return "?" if number is None else f"{number:,.{decimals}f}"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from exceptions.models import Decision, ExceptionType, PlanningException, TeamSetting, WorkCapacity
 from exceptions.selectors import QueueFilters, exception_list, queue_counts
 from exceptions.services import exceptions_refresh
+from replenish import models as m
 from replenish.engine import attention
 from tests.exceptions import factories as xf
 
@@ -73,11 +74,14 @@ def test_the_pure_split_ranks_by_value_then_work_by_then_id_and_sizes_the_day():
 def test_the_queue_tabs_apply_the_same_split_as_the_pure_function(users):
     buyer = users["buyer1"]
     values = [Decimal(v) for v in ("50", "300", "120", "120", "120", "90", "1000", "120")]
+    # units short per day of delay: among the 120s, 2.1 and two ties at 1.4 (the work-by day decides those), then 0
+    delays = [0.0, 0.0, 1.4, 0.0, 2.1, 0.5, 0.0, 1.4]
     first = date(2026, 12, 1)
     work_by = [first + timedelta(days=d) for d in (5, 5, 9, 3, 9, 5, 5, 1)]
     ils = xf.network(buyer=buyer, n=len(values))
     rows = [
-        xf.exception(item_location=il, value_at_stake=v, work_by=w) for il, v, w in zip(ils, values, work_by)
+        xf.exception(item_location=il, value_at_stake=v, delay_rate=r, work_by=w)
+        for il, v, r, w in zip(ils, values, delays, work_by)
     ]
     TeamSetting.objects.filter(team="procurement").update(value_floor=Decimal("100"))
     WorkCapacity.objects.create(user=buyer, daily_decisions=5)
@@ -90,17 +94,21 @@ def test_the_queue_tabs_apply_the_same_split_as_the_pure_function(users):
         100.0,
         capacity=5,
         decided_today=1,
+        delay=delays,
     )
-    # hand-computed: 1000, 300, then the 120s by work-by day (1, 3, 9 with the smaller id first, 9)
-    assert list(expected) == ["low", "todo", "later", "todo", "later", "low", "todo", "todo"]
+    # hand-computed: 1000, 300, then the 120s by delay (2.1: index 4, work by 9; 1.4 with work by 1: index 7), room 4;
+    # Later the 120 losing 1.4 with work by 9 (index 2) and the one losing nothing (index 3, work by 3, the earliest
+    # of the 120s but for index 7: without the delay it would be To do)
+    assert list(expected) == ["low", "todo", "later", "later", "todo", "low", "todo", "todo"]
 
     def tab(name):
         user = type(buyer).objects.get(pk=buyer.pk)
         return [r.pk for r in exception_list(user=user, filters=QueueFilters(queue=name))]
 
     order = attention.rank_order(
-        [float(v) for v in values], [w.toordinal() for w in work_by], [r.pk for r in rows]
+        [float(v) for v in values], [w.toordinal() for w in work_by], [r.pk for r in rows], delay=delays
     )
+    assert [rows[i].pk for i in order if expected[i] != "low"] == [rows[i].pk for i in (6, 1, 4, 7, 2, 3)]
     for name, key in (("open", "todo"), ("later", "later"), ("low", "low")):
         assert tab(name) == [rows[i].pk for i in order if expected[i] == key], name
     counts = queue_counts(type(buyer).objects.get(pk=buyer.pk))
@@ -111,8 +119,12 @@ def test_the_queue_tabs_apply_the_same_split_as_the_pure_function(users):
     assert [r.pk for r in exception_list(user=user, filters=QueueFilters(queue="open", search=sku))] == [
         rows[6].pk
     ]
-    sku = rows[2].item_location.item.sku
-    assert list(exception_list(user=user, filters=QueueFilters(queue="open", search=sku))) == []
+    for later in (2, 3):
+        sku = rows[later].item_location.item.sku
+        assert list(exception_list(user=user, filters=QueueFilters(queue="open", search=sku))) == []
+    # the model's default order is the same rank
+    mine = PlanningException.objects.filter(pk__in=[r.pk for r in rows])
+    assert [r.pk for r in mine] == [rows[i].pk for i in order]
 
 
 def test_a_manager_sets_a_capacity_and_a_floor_audited(users, client):
@@ -215,3 +227,104 @@ def test_the_refresh_stores_each_tasks_work_by_day_from_its_first_day_stockout_a
     exceptions_refresh(run=run2)
     again = tasks.get(item_location=il)
     assert again.pk == line.pk and again.work_by == today - timedelta(days=12)
+
+
+def test_the_refresh_stores_each_tasks_delay_rate_and_a_draft_po_the_sum_of_its_lines(users, client):
+    buyer = users["buyer1"]
+    today = xf.today()
+    run = xf.plan_run()
+    # two lines of one draft PO (one supplier, one location); 70 a week: 10 a day each; a PO due today lands in 14
+    # days (the lead time), sd 3 days
+    soon, late = xf.network(buyer=buyer, n=2)
+    supplier = m.SupplierItem.objects.get(item=soon.item, is_primary=True).supplier
+    # runs out in 20 days: P(lands first) = Phi((20 - 14) / 3) = Phi(2) = 0.9772; 10 x 0.0228 = 0.228 a day
+    xf.sku_plan(run=run, item_location=soon, projected_stockout_date=today + timedelta(days=20))
+    # runs out in 9 days: Phi(-5 / 3) = 0.0478; 10 x 0.9522 = 9.522 a day
+    xf.sku_plan(run=run, item_location=late)
+    for il in (soon, late):
+        xf.recommendation(run=run, item_location=il, supplier=supplier, action="purchase_order")
+    exceptions_refresh(run=run)
+    live = PlanningException.objects.exclude(status="closed")
+    line = live.get(item_location=soon)
+    assert line.value_parts["basis"]["daily_demand"] == 10.0 and line.value_parts["feasibility"] == 0.9772
+    assert line.delay_rate == 0.228
+    assert live.get(item_location=late).delay_rate == 9.522
+    (draft,) = live.filter(type=ExceptionType.DRAFT_PO)
+    assert sorted(x["exception_id"] for x in draft.proposal["lines"]) == sorted(
+        live.filter(item_location__in=[soon, late]).values_list("pk", flat=True)
+    )
+    assert draft.delay_rate == 9.75  # 0.228 + 9.522, as its value is the sum of its lines'
+    # a task whose figures are otherwise unchanged (the same run, the same recommendation) still gets its delay
+    # rate (one stored before it had one: 0)
+    PlanningException.objects.filter(pk__in=[line.pk, draft.pk]).update(delay_rate=0.0)
+    exceptions_refresh(run=run)
+    again = live.get(item_location=soon)
+    assert again.pk == line.pk and again.version == line.version and again.delay_rate == 0.228
+    assert live.get(pk=draft.pk).delay_rate == 9.75
+    # the drawer says it: 10 a day x (1 - 0.0478) = 95% chance the order lands after the stockout
+    client.force_login(buyer)
+    page = client.get(f"/queue/{live.get(item_location=late).pk}/").content.decode()
+    assert (
+        "Each day this waits loses about 9.5 units of demand (10 a day × 95% chance the order lands" in page
+    )
+
+
+def test_the_migration_fills_the_delay_rate_of_tasks_stored_before_their_basis_had_daily_demand(users):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    buyer = users["buyer1"]
+    today = xf.today()
+    run = xf.plan_run()
+    soon, late = xf.network(buyer=buyer, n=2)
+    supplier = m.SupplierItem.objects.get(item=soon.item, is_primary=True).supplier
+    xf.sku_plan(run=run, item_location=soon, projected_stockout_date=today + timedelta(days=20))
+    xf.sku_plan(run=run, item_location=late)
+    for il in (soon, late):
+        xf.recommendation(run=run, item_location=il, supplier=supplier, action="purchase_order")
+    exceptions_refresh(run=run)
+    no_action = xf.exception(item_location=xf.network(buyer=buyer)[0])  # no supply action in its basis: 0
+    # as stored before: no daily demand in the basis, no delay rate
+    for task in PlanningException.objects.exclude(status="closed"):
+        task.value_parts.get("basis", {}).pop("daily_demand", None)
+        task.delay_rate = 0.0
+        task.save(update_fields=["value_parts", "delay_rate"])
+    import_module("exceptions.migrations.0014_delay_rate").fill_delay_rates(apps, None)
+    live = PlanningException.objects.exclude(status="closed")
+    # the daily demand from the horizon demand over the horizon days (10 a day): as the refresh computes it
+    assert live.get(item_location=soon).delay_rate == 0.228
+    assert live.get(item_location=late).delay_rate == 9.522
+    assert live.get(type=ExceptionType.DRAFT_PO).delay_rate == 9.75
+    assert live.get(pk=no_action.pk).delay_rate == 0.0
+
+
+def test_the_drawer_says_what_a_days_wait_costs():
+    from types import SimpleNamespace
+
+    from exceptions.templatetags.exceptions_tags import delay_sentence
+
+    task = SimpleNamespace(
+        delay_rate=1.365,
+        value_parts={"feasibility": 0.35, "basis": {"daily_demand": 2.1}},
+        proposal={"action": "purchase_order"},
+    )
+    assert delay_sentence(task) == (
+        "Each day this waits loses about 1.4 units of demand (2.1 a day × 65% chance the order lands after the "
+        "stockout)."
+    )
+    assert delay_sentence(SimpleNamespace(delay_rate=0.0, value_parts={}, proposal={})) == ""
+    header = SimpleNamespace(
+        delay_rate=9.75, value_parts={"feasibility": None, "basis": {"tasks": 2}}, proposal={}
+    )
+    assert delay_sentence(header).startswith(
+        "Each day this waits loses about 9.8 units of demand across its lines"
+    )
+    # stored before its basis carried the daily demand (a refresh keeps the parts of a task whose figures hold)
+    old = SimpleNamespace(
+        delay_rate=0.05, value_parts={"feasibility": 0.9, "basis": {}}, proposal={"action": "transfer"}
+    )
+    assert delay_sentence(old) == (
+        "Each day this waits loses about 0.05 units of demand (its daily demand × the chance the transfer lands "
+        "after the stockout)."
+    )
