@@ -233,7 +233,19 @@ def attention_option(
         automation=automation,
         settings=values,
         seed=seed,
+        draft_group=draft_groups(series),
     )
+
+
+def draft_groups(series: pd.DataFrame) -> np.ndarray:
+    """The draft PO of each series' supplier orders, as the exceptions refresh assembles them: one per supplier and
+    ship-to location (exceptions.refresh.tasks); -1 for a series without a supplier."""
+    supplier = pd.to_numeric(series["supplier_id"], errors="coerce")
+    pairs = pd.MultiIndex.from_arrays(
+        [supplier.fillna(-1).astype(np.int64), series["location_id"].to_numpy()]
+    )
+    group, _ = pd.factorize(pairs)
+    return np.where(supplier.notna().to_numpy(), group, -1).astype(np.int64)
 
 
 def attention_comparison(
@@ -309,7 +321,7 @@ def _measures(result: sim.SimulationResult, price: np.ndarray) -> dict[str, floa
     total = result.total.iloc[0]
     keys = (
         "unit_fill_rate", "line_fill_rate", "avg_on_hand_value", "expedites", "emergency_freight", "orders",
-        "transfers_in", "tasks", "tasks_by_people", "tasks_automatic", "task_wait_days",
+        "transfers_in", "tasks", "tasks_by_people", "tasks_automatic", "task_wait_days", "decisions_by_people",
     )  # fmt: skip
     out: dict[str, float | None] = {
         key: (float(total[key]) if np.isfinite(float(total[key])) else None) for key in keys

@@ -284,6 +284,7 @@ ATTENTION_COLUMNS = (
     ("expedites", "Expedites", "int"),
     ("emergency_freight", "Emergency freight", "money"),
     ("tasks_by_people", "Tasks by people", "int"),
+    ("decisions_by_people", "Decisions by people", "int"),
     ("tasks_automatic", "Automatic", "int"),
     ("waited_share", "Task-days waiting", "pct"),
     ("average_wait_days", "Avg wait (days)", "num"),

@@ -285,6 +285,7 @@ ATTENTION_COLUMNS = (
     ("expedites", "expedites", "int"),
     ("emergency_freight", "emerg. freight", "money"),
     ("tasks_by_people", "by people", "int"),
+    ("decisions_by_people", "decisions", "int"),
     ("tasks_automatic", "automatic", "int"),
     ("waited_share", "waited", "pct"),
     ("average_wait_days", "avg wait d", "num"),

@@ -30,7 +30,7 @@ from replenish.engine.simulate import (
 from replenish.engine.simulate.attention import days_to_stockout, select
 from replenish.engine.simulate.model import _FREE
 
-TASK_COLUMNS = {"tasks", "tasks_by_people", "tasks_automatic", "task_wait_days"}
+TASK_COLUMNS = {"tasks", "tasks_by_people", "tasks_automatic", "task_wait_days", "decisions_by_people"}
 N, DAYS = 60, 120
 
 
@@ -310,3 +310,34 @@ def test_of_equal_value_the_task_that_loses_more_per_day_of_delay_comes_first():
     picked = select(np.zeros(4, dtype=np.int64), np.array(values), np.array([0, 1, 2, 3]), VALUE, 2,
                     np.random.default_rng(0), np.array(work_by, dtype=float), delay)  # fmt: skip
     assert picked.tolist() == [True, False, False, True]
+
+
+def test_the_orders_of_one_draft_po_are_one_decision():
+    # one planner, capacity 1: series 0-2 order from one supplier at one location (one draft PO), series 3 and 4 from
+    # others (drafts of their own); values 10 + 10 + 10 = 30 for the draft against 25 and 5: the person approves the
+    # draft (all three lines) in their one decision of the day
+    from replenish.engine.simulate.attention import attention_inputs, decisions
+
+    option = AttentionOption(capacity=1, planner=[0, 0, 1, 0, 0], draft_group=[7, 7, 7, 8, -1])
+    att = attention_inputs(option, 5, hub_lead_time_days=2)
+    rows = np.arange(5)
+    action = np.array([v.PURCHASE_ORDER] * 4 + [v.TRANSFER], dtype=object)
+    value = np.array([10.0, 10.0, 10.0, 25.0, 5.0])
+    age = np.array([0, 3, 1, 0, 9])
+    work_by = np.array([40.0, 35.0, 50.0, 20.0, 10.0])
+    delay = np.array([0.5, 0.25, 0.125, 0.0, 1.0])
+    unit, planner, worth, unit_age, unit_work_by, unit_delay = decisions(
+        att, rows, action, value, age, work_by, delay
+    )
+    assert unit.tolist() == [0, 0, 0, 1, 2]  # the transfer is no draft line, group -1 neither
+    assert planner.tolist() == [0, 0, 0]  # the draft's owner: two of its three lines are planner 0's
+    assert worth.tolist() == [30.0, 25.0, 5.0] and unit_age.tolist() == [3, 0, 9]
+    assert unit_work_by.tolist() == [35.0, 20.0, 10.0] and unit_delay.tolist() == [0.875, 0.0, 1.0]
+    chosen = select(planner, worth, unit_age, VALUE, 1, np.random.default_rng(0), unit_work_by, unit_delay)
+    assert chosen[unit].tolist() == [True, True, True, False, False]
+    # without drafts each order is a decision: the 25 goes first
+    plain = attention_inputs(replace(option, draft_group=None), 5, hub_lead_time_days=2)
+    unit, planner, worth, *_ = decisions(plain, rows, action, value, age, work_by, delay)
+    assert unit.tolist() == [0, 1, 2, 3, 4]
+    picked = select(planner, worth, age, VALUE, 1, np.random.default_rng(0), work_by, delay)
+    assert picked.tolist() == [False, False, True, True, False]  # planner 1's 10 and planner 0's 25

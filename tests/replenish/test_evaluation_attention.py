@@ -6,6 +6,7 @@ import json
 from datetime import date
 from io import StringIO
 
+import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -76,10 +77,11 @@ def test_simulate_attention_command_compares_orderings_on_the_same_draws(network
     # the static row is the static policy's run
     static = report["policies"]["static"]["total"]
     assert section["static"]["unit_fill_rate"] == pytest.approx(static["unit_fill_rate"])
-    # one task per planner per day at most, and some waited
+    # one decision per planner per day at most (a draft PO's lines are one), and some waited
     days = report["parameters"]["measured_days"]
     for name in ("value", "oldest"):
-        assert rows[name]["tasks_by_people"] <= 3 * days
+        assert rows[name]["decisions_by_people"] == pytest.approx(round(rows[name]["decisions_by_people"]))
+        assert rows[name]["decisions_by_people"] <= 3 * days < rows[name]["tasks_by_people"]
         assert rows[name]["tasks_automatic"] == 0
         assert rows[name]["waited_share"] > 0
         # the shares follow from the rows' own figures
@@ -251,3 +253,12 @@ def test_the_simulator_automates_by_the_policies_in_force_as_production_does(db)
     # deactivating the policies stops the executions, as in production
     AutomationPolicy.objects.update(active=False)
     assert not rule(rows, actions, values, amounts).any()
+
+
+def test_the_simulated_draft_pos_are_the_refreshs_supplier_and_ship_to_pairs():
+    from replenish.evaluation.attention import draft_groups
+
+    series = pd.DataFrame({"supplier_id": [3, 3, 3, 4, None], "location_id": [1, 1, 2, 1, 1]})
+    groups = draft_groups(series)
+    # (3, 1) twice, (3, 2), (4, 1): three drafts; no supplier: none
+    assert groups[0] == groups[1] and len({groups[0], groups[2], groups[3]}) == 3 and groups[4] == -1

@@ -75,6 +75,7 @@ class Attention:
     hub_lead_time_days: int
     rng: np.random.Generator
     since: IntArray
+    draft_group: IntArray
     log: list[dict[str, npt.NDArray[Any]]] = field(default_factory=list)
 
 
@@ -109,6 +110,11 @@ def attention_inputs(option: AttentionOption, n: int, hub_lead_time_days: int) -
         hub_lead_time_days=int(hub_lead_time_days),
         rng=np.random.default_rng([int(option.seed), 0x5EED]),
         since=np.full(n, -1, dtype=np.int64),
+        draft_group=(
+            np.full(n, -1, dtype=np.int64)
+            if option.draft_group is None
+            else _per_series(option.draft_group, n, "attention draft_group", np.int64)
+        ),
     )
 
 
@@ -247,7 +253,7 @@ def attention_step(
     """Today's tasks and who executes which; returns the series whose task waits (they do nothing today). With
     `acc` (a measured day) the tasks are counted."""
     tasks = day_tasks(day, att, book)
-    people, automatic, age = decide(day, att, tasks, record)
+    people, automatic, age, share = decide(day, att, tasks, record)
     blocked = np.zeros(book.position.size, dtype=bool)
     blocked[tasks.rows] = True
     blocked[people] = False
@@ -255,6 +261,7 @@ def attention_step(
     if acc is not None:
         acc["tasks"][tasks.rows] += 1
         acc["tasks_by_people"][people] += 1
+        acc["decisions_by_people"][people] += share
         acc["tasks_automatic"][automatic] += 1
         acc["task_wait_days"][tasks.rows] += np.where(blocked[tasks.rows], 0, age)
     return blocked
@@ -331,9 +338,12 @@ def automated(att: Attention, tasks: DayTasks) -> npt.NDArray[np.bool_]:
     return att.auto_eligible[tasks.rows] & order & (tasks.value <= att.auto_max_value + _EPS)
 
 
-def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[IntArray, IntArray, IntArray]:
-    """Execute the day's tasks (automatic, then people in the ordering's order); returns (people rows, automatic
-    rows, ages of the tasks) and updates each series' waiting state: a series without a task today has none open."""
+def decide(
+    day: int, att: Attention, tasks: DayTasks, record: bool
+) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
+    """Execute the day's tasks (automatic, then people in the ordering's order, a draft PO's lines as one decision);
+    returns (people rows, automatic rows, ages of the tasks, each people row's share of its decision: 1 / the lines
+    of its draft) and updates each series' waiting state: a series without a task today has none open."""
     rows, value = tasks.rows, tasks.value
     stale = tasks.reviewed.copy()
     stale[rows] = False
@@ -347,16 +357,15 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
     people = np.zeros(rows.size, dtype=bool)
     left = np.flatnonzero(~automatic)
     work_by = ranking.work_by_day(att.since[rows], day, tasks.order_by)
-    people[left] = select(
-        att.planner[rows[left]],
-        value[left],
-        age[left],
-        att.ordering,
-        att.capacity,
-        att.rng,
-        work_by[left],
-        tasks.delay[left],
+    unit, planner, unit_value, unit_age, unit_work_by, unit_delay = decisions(
+        att, rows[left], tasks.action[left], value[left], age[left], work_by[left], tasks.delay[left]
     )
+    chosen = select(
+        planner, unit_value, unit_age, att.ordering, att.capacity, att.rng, unit_work_by, unit_delay
+    )
+    people[left] = chosen[unit]
+    share = np.zeros(rows.size)
+    share[left] = 1.0 / np.bincount(unit)[unit]
     worked = people | automatic
     att.since[rows[worked]] = -1
     if record and rows.size:
@@ -372,7 +381,41 @@ def decide(day: int, att: Attention, tasks: DayTasks, record: bool) -> tuple[Int
                 "outcome": np.where(automatic, AUTOMATIC, np.where(people, BY_PERSON, WAITED)),
             }
         )
-    return rows[people], rows[automatic], age
+    return rows[people], rows[automatic], age, share[people]
+
+
+def decisions(
+    att: Attention,
+    rows: IntArray,
+    action: npt.NDArray[np.object_],
+    value: FloatArray,
+    age: IntArray,
+    work_by: FloatArray,
+    delay: FloatArray,
+) -> tuple[IntArray, IntArray, FloatArray, IntArray, FloatArray, FloatArray]:
+    """The decisions a person takes on these tasks: each task its own, except the supplier orders of one draft PO
+    (model.AttentionOption.draft_group), one decision as in the queue. Returns each task's decision index and per
+    decision its planner (the one owning most of its lines, the lowest id on a tie), value and delay (sums), age
+    (the oldest line's) and work-by day (the earliest)."""
+    group = att.draft_group[rows]
+    drafted = (action == v.PURCHASE_ORDER) & (group >= 0)
+    if not drafted.any():
+        return np.arange(rows.size, dtype=np.int64), att.planner[rows], value, age, work_by, delay
+    key = np.where(drafted, group, -1 - np.arange(rows.size))  # a task outside a draft: a key of its own
+    codes, uniques = pd.factorize(key, sort=False)
+    unit: IntArray = np.asarray(codes, dtype=np.int64)
+    m = uniques.size
+    owners = pd.DataFrame({"unit": unit, "planner": att.planner[rows]})
+    counts = owners.groupby(["unit", "planner"], sort=True).size().reset_index(name="n")
+    counts = counts.sort_values(["unit", "n", "planner"], ascending=[True, False, True], kind="stable")
+    planner = counts.drop_duplicates("unit").set_index("unit")["planner"].reindex(range(m)).to_numpy(np.int64)
+    unit_age = np.zeros(m, dtype=np.int64)
+    np.maximum.at(unit_age, unit, age)
+    unit_work_by = np.full(m, np.inf)
+    np.minimum.at(unit_work_by, unit, work_by)
+    unit_value = np.bincount(unit, weights=value, minlength=m).astype(np.float64)
+    unit_delay: FloatArray = np.round(np.bincount(unit, weights=delay, minlength=m), 3)
+    return unit, planner, unit_value, unit_age, unit_work_by, unit_delay
 
 
 def task_log(att: Attention) -> pd.DataFrame:

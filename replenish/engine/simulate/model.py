@@ -156,6 +156,11 @@ class AttentionOption:
     automation: Callable[..., Any] | None = None  # (rows, actions, values, amounts) -> bool per task
     settings: Any = None
     seed: int = 0
+    # The draft PO each series' supplier orders go to (one id per supplier and ship-to location, -1: none): as in the
+    # queue, a person decides a draft PO as a whole, so the day's supplier-order tasks of one draft a person would
+    # work are one decision (its value and delay the sums of its lines', its work-by day the earliest, its age the
+    # oldest line's, its planner the one owning most of its lines). None: every order is a decision of its own.
+    draft_group: ArrayLike | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,7 @@ SUM_COLUMNS = (
     "lost_revenue", "orders", "order_units", "expedites", "emergency_freight", "transfers_in",
     "transfer_units_in", "transfers_out", "transfer_units_out", "transfer_cost", "exception_days", "exceptions",
     "replenishment_cycles", "stockout_cycles", "tasks", "tasks_by_people", "tasks_automatic", "task_wait_days",
+    "decisions_by_people",
 )  # fmt: skip
 RATIO_COLUMNS = (
     "unit_fill_rate", "line_fill_rate", "stockout_day_rate", "stockout_week_rate", "avg_on_hand_units",
@@ -190,7 +196,8 @@ RATIO_COLUMNS = (
 # share of replenishment cycles without a stockout (P1, Silver-Pyke-Thomas 6.4).
 # With limited attention (AttentionOption): tasks, the series-days with a proposal; tasks_by_people and
 # tasks_automatic, those executed by a planner or by an automation policy (the rest waited); task_wait_days, the
-# days the executed tasks had waited.
+# days the executed tasks had waited; decisions_by_people, the decisions people took (a draft PO's lines share one:
+# each line counts 1 / its draft's lines executed, so the sum over series is the number of decisions).
 
 
 @dataclass
