@@ -229,21 +229,24 @@ def test_the_refresh_stores_each_tasks_work_by_day_from_its_first_day_stockout_a
     assert again.pk == line.pk and again.work_by == today - timedelta(days=12)
 
 
-def test_the_refresh_stores_each_tasks_delay_rate_and_a_draft_po_the_sum_of_its_lines(users, client):
-    buyer = users["buyer1"]
-    today = xf.today()
+def _two_lines_of_one_draft(buyer):
+    """Two lines of one draft PO (one supplier, one location), refreshed; 70 a week: 10 a day each; a PO due today
+    lands in 14 days (the lead time), sd 3 days. `soon` runs out in 20 days: P(lands first) = Phi((20 - 14) / 3) =
+    Phi(2) = 0.9772, 10 x 0.0228 = 0.228 a day; `late` in 9: Phi(-5 / 3) = 0.0478, 10 x 0.9522 = 9.522 a day."""
     run = xf.plan_run()
-    # two lines of one draft PO (one supplier, one location); 70 a week: 10 a day each; a PO due today lands in 14
-    # days (the lead time), sd 3 days
     soon, late = xf.network(buyer=buyer, n=2)
     supplier = m.SupplierItem.objects.get(item=soon.item, is_primary=True).supplier
-    # runs out in 20 days: P(lands first) = Phi((20 - 14) / 3) = Phi(2) = 0.9772; 10 x 0.0228 = 0.228 a day
-    xf.sku_plan(run=run, item_location=soon, projected_stockout_date=today + timedelta(days=20))
-    # runs out in 9 days: Phi(-5 / 3) = 0.0478; 10 x 0.9522 = 9.522 a day
+    xf.sku_plan(run=run, item_location=soon, projected_stockout_date=xf.today() + timedelta(days=20))
     xf.sku_plan(run=run, item_location=late)
     for il in (soon, late):
         xf.recommendation(run=run, item_location=il, supplier=supplier, action="purchase_order")
     exceptions_refresh(run=run)
+    return run, soon, late
+
+
+def test_the_refresh_stores_each_tasks_delay_rate_and_a_draft_po_the_sum_of_its_lines(users, client):
+    buyer = users["buyer1"]
+    run, soon, late = _two_lines_of_one_draft(buyer)
     live = PlanningException.objects.exclude(status="closed")
     line = live.get(item_location=soon)
     assert line.value_parts["basis"]["daily_demand"] == 10.0 and line.value_parts["feasibility"] == 0.9772
@@ -275,15 +278,7 @@ def test_the_migration_fills_the_delay_rate_of_tasks_stored_before_their_basis_h
     from django.apps import apps
 
     buyer = users["buyer1"]
-    today = xf.today()
-    run = xf.plan_run()
-    soon, late = xf.network(buyer=buyer, n=2)
-    supplier = m.SupplierItem.objects.get(item=soon.item, is_primary=True).supplier
-    xf.sku_plan(run=run, item_location=soon, projected_stockout_date=today + timedelta(days=20))
-    xf.sku_plan(run=run, item_location=late)
-    for il in (soon, late):
-        xf.recommendation(run=run, item_location=il, supplier=supplier, action="purchase_order")
-    exceptions_refresh(run=run)
+    _, soon, late = _two_lines_of_one_draft(buyer)
     no_action = xf.exception(item_location=xf.network(buyer=buyer)[0])  # no supply action in its basis: 0
     # as stored before: no daily demand in the basis, no delay rate
     for task in PlanningException.objects.exclude(status="closed"):
