@@ -346,9 +346,11 @@ def attention_acceptance(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | Non
     oldest = by.get(sim.OLDEST)
     fill_ok = ranked["fill_share"] >= ACCEPTANCE_SHARE - 1e-9  # 0.9 computed in floating point
     inventory_ok = ranked["inventory_share"] >= ACCEPTANCE_SHARE - 1e-9
-    beats = None
+    beats, ceiling = None, False
     if oldest is not None and oldest["fill_share"] is not None:
         beats = ranked["fill_share"] >= oldest["fill_share"] + CLEARLY_MORE
+        # oldest first within CLEARLY_MORE of all of it: no order can be clearly ahead, attention costs little here
+        ceiling = oldest["fill_share"] > 1.0 - CLEARLY_MORE
     return {
         "fill_share": ranked["fill_share"],
         "inventory_share": ranked["inventory_share"],
@@ -356,5 +358,6 @@ def attention_acceptance(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | Non
         "fill_ok": fill_ok,
         "inventory_ok": inventory_ok,
         "beats_oldest": beats,
+        "oldest_at_ceiling": ceiling,
         "met": bool(fill_ok and inventory_ok and beats is not False),
     }

@@ -326,6 +326,7 @@ def attention_table(report: dict[str, Any]) -> dict[str, Any] | None:
             "fill_ok": check["fill_ok"],
             "inventory_ok": check["inventory_ok"],
             "beats_oldest": check["beats_oldest"],
+            "oldest_at_ceiling": bool(check.get("oldest_at_ceiling")),  # reports stored before: absent
         },
     }
 

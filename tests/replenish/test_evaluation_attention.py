@@ -46,6 +46,15 @@ def test_acceptance_needs_90_percent_of_both_and_clearly_more_than_oldest_first(
     assert not low_inventory["met"] and not low_inventory["inventory_ok"]
     close_to_oldest = attention_acceptance([_row("value", 0.95, 1.0), _row("oldest", 0.92, 1.0)])
     assert not close_to_oldest["met"] and close_to_oldest["beats_oldest"] is False
+    assert not close_to_oldest["oldest_at_ceiling"]  # 92%: room for 5 points more
+    # oldest first over 95%: no order can be 5 points ahead; the check stays not met and says why
+    ceiling = attention_acceptance([_row("value", 0.99, 1.0), _row("oldest", 0.96, 1.0)])
+    assert not ceiling["met"] and ceiling["oldest_at_ceiling"]
+    from replenish.evaluation.text import attention_section
+
+    report = {"attention": {**_attention_section(), "acceptance": ceiling}}
+    text = "\n".join(attention_section(report))
+    assert "NOT met" in text and "no order can be 5 points ahead" in text
     assert attention_acceptance([_row("oldest", 0.5, 1.0)]) is None
 
 
@@ -153,10 +162,19 @@ def test_report_page_and_export_show_the_attention_table(client, db):
     assert "captures 90.0% of the unlimited-attention fill improvement" in page
     assert "90.0% of its inventory improvement (oldest first: 50.0%" in page
     assert "at least 90% of both and clearly more than oldest first" in page
+    assert 'id="attention-ceiling"' not in page  # oldest first at 50%: room to be ahead
     assert '<td class="num">75.0%</td>' in page and '<td class="num">1,280,000</td>' in page
     assert "3,456" in page  # emergency freight
     export = client.get(reverse("simulation_report_export", args=[row.pk, "html"])).content.decode()
     assert "Attention: 50 tasks per planner per day" in export and "90.0%" in export
+    # oldest first over 95%: the page says why no order can be clearly ahead
+    ceiling = report | {"attention": _attention_section()}
+    ceiling["attention"]["acceptance"] = attention_acceptance(
+        [_row("value", 0.99, 1.0), _row("oldest", 0.96, 1.0)]
+    )
+    ceiling_row = simulation_report_create(report=ceiling, source="test")
+    page = client.get(reverse("simulation_report_detail", args=[ceiling_row.pk])).content.decode()
+    assert "not clearly more than oldest first" in page and 'id="attention-ceiling"' in page
     # a report without the section shows none
     plain = simulation_report_create(report=small_report(), source="test")
     assert (
