@@ -2,8 +2,8 @@
 
 On each day, before the review's moves (timing step 3), every series the policy would act on is one task (one task
 per decision, issue 12 item 2): a supplier order or a pull from its hub (one with stock on hand) when its position
-is at or below s, an expedite when its earliest open order lands after the projected stockout (`moves._expedite_proposals`, changing
-nothing). The task's value is the value module's (replenish/engine/value.py), the formula the queue ranks by:
+is at or below s, an expedite when its earliest open order lands after the projected stockout
+(`moves._expedite_proposals`, changing nothing). The task's value is the value module's (replenish/engine/value.py), the formula the queue ranks by:
 
 - order or pull: expected short units over the decision horizon at today's position x unit margin, times the
   probability that the order lands before the projected stockout, minus the action's cost (ordering cost of a PO
@@ -18,8 +18,10 @@ quality, spend), or without one an `auto_eligible` series' supplier order of val
 planner then executes at most `capacity` of the remaining tasks of the series they own, in the ordering's order
 (model.ORDERINGS; "value" is the queue's rank, engine.attention.rank_order, with each task's expected units short
 per day of delay, value.delay_short_units, and its work-by day from its first day, projected stockout and the days
-its action takes to land); ties are broken at random (seeded). A task not executed waits: the series does nothing that day (no order, pull, transfer in or expedite) and proposes again at its next review, its
-age (days since first proposed) growing; an executed task's age is measured as `task_wait_days`.
+its action takes to land; the supplier orders of one draft PO are one decision, `decisions`); ties are broken at
+random (seeded). A task not executed waits: the series does nothing that day (no order, pull, transfer in or
+expedite) and proposes again at its next review, its age (days since first proposed) growing; an executed task's
+age is measured as `task_wait_days`.
 
 With ordering "unlimited" every task is executed: the run equals the policy without the attention option.
 """
