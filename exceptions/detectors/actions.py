@@ -57,9 +57,8 @@ def action_terms(rows: pd.DataFrame, settings: v.ValueSettings) -> tuple[np.ndar
     transfer_days = np.nan_to_num(_num(rows, "rec_transfer_days"), nan=2.0)
     stockout = _num(rows, "stockout_day")
     # the demand a day's delay loses once the action lands after the stockout (value.delay_short_units): the plan's
-    # daily demand (detectors.common._derived), or the weekly forecast / 7 where a frame lacks it
-    daily = _num(rows, "daily") if "daily" in rows else _num(rows, "forecast_weekly") / 7.0
-    daily = np.maximum(np.nan_to_num(daily), 0.0)
+    # daily demand, derived once per chunk (detectors.common._derived)
+    daily = np.nan_to_num(_num(rows, "daily"))
 
     goods = quantity * np.where(action == v.EXPEDITE, line_cost, unit_cost)
     cost = v.action_cost(action, goods, settings)

@@ -23,7 +23,7 @@ from replenish import models as rm
 from replenish.engine import value as v
 
 from ..models import LIVE, SKU_TASK_TYPES, ExceptionType, PlanningException, Status, Team
-from ..scoring import delay_short_units, order_by_days, with_spend
+from ..scoring import order_by_days, with_spend
 from .actions import chase_proposal
 from .context import refresh_lock
 
@@ -90,12 +90,6 @@ def _common(values: list, default=None):
     return Counter(present).most_common(1)[0][0] if present else default
 
 
-def _delay_rate(line: dict) -> float:
-    """A line's stored delay rate (a draft PO's line), or its parts' (a late ASN line kept as JSON)."""
-    rate = line.get("delay_rate")
-    return float(rate) if rate is not None else delay_short_units(line["value_parts"])
-
-
 def _header(key: str, kind: str, lines: list[dict], ctx) -> dict:
     """Field values shared by a draft PO and a shipment task, from their lines (dicts of task columns)."""
     days = [line["due_by"] for line in lines if line["due_by"]]
@@ -121,7 +115,7 @@ def _header(key: str, kind: str, lines: list[dict], ctx) -> dict:
             default=float("inf"),
         ),
         # what a day's wait costs the lines together (as the value is their sum)
-        "_delay_rate": round(sum(_delay_rate(line) for line in lines), 3),
+        "_delay_rate": round(sum(float(line["delay_rate"]) for line in lines), 3),
         "value_parts": _sum_parts([line["value_parts"] for line in lines]),
         "confidence": min(float(line["confidence"]) for line in lines),  # as sure as its least sure line
         "_no_automation": True,
