@@ -11,7 +11,7 @@ Each scenario lives in a PostgreSQL database of its own, named after the benchma
 the command runs it). Prints JSON: per run the fills, the inventory reduction and the per-class gaps (classes of
 at least 200 SKU-locations), their spread over the runs (`replenish.evaluation.sweep.robustness_summary`), wall
 seconds per scenario, the 1-minute load average. The runs are CPU-bound: one 20,000 x 5 scenario with two
-simulation seeds is about 8 minutes of one core on a quiet machine.
+simulation seeds took 28 minutes with two scenarios at a time on the 2-core machine (2026-12-07).
 
 Car-parts mode (issue 17's real-demand acceptance), on SQLite:
 

@@ -44,7 +44,7 @@ BENCHMARKS = {
     "events": ("bench/bench_events.py", [], ["--quick"]),
     "milestones": ("bench/bench_milestones.py", [], ["--quick"]),
     "hostile_uploads": ("bench/bench_hostile.py", [], ["--strings", "1100000"]),
-    # issue 17: 3 scenario seeds x 2 simulation seeds at 20,000 x 5 (about 25 minutes of one core when quiet)
+    # issue 17: 3 scenario seeds x 2 simulation seeds at 20,000 x 5 (about 28 minutes a scenario)
     "robustness": (
         "bench/bench_robustness.py",
         [],
