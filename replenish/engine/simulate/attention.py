@@ -3,7 +3,8 @@
 On each day, before the review's moves (timing step 3), every series the policy would act on is one task (one task
 per decision, issue 12 item 2): a supplier order or a pull from its hub (one with stock on hand) when its position
 is at or below s, an expedite when its earliest open order lands after the projected stockout
-(`moves._expedite_proposals`, changing nothing). The task's value is the value module's (replenish/engine/value.py), the formula the queue ranks by:
+(`moves._expedite_proposals`, changing nothing). The task's value is the value module's
+(replenish/engine/value.py), the formula the queue ranks by:
 
 - order or pull: expected short units over the decision horizon at today's position x unit margin, times the
   probability that the order lands before the projected stockout, minus the action's cost (ordering cost of a PO
