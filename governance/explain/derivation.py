@@ -354,7 +354,13 @@ def reorder_point_steps(plan: Mapping[str, Any], policy: Mapping[str, Any]) -> l
     return steps
 
 
-def target_steps(plan: Mapping[str, Any]) -> list[dict]:
+def target_steps(plan: Mapping[str, Any], policy: Mapping[str, Any] | None = None) -> list[dict]:
+    """The business target, the calibrated planning target, and the target the reorder point met: a pooled hub's
+    network target and / or the row's share of its group's target at least stock (``allocate_targets`` in the run's
+    policy settings, engine/allocation.py)."""
+    policy = policy or {}
+    allocated = bool(policy.get("allocate_targets"))
+    floor_points = _number(policy.get("allocation_floor_points")) or 0.0
     target_type = str(plan.get("target_type") or "")
     business = _number(plan.get("service_target"))
     planning = _number(plan.get("planning_target"))
@@ -386,13 +392,24 @@ def target_steps(plan: Mapping[str, Any]) -> list[dict]:
             )
         )
     if used is not None and planning is not None and abs(used - planning) > 1e-9:
+        group = str(plan.get("calibration_group") or "")
+        hub = group.endswith("|hub")
+        notes = ["the hub plans for its branches' demand-weighted target"] if hub else []
+        if allocated:
+            notes.append(
+                f"the planning target is met by {'the group' if not group else 'group ' + group} as a whole at least "
+                "stock: a unit of safety stock buys more fill on a cheap fast mover than on a dear slow one, so each "
+                "SKU-location gets the share where a unit of stock costs what the units short it saves are worth "
+                "at one price for the group (Silver-Pyke-Thomas 7.4, the B2 shortage cost), never more than "
+                f"{pct(floor_points, 0)} below its own target"
+            )
         steps.append(
             step(
-                "pooled_target",
-                "Target of the pooled network",
+                "pooled_target" if hub and not allocated else "allocated_target",
+                "Target of the pooled network" if hub and not allocated else "Target this SKU-location meets",
                 used,
                 "share",
-                note="the hub plans for its branches' demand-weighted target",
+                note="; ".join(notes),
             )
         )
     return steps
@@ -407,7 +424,7 @@ def policy_derivation(plan: Mapping[str, Any], run_options: Mapping[str, Any]) -
     quantity_steps, binding = order_quantity_steps(plan, policy)
     return {
         "complete": plan.get("lead_time_demand_mean") is not None,
-        "targets": target_steps(plan),
+        "targets": target_steps(plan, policy),
         "lead_time_demand": lead_time_demand_steps(plan, review_days),
         "order_quantity": quantity_steps,
         "binding_constraint": binding,

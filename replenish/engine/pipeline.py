@@ -129,6 +129,9 @@ class PlanInputs:
     service_calibration: Mapping[str, float] | None = None
     # (n,) float: the factor per series instead (wins over service_calibration)
     target_calibration: np.ndarray | None = None
+    # targets allocated within a group at least stock (engine/allocation.py): the natural log of each group's price
+    # of a unit short to plan at (a partial re-plan keeps the full plan's); None or a group without: solved here
+    allocation_prices: Mapping[str, float] | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
 
 
@@ -349,6 +352,13 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
         policy_frame["demand_size_cv2"] = classes["cv2"].to_numpy(dtype=np.float64)
         # each SKU-location's fixed draw between the two whole reorder points around a fill target (mixed rounding)
         policy_frame["rounding_draw"] = rounding_draw(series["item_location_id"].to_numpy(dtype=np.float64))
+        # a class's targets are allocated within its calibration group, at the group's given price or its own
+        policy_frame["allocation_group"] = groups
+        policy_frame["allocation_log_price"] = (
+            pd.Series(groups).map(dict(inputs.allocation_prices)).to_numpy(dtype=np.float64)
+            if inputs.allocation_prices
+            else np.nan
+        )
         segment = np.char.add(
             np.asarray(segments["abc"]).astype(str), np.asarray(segments["xyz"]).astype(str)
         )
@@ -401,6 +411,11 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 if column in effective
                 else np.full(n_series, np.nan)
             )
+        # the target the reorder point met: the row's own, or its share of its group's target at least cost
+        # and the log of its group's price of a unit short (NaN where not allocated)
+        allocated = computed.pop("allocated_target").to_numpy(dtype=np.float64)
+        stated = computed["policy_target"].to_numpy(dtype=np.float64)
+        computed["policy_target"] = np.where(np.isfinite(stated), allocated, np.nan)
         return targets, computed
 
     targets, policy_result = timed("policy", policy)
@@ -444,6 +459,8 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "planning_target": targets["planning_target"].to_numpy(),
                 "calibration_group": targets["calibration_group"].to_numpy(),
                 "calibration_factor": targets["calibration_factor"].to_numpy(),
+                # log of the group's price of a unit short its target was allocated at (NaN: not allocated)
+                "allocation_log_price": policy_result["allocation_log_price"].to_numpy(),
                 "target_type": targets["target_type"].to_numpy(),
                 **{
                     name: policy_result[name].to_numpy()

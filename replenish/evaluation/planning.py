@@ -178,6 +178,7 @@ def _monthly_policy(plan: pd.DataFrame, window: EvaluationWindow, review_days: f
             "static_max": window.static_max,
             "flag_no_history": plan["flag_no_history"].to_numpy(dtype=bool),
             "rounding_draw": rounding_draw(window.item_location_ids),
+            "allocation_group": plan["calibration_group"].astype(str).to_numpy(),
         }
     )
     policy = compute_policy(frame, PolicySettings(review_days=review_days))

@@ -76,6 +76,11 @@ class PlanRun(models.Model):
     # ({"factors": {"AX|own": 0.8, ...}, "learned_by_run": id}) and those its replay learned for the next run.
     calibration_applied = models.JSONField(default=dict, blank=True)
     calibration_learned = models.JSONField(default=dict, blank=True)
+    # targets allocated within each calibration group at least stock (engine/allocation.py): a full run records per
+    # group the demand-weighted sums of the log price of a unit short its chunks solved ({"groups": {group:
+    # [sum of weight x log price, sum of weight]}}); a partial run plans at the current run's prices
+    # ({"applied": {group: log price}, "from_run": id}), so the SKU-locations it re-plans keep their share
+    allocation_prices = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -101,6 +101,7 @@ def plan_refresh_start(
         triggered_by=actor if getattr(actor, "pk", None) else None,
         # every chunk plans with the factors of the latest calibration at the start (one set for the whole run)
         calibration_applied=calibration_latest(),
+        allocation_prices=_allocation_prices_applied() if scope == m.PlanRun.Scope.PARTIAL else {},
     )
     if scope == m.PlanRun.Scope.PARTIAL:
         chunks = [m.PlanChunk(run=run, index=0, item_id_low=0, item_id_high=0)]
@@ -183,6 +184,7 @@ def plan_chunk_compute(*, chunk_id: int) -> None:
         else:
             loaded = load_plan_inputs(as_of=as_of, item_range=(chunk.item_id_low, chunk.item_id_high))
         loaded.inputs.service_calibration = (run.calibration_applied or {}).get("factors") or None
+        loaded.inputs.allocation_prices = (run.allocation_prices or {}).get("applied") or None
         result = run_plan(loaded.inputs) if len(loaded.item_location_ids) else None
     except Exception as error:
         _chunk_failed(chunk, error)
@@ -223,9 +225,50 @@ def plan_chunk_compute(*, chunk_id: int) -> None:
                 snapshot[key] = snapshot.get(key, 0) + value
         snapshot["as_of"] = loaded.snapshot["as_of"]
         run.input_snapshot = snapshot
-        run.save(update_fields=["input_snapshot"])
+        run.allocation_prices = _allocation_prices_added(run.allocation_prices, result)
+        run.save(update_fields=["input_snapshot", "allocation_prices"])
         if run.chunks_done >= run.chunks_total:
             _finalize(run)
+
+
+def _allocation_prices_added(recorded: dict, result) -> dict:
+    """The run's allocation prices with one chunk's added: per group, the sums of weekly demand x log price and of
+    weekly demand over the rows allocated (a partial run's applied prices are kept as they are)."""
+    if result is None or "applied" in (recorded or {}):
+        return recorded or {}
+    plan = result.plan
+    price = plan["allocation_log_price"].to_numpy(dtype=np.float64)
+    rows = np.isfinite(price)
+    groups = dict((recorded or {}).get("groups") or {})
+    if rows.any():
+        frame = pd.DataFrame(
+            {
+                "group": plan["calibration_group"].astype(str).to_numpy()[rows],
+                "weight": np.maximum(
+                    np.nan_to_num(plan["forecast_weekly"].to_numpy(dtype=np.float64)[rows]), 1e-9
+                ),
+                "price": price[rows],
+            }
+        )
+        frame["weighted"] = frame["weight"] * frame["price"]
+        for group, sums in frame.groupby("group")[["weighted", "weight"]].sum().iterrows():
+            before = groups.get(str(group), [0.0, 0.0])
+            groups[str(group)] = [before[0] + float(sums["weighted"]), before[1] + float(sums["weight"])]
+    return {"groups": groups}
+
+
+def _allocation_prices_applied() -> dict:
+    """A partial run's prices: the current full run's per group (weighted mean of its chunks' log prices)."""
+    current = (
+        m.PlanRun.objects.filter(is_current=True, scope=m.PlanRun.Scope.FULL)
+        .values("pk", "allocation_prices")
+        .first()
+    )
+    if current is None:
+        return {}
+    groups = (current["allocation_prices"] or {}).get("groups") or {}
+    applied = {group: sums[0] / sums[1] for group, sums in groups.items() if sums[1] > 0}
+    return {"applied": applied, "from_run": current["pk"]} if applied else {}
 
 
 def _chunk_failed(chunk: m.PlanChunk, error: Exception) -> None:

@@ -348,3 +348,71 @@ def test_the_calibrated_planning_target_is_on_the_page_and_in_explain(planned, c
     client.force_login(f.user("manager"))
     page = client.get(f"/skus/{il.location.code}/{il.item.sku}/").content.decode()
     assert 'id="step-planning_target"' in page and f"{100 * expected:.2f}%" in page and "x 0.500" in page
+
+
+def test_a_groups_fill_target_is_met_at_least_stock_and_explained(planned):
+    # the normal fill-rate rows of one own-supplier group: each meets its own share of the group's target ...
+    rows = [
+        p
+        for p in m.SkuPlan.objects.filter(
+            run=planned, target_type="fill_rate", lead_time_demand_distribution="normal", order_quantity__gt=0
+        )
+        .select_related("item_location__item", "item_location__location")
+        .order_by("pk")
+        if p.calibration_group.endswith("|own") and not set(p.flags) & {"static_min_max_used"}
+    ]
+    by_group: dict[str, list] = {}
+    for p in rows:
+        by_group.setdefault(p.calibration_group, []).append(p)
+    group, members = max(by_group.items(), key=lambda item: len(item[1]))
+    assert len(members) >= 3
+    shares = np.array([p.policy_target for p in members])
+    assert (
+        shares.std() > 1e-3 and (shares >= np.array([p.planning_target for p in members]) - 0.10 - 1e-9).all()
+    )
+    # ... and the group, weighted by demand, expects its planning target: each row's fill recomputed with scipy
+    # from its stored safety factor, order quantity, undershoot and lead-time demand sd
+    weight, fill, goal = [], [], []
+    for p in members:
+        sd = math.sqrt(p.lead_time_demand_sd**2 + p.undershoot**2 / 3)
+        q = p.order_quantity + p.undershoot
+        fill.append(1 - sd * (_normal_loss(p.safety_factor) - _normal_loss(p.safety_factor + q / sd)) / q)
+        weight.append(p.policy_forecast_weekly)
+        goal.append(p.planning_target)
+    assert np.average(fill, weights=weight) == pytest.approx(np.average(goal, weights=weight), abs=1e-4)
+    # explain says which target the reorder point met and why it differs from the planning target
+    moved = max(members, key=lambda p: abs(p.policy_target - p.planning_target))
+    il = moved.item_location
+    out = StringIO()
+    call_command("explain", il.item.sku, il.location.code, "--json", stdout=out)
+    steps = {s["key"]: s for s in json.loads(out.getvalue())["policy"]["targets"]}
+    assert steps["allocated_target"]["value"] == pytest.approx(moved.policy_target, abs=1e-4)
+    assert (
+        f"group {group}" in steps["allocated_target"]["note"] and "least" in steps["allocated_target"]["note"]
+    )
+
+
+def test_a_partial_re_plan_keeps_the_share_the_full_plan_gave(planned):
+    # the full run records its groups' prices of a unit short ...
+    groups = planned.allocation_prices["groups"]
+    moved = [
+        p
+        for p in m.SkuPlan.objects.filter(
+            run=planned, target_type="fill_rate", lead_time_demand_distribution="normal"
+        )
+        .select_related("item_location__item")
+        .order_by("pk")
+        if p.calibration_group in groups and abs(p.policy_target - p.planning_target) > 1e-3
+    ]
+    assert moved
+    before = moved[0]
+    # ... and a partial re-plan of one SKU-location (its item's other locations as context) plans at them: the
+    # SKU-location keeps its allocated target instead of taking its group's target alone (its reorder point may
+    # still move: a few rows have no group of their own to pool the forecast sd with)
+    partial = plan_refresh(item_location_ids=[before.item_location_id], as_of=AS_OF)
+    assert partial.scope == m.PlanRun.Scope.PARTIAL and partial.allocation_prices["from_run"] == planned.pk
+    weighted, weight = groups[before.calibration_group]
+    assert partial.allocation_prices["applied"][before.calibration_group] == pytest.approx(weighted / weight)
+    after = m.SkuPlan.objects.get(run=planned, item_location_id=before.item_location_id)
+    assert after.pk != before.pk  # re-planned and folded into the current run
+    assert after.policy_target == pytest.approx(before.policy_target, abs=1e-9)
