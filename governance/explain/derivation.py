@@ -359,9 +359,14 @@ def target_steps(plan: Mapping[str, Any], policy: Mapping[str, Any] | None = Non
     network target and / or the row's share of its group's target at least stock (``allocate_targets`` in the run's
     policy settings, engine/allocation.py)."""
     policy = policy or {}
-    allocated = bool(policy.get("allocate_targets"))
-    floor_points = _number(policy.get("allocation_floor_points")) or 0.0
     target_type = str(plan.get("target_type") or "")
+    # the allocation moves the normal fill-rate rows only (slow movers keep their whole-unit reorder points)
+    allocated = (
+        bool(policy.get("allocate_targets"))
+        and target_type == "fill_rate"
+        and str(plan.get("lead_time_demand_distribution") or "") == "normal"
+    )
+    floor_points = _number(policy.get("allocation_floor_points")) or 0.0
     business = _number(plan.get("service_target"))
     planning = _number(plan.get("planning_target"))
     used = _number(plan.get("policy_target"))
@@ -401,7 +406,7 @@ def target_steps(plan: Mapping[str, Any], policy: Mapping[str, Any] | None = Non
                 "stock: a unit of safety stock buys more fill on a cheap fast mover than on a dear slow one, so each "
                 "SKU-location gets the share where a unit of stock costs what the units short it saves are worth "
                 "at one price for the group (Silver-Pyke-Thomas 7.4, the B2 shortage cost), never more than "
-                f"{pct(floor_points, 0)} below its own target"
+                f"{100 * floor_points:.0f} points below its own target"
             )
         steps.append(
             step(
