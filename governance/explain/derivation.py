@@ -405,7 +405,7 @@ def target_steps(plan: Mapping[str, Any], policy: Mapping[str, Any] | None = Non
                 f"the planning target is met by {'the group' if not group else 'group ' + group} as a whole at least "
                 "stock: a unit of safety stock buys more fill on a cheap fast mover than on a dear slow one, so each "
                 "SKU-location gets the share where a unit of stock costs what the units short it saves are worth "
-                "at one price for the group (Silver-Pyke-Thomas 7.4, the B2 shortage cost), never more than "
+                "at one price for the group (Silver-Pyke-Thomas 6.7, the B2 shortage cost), never more than "
                 f"{100 * floor_points:.0f} points below its own target"
             )
         steps.append(

@@ -1,8 +1,8 @@
-"""Fill-rate targets allocated within a group at least inventory cost (Silver-Pyke-Thomas 7.x, the B2 shortage cost).
+"""Fill-rate targets allocated within a group at least inventory cost (Silver-Pyke-Thomas 6.7, the B2 cost).
 
 A class's target is a promise about the class: its units filled over its demand. Planning every SKU-location of
 the class at that target meets it, but not at least cost: a unit of safety stock buys more fill on a cheap fast
-mover than on a dear one. The cost-minimal plan for the class's fill (Silver, Pyke & Thomas 2017, 7.4-7.5: a fill
+mover than on a dear one. The cost-minimal plan for the class's fill (Silver, Pyke & Thomas 2017, 6.7: a fill
 target across items is the same as one shadow cost B2 per unit short for all of them) gives each SKU-location the
 safety factor where a unit of stock costs what the units short it saves are worth at that one price:
 
@@ -10,7 +10,7 @@ safety factor where a unit of stock costs what the units short it saves are wort
                                                     D_i: units a year, lambda: the class's price of a unit short)
 
 (the derivative of h_i sigma_i k_i + lambda (D_i / q_i) sigma_i G(k_i) in k_i; the exact fill rate's second term
-G(k + q / sigma) is left out of the derivative, it is kept in the fill each k gives). lambda is found by bisection so
+G(k + q / sigma) is left out of the derivative, it is kept in the fill each k gives). lambda is found by Brent's method so
 that the class's demand-weighted expected fill equals the demand-weighted target of the same rows: the class
 expects the fill it would have at the uniform target, with less stock. Each SKU-location's allocated target stays
 within ``floor_points`` below its own target (a buyer can see why an item sits lower, and none is left to chance)
