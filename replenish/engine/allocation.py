@@ -10,9 +10,9 @@ safety factor where a unit of stock costs what the units short it saves are wort
                                                     D_i: units a year, lambda: the class's price of a unit short)
 
 (the derivative of h_i sigma_i k_i + lambda (D_i / q_i) sigma_i G(k_i) in k_i; the exact fill rate's second term
-G(k + q / sigma) is left out of the derivative, it is kept in the fill each k gives). lambda is found by Brent's method so
-that the class's demand-weighted expected fill equals the demand-weighted target of the same rows: the class
-expects the fill it would have at the uniform target, with less stock. Each SKU-location's allocated target stays
+G(k + q / sigma) is left out of the derivative, it is kept in the fill each k gives). lambda is found by Brent's
+method so that the class's demand-weighted expected fill equals the demand-weighted target of the same rows: the
+class expects the fill it would have at the uniform target, with less stock. Each SKU-location's allocated target stays
 within ``floor_points`` below its own target (a buyer can see why an item sits lower, and none is left to chance)
 and at most 0.9999.
 
