@@ -25,16 +25,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
-from .fill_rate import normal_loss
+from .fill_rate import normal_cycle_fill
 
 LAMBDA_LOG_RANGE = (-25.0, 40.0)  # natural log of lambda searched (money per unit short)
 MAX_TARGET = 0.9999  # as every target (policy.planning_target)
-
-
-def normal_cycle_fill(k: np.ndarray, cycle_over_sd: np.ndarray) -> np.ndarray:
-    """Expected fill of an (s, Q) cycle with normal lead-time demand: 1 - (G(k) - G(k + c)) / c, c = q / sigma."""
-    c = np.asarray(cycle_over_sd, dtype=np.float64)
-    return 1.0 - (normal_loss(k) - normal_loss(k + c)) / c
 
 
 def allocate_fill_targets(

@@ -70,6 +70,13 @@ def inverse_normal_loss(target: np.ndarray | float) -> np.ndarray:
     return k
 
 
+def normal_cycle_fill(k: np.ndarray, cycle_over_sd: np.ndarray) -> np.ndarray:
+    """Expected fill of an (s, Q) cycle with normal lead-time demand at safety factor k: 1 - (G(k) - G(k + c)) / c,
+    c = q / sigma (the inverse of ``normal_fill_rate_factor``)."""
+    c = np.asarray(cycle_over_sd, dtype=np.float64)
+    return 1.0 - (normal_loss(k) - normal_loss(k + c)) / c
+
+
 def normal_fill_rate_factor(
     cycle_over_sd: np.ndarray, target: np.ndarray, *, iterations: int = 40
 ) -> np.ndarray:

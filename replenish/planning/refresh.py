@@ -190,6 +190,7 @@ def plan_chunk_compute(*, chunk_id: int) -> None:
         _chunk_failed(chunk, error)
         raise
     plans = _plan_rows(run, loaded, result)
+    allocation_sums = _allocation_sums(result) if run.scope == m.PlanRun.Scope.FULL else {}
     recommendations = _recommendation_rows(run, loaded, result)
     ids = loaded.item_location_ids.tolist()
     if touched is not None:
@@ -225,35 +226,41 @@ def plan_chunk_compute(*, chunk_id: int) -> None:
                 snapshot[key] = snapshot.get(key, 0) + value
         snapshot["as_of"] = loaded.snapshot["as_of"]
         run.input_snapshot = snapshot
-        run.allocation_prices = _allocation_prices_added(run.allocation_prices, result)
+        if allocation_sums:
+            run.allocation_prices = _allocation_prices_added(run.allocation_prices, allocation_sums)
         run.save(update_fields=["input_snapshot", "allocation_prices"])
         if run.chunks_done >= run.chunks_total:
             _finalize(run)
 
 
-def _allocation_prices_added(recorded: dict, result) -> dict:
-    """The run's allocation prices with one chunk's added: per group, the sums of weekly demand x log price and of
-    weekly demand over the rows allocated (a partial run's applied prices are kept as they are)."""
-    if result is None or "applied" in (recorded or {}):
-        return recorded or {}
+def _allocation_sums(result) -> dict[str, list[float]]:
+    """One chunk's allocation prices: per group, [sum of weekly demand x log price, sum of weekly demand] over the
+    rows it allocated (computed before the chunk's transaction, which only adds them to the run's)."""
+    if result is None:
+        return {}
     plan = result.plan
     price = plan["allocation_log_price"].to_numpy(dtype=np.float64)
     rows = np.isfinite(price)
+    if not rows.any():
+        return {}
+    weight = np.maximum(np.nan_to_num(plan["forecast_weekly"].to_numpy(dtype=np.float64)[rows]), 1e-9)
+    frame = pd.DataFrame(
+        {
+            "group": plan["calibration_group"].astype(str).to_numpy()[rows],
+            "weighted": weight * price[rows],
+            "weight": weight,
+        }
+    )
+    sums = frame.groupby("group")[["weighted", "weight"]].sum()
+    return {str(group): [float(row.weighted), float(row.weight)] for group, row in sums.iterrows()}
+
+
+def _allocation_prices_added(recorded: dict, sums: dict[str, list[float]]) -> dict:
+    """The run's allocation prices with one chunk's sums added, group by group."""
     groups = dict((recorded or {}).get("groups") or {})
-    if rows.any():
-        frame = pd.DataFrame(
-            {
-                "group": plan["calibration_group"].astype(str).to_numpy()[rows],
-                "weight": np.maximum(
-                    np.nan_to_num(plan["forecast_weekly"].to_numpy(dtype=np.float64)[rows]), 1e-9
-                ),
-                "price": price[rows],
-            }
-        )
-        frame["weighted"] = frame["weight"] * frame["price"]
-        for group, sums in frame.groupby("group")[["weighted", "weight"]].sum().iterrows():
-            before = groups.get(str(group), [0.0, 0.0])
-            groups[str(group)] = [before[0] + float(sums["weighted"]), before[1] + float(sums["weight"])]
+    for group, (weighted, weight) in sums.items():
+        before = groups.get(group, [0.0, 0.0])
+        groups[group] = [before[0] + weighted, before[1] + weight]
     return {"groups": groups}
 
 
