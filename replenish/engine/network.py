@@ -147,6 +147,7 @@ def pooled_policy(
     """Re-plan the pooled series (network.py): a hub covers its own and its pooled branches' demand over the
     supplier lead time at their demand-weighted target; a branch covers its own demand over the transfer lead time
     from its hub, in eaches (no MOQ or pack rounding, which the hub's supplier order carries).
+    Each branch's ``pool_credit_cap`` is its demand over its hub's lead time and review (``recommend.pool_credit``).
     Returns the policy and the inputs it was computed from (``frame`` with the hubs' and branches' rows replaced)."""
     branches = np.flatnonzero(supply_from >= 0)
     hubs = np.unique(supply_from[branches])
@@ -191,6 +192,11 @@ def pooled_policy(
             branch_frame[column] = 1.0
 
     computed = computed.copy()
+    credit_cap = np.zeros(n)
+    credit_cap[branches] = horizon_demand(
+        horizon[branches], lead[supply_from[branches]] + settings.review_days
+    )
+    computed["pool_credit_cap"] = credit_cap
     effective = frame.copy()
     for rows, part in ((hubs, hub_frame), (branches, branch_frame)):
         replanned = compute_policy(part.reset_index(drop=True), settings)

@@ -405,6 +405,8 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 options.recommend.default_transfer_days,
             )
         computed["supply_from_series"] = supply_from
+        if "pool_credit_cap" not in computed:
+            computed["pool_credit_cap"] = np.zeros(n_series)
         for column, name in POLICY_INPUT_COLUMNS.items():
             computed[name] = (
                 effective[column].to_numpy(dtype=np.float64)
@@ -510,6 +512,9 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "flag_supplied_from_hub": supply_from_series >= 0,
                 "flag_pooled_hub": np.isin(np.arange(n_series), supply_from_series[supply_from_series >= 0]),
                 "supply_from_series": supply_from_series,
+                # a pooled branch's demand over its hub's lead time and review: the most of its stock above its
+                # order-up-to level its hub counts as its own position (recommend.pool_credit)
+                "pool_credit_cap": policy_result["pool_credit_cap"].to_numpy(dtype=np.float64),
                 "supply_location_id": np.where(
                     supply_from_series >= 0,
                     series["location_id"].to_numpy()[np.maximum(supply_from_series, 0)],
@@ -534,6 +539,7 @@ def run_plan(inputs: PlanInputs) -> PlanResult:
                 "projected_stockout_day",
                 "flag_no_history",
                 "supply_from_series",
+                "pool_credit_cap",
             ]
         ].assign(
             lead_time_days=lead_time_days,

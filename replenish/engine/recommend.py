@@ -127,17 +127,21 @@ def _transfers(
     need: np.ndarray,
     transfer_days: float | pd.DataFrame,
     settings: RecommendSettings,
+    reserved: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One donor per needing series: pair the k-th largest need with the k-th largest surplus of the same item.
 
     A donor is a series of the same item at another location with position above its reorder point; it gives
-    at most what keeps its position strictly above its ROP and at most its available stock. The transfer is
-    kept when its lead time is shorter than the supplier's or it is cheaper than placing the order.
+    at most what keeps its position strictly above its ROP, at most its available stock, and none of the units
+    ``reserved`` (a pooled branch's stock its hub already counts, ``pool_credit``). The transfer is kept when its
+    lead time is shorter than the supplier's or it is cheaper than placing the order.
     """
     position = plan["inventory_position"].to_numpy(dtype=np.float64)
     reorder_point = plan["reorder_point"].to_numpy(dtype=np.float64)
     available = plan["available"].to_numpy(dtype=np.float64)
     surplus = np.minimum(np.ceil(position - reorder_point) - 1.0, np.floor(available))
+    if reserved is not None:
+        surplus = surplus - np.ceil(reserved)
     # a series without history has a zero reorder point: its stock is a launch quantity, not a surplus
     no_history = (
         plan["flag_no_history"].to_numpy(dtype=bool)
@@ -183,6 +187,37 @@ def _transfers(
     )
 
 
+def pool_credit(
+    position: np.ndarray, order_up_to: np.ndarray, supply_from: np.ndarray, credit_cap: np.ndarray
+) -> np.ndarray:
+    """Per series the units its pooled branches hold that its order need not cover (0 for all but hubs).
+
+    A hub's reorder point covers its own and its pooled branches' demand over the supplier lead time and review
+    (``network.pooled_hub_demand``), as if every branch pulled its demand from the hub. A branch whose inventory position is
+    above its order-up-to level will not pull until it has sold the excess: that part of its demand is already
+    covered, in the branch. As distribution requirements planning nets each branch's requirements against its own
+    stock before they become the hub's, the hub counts each branch's position above its order-up-to level, up to
+    the branch's demand over the hub's lead time and review (``credit_cap``, the part of its demand the hub's
+    reorder point holds), as its own position when it decides whether and how much to order. At go-live, where the
+    branches hold the min-max lots the pooling replaces, the hub does not buy what the branches already hold.
+    """
+    supply_from = np.asarray(supply_from, dtype=np.int64)
+    branches = np.flatnonzero(supply_from >= 0)
+    credited = credited_branch_stock(position, order_up_to, supply_from, credit_cap)
+    return np.bincount(supply_from[branches], weights=credited[branches], minlength=supply_from.size)
+
+
+def credited_branch_stock(
+    position: np.ndarray, order_up_to: np.ndarray, supply_from: np.ndarray, credit_cap: np.ndarray
+) -> np.ndarray:
+    """Per series the units of its stock its hub counts (``pool_credit``): its position above its order-up-to level
+    up to its cap, for a pooled branch; 0 for every other series."""
+    supply_from = np.asarray(supply_from, dtype=np.int64)
+    excess = np.asarray(position, dtype=np.float64) - np.asarray(order_up_to, dtype=np.float64)
+    cap = np.maximum(np.nan_to_num(np.asarray(credit_cap, dtype=np.float64)), 0.0)
+    return np.where(supply_from >= 0, np.clip(np.nan_to_num(excess), 0.0, cap), 0.0)
+
+
 def build_recommendations(
     plan: pd.DataFrame,
     open_supply: pd.DataFrame,
@@ -205,6 +240,14 @@ def build_recommendations(
     position = plan["inventory_position"].to_numpy(dtype=np.float64)
     reorder_point = plan["reorder_point"].to_numpy(dtype=np.float64)
     order_up_to = plan["order_up_to"].to_numpy(dtype=np.float64)
+    # a hub counts what its pooled branches hold above their order-up-to levels (pool_credit)
+    credit = credited = np.zeros(n_series)
+    if "supply_from_series" in plan and "pool_credit_cap" in plan:
+        pooled = plan["supply_from_series"].to_numpy(dtype=np.int64)
+        cap = plan["pool_credit_cap"].to_numpy(dtype=np.float64)
+        credit = pool_credit(position, order_up_to, pooled, cap)
+        credited = credited_branch_stock(position, order_up_to, pooled, cap)  # not given away by transfer
+    order_position = position + credit
     weekly = np.maximum(np.nan_to_num(plan["forecast_weekly"].to_numpy(dtype=np.float64)), 0.0)
     daily = weekly / DAYS_PER_WEEK
     lead_time = plan["lead_time_days"].to_numpy(dtype=np.float64)
@@ -219,13 +262,13 @@ def build_recommendations(
     # -- purchase orders (and transfers that replace them) --------------------------------------------------
     with np.errstate(divide="ignore", invalid="ignore"):
         days_to_reorder_point = np.where(
-            position <= reorder_point, 0.0, np.ceil((position - reorder_point) / daily)
+            order_position <= reorder_point, 0.0, np.ceil((order_position - reorder_point) / daily)
         )
     due = np.where(np.isfinite(days_to_reorder_point), days_to_reorder_point, np.inf)
-    position_at_due = position - daily * np.where(np.isfinite(due), due, 0.0)
+    position_at_due = order_position - daily * np.where(np.isfinite(due), due, 0.0)
     need = np.ceil(order_up_to - position_at_due - 1e-9)  # whole units
     needer = (due <= settings.order_lookahead_days) & (need > 0) & (order_up_to > 0)
-    transfers = _transfers(plan, needer, need, transfer_days, settings)
+    transfers = _transfers(plan, needer, need, transfer_days, settings, reserved=credited)
     transferred = np.zeros(n_series)
     transferred[transfers["to_series"].to_numpy(dtype=np.int64)] = transfers["quantity"].to_numpy()
     if len(transfers):
@@ -301,18 +344,26 @@ def build_recommendations(
                 else f"reaches the reorder point {rop} by then"
             )
             + f" (lead time {lead} days)"
-            for units, supplier_text, day, pos, rop, lead in zip(
+            + (
+                f", counting {held} its pooled branches hold above their order-up-to levels"
+                if has_credit
+                else ""
+            )
+            for units, supplier_text, day, pos, rop, lead, held, has_credit in zip(
                 _units(quantity),
                 _labels(supplier),
                 _texts(due_po, 0),
-                _texts(position[po_rows]),
+                _texts(order_position[po_rows]),
                 _texts(reorder_point[po_rows]),
                 _texts(lead_time[po_rows]),
+                _units(credit[po_rows]),
+                (credit[po_rows] > 0).tolist(),
             )
         ]
         factors = _records(
             {
                 "inventory_position": position[po_rows],
+                "pooled_branch_credit": credit[po_rows],
                 "reorder_point": reorder_point[po_rows],
                 "order_up_to": order_up_to[po_rows],
                 "forecast_weekly": weekly[po_rows],

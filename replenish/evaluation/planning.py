@@ -35,6 +35,7 @@ class PolicyLevels:
     first_day: int  # the day (0 = the planner's today) from which these levels apply
     reorder_point: np.ndarray
     order_up_to: np.ndarray
+    pool_credit: np.ndarray | None = None  # the plan's pool_credit_cap (recommend.pool_credit)
 
 
 @dataclass
@@ -91,7 +92,8 @@ def plan_schedule(
         if window.period == MONTH:
             plan = _monthly_policy(plan, window, review_days)
         reorder_point, order_up_to = policy_levels(plan, window.capacity)
-        levels.append(PolicyLevels(int(starts[k]), reorder_point, order_up_to))
+        credit = plan["pool_credit_cap"].to_numpy(dtype=float) if "pool_credit_cap" in plan else None
+        levels.append(PolicyLevels(int(starts[k]), reorder_point, order_up_to, credit))
         seconds.append(round(time.perf_counter() - started, 3))
         if first_plan is None:
             first_plan, forecast = plan, result.forecast
@@ -102,7 +104,8 @@ def plan_schedule(
 
 def dynamic_policy(schedule: PlanSchedule, series: pd.DataFrame) -> sim.InventoryPolicy:
     """The simulated DistOps policy of a plan schedule: its first levels, the re-plans as revisions, the pooled
-    SKU-locations pulling from their hub, under the series' MOQ and pack sizes."""
+    SKU-locations pulling from their hub (which counts their stock above their order-up-to levels as the nightly
+    plan's purchase orders do), under the series' MOQ and pack sizes."""
     first, *later = schedule.levels
     return sim.InventoryPolicy(
         reorder_point=first.reorder_point,
@@ -111,8 +114,14 @@ def dynamic_policy(schedule: PlanSchedule, series: pd.DataFrame) -> sim.Inventor
         pack_size=np.nan_to_num(series["pack_size"].to_numpy(dtype=float), nan=1.0),
         supply_from=schedule.plan["supply_from_series"].to_numpy(dtype=np.int64),
         hub_lead_time_days=TRANSFER_LEAD_TIME_DAYS,
+        pool_credit=first.pool_credit,
         revisions=tuple(
-            sim.PolicyRevision(level.first_day, level.reorder_point, order_up_to=level.order_up_to)
+            sim.PolicyRevision(
+                level.first_day,
+                level.reorder_point,
+                order_up_to=level.order_up_to,
+                pool_credit=level.pool_credit,
+            )
             for level in later
         ),
     )

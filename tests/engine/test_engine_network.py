@@ -14,6 +14,7 @@ from replenish.engine.network import (
     supplier_lot,
 )
 from replenish.engine.policy import PolicySettings, compute_policy
+from replenish.engine.recommend import pool_credit
 
 
 def test_supplier_lot_is_the_moq_in_whole_packs_and_at_least_one_pack():
@@ -191,3 +192,51 @@ def test_the_policy_outside_pools_is_the_whole_frames_policy_on_the_rows_outside
     assert (outside.dtypes == whole.dtypes).all()
     pd.testing.assert_frame_equal(outside.iloc[rows], whole.iloc[rows], check_exact=True)
     assert outside.index.equals(frame.index)
+
+
+def test_a_hub_counts_its_branches_stock_above_their_order_up_to_levels_up_to_their_demand_over_its_lead_time():
+    # given hub 0 with branches 1 and 2, hub 3 with branch 4; row 5 orders from its supplier
+    supply_from = np.array([-1, 0, 0, -1, 3, -1])
+    position = np.array([10.0, 25.0, 4.0, 7.0, 12.0, 50.0])
+    order_up_to = np.array([30.0, 10.0, 6.0, 20.0, 9.0, 20.0])
+    cap = np.array([0.0, 8.0, 5.0, 0.0, 4.0, 0.0])
+
+    credit = pool_credit(position, order_up_to, supply_from, cap)
+
+    # then branch 1's 15 above its level count up to its 8 of demand, branch 2 (below its level) nothing,
+    # branch 4's 3 above its level all of them; only hubs get credit
+    assert credit.tolist() == [8.0, 0.0, 0.0, 3.0, 0.0, 0.0]
+    assert pool_credit(position, order_up_to, np.full(6, -1), cap).tolist() == [0.0] * 6
+
+
+def _flush_branch(credit_cap: float | None) -> sim.SimulationResult:
+    # a hub selling 1 a day (s = 5, S = 20, 20 on hand) and a branch with no demand holding 40 against S = 10
+    scenario = sim.Scenario(
+        demand=np.array([[1.0] * 40, [0.0] * 40]),
+        lead_times=np.full((2, 40), 3),
+        initial_on_hand=np.array([20.0, 40.0]),
+    )
+    policy = sim.InventoryPolicy(
+        reorder_point=np.array([5.0, 2.0]),
+        order_up_to=np.array([20.0, 10.0]),
+        supply_from=np.array([-1, 0]),
+        pool_credit=None if credit_cap is None else np.array([0.0, credit_cap]),
+    )
+    return sim.simulate(scenario, policy, sim.SimulationOptions(record_orders=True))
+
+
+def test_a_simulated_hub_orders_later_and_less_while_its_branch_holds_stock_above_its_level():
+    # without the credit the hub's position reaches s = 5 at the end of day 14 (20 - 15) and it orders 15
+    plain = _flush_branch(None).orders
+    plain = plain[plain["kind"] == "supplier"]
+    assert (plain["day"].iloc[0], plain["quantity"].iloc[0]) == (14, 15.0)
+    # with the branch's 30 above its level counted up to 6, the hub orders when its own position is -1 (day 20:
+    # 20 - 21 = -1, +6 = 5) and orders up to 20 from 5: 15 units, 6 days later
+    netted = _flush_branch(6.0).orders
+    netted = netted[netted["kind"] == "supplier"]
+    assert (netted["day"].iloc[0], netted["quantity"].iloc[0]) == (20, 15.0)
+
+
+def test_a_pool_credit_below_zero_is_refused():
+    with pytest.raises(ValueError, match="pool_credit must be >= 0"):
+        _flush_branch(-1.0)

@@ -282,3 +282,40 @@ def test_every_reason_is_one_sentence_and_factors_are_json():
         assert reason.count(". ") == 0 and reason[0].isupper()
     json.dumps(list(result["factors"]), allow_nan=False)
     assert pytest.approx(result["quantity"].sum()) == result["quantity"].sum()
+
+
+def test_a_hub_counts_its_pooled_branchs_stock_above_its_order_up_to_level_before_it_orders():
+    # given a hub at 100 against s = 120, S = 260, and its pooled branch at 60 against S = 20 whose demand over the
+    # hub's lead time is 30
+    hub = {"inventory_position": 100.0, "available": 100.0, "supply_from_series": -1, "pool_credit_cap": 0.0}
+    branch = {"location_id": 1, "inventory_position": 60.0, "available": 60.0, "reorder_point": 8.0,
+              "order_up_to": 20.0, "forecast_weekly": 7.0, "supply_from_series": 0, "pool_credit_cap": 30.0}  # fmt: skip
+
+    # when planned: the branch's 40 above its level count up to 30, so the hub's order position is 130
+    result = build_recommendations(plan_rows(hub, branch), NO_SUPPLY)
+
+    # then the hub's need waits until 130 falls to 120: 10 units at 10 a day, day 1; it needs 260 - 120 = 140, of
+    # which the branch gives 21 by transfer (its 51 above its reorder point less the 30 its hub counts) and the
+    # supplier 119
+    transfers = result[result["action"] == "transfer"]
+    assert (transfers["series"].tolist(), transfers["quantity"].tolist()) == ([0], [21.0])
+    orders = result[result["action"] == "purchase_order"]
+    assert orders["series"].tolist() == [0]
+    assert (orders["due_day"].iloc[0], orders["quantity"].iloc[0]) == (1.0, 119.0)
+    assert (
+        "counting 30 units its pooled branches hold above their order-up-to levels"
+        in orders["reason"].iloc[0]
+    )
+    factors = orders["factors"].iloc[0]
+    factors = json.loads(factors) if isinstance(factors, str) else factors
+    assert factors["pooled_branch_credit"] == 30.0 and factors["inventory_position"] == 100.0
+
+    # and with the branch at its level (nothing counted) the hub needs 260 - 100 = 160 today: 11 by transfer (20
+    # less its reorder point 8 less 1), 149 ordered
+    at_level = build_recommendations(
+        plan_rows(hub, {**branch, "inventory_position": 20.0, "available": 20.0}), NO_SUPPLY
+    )
+    assert at_level[at_level["action"] == "transfer"]["quantity"].tolist() == [11.0]
+    plain = at_level[at_level["action"] == "purchase_order"]
+    assert (plain["due_day"].iloc[0], plain["quantity"].iloc[0]) == (0.0, 149.0)
+    assert "pooled branches" not in plain["reason"].iloc[0]

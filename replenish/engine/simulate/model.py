@@ -33,6 +33,7 @@ class PolicyRevision:
     reorder_point: ArrayLike
     order_up_to: ArrayLike | None = None
     order_quantity: ArrayLike | None = None
+    pool_credit: ArrayLike | None = None  # None: the policy's credit caps stay as they were
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class InventoryPolicy:
     # review), in eaches (no MOQ, no pack rounding), and is usable `hub_lead_time_days` + 1 days later.
     supply_from: ArrayLike | None = None
     hub_lead_time_days: int = 2
+    # Per pulling series the most of its position above its order-up-to level that its hub counts as its own
+    # position when it orders (`replenish.engine.recommend.pool_credit`); None: a hub counts its own position only.
+    pool_credit: ArrayLike | None = None
 
 
 @dataclass(frozen=True)

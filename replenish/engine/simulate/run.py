@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..recommend import pool_credit
 from .attention import Attention, Book, attention_inputs, attention_step, task_log
 from .model import (
     _EPS,
@@ -41,9 +42,14 @@ class _Levels:
     order_up_to: FloatArray | None  # (s, S)
     fixed_quantity: FloatArray | None  # (s, Q)
     target: FloatArray  # S, or s + Q
+    pool_credit: FloatArray | None = None  # InventoryPolicy.pool_credit
 
-    def revise(self, reorder_point: FloatArray, level: FloatArray) -> None:
+    def revise(
+        self, reorder_point: FloatArray, level: FloatArray, pool_credit: FloatArray | None = None
+    ) -> None:
         self.reorder_point = reorder_point
+        if pool_credit is not None:
+            self.pool_credit = pool_credit
         if self.fixed_quantity is None:
             self.order_up_to = self.target = level
         else:
@@ -61,7 +67,7 @@ class _Inputs:
     lines_by_day: FloatArray | None
     moq: FloatArray
     pack: FloatArray
-    revisions: dict[int, tuple[FloatArray, FloatArray]]
+    revisions: dict[int, tuple[FloatArray, FloatArray, FloatArray | None]]
     review_period: IntArray
     review_offset: IntArray
     supply_from: IntArray | None
@@ -144,12 +150,23 @@ def _levels(policy: InventoryPolicy, n: int) -> _Levels:
         order_up_to = _per_series(policy.order_up_to, n, "order_up_to")
         if (order_up_to < reorder_point).any():
             raise ValueError("order_up_to must be >= reorder_point")
-        return _Levels(reorder_point, order_up_to, None, order_up_to)
+        return _Levels(reorder_point, order_up_to, None, order_up_to, _pool_credit(policy, n))
     assert policy.order_quantity is not None  # exactly one of the two is given
     fixed_quantity = _per_series(policy.order_quantity, n, "order_quantity")
     if (fixed_quantity <= 0).any():
         raise ValueError("order_quantity must be > 0")
-    return _Levels(reorder_point, None, fixed_quantity, reorder_point + fixed_quantity)
+    return _Levels(
+        reorder_point, None, fixed_quantity, reorder_point + fixed_quantity, _pool_credit(policy, n)
+    )
+
+
+def _pool_credit(policy: InventoryPolicy, n: int) -> FloatArray | None:
+    if policy.pool_credit is None:
+        return None
+    credit = _per_series(policy.pool_credit, n, "pool_credit")
+    if (credit < 0).any():
+        raise ValueError("pool_credit must be >= 0")
+    return credit
 
 
 def _supply_from(policy: InventoryPolicy, n: int) -> IntArray | None:
@@ -292,6 +309,8 @@ def _simulate_day(
     position = st.on_hand - st.backlog + st.on_order
     if inp.supply_from is not None:
         position = _hub_step(day, review, position, inp, lv, st, policy, opts, measured)
+        if lv.pool_credit is not None:  # a hub counts its branches' stock above their order-up-to levels
+            position = position + pool_credit(position, lv.target, inp.supply_from, lv.pool_credit)
     _order_step(day, review, position, exception, inp, lv, st, opts, measured)
     # 4. expedite, exceptions, end-of-day measures
     if opts.expedite is not None:

@@ -190,9 +190,10 @@ class _LeadTimes:
 
 def _revisions(
     policy: InventoryPolicy, n: int, fixed_quantity: bool
-) -> dict[int, tuple[FloatArray, FloatArray]]:
-    """{first day: (reorder point, order-up-to level or order quantity)} of the policy's revisions, validated."""
-    revisions: dict[int, tuple[FloatArray, FloatArray]] = {}
+) -> dict[int, tuple[FloatArray, FloatArray, FloatArray | None]]:
+    """{first day: (reorder point, order-up-to level or order quantity, pool credit caps or None)} of the policy's
+    revisions, validated."""
+    revisions: dict[int, tuple[FloatArray, FloatArray, FloatArray | None]] = {}
     for revision in policy.revisions:
         if revision.first_day in revisions:
             raise ValueError(f"two policy revisions start on day {revision.first_day}")
@@ -209,7 +210,12 @@ def _revisions(
             level = _per_series(revision.order_up_to, n, "revision order_up_to")
             if (level < reorder_point).any():
                 raise ValueError("order_up_to must be >= reorder_point")
-        revisions[int(revision.first_day)] = (reorder_point, level)
+        credit = (
+            None
+            if revision.pool_credit is None
+            else _per_series(revision.pool_credit, n, "revision pool_credit")
+        )
+        revisions[int(revision.first_day)] = (reorder_point, level, credit)
     return revisions
 
 
