@@ -218,6 +218,52 @@ def credited_branch_stock(
     return np.where(supply_from >= 0, np.clip(np.nan_to_num(excess), 0.0, cap), 0.0)
 
 
+def _shipped(supply: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    if "shipped" not in supply:
+        return np.zeros(int(np.count_nonzero(rows)), dtype=bool)
+    return supply["shipped"].to_numpy()[rows].astype(bool)
+
+
+def cancelled_open_lines(
+    series: np.ndarray,
+    quantity: np.ndarray,
+    arrival_day: np.ndarray,
+    cancellable: np.ndarray,
+    position: np.ndarray,
+    order_up_to: np.ndarray,
+    weekly: np.ndarray,
+    settings: RecommendSettings | None = None,
+) -> np.ndarray:
+    """The open purchase order lines the nightly plans cancel one night after another while nothing else moves:
+    ``build_recommendations`` cancels a series' latest cancellable line when its position is above its order-up-to
+    level plus ``excess_weeks`` of demand and stays at or above the order-up-to level without the line; the next
+    night the next latest, and so on until a line fails either test (that one it defers). Lines per row of
+    ``series`` (the series index into ``position``, ``order_up_to``, ``weekly``); returns a mask over the lines.
+    The policy simulator applies it to the ERP's open orders at the start (the buyer accepts the cancellations)."""
+    settings = settings or RecommendSettings()
+    series = np.asarray(series, dtype=np.int64)
+    quantity = np.asarray(quantity, dtype=np.float64)
+    eligible = np.flatnonzero(np.asarray(cancellable, dtype=bool))
+    out = np.zeros(series.size, dtype=bool)
+    if eligible.size == 0:
+        return out
+    order = eligible[np.lexsort((-np.asarray(arrival_day, dtype=np.float64)[eligible], series[eligible]))]
+    ordered_series = series[order]
+    taken = quantity[order]
+    before = np.concatenate([[0.0], np.cumsum(taken)[:-1]])
+    starts = np.flatnonzero(np.r_[True, ordered_series[1:] != ordered_series[:-1]])
+    group_start = np.repeat(starts, np.diff(np.r_[starts, ordered_series.size]))
+    before = before - before[group_start]  # units of the series' later lines cancelled before this one
+    position = np.asarray(position, dtype=np.float64)[ordered_series]
+    level = np.asarray(order_up_to, dtype=np.float64)[ordered_series]
+    excess_level = level + settings.excess_weeks * np.maximum(np.nan_to_num(weekly), 0.0)[ordered_series]
+    passes = (position - before > excess_level) & (position - before - taken >= level)
+    # the chain stops at a series' first line that fails: a cumulative product within the series
+    failed = np.cumsum(~passes) - np.concatenate([[0], np.cumsum(~passes)[:-1]])[group_start]
+    out[order] = passes & (failed == 0)
+    return out
+
+
 def build_recommendations(
     plan: pd.DataFrame,
     open_supply: pd.DataFrame,
@@ -451,7 +497,8 @@ def build_recommendations(
         else np.zeros(n_series, bool)
     )
     in_excess = (position > excess_level) & ~no_history
-    excess_lines = lines[in_excess[line_series]]
+    # a shipped line (ASN) is on its way: it can no longer be cancelled or deferred
+    excess_lines = lines[in_excess[line_series] & ~_shipped(supply, is_po)]
     if len(excess_lines):
         latest = excess_lines.sort_values(["series", "arrival_day"], ascending=[True, False], kind="stable")
         latest = latest.drop_duplicates("series", keep="first")

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from replenish.engine import simulate as sim
 from replenish.engine.network import PoolingSettings
+from replenish.engine.recommend import cancelled_open_lines
 
 from .attention import AttentionSettings, attention_comparison
 from .calibration import calibrate
@@ -175,7 +176,11 @@ def evaluate(
         started = time.perf_counter()
         policy, options, start = policy_setup(name, window, schedule, scenario, warmup_days=warmup_days)
         results[name] = sim.simulate(
-            replace(scenario_for(name, scenario, schedule), initial_on_hand=start), policy, options
+            scenario_for(
+                name, replace(scenario, initial_on_hand=start), schedule, window.open_order_cancellable
+            ),
+            policy,
+            options,
         )
         timings[f"simulate.{name}"] = _lap(started)
         say(f"{name}: simulated in {timings[f'simulate.{name}']:.1f} s")
@@ -192,7 +197,10 @@ def evaluate(
 
         def setup(name: str) -> tuple[sim.Scenario, sim.InventoryPolicy, sim.SimulationOptions]:
             policy, options, start = policy_setup(name, window, schedule, scenario, warmup_days=warmup_days)
-            return replace(scenario_for(name, scenario, schedule), initial_on_hand=start), policy, options
+            seen = scenario_for(
+                name, replace(scenario, initial_on_hand=start), schedule, window.open_order_cancellable
+            )
+            return seen, policy, options
 
         report["attention"] = attention_comparison(
             attention, window=window, schedule=schedule, scenario=scenario, warmup_days=warmup_days, seed=seed,
@@ -222,7 +230,9 @@ def evaluate(
     report["parameters"]["calibration"] = learned is not None
     report["calibration"] = None if learned is None else learned.summary()
     pooled = int((schedule.plan["supply_from_series"].to_numpy(dtype=np.int64) >= 0).sum())
-    report["notes"] = window.notes + _policy_notes(policies, replan_weeks, pooled)
+    report["notes"] = window.notes + _policy_notes(
+        policies, replan_weeks, pooled, _cancelled_lines(window, scenario, schedule)
+    )
     if learned is not None:
         report["notes"].append(
             f"Service calibration: before the held-out weeks, DistOps replayed the last {learned.periods} "
@@ -307,10 +317,13 @@ def policy_setup(
     return policy, options, start
 
 
-def scenario_for(name: str, scenario: sim.Scenario, schedule: PlanSchedule) -> sim.Scenario:
+def scenario_for(
+    name: str, scenario: sim.Scenario, schedule: PlanSchedule, cancellable: np.ndarray | None = None
+) -> sim.Scenario:
     """The shared scenario as one policy sees it: for DistOps, the open POs of the SKU-locations it supplies from
-    their hub go to the hub (`open_orders_for`), and those SKU-locations plan on the transfer lead time (the
-    exception count projects their stock over it and the day the pull takes to land, not over the supplier's)."""
+    their hub go to the hub and the excess ones it cancels are gone (`open_orders_for`; ``cancellable``: per open
+    order, a PO line not yet shipped), and those SKU-locations plan on the transfer lead time (the exception count
+    projects their stock over it and the day the pull takes to land, not over the supplier's)."""
     if name == STATIC:
         return scenario
     supplied = schedule.plan["supply_from_series"].to_numpy(dtype=np.int64) >= 0
@@ -321,28 +334,61 @@ def scenario_for(name: str, scenario: sim.Scenario, schedule: PlanSchedule) -> s
         planned = np.where(supplied, float(TRANSFER_LEAD_TIME_DAYS + 1), np.asarray(planned, dtype=float))
     return replace(
         scenario,
-        initial_pipeline=open_orders_for(name, scenario.initial_pipeline, schedule),
+        initial_pipeline=open_orders_for(
+            name,
+            scenario.initial_pipeline,
+            schedule,
+            cancellable=cancellable,
+            on_hand=scenario.initial_on_hand,
+        ),
         planning_lead_time_days=planned,
     )
 
 
 def open_orders_for(
-    name: str, open_orders: sim.OpenOrders | None, schedule: PlanSchedule
+    name: str,
+    open_orders: sim.OpenOrders | None,
+    schedule: PlanSchedule,
+    *,
+    cancellable: np.ndarray | None = None,
+    on_hand: Any = 0.0,
 ) -> sim.OpenOrders | None:
-    """The open purchase orders at the start as each policy holds them. The ERP's orders for SKU-locations that
-    DistOps supplies from their item's hub (network.py) are redirected to the hub: DistOps proposes the ship-to
-    change at once (the goods then serve the whole network instead of one branch's slow demand)."""
+    """The open purchase orders at the start as each policy holds them. For DistOps:
+    - the ERP's orders for SKU-locations that DistOps supplies from their item's hub (network.py) are redirected
+      to the hub: DistOps proposes the ship-to change at once (the goods then serve the whole network instead of
+      one branch's slow demand);
+    - the lines its first plans cancel are gone (`recommend.cancelled_open_lines`: a SKU-location whose position,
+      ``on_hand`` plus its open orders, is above its order-up-to level plus 8 weeks of demand loses its latest
+      lines not yet shipped (``cancellable``) while it stays at or above the order-up-to level without them; the
+      buyer accepts the cancellations, as the simulated policy places DistOps' orders). Lines it would defer
+      instead arrive as promised."""
     if name == STATIC or open_orders is None:
         return open_orders
     supply_from = schedule.plan["supply_from_series"].to_numpy(dtype=np.int64)
     series = np.asarray(open_orders.series, dtype=np.int64)
-    if series.size == 0 or not (supply_from[series] >= 0).any():
+    if series.size == 0:
         return open_orders
-    return sim.OpenOrders(
-        series=np.where(supply_from[series] >= 0, supply_from[series], series),
-        available_day=open_orders.available_day,
-        quantity=open_orders.quantity,
-    )
+    series = np.where(supply_from[series] >= 0, supply_from[series], series)
+    quantity = np.asarray(open_orders.quantity, dtype=float)
+    available_day = np.asarray(open_orders.available_day)
+    keep = np.ones(series.size, dtype=bool)
+    if cancellable is not None:
+        plan = schedule.plan
+        n = len(plan)
+        position = np.broadcast_to(np.asarray(on_hand, dtype=float), (n,)) + np.bincount(
+            series, weights=quantity, minlength=n
+        )
+        history = ~plan["flag_no_history"].to_numpy(dtype=bool)
+        keep = ~cancelled_open_lines(
+            series,
+            quantity,
+            available_day,
+            np.asarray(cancellable, dtype=bool) & history[series],
+            position,
+            schedule.levels[0].order_up_to,
+            plan["forecast_weekly"].to_numpy(dtype=float),
+        )
+    return sim.OpenOrders(series=series[keep], available_day=available_day[keep], quantity=quantity[keep])
 
 
 def expedite_worthwhile(plan: pd.DataFrame, series: pd.DataFrame) -> np.ndarray:
@@ -411,7 +457,22 @@ def _periods(window: EvaluationWindow, weeks: int) -> int:
     return weeks
 
 
-def _policy_notes(policies: Sequence[str], replan_weeks: int, pooled: int = 0) -> list[str]:
+def _cancelled_lines(
+    window: EvaluationWindow, scenario: sim.Scenario, schedule: PlanSchedule
+) -> tuple[int, float]:
+    """(lines, units) of the open orders DistOps cancels at the start (`open_orders_for`)."""
+    if window.open_orders is None:
+        return 0, 0.0
+    kept = scenario_for(DYNAMIC, scenario, schedule, window.open_order_cancellable).initial_pipeline
+    assert kept is not None
+    before = np.asarray(window.open_orders.quantity, dtype=float)
+    after = np.asarray(kept.quantity, dtype=float)
+    return before.size - after.size, float(before.sum() - after.sum())
+
+
+def _policy_notes(
+    policies: Sequence[str], replan_weeks: int, pooled: int = 0, cancelled: tuple[int, float] = (0, 0.0)
+) -> list[str]:
     notes = [
         "Every policy orders under the same MOQ and pack-size rules with daily review; unfilled demand is "
         "backordered; all policies see the same daily demand and the same lead-time draws (the k-th order of a "
@@ -435,6 +496,13 @@ def _policy_notes(policies: Sequence[str], replan_weeks: int, pooled: int = 0) -
             f"{PoolingSettings().min_lot_weeks:g} weeks of their demand are supplied from their item's hub (the "
             f"location with the most demand) by transfer, in eaches, {TRANSFER_LEAD_TIME_DAYS} days away; the hub "
             "buys for them. The ERP's open POs for those SKU-locations are redirected to the hub at the start."
+        )
+    if cancelled[0] and any(p != STATIC for p in policies):
+        notes.append(
+            f"Excess open orders: DistOps starts without the {cancelled[0]:,} open PO lines ({cancelled[1]:,.0f} "
+            "units) its first plans cancel (not yet shipped, leaving the SKU-location at or above its order-up-to "
+            "level while it is above that level plus 8 weeks of demand), the buyer accepting the cancellations; "
+            "the ERP's min-max receives them."
         )
     if DYNAMIC_PLUS in policies:
         notes.append(

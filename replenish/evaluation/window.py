@@ -58,6 +58,8 @@ class EvaluationWindow:
     static_max: np.ndarray
     initial_on_hand: np.ndarray | None = None  # None: every policy starts at its own level
     open_orders: OpenOrders | None = None
+    # per open order: a purchase order line not yet shipped (no ASN), which DistOps may cancel (None: none may)
+    open_order_cancellable: np.ndarray | None = None
     line_size: np.ndarray | None = None  # mean units per order line (None: one line per day with demand)
     notes: list[str] = field(default_factory=list)
     description: dict = field(default_factory=dict)
@@ -149,13 +151,14 @@ def _generated_window(weeks: int, warmup_weeks: int, seed: int, location_id: int
     sd = np.where(known, truth.supplier_lead_time_sd[supplier], 3.5)
 
     open_supply = loaded.inputs.open_supply
-    open_orders = None
+    open_orders = cancellable = None
     if open_supply is not None and len(open_supply):
         open_orders = OpenOrders(
             series=open_supply["series"].to_numpy(dtype=np.int64),
             available_day=np.ceil(open_supply["arrival_day"].to_numpy(dtype=float)).astype(np.int64),
             quantity=open_supply["quantity"].to_numpy(dtype=float),
         )
+        cancellable = (open_supply["kind"].to_numpy() == "po") & ~open_supply["shipped"].to_numpy(dtype=bool)
     inputs = _training_inputs(loaded.inputs, run.as_of, keep_stock=True)
     return EvaluationWindow(
         mode=GENERATED,
@@ -173,6 +176,7 @@ def _generated_window(weeks: int, warmup_weeks: int, seed: int, location_id: int
         static_max=series["static_max"].to_numpy(dtype=float),
         initial_on_hand=(series["on_hand"] - series["backordered"]).to_numpy(dtype=float),
         open_orders=open_orders,
+        open_order_cancellable=cancellable,
         line_size=line_size,
         notes=[
             f"Demand: {total} new weeks drawn from the scenario's generating process (seed {spec.seed}, "

@@ -207,6 +207,7 @@ def _open_supply(where: list[str], row_of: pd.Series, as_of: date) -> pd.DataFra
             "arrival_day": np.maximum(arrival_day, 0.0),
             "expedite_days": np.where(shipped, IN_TRANSIT_EXPEDITE_DAYS, not_shipped_days),
             "kind": "po",
+            "shipped": shipped,  # an ASN says the goods left: the line can no longer be cancelled or deferred
         }
     )
     transfers = read_frame(
@@ -230,11 +231,12 @@ def _open_supply(where: list[str], row_of: pd.Series, as_of: date) -> pd.DataFra
             ),
             "expedite_days": 0.0,
             "kind": "transfer",
+            "shipped": True,
         }
     )
     frames = [f for f in (po_supply, transfer_supply) if len(f)]
     if not frames:
         return pd.DataFrame(
-            columns=["series", "po_line_id", "quantity", "arrival_day", "expedite_days", "kind"]
+            columns=["series", "po_line_id", "quantity", "arrival_day", "expedite_days", "kind", "shipped"]
         )
     return pd.concat(frames, ignore_index=True)

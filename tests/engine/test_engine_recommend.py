@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from replenish.engine.recommend import RecommendSettings, build_recommendations
+from replenish.engine.recommend import RecommendSettings, build_recommendations, cancelled_open_lines
 
 NO_SUPPLY = pd.DataFrame(
     {
@@ -319,3 +319,41 @@ def test_a_hub_counts_its_pooled_branchs_stock_above_its_order_up_to_level_befor
     plain = at_level[at_level["action"] == "purchase_order"]
     assert (plain["due_day"].iloc[0], plain["quantity"].iloc[0]) == (0.0, 149.0)
     assert "pooled branches" not in plain["reason"].iloc[0]
+
+
+def test_a_shipped_line_is_neither_cancelled_nor_deferred():
+    # given the excess series 0 of the test above, its only line shipped (an ASN)
+    plan = plan_rows(
+        {"inventory_position": 500.0, "available": 400.0, "order_up_to": 100.0, "reorder_point": 20.0,
+         "forecast_weekly": 10.0}
+    )  # fmt: skip
+    line = supply([(0, 1, 100.0, 20, 0, "po")])
+    assert build_recommendations(plan, line)["action"].tolist() == ["cancel"]
+    assert build_recommendations(plan, line.assign(shipped=True)).empty
+
+
+def test_the_nightly_plans_cancel_a_series_latest_lines_one_after_another_until_one_fails():
+    # series 0: 20 on hand, lines of 50 (day 10), 40 (day 20), 30 (day 30): position 140 against S = 60 and
+    #   60 + 8 weeks x 5 = 100: the 30 goes (140 > 100, 110 >= 60), then the 40 (110 > 100, 70 >= 60), then the
+    #   50 stays (70 is not above 100)
+    # series 1: nothing on hand, lines of 30 (day 5, not shipped) and 30 (day 15, shipped): position 60 against
+    #   S = 10, 10 + 8 = 18: the shipped line stays, the other goes (60 > 18, 30 >= 10)
+    # series 2: 30 on hand, lines of 20 (day 3) and 45 (day 9): position 95 against S = 60, 60 + 8 = 68: the 45
+    #   would leave 50 < 60 (deferred, not cancelled), and the chain stops there: the 20 stays too
+    series = np.array([0, 0, 0, 1, 1, 2, 2])
+    quantity = np.array([50.0, 40.0, 30.0, 30.0, 30.0, 20.0, 45.0])
+    arrival = np.array([10, 20, 30, 5, 15, 3, 9])
+    cancellable = np.array([True, True, True, True, False, True, True])
+    position = np.array([20.0 + 120.0, 60.0, 30.0 + 65.0])
+
+    cancelled = cancelled_open_lines(
+        series,
+        quantity,
+        arrival,
+        cancellable,
+        position,
+        np.array([60.0, 10.0, 60.0]),
+        np.array([5.0, 1.0, 1.0]),
+    )
+
+    assert cancelled.tolist() == [False, True, True, True, False, False, False]
