@@ -192,14 +192,15 @@ def pool_credit(
 ) -> np.ndarray:
     """Per series the units its pooled branches hold that its order need not cover (0 for all but hubs).
 
-    A hub's reorder point covers its own and its pooled branches' demand over the supplier lead time and review
-    (``network.pooled_hub_demand``), as if every branch pulled its demand from the hub. A branch whose inventory position is
-    above its order-up-to level will not pull until it has sold the excess: that part of its demand is already
-    covered, in the branch. As distribution requirements planning nets each branch's requirements against its own
-    stock before they become the hub's, the hub counts each branch's position above its order-up-to level, up to
-    the branch's demand over the hub's lead time and review (``credit_cap``, the part of its demand the hub's
-    reorder point holds), as its own position when it decides whether and how much to order. At go-live, where the
-    branches hold the min-max lots the pooling replaces, the hub does not buy what the branches already hold.
+    A hub's reorder point covers its own and its pooled branches' demand over the supplier lead time and
+    review (``network.pooled_hub_demand``), as if every branch pulled its demand from the hub. A branch whose
+    inventory position is above its order-up-to level will not pull until it has sold the excess: that part of
+    its demand is already covered, in the branch. As distribution requirements planning nets each branch's
+    requirements against its own stock before they become the hub's, the hub counts each branch's position
+    above its order-up-to level, up to the branch's demand over the hub's lead time and review
+    (``credit_cap``, the part of its demand the hub's reorder point holds), as its own position when it
+    decides whether and how much to order. At go-live, where the branches hold the min-max lots the pooling
+    replaces, the hub does not buy what the branches already hold.
     """
     supply_from = np.asarray(supply_from, dtype=np.int64)
     branches = np.flatnonzero(supply_from >= 0)
@@ -258,7 +259,7 @@ def cancelled_open_lines(
     level = np.asarray(order_up_to, dtype=np.float64)[ordered_series]
     excess_level = level + settings.excess_weeks * np.maximum(np.nan_to_num(weekly), 0.0)[ordered_series]
     passes = (position - before > excess_level) & (position - before - taken >= level)
-    # the chain stops at a series' first line that fails: a cumulative product within the series
+    # the chain stops at a series' first line that fails: no failure counted within the series up to the line
     failed = np.cumsum(~passes) - np.concatenate([[0], np.cumsum(~passes)[:-1]])[group_start]
     out[order] = passes & (failed == 0)
     return out
