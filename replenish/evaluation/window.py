@@ -183,7 +183,7 @@ def _generated_window(weeks: int, warmup_weeks: int, seed: int, location_id: int
             f"simulation seed {seed}); the plan saw the {spec.weeks} weeks of history only.",
             "Lead times: each supplier's true gamma distribution (drifted suppliers at their drifted mean).",
             "Start: the ERP's on hand minus backorders and its open purchase orders at their ASN or promised "
-            "dates, the same for every policy.",
+            "dates, the same for every policy, except the excess lines not yet shipped that DistOps cancels.",
         ],
         description={
             "scenario": str(run),
