@@ -74,6 +74,15 @@ def test_drifting_supplier_is_flagged_unstable_and_planned_on_the_recent_mean():
     assert result.loc[1, "lead_time_planned"] == pytest.approx(statistics.mean(recent))
     assert not result.loc[2, "unstable"]
     assert result.loc[2, "lead_time_planned"] == pytest.approx(statistics.mean(stable))
+    # planned on its recent mean, the drifting supplier's spread is the spread within the two regimes (each receipt
+    # about its own regime's mean), not the long-run sd that counts the shift as spread; the stable one keeps its sd
+    older = [d for d, when in zip(drifting, dates) if when < as_of - pd.Timedelta(days=90)]
+    within = sum((d - statistics.mean(older)) ** 2 for d in older) + sum(
+        (d - statistics.mean(recent)) ** 2 for d in recent
+    )
+    assert result.loc[1, "lead_time_sd"] == pytest.approx((within / (len(drifting) - 2)) ** 0.5)
+    assert result.loc[1, "lead_time_sd"] < statistics.stdev(drifting) / 2
+    assert result.loc[2, "lead_time_sd"] == pytest.approx(statistics.stdev(stable))
 
 
 def test_high_lead_time_variability_is_unstable_without_a_shift():
