@@ -202,9 +202,13 @@ def pool_credit(
     decides whether and how much to order. At go-live, where the branches hold the min-max lots the pooling
     replaces, the hub does not buy what the branches already hold.
     """
+    return credit_at_hubs(supply_from, credited_branch_stock(position, order_up_to, supply_from, credit_cap))
+
+
+def credit_at_hubs(supply_from: np.ndarray, credited: np.ndarray) -> np.ndarray:
+    """Per series the sum of its pooled branches' ``credited_branch_stock``."""
     supply_from = np.asarray(supply_from, dtype=np.int64)
     branches = np.flatnonzero(supply_from >= 0)
-    credited = credited_branch_stock(position, order_up_to, supply_from, credit_cap)
     return np.bincount(supply_from[branches], weights=credited[branches], minlength=supply_from.size)
 
 
@@ -217,6 +221,13 @@ def credited_branch_stock(
     excess = np.asarray(position, dtype=np.float64) - np.asarray(order_up_to, dtype=np.float64)
     cap = np.maximum(np.nan_to_num(np.asarray(credit_cap, dtype=np.float64)), 0.0)
     return np.where(supply_from >= 0, np.clip(np.nan_to_num(excess), 0.0, cap), 0.0)
+
+
+def excess_level(order_up_to: np.ndarray, weekly: np.ndarray, settings: RecommendSettings) -> np.ndarray:
+    """The position above which a series is in excess: its order-up-to level plus ``excess_weeks`` of demand."""
+    return np.asarray(order_up_to, dtype=np.float64) + settings.excess_weeks * np.maximum(
+        np.nan_to_num(np.asarray(weekly, dtype=np.float64)), 0.0
+    )
 
 
 def _shipped(supply: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
@@ -257,8 +268,8 @@ def cancelled_open_lines(
     before = before - before[group_start]  # units of the series' later lines cancelled before this one
     position = np.asarray(position, dtype=np.float64)[ordered_series]
     level = np.asarray(order_up_to, dtype=np.float64)[ordered_series]
-    excess_level = level + settings.excess_weeks * np.maximum(np.nan_to_num(weekly), 0.0)[ordered_series]
-    passes = (position - before > excess_level) & (position - before - taken >= level)
+    excess = excess_level(level, np.asarray(weekly, dtype=np.float64)[ordered_series], settings)
+    passes = (position - before > excess) & (position - before - taken >= level)
     # the chain stops at a series' first line that fails: no failure counted within the series up to the line
     failed = np.cumsum(~passes) - np.concatenate([[0], np.cumsum(~passes)[:-1]])[group_start]
     out[order] = passes & (failed == 0)
@@ -292,8 +303,8 @@ def build_recommendations(
     if "supply_from_series" in plan and "pool_credit_cap" in plan:
         pooled = plan["supply_from_series"].to_numpy(dtype=np.int64)
         cap = plan["pool_credit_cap"].to_numpy(dtype=np.float64)
-        credit = pool_credit(position, order_up_to, pooled, cap)
         credited = credited_branch_stock(position, order_up_to, pooled, cap)  # not given away by transfer
+        credit = credit_at_hubs(pooled, credited)
     order_position = position + credit
     weekly = np.maximum(np.nan_to_num(plan["forecast_weekly"].to_numpy(dtype=np.float64)), 0.0)
     daily = weekly / DAYS_PER_WEEK
@@ -491,13 +502,13 @@ def build_recommendations(
         )
 
     # -- excess: defer (or cancel) the latest open PO line of a series far above its order-up-to -------------
-    excess_level = order_up_to + settings.excess_weeks * weekly
+    excess = excess_level(order_up_to, weekly, settings)
     no_history = (
         plan["flag_no_history"].to_numpy(dtype=bool)
         if "flag_no_history" in plan
         else np.zeros(n_series, bool)
     )
-    in_excess = (position > excess_level) & ~no_history
+    in_excess = (position > excess) & ~no_history
     # a shipped line (ASN) is on its way: it can no longer be cancelled or deferred
     excess_lines = lines[in_excess[line_series] & ~_shipped(supply, is_po)]
     if len(excess_lines):
@@ -539,7 +550,7 @@ def build_recommendations(
             {
                 "inventory_position": position[rows],
                 "order_up_to": order_up_to[rows],
-                "excess_level": excess_level[rows],
+                "excess_level": excess[rows],
                 "forecast_weekly": weekly[rows],
                 "arrival_day": arrival,
                 "new_arrival_day": np.where(cancel, np.nan, new_day),

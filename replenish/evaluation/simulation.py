@@ -172,16 +172,16 @@ def evaluate(
 
     labels = class_labels(schedule.plan)
     results: dict[str, sim.SimulationResult] = {}
+    cancelled = (0, 0.0)  # open lines and units DistOps cancels at the start (open_orders_for)
     for name in policies:
         started = time.perf_counter()
         policy, options, start = policy_setup(name, window, schedule, scenario, warmup_days=warmup_days)
-        results[name] = sim.simulate(
-            scenario_for(
-                name, replace(scenario, initial_on_hand=start), schedule, window.open_order_cancellable
-            ),
-            policy,
-            options,
+        seen = scenario_for(
+            name, replace(scenario, initial_on_hand=start), schedule, window.open_order_cancellable
         )
+        if name != STATIC:
+            cancelled = _cancelled_lines(window.open_orders, seen.initial_pipeline)
+        results[name] = sim.simulate(seen, policy, options)
         timings[f"simulate.{name}"] = _lap(started)
         say(f"{name}: simulated in {timings[f'simulate.{name}']:.1f} s")
     measured_days = next(iter(results.values())).measured_days
@@ -230,9 +230,7 @@ def evaluate(
     report["parameters"]["calibration"] = learned is not None
     report["calibration"] = None if learned is None else learned.summary()
     pooled = int((schedule.plan["supply_from_series"].to_numpy(dtype=np.int64) >= 0).sum())
-    report["notes"] = window.notes + _policy_notes(
-        policies, replan_weeks, pooled, _cancelled_lines(window, scenario, schedule)
-    )
+    report["notes"] = window.notes + _policy_notes(policies, replan_weeks, pooled, cancelled)
     if learned is not None:
         report["notes"].append(
             f"Service calibration: before the held-out weeks, DistOps replayed the last {learned.periods} "
@@ -457,15 +455,11 @@ def _periods(window: EvaluationWindow, weeks: int) -> int:
     return weeks
 
 
-def _cancelled_lines(
-    window: EvaluationWindow, scenario: sim.Scenario, schedule: PlanSchedule
-) -> tuple[int, float]:
-    """(lines, units) of the open orders DistOps cancels at the start (`open_orders_for`)."""
-    if window.open_orders is None:
+def _cancelled_lines(open_orders: sim.OpenOrders | None, kept: sim.OpenOrders | None) -> tuple[int, float]:
+    """(lines, units) of the ERP's open orders that a policy's start (`open_orders_for`) no longer holds."""
+    if open_orders is None or kept is None:
         return 0, 0.0
-    kept = scenario_for(DYNAMIC, scenario, schedule, window.open_order_cancellable).initial_pipeline
-    assert kept is not None
-    before = np.asarray(window.open_orders.quantity, dtype=float)
+    before = np.asarray(open_orders.quantity, dtype=float)
     after = np.asarray(kept.quantity, dtype=float)
     return before.size - after.size, float(before.sum() - after.sum())
 
